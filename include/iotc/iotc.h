@@ -1,0 +1,11 @@
+/**
+ * @file iotc.h
+ * @brief Umbrella header of iotc: include this one.
+ */
+#ifndef IOTC_IOTC_H
+#define IOTC_IOTC_H
+
+#include "iotc/result.h"
+#include "iotc/version.h"
+
+#endif

@@ -1,0 +1,3 @@
+#include "iotc/version.h"
+
+const char *iotc_version(void) { return IOTC_VERSION_STRING; }

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Fails when libiotc.a defines a global symbol outside the iotc_ namespace, which could clash
+# at an application's final link.
+set -eu
+lib=$1
+bad=$(nm -g --defined-only "$lib" | awk 'NF == 3 { print $3 }' | grep -v '^iotc_' || true)
+count=$(nm -g --defined-only "$lib" | awk 'NF == 3' | wc -l)
+if [ "$count" -eq 0 ]; then
+  echo "no global symbols found in $lib" >&2
+  exit 1
+fi
+if [ -n "$bad" ]; then
+  echo "global symbols without the iotc_ prefix in $lib:" >&2
+  echo "$bad" >&2
+  exit 1
+fi
+echo "$count global symbols, all prefixed iotc_"
