@@ -7,5 +7,7 @@
 
 #include "iotc/result.h"
 #include "iotc/version.h"
+#include "iotc/log.h"
+#include "iotc/sas.h"
 
 #endif

@@ -1,0 +1,47 @@
+/**
+ * @file log.h
+ * @brief Where iotc's diagnostic messages go.
+ *
+ * By default iotc logs nothing. Install a handler to receive messages up to a level.
+ * Messages never contain keys, SAS signatures or passwords.
+ *
+ * Threading: iotc_log_set_handler() is safe from any thread; the handler is called on the
+ * thread that logs (an application thread or an iotc worker thread, never a Paho thread),
+ * without any iotc lock held, possibly from several threads at once. It must not block for long.
+ */
+#ifndef IOTC_LOG_H
+#define IOTC_LOG_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Severity, most severe first. */
+typedef enum iotc_log_level {
+  IOTC_LOG_ERROR = 0,
+  IOTC_LOG_WARN = 1,
+  IOTC_LOG_INFO = 2,
+  IOTC_LOG_DEBUG = 3
+} iotc_log_level;
+
+/**
+ * @brief A log handler.
+ * @param level   severity of the message
+ * @param message one line without trailing newline; borrowed, valid during the call
+ * @param user_context the pointer given to iotc_log_set_handler()
+ */
+typedef void (*iotc_log_fn)(iotc_log_level level, const char *message, void *user_context);
+
+/**
+ * @brief Send messages at @p max_level and more severe to @p fn (NULL turns logging off).
+ * @param user_context borrowed; passed back to @p fn
+ */
+void iotc_log_set_handler(iotc_log_fn fn, iotc_log_level max_level, void *user_context);
+
+/** @brief "error", "warn", "info" or "debug" (static storage; never NULL). */
+const char *iotc_log_level_name(iotc_log_level level);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
