@@ -9,5 +9,6 @@
 #include "iotc/version.h"
 #include "iotc/log.h"
 #include "iotc/sas.h"
+#include "iotc/dps.h"
 
 #endif
