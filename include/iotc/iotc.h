@@ -10,5 +10,6 @@
 #include "iotc/log.h"
 #include "iotc/sas.h"
 #include "iotc/dps.h"
+#include "iotc/hub_topic.h"
 
 #endif
