@@ -9,6 +9,7 @@
 #include "iotc/version.h"
 #include "iotc/log.h"
 #include "iotc/sas.h"
+#include "iotc/client.h"
 #include "iotc/dps.h"
 #include "iotc/hub_topic.h"
 

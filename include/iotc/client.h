@@ -1,0 +1,405 @@
+/**
+ * @file client.h
+ * @brief The IoT Central device client: connect (through DPS or a connection string), send
+ *        telemetry, report properties, and receive commands and writable-property updates.
+ *
+ * @code
+ * iotc_client_config cfg;
+ * iotc_client_config_init(&cfg);
+ * cfg.id_scope = "0ne00000000";
+ * cfg.device_id = "sensor-1";
+ * cfg.device_key = getenv("IOTC_DEVICE_KEY");
+ * cfg.model_id = "dtmi:com:example:Thermostat;1";
+ * iotc_client *client;
+ * if (iotc_client_create(&cfg, &client) != IOTC_OK) return 1;
+ * iotc_client_on_command(client, NULL, "reboot", on_reboot, NULL);
+ * iotc_client_on_property(client, NULL, "brightness", on_brightness, NULL);
+ * iotc_error err;
+ * if (iotc_client_connect(client, 30000, &err) != IOTC_OK) fprintf(stderr, "%s\n", err.message);
+ * iotc_client_send_telemetry(client, "{\"temp\":21.5}", NULL);
+ * ...
+ * iotc_client_disconnect(client, 5000);
+ * iotc_client_destroy(client);
+ * @endcode
+ *
+ * **Ownership.** Every string and buffer passed to a function here is copied before the call
+ * returns, except where a parameter says otherwise. Everything passed to a callback is borrowed
+ * and valid only until the callback returns: copy what you keep.
+ *
+ * **Threading.**
+ * - Every function is safe to call from any thread, including from inside any iotc callback,
+ *   except iotc_client_destroy(), which must not be called from an iotc callback.
+ * - Callbacks of one client run one at a time, in order, on that client's own worker thread:
+ *   never on a Paho (MQTT library) thread, never on the thread that called an API function, and
+ *   never while iotc holds a lock. A slow callback delays only its own client's callbacks; other
+ *   clients in the process, and the MQTT I/O of this one (keep-alive, acknowledgements), go on.
+ * - Do not block a callback for long: the client's later callbacks wait for it.
+ */
+#ifndef IOTC_CLIENT_H
+#define IOTC_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iotc/result.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Opaque client handle. */
+typedef struct iotc_client iotc_client;
+
+/** A name/value pair of strings (telemetry and C2D application properties). */
+typedef struct iotc_property {
+  const char *name;
+  const char *value;
+} iotc_property;
+
+/* ---------------------------------------------------------------------------------------------
+ * Configuration
+ * ------------------------------------------------------------------------------------------- */
+
+#define IOTC_CLIENT_CONFIG_VERSION 1
+
+/**
+ * @brief How to reach IoT Central, and how the client behaves. Initialise with
+ *        iotc_client_config_init(), then set fields. All strings are copied by
+ *        iotc_client_create().
+ *
+ * Identity, one of:
+ * - DPS: @ref id_scope + @ref device_id + exactly one credential: @ref device_key (individual
+ *   enrollment), @ref group_key (enrollment group: the device key is derived), or
+ *   @ref cert_file + @ref key_file (X.509).
+ * - Direct: @ref connection_string (`HostName=…;DeviceId=…;SharedAccessKey=…`); DPS is skipped.
+ */
+typedef struct iotc_client_config {
+  int struct_version;            /**< IOTC_CLIENT_CONFIG_VERSION */
+
+  const char *id_scope;          /**< DPS ID scope of the IoT Central application */
+  const char *device_id;         /**< device id = DPS registration id */
+  const char *device_key;        /**< base64 device key (individual enrollment, or already derived) */
+  const char *group_key;         /**< base64 enrollment-group key (SAS-IoT-Devices) */
+  const char *cert_file;         /**< X.509 device certificate, PEM file (CN = device id) */
+  const char *key_file;          /**< private key of @ref cert_file, PEM file */
+  const char *connection_string; /**< device connection string; skips DPS */
+
+  const char *dps_endpoint;      /**< host[:port]; NULL: global.azure-devices-provisioning.net */
+  bool dps_over_https;           /**< provision over HTTPS (REST) instead of MQTT */
+  const char *model_id;          /**< DTMI announced to DPS and in the MQTT username; nullable */
+  const char *ca_file;           /**< PEM trust bundle; NULL: the Azure roots installed with iotc */
+  const char *cache_file;        /**< remembers the assigned hub so restarts skip DPS; nullable */
+
+  uint32_t sas_ttl_s;            /**< SAS token lifetime; renewed at ~80 %. Default 3600 */
+  uint16_t keepalive_s;          /**< MQTT keep-alive. Default 60 */
+  uint32_t connect_timeout_ms;   /**< one provisioning or connect attempt. Default 30000 */
+  uint32_t reconnect_min_ms;     /**< first reconnect back-off (full jitter). Default 1000 */
+  uint32_t reconnect_max_ms;     /**< back-off cap. Default 60000 */
+  uint32_t reprovision_after;    /**< re-provision after this many failed reconnects; 0 never. Default 5 */
+  uint32_t give_up_after;        /**< stop after this many failed attempts in a row; 0 never. Default 0 */
+  size_t queue_capacity;         /**< messages waiting to be sent (offline or beyond the window). Default 1000 */
+  uint16_t max_inflight;         /**< QoS 1 publishes awaiting PUBACK. Default 32 */
+} iotc_client_config;
+
+/** @brief Fill @p cfg with the defaults above (NULL is ignored). */
+void iotc_client_config_init(iotc_client_config *cfg);
+
+/**
+ * @brief Create a client (no network activity yet).
+ * @param cfg copied; NULL is refused (identity is required)
+ * @param[out] out_client the new client, to be released with iotc_client_destroy()
+ * @retval IOTC_OK
+ * @retval IOTC_ERR_INVALID_ARG missing/contradictory identity, bad key encoding, bad names, bad limits
+ * @retval IOTC_ERR_NO_MEMORY
+ */
+IOTC_NODISCARD iotc_result iotc_client_create(const iotc_client_config *cfg,
+                                              iotc_client **out_client);
+
+/**
+ * @brief Stop the client and free it. Pending operations complete with IOTC_ERR_SHUTDOWN before it
+ *        returns (their callbacks run on the caller's thread during this call). Wipes keys and
+ *        tokens. NULL is a no-op.
+ * @pre Not called from an iotc callback. Call iotc_client_disconnect() first for a graceful close.
+ */
+void iotc_client_destroy(iotc_client *client);
+
+/* ---------------------------------------------------------------------------------------------
+ * Connection
+ * ------------------------------------------------------------------------------------------- */
+
+/** Connection states reported to the status callback. */
+typedef enum iotc_connection_status {
+  IOTC_STATUS_PROVISIONING = 0,   /**< registering with DPS */
+  IOTC_STATUS_CONNECTING = 1,     /**< connecting to the hub */
+  IOTC_STATUS_CONNECTED = 2,      /**< connected, subscribed; the twin is being reconciled */
+  IOTC_STATUS_DISCONNECTED = 3,   /**< connection lost or closed; reason says why */
+  IOTC_STATUS_RECONNECTING = 4,   /**< waiting retry_in_ms before the next attempt */
+  IOTC_STATUS_REPROVISIONING = 5, /**< the hub refused the device: asking DPS again */
+  IOTC_STATUS_GAVE_UP = 6         /**< permanent failure; the client stays down until iotc_client_connect() */
+} iotc_connection_status;
+
+/** What the status callback receives (borrowed). */
+typedef struct iotc_status_info {
+  iotc_connection_status status;
+  iotc_result reason;    /**< why we got here (IOTC_OK when connected) */
+  const char *message;   /**< human-readable detail, never NULL, never a secret */
+  const char *hub;       /**< hub host[:port] when known, else "" */
+  uint32_t attempt;      /**< consecutive failed attempts so far */
+  uint32_t retry_in_ms;  /**< RECONNECTING: delay before the next attempt */
+} iotc_status_info;
+
+typedef void (*iotc_status_fn)(iotc_client *client, const iotc_status_info *info,
+                               void *user_context);
+
+/**
+ * @brief Start the client: provision (unless a connection string or a valid cache says where to
+ *        go), connect, subscribe, and fetch the twin. From then on the client keeps itself
+ *        connected (reconnect with back-off, SAS renewal, re-provisioning) until
+ *        iotc_client_disconnect() or iotc_client_destroy().
+ * @param timeout_ms how long to wait for the first connection; 0 returns at once and connects in
+ *                   the background (watch the status callback)
+ * @param[out] err detail on failure; nullable
+ * @retval IOTC_OK connected
+ * @retval IOTC_ERR_TIMEOUT not connected yet; the client keeps trying in the background
+ * @retval IOTC_ERR_UNAUTHORIZED, IOTC_ERR_PROVISIONING_FAILED, IOTC_ERR_PROVISIONING_DISABLED,
+ *         IOTC_ERR_NOT_FOUND, IOTC_ERR_TLS, ... permanent failure: the client gave up
+ * @retval IOTC_ERR_STATE already started
+ */
+IOTC_NODISCARD iotc_result iotc_client_connect(iotc_client *client, uint32_t timeout_ms,
+                                               iotc_error *err);
+
+/**
+ * @brief Wait up to @p timeout_ms for queued QoS 1 messages and reported properties to be
+ *        acknowledged, then close the connection. What is still queued stays queued (a later
+ *        iotc_client_connect() sends it) and is failed with IOTC_ERR_SHUTDOWN by destroy.
+ * @retval IOTC_OK everything acknowledged and closed
+ * @retval IOTC_ERR_TIMEOUT closed with messages still queued
+ */
+iotc_result iotc_client_disconnect(iotc_client *client, uint32_t timeout_ms);
+
+/** @brief Is the client connected to its hub right now? */
+bool iotc_client_is_connected(const iotc_client *client);
+
+/** @brief The hub (host[:port]) and device id in use; "" when not known yet. Copied out. */
+IOTC_NODISCARD iotc_result iotc_client_get_hub(const iotc_client *client, char *hub, size_t hub_size,
+                                               char *device_id, size_t device_id_size);
+
+/** Counters, for monitoring and tests. */
+typedef struct iotc_client_stats {
+  uint64_t telemetry_sent;      /**< accepted by the hub (PUBACK, or written for QoS 0) */
+  uint64_t telemetry_failed;    /**< completed with an error */
+  uint64_t telemetry_resent;    /**< QoS 1 publishes sent again after a connection drop */
+  uint64_t reported_sent;       /**< reported-property PATCHes acknowledged */
+  uint64_t commands_received;
+  uint64_t properties_received;
+  uint64_t connects;            /**< successful connections (first + reconnects) */
+  uint64_t provisionings;       /**< successful DPS registrations */
+  size_t queued;                /**< messages waiting now (telemetry + reported) */
+} iotc_client_stats;
+
+IOTC_NODISCARD iotc_result iotc_client_get_stats(const iotc_client *client,
+                                                 iotc_client_stats *out_stats);
+
+/** @brief Status callback (NULL removes it). Replaces the previous one atomically. */
+IOTC_NODISCARD iotc_result iotc_client_on_status(iotc_client *client, iotc_status_fn fn,
+                                                 void *user_context);
+
+/* ---------------------------------------------------------------------------------------------
+ * Telemetry
+ * ------------------------------------------------------------------------------------------- */
+
+/** Completion of one message: IOTC_OK once the hub acknowledged it (QoS 1) or it was written (QoS 0). */
+typedef void (*iotc_done_fn)(iotc_client *client, iotc_result result, void *user_context);
+
+#define IOTC_TELEMETRY_OPTIONS_VERSION 1
+/** Per-message options; initialise with iotc_telemetry_options_init(). Strings are copied. */
+typedef struct iotc_telemetry_options {
+  int struct_version;                /**< IOTC_TELEMETRY_OPTIONS_VERSION */
+  const char *component;             /**< `$.sub`; NULL for the root component */
+  const iotc_property *properties;   /**< custom application properties; borrowed, copied */
+  size_t property_count;
+  const char *content_type;          /**< `$.ct`; default "application/json" */
+  const char *content_encoding;      /**< `$.ce`; default "utf-8" */
+  const char *message_id;            /**< `$.mid`; nullable */
+  const char *correlation_id;        /**< `$.cid`; nullable */
+  bool creation_time;                /**< add `iothub-creation-time-utc` (now, ms precision) */
+  int qos;                           /**< 0 or 1; default 1 */
+  iotc_done_fn on_done;              /**< nullable */
+  void *user_context;                /**< passed to on_done */
+} iotc_telemetry_options;
+
+void iotc_telemetry_options_init(iotc_telemetry_options *opts);
+
+/**
+ * @brief Queue one telemetry message. Returns at once; the message goes out in order, now or
+ *        after the next (re)connect. QoS 1 messages interrupted by a connection drop are sent again.
+ * @param json NUL-terminated JSON text (an object for IoT Central), copied
+ * @param opts nullable (defaults)
+ * @retval IOTC_OK queued; on_done reports the outcome
+ * @retval IOTC_ERR_INVALID_ARG NULL/empty payload, not JSON (for a JSON content type), bad names
+ * @retval IOTC_ERR_TOO_LARGE larger than IoT Hub accepts (256 KiB with its topic)
+ * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached; nothing was queued
+ * @retval IOTC_ERR_STATE the client gave up or is being destroyed
+ */
+IOTC_NODISCARD iotc_result iotc_client_send_telemetry(iotc_client *client, const char *json,
+                                                      const iotc_telemetry_options *opts);
+
+/* ---------------------------------------------------------------------------------------------
+ * Reported properties
+ * ------------------------------------------------------------------------------------------- */
+
+/**
+ * @brief Report one property: `{"name": value}`, or for a component
+ *        `{"component": {"__t": "c", "name": value}}`. Reported PATCHes go one at a time, in order;
+ *        the rest wait in the queue (also across reconnects).
+ * @param component nullable (root)
+ * @param value_json JSON text of the value, copied
+ * @param on_done nullable; IOTC_OK once the hub answered 2xx
+ */
+IOTC_NODISCARD iotc_result iotc_client_report_property(iotc_client *client, const char *component,
+                                                       const char *name, const char *value_json,
+                                                       iotc_done_fn on_done, void *user_context);
+
+/** @brief Report several properties at once: @p json_object is `{"name": value, ...}`. */
+IOTC_NODISCARD iotc_result iotc_client_report_properties(iotc_client *client, const char *component,
+                                                         const char *json_object,
+                                                         iotc_done_fn on_done, void *user_context);
+
+/* ---------------------------------------------------------------------------------------------
+ * Writable properties
+ * ------------------------------------------------------------------------------------------- */
+
+/** A desired (writable) property value received from the service (borrowed). */
+typedef struct iotc_property_update {
+  const char *component;   /**< NULL for the root component */
+  const char *name;
+  const char *value_json;  /**< the value as JSON text (the `{"value":…}` wrapper removed) */
+  int64_t version;         /**< desired `$version`: acknowledge with av = this */
+  bool at_startup;         /**< from the twin fetched at (re)connect, not from a live patch */
+} iotc_property_update;
+
+typedef void (*iotc_property_fn)(iotc_client *client, const iotc_property_update *update,
+                                 void *user_context);
+
+/**
+ * @brief Handler for one writable property (@p name) of @p component (NULL: root). NULL @p fn
+ *        removes it. Updates for properties with no handler go to the catch-all; with neither,
+ *        they are acknowledged with ac=404-style status so the operator sees them refused.
+ */
+IOTC_NODISCARD iotc_result iotc_client_on_property(iotc_client *client, const char *component,
+                                                   const char *name, iotc_property_fn fn,
+                                                   void *user_context);
+
+/** @brief Catch-all handler for writable properties without their own handler. */
+IOTC_NODISCARD iotc_result iotc_client_on_any_property(iotc_client *client, iotc_property_fn fn,
+                                                       void *user_context);
+
+/**
+ * @brief Acknowledge a writable property: reports `{"value": value_json, "ac": status,
+ *        "av": version, "ad": description}` (under the component, with `"__t":"c"`). Callable at
+ *        once from the handler or later from any thread.
+ * @param description nullable
+ */
+IOTC_NODISCARD iotc_result iotc_client_ack_property(iotc_client *client, const char *component,
+                                                    const char *name, const char *value_json,
+                                                    int status, int64_t version,
+                                                    const char *description, iotc_done_fn on_done,
+                                                    void *user_context);
+
+/**
+ * @brief Declare a default for a writable property: at each connect, when the twin holds no
+ *        desired value for it and no acknowledgement, iotc reports it with ac=203, av=0.
+ */
+IOTC_NODISCARD iotc_result iotc_client_set_property_default(iotc_client *client,
+                                                            const char *component, const char *name,
+                                                            const char *value_json);
+
+/* ---------------------------------------------------------------------------------------------
+ * Commands
+ * ------------------------------------------------------------------------------------------- */
+
+/** A command invocation (borrowed). */
+typedef struct iotc_command_request {
+  const char *component;    /**< NULL for the root component */
+  const char *name;
+  const char *payload_json; /**< request payload as JSON text ("null" when none) */
+  size_t payload_len;
+  const char *request_id;   /**< for iotc_client_respond_command(); NULL when queued */
+  bool queued;              /**< an offline (C2D) command: no response is sent */
+} iotc_command_request;
+
+/** Filled by the command handler; iotc copies it after the handler returns. */
+typedef struct iotc_command_response {
+  int status;               /**< preset to 200 */
+  const char *payload_json; /**< JSON text, valid until the handler returns; NULL sends {} */
+  bool later;               /**< true: respond later with iotc_client_respond_command() */
+} iotc_command_response;
+
+typedef void (*iotc_command_fn)(iotc_client *client, const iotc_command_request *request,
+                                iotc_command_response *response, void *user_context);
+
+/**
+ * @brief Handler for command @p name of @p component (NULL: root). NULL @p fn removes it.
+ *        Commands with no handler go to the catch-all; with neither, they are answered 404 with
+ *        a message naming the command.
+ */
+IOTC_NODISCARD iotc_result iotc_client_on_command(iotc_client *client, const char *component,
+                                                  const char *name, iotc_command_fn fn,
+                                                  void *user_context);
+
+IOTC_NODISCARD iotc_result iotc_client_on_any_command(iotc_client *client, iotc_command_fn fn,
+                                                      void *user_context);
+
+/**
+ * @brief Respond later to a command whose handler set `later`. Any thread.
+ * @param request_id copied from the request
+ * @param payload_json nullable ({})
+ * @retval IOTC_ERR_NOT_FOUND no pending command with that id (answered already or expired)
+ */
+IOTC_NODISCARD iotc_result iotc_client_respond_command(iotc_client *client, const char *request_id,
+                                                       int status, const char *payload_json);
+
+/**
+ * @brief Complete a long-running command (answered 202 earlier): reports the property named
+ *        after the command, `{"<name>": {"value": value_json}}` (under its component).
+ */
+IOTC_NODISCARD iotc_result iotc_client_complete_command(iotc_client *client, const char *component,
+                                                        const char *name, const char *value_json,
+                                                        iotc_done_fn on_done, void *user_context);
+
+/* ---------------------------------------------------------------------------------------------
+ * Cloud-to-device messages (other than queued commands)
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct iotc_c2d_message {
+  const void *payload;
+  size_t payload_len;
+  const iotc_property *properties; /**< decoded application and system properties */
+  size_t property_count;
+} iotc_c2d_message;
+
+typedef void (*iotc_c2d_fn)(iotc_client *client, const iotc_c2d_message *message,
+                            void *user_context);
+
+IOTC_NODISCARD iotc_result iotc_client_on_c2d(iotc_client *client, iotc_c2d_fn fn,
+                                              void *user_context);
+
+/* ---------------------------------------------------------------------------------------------
+ * Reading JSON values handed to callbacks
+ * ------------------------------------------------------------------------------------------- */
+
+/** @brief Parse @p value_json as an integer. IOTC_ERR_INVALID_ARG if it is not one. */
+IOTC_NODISCARD iotc_result iotc_value_int(const char *value_json, int64_t *out);
+/** @brief Parse @p value_json as a number. */
+IOTC_NODISCARD iotc_result iotc_value_double(const char *value_json, double *out);
+/** @brief Parse @p value_json as true/false. */
+IOTC_NODISCARD iotc_result iotc_value_bool(const char *value_json, bool *out);
+/** @brief Parse @p value_json as a string into @p buf (builder rules: no partial write). */
+IOTC_NODISCARD iotc_result iotc_value_string(const char *value_json, char *buf, size_t size,
+                                             size_t *out_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
