@@ -12,5 +12,6 @@
 #include "iotc/client.h"
 #include "iotc/dps.h"
 #include "iotc/hub_topic.h"
+#include "iotc/dps_topic.h"
 
 #endif
