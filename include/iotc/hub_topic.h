@@ -259,15 +259,19 @@ typedef struct iotc_hub_method_request {
   iotc_hub_view request_id; /**< `$rid` value, opaque, never empty */
   iotc_hub_view component;  /**< IoT Central `component*command`: the part before `*`;
                                  `{NULL, 0}` for a root command */
-  iotc_hub_view command;    /**< the part after `*`, or the whole name */
+  iotc_hub_view command;    /**< the part after `*`, or the whole name; `{NULL, 0}` when the
+                                 name uses `*` wrongly (first, last or twice), so that the
+                                 caller can answer 400 */
 } iotc_hub_method_request;
 
 /**
  * @brief Parse a method request topic. Query parameters other than `$rid` are ignored.
+ *
+ * On IOTC_ERR_MALFORMED, `out->request_id` still holds the `$rid` when one was found
+ * (`{NULL, 0}` otherwise), so the caller can answer the request with an error status.
  * @retval IOTC_OK
  * @retval IOTC_ERR_NO_MATCH not under `$iothub/methods/POST/`
- * @retval IOTC_ERR_MALFORMED empty name, missing `/?`, missing or empty `$rid`, or a name
- *         with `*` first, last, or twice
+ * @retval IOTC_ERR_MALFORMED empty name, missing `/?`, or missing or empty `$rid`
  * @retval IOTC_ERR_INVALID_ARG
  */
 IOTC_NODISCARD iotc_result iotc_hub_topic_method_parse(const char *topic, size_t topic_len,

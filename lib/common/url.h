@@ -10,6 +10,9 @@
 /** True for RFC 3986 unreserved characters: ALPHA / DIGIT / "-" / "." / "_" / "~". */
 bool iotc__url_is_unreserved(char c);
 
+/** Value of the hex digit @p c (either case), or -1. */
+int iotc__url_hex_value(char c);
+
 /** Length of @p in once percent-encoded (without NUL). */
 size_t iotc__url_encoded_len(const char *in, size_t in_len);
 
@@ -20,6 +23,12 @@ size_t iotc__url_encoded_len(const char *in, size_t in_len);
  */
 IOTC_NODISCARD iotc_result iotc__url_encode(const char *in, size_t in_len, char *buf, size_t size,
                                             size_t *out_len);
+
+/**
+ * Percent-encode @p in at @p dst, which the caller sized with iotc__url_encoded_len(); no NUL.
+ * Returns the position after the last byte written.
+ */
+char *iotc__url_encode_to(const char *in, size_t in_len, char *dst);
 
 /**
  * Decode %XX sequences ('+' stays '+'). IOTC_ERR_BAD_ENCODING for a truncated or non-hex escape
