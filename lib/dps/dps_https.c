@@ -1,0 +1,294 @@
+/* DPS over HTTPS (libcurl): PUT .../register, then GET .../operations/{id}, on one easy handle so
+ * the TLS connection is reused. curl runs on the calling thread; a progress callback turns
+ * iotc_dps_cancel() into an aborted transfer. */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/secret.h"
+#include "dps/dps_internal.h"
+#include "iotc/version.h"
+
+typedef struct https_state {
+  iotc_dps *dps;
+  CURL *curl;
+  char errbuf[CURL_ERROR_SIZE];
+  /* Per-request response, filled by the write and header callbacks. */
+  char *body;
+  size_t body_len;
+  bool oversized;
+  bool has_retry_after;
+  uint32_t retry_after_s;
+} https_state;
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result = CURLE_FAILED_INIT;
+
+static void init_curl(void) { curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx) {
+  https_state *st = ctx;
+  size_t n = size * nmemb;
+  if (st->body_len + n > IOTC__DPS_MAX_RESPONSE) {
+    st->oversized = true;
+    return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
+  }
+  char *grown = realloc(st->body, st->body_len + n + 1);
+  if (grown == NULL) {
+    return 0;
+  }
+  memcpy(grown + st->body_len, data, n);
+  st->body = grown;
+  st->body_len += n;
+  st->body[st->body_len] = '\0';
+  return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx) {
+  https_state *st = ctx;
+  size_t n = size * nmemb;
+  static const char name[] = "retry-after:";
+  if (n > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
+    size_t i = sizeof name - 1;
+    while (i < n && (data[i] == ' ' || data[i] == '\t')) {
+      ++i;
+    }
+    uint32_t v = 0;
+    size_t digits = 0;
+    while (i < n && data[i] >= '0' && data[i] <= '9' && digits < 9) {
+      v = v * 10u + (uint32_t)(data[i] - '0');
+      ++i;
+      ++digits;
+    }
+    /* An HTTP-date instead of seconds is ignored: the default pause applies. */
+    if (digits > 0) {
+      st->has_retry_after = true;
+      st->retry_after_s = v;
+    }
+  }
+  return n;
+}
+
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow) {
+  (void)dltotal;
+  (void)dlnow;
+  (void)ultotal;
+  (void)ulnow;
+  https_state *st = ctx;
+  return iotc__dps_cancelled(st->dps) ? 1 : 0;
+}
+
+static iotc_result https_open(iotc_dps *dps, void **state, uint64_t deadline, iotc_error *err) {
+  (void)deadline;
+  pthread_once(&curl_once, init_curl);
+  if (curl_init_result != CURLE_OK) {
+    return iotc__dps_fail(err, IOTC_ERR_HTTP, 0, "libcurl failed to initialise");
+  }
+  https_state *st = calloc(1, sizeof *st);
+  if (st == NULL) {
+    return iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
+  }
+  st->dps = dps;
+  *state = st;
+  st->curl = curl_easy_init();
+  if (st->curl == NULL) {
+    return iotc__dps_fail(err, IOTC_ERR_HTTP, 0, "cannot create a libcurl handle");
+  }
+  CURL *c = st->curl;
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, st->errbuf);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(c, CURLOPT_CAINFO, dps->ca_file);
+  curl_easy_setopt(c, CURLOPT_CAPATH, NULL); /* only the named roots, not the system store */
+  if (dps->credential == IOTC_DPS_CREDENTIAL_X509) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, dps->cert_file);
+    curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(c, CURLOPT_SSLKEY, dps->key_file);
+    curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+  }
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, st);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, st);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, st);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "iotc/" IOTC_VERSION_STRING);
+  return IOTC_OK;
+}
+
+static iotc_result curl_failure(https_state *st, CURLcode cc, iotc_error *err) {
+  iotc_result r;
+  const iotc_dps *dps = st->dps;
+  switch (cc) {
+  case CURLE_ABORTED_BY_CALLBACK:
+    return iotc__dps_fail(err, IOTC_ERR_CANCELLED, 0, "provisioning was cancelled");
+  case CURLE_WRITE_ERROR:
+    r = st->oversized ? iotc__dps_fail(err, IOTC_ERR_PROTOCOL, 0,
+                                       "DPS sent a response larger than %d bytes",
+                                       IOTC__DPS_MAX_RESPONSE)
+                      : iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
+    break;
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_COULDNT_RESOLVE_PROXY:
+    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over HTTPS", dps->host,
+                       dps->port);
+    break;
+  case CURLE_OPERATION_TIMEDOUT:
+    r = iotc__dps_fail(err, IOTC_ERR_TIMEOUT, 0, "DPS did not answer over HTTPS in time");
+    break;
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_CLIENTCERT:
+    r = iotc__dps_fail(err, IOTC_ERR_TLS, 0, "TLS with %s:%d failed", dps->host, dps->port);
+    break;
+  case CURLE_GOT_NOTHING:
+  case CURLE_RECV_ERROR:
+  case CURLE_SEND_ERROR:
+  case CURLE_PARTIAL_FILE:
+    r = iotc__dps_fail(err, IOTC_ERR_PROTOCOL, 0, "DPS closed the connection or sent a truncated "
+                                                  "response");
+    break;
+  default:
+    r = iotc__dps_fail(err, IOTC_ERR_HTTP, 0, "the HTTPS request to DPS failed");
+    break;
+  }
+  if (err != NULL) {
+    snprintf(err->transport, sizeof err->transport, "curl %d: %.200s", (int)cc,
+             st->errbuf[0] ? st->errbuf : curl_easy_strerror(cc));
+  }
+  return r;
+}
+
+static iotc_result https_request(iotc_dps *dps, void *state, const char *operation_id,
+                                 uint64_t deadline, iotc__dps_reply *reply, iotc_error *err) {
+  https_state *st = state;
+  CURL *c = st->curl;
+  bool v6 = strchr(dps->host, ':') != NULL;
+  char url[1024];
+  int n;
+  if (operation_id == NULL) {
+    n = snprintf(url, sizeof url, "https://%s%s%s:%d/%s/registrations/%s/register?api-version=%s",
+                 v6 ? "[" : "", dps->host, v6 ? "]" : "", dps->port, dps->id_scope,
+                 dps->registration_id, IOTC_DPS_HTTPS_API_VERSION);
+  } else {
+    char *escaped = curl_easy_escape(c, operation_id, 0);
+    if (escaped == NULL) {
+      return iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
+    }
+    n = snprintf(url, sizeof url,
+                 "https://%s%s%s:%d/%s/registrations/%s/operations/%s?api-version=%s",
+                 v6 ? "[" : "", dps->host, v6 ? "]" : "", dps->port, dps->id_scope,
+                 dps->registration_id, escaped, IOTC_DPS_HTTPS_API_VERSION);
+    curl_free(escaped);
+  }
+  if (n < 0 || (size_t)n >= sizeof url) {
+    return iotc__dps_fail(err, IOTC_ERR_INVALID_ARG, 0, "the DPS URL is too long");
+  }
+
+  struct curl_slist *headers = NULL;
+  char *auth = NULL;
+  char *sas = NULL;
+  iotc_result r = IOTC_OK;
+  if (dps->credential != IOTC_DPS_CREDENTIAL_X509) {
+    r = iotc__dps_sas(dps, &sas, err);
+    if (r != IOTC_OK) {
+      return r;
+    }
+    size_t len = strlen("Authorization: ") + strlen(sas) + 1;
+    auth = malloc(len);
+    if (auth == NULL) {
+      iotc__secret_free(sas);
+      return iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
+    }
+    snprintf(auth, len, "Authorization: %s", sas);
+    iotc__secret_free(sas);
+  }
+  struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
+  headers = h;
+  if (h) {
+    h = curl_slist_append(headers, "Content-Type: application/json; charset=utf-8");
+  }
+  if (h && auth) {
+    h = curl_slist_append(headers, auth);
+  }
+  if (h == NULL) {
+    curl_slist_free_all(headers);
+    iotc__secret_free(auth);
+    return iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
+  }
+
+  uint64_t now = iotc__dps_now_ms();
+  uint64_t until = now + dps->request_timeout_ms;
+  if (until > deadline) {
+    until = deadline;
+  }
+  long timeout_ms = until > now ? (long)(until - now) : 1L;
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  if (operation_id == NULL) {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, dps->request_body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(dps->request_body));
+  } else {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+  }
+  st->errbuf[0] = '\0';
+  st->body = NULL;
+  st->body_len = 0;
+  st->oversized = false;
+  st->has_retry_after = false;
+  st->retry_after_s = 0;
+
+  CURLcode cc = curl_easy_perform(c);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+  curl_slist_free_all(headers);
+  iotc__secret_free(auth);
+  if (cc != CURLE_OK) {
+    free(st->body);
+    st->body = NULL;
+    return curl_failure(st, cc, err);
+  }
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  reply->status = (int)status;
+  reply->has_retry_after = st->has_retry_after;
+  reply->retry_after_s = st->retry_after_s;
+  reply->body = st->body;
+  reply->body_len = st->body_len;
+  st->body = NULL;
+  return IOTC_OK;
+}
+
+static void https_close(iotc_dps *dps, void *state) {
+  (void)dps;
+  https_state *st = state;
+  if (st == NULL) {
+    return;
+  }
+  if (st->curl != NULL) {
+    curl_easy_cleanup(st->curl);
+  }
+  free(st->body);
+  free(st);
+}
+
+const iotc__dps_transport *iotc__dps_https_transport(void) {
+  static const iotc__dps_transport t = {.open = https_open, .request = https_request, .close = https_close};
+  return &t;
+}

@@ -1,0 +1,514 @@
+/* DPS over MQTT (Paho MQTTAsync). Paho's callbacks run on Paho's threads under its global lock:
+ * they only copy what arrived into this state and signal the handle's condition variable. All
+ * decisions, logging and Paho API calls happen on the thread running iotc_dps_run(), never while
+ * holding the handle's lock. */
+#include <MQTTAsync.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/secret.h"
+#include "dps/dps_internal.h"
+#include "iotc/dps_topic.h"
+
+#define MAX_QUEUED 16
+#define DISCONNECT_WAIT_MS 2000u
+#define KEEPALIVE_S 60
+
+typedef struct queued_msg {
+  struct queued_msg *next;
+  char *topic;
+  size_t topic_len;
+  char *payload; /* NUL-terminated copy; NULL when oversized */
+  size_t payload_len;
+} queued_msg;
+
+enum { PENDING = 0, DONE_OK = 1, DONE_FAILED = -1 };
+
+typedef struct mqtt_state {
+  iotc_dps *dps;
+  MQTTAsync client;
+  bool created;
+  /* Everything below is guarded by dps->lock. */
+  int connect;
+  int connect_code;
+  char connect_text[128];
+  char tls_text[IOTC_ERROR_MESSAGE_SIZE];
+  int subscribe;
+  int granted_qos;
+  int disconnect;
+  int publish_failed_code; /* 0: none */
+  int lost;
+  bool overflow;
+  queued_msg *head;
+  queued_msg *tail;
+  int queued;
+} mqtt_state;
+
+/* ---- Paho callbacks: copy and signal, nothing else ------------------------------------------ */
+
+static void signal_locked(mqtt_state *st) { pthread_cond_broadcast(&st->dps->cond); }
+
+/* Set one state field and wake the waiting thread. */
+static void finish(mqtt_state *st, int *field, int value) {
+  pthread_mutex_lock(&st->dps->lock);
+  *field = value;
+  signal_locked(st);
+  pthread_mutex_unlock(&st->dps->lock);
+}
+
+static void on_connect_ok(void *ctx, MQTTAsync_successData *data) {
+  (void)data;
+  mqtt_state *st = ctx;
+  finish(st, &st->connect, DONE_OK);
+}
+
+static void on_connect_failed(void *ctx, MQTTAsync_failureData *data) {
+  mqtt_state *st = ctx;
+  pthread_mutex_lock(&st->dps->lock);
+  st->connect = DONE_FAILED;
+  st->connect_code = data ? data->code : MQTTASYNC_FAILURE;
+  snprintf(st->connect_text, sizeof st->connect_text, "%s",
+           data && data->message ? data->message : "");
+  signal_locked(st);
+  pthread_mutex_unlock(&st->dps->lock);
+}
+
+static int on_ssl_error(const char *str, size_t len, void *ctx) {
+  mqtt_state *st = ctx;
+  pthread_mutex_lock(&st->dps->lock);
+  if (st->tls_text[0] == '\0') {
+    /* OpenSSL's lines end in a newline; keep the first line only. */
+    size_t n = len < sizeof st->tls_text - 1 ? len : sizeof st->tls_text - 1;
+    memcpy(st->tls_text, str, n);
+    st->tls_text[n] = '\0';
+    st->tls_text[strcspn(st->tls_text, "\n")] = '\0';
+  }
+  pthread_mutex_unlock(&st->dps->lock);
+  return 0;
+}
+
+static void on_subscribe_ok(void *ctx, MQTTAsync_successData *data) {
+  mqtt_state *st = ctx;
+  pthread_mutex_lock(&st->dps->lock);
+  st->granted_qos = data ? data->alt.qos : 0;
+  st->subscribe = DONE_OK;
+  signal_locked(st);
+  pthread_mutex_unlock(&st->dps->lock);
+}
+
+static void on_subscribe_failed(void *ctx, MQTTAsync_failureData *data) {
+  (void)data;
+  mqtt_state *st = ctx;
+  finish(st, &st->subscribe, DONE_FAILED);
+}
+
+static void on_publish_failed(void *ctx, MQTTAsync_failureData *data) {
+  mqtt_state *st = ctx;
+  pthread_mutex_lock(&st->dps->lock);
+  st->publish_failed_code = data && data->code != 0 ? data->code : MQTTASYNC_FAILURE;
+  signal_locked(st);
+  pthread_mutex_unlock(&st->dps->lock);
+}
+
+static void on_disconnect_ok(void *ctx, MQTTAsync_successData *data) {
+  (void)data;
+  mqtt_state *st = ctx;
+  finish(st, &st->disconnect, DONE_OK);
+}
+
+static void on_disconnect_failed(void *ctx, MQTTAsync_failureData *data) {
+  (void)data;
+  mqtt_state *st = ctx;
+  finish(st, &st->disconnect, DONE_FAILED);
+}
+
+static void on_lost(void *ctx, char *cause) {
+  (void)cause;
+  mqtt_state *st = ctx;
+  finish(st, &st->lost, 1);
+}
+
+static void free_msg(queued_msg *m) {
+  if (m != NULL) {
+    free(m->topic);
+    free(m->payload);
+    free(m);
+  }
+}
+
+static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m) {
+  mqtt_state *st = ctx;
+  /* Paho gives topicLen 0 when the topic is NUL-terminated without embedded NULs. */
+  size_t tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
+  size_t plen = m->payloadlen > 0 ? (size_t)m->payloadlen : 0;
+  queued_msg *q = calloc(1, sizeof *q);
+  if (q != NULL) {
+    q->topic = malloc(tlen + 1);
+    if (plen <= IOTC__DPS_MAX_RESPONSE) {
+      q->payload = malloc(plen + 1);
+    }
+    if (q->topic == NULL || (plen <= IOTC__DPS_MAX_RESPONSE && q->payload == NULL)) {
+      free_msg(q);
+      q = NULL;
+    } else {
+      memcpy(q->topic, topic, tlen);
+      q->topic[tlen] = '\0';
+      q->topic_len = tlen;
+      if (q->payload != NULL) {
+        if (plen > 0) {
+          memcpy(q->payload, m->payload, plen);
+        }
+        q->payload[plen] = '\0';
+      }
+      q->payload_len = plen;
+    }
+  }
+  pthread_mutex_lock(&st->dps->lock);
+  if (q == NULL || st->queued >= MAX_QUEUED) {
+    st->overflow = true; /* reported to the waiting thread rather than dropped silently */
+    free_msg(q);
+  } else {
+    if (st->tail) {
+      st->tail->next = q;
+    } else {
+      st->head = q;
+    }
+    st->tail = q;
+    ++st->queued;
+  }
+  signal_locked(st);
+  pthread_mutex_unlock(&st->dps->lock);
+  MQTTAsync_freeMessage(&m);
+  MQTTAsync_free(topic);
+  return 1;
+}
+
+/* ---- the application thread --------------------------------------------------------------- */
+
+/* Wait until *field leaves PENDING, the deadline passes or the handle is cancelled. */
+static iotc_result wait_field(mqtt_state *st, const int *field, uint64_t until) {
+  iotc_dps *dps = st->dps;
+  struct timespec abs = iotc__dps_abstime(until);
+  iotc_result r = IOTC_OK;
+  pthread_mutex_lock(&dps->lock);
+  while (*field == PENDING && !dps->cancelled && iotc__dps_now_ms() < until) {
+    pthread_cond_timedwait(&dps->cond, &dps->lock, &abs);
+  }
+  if (*field == PENDING) {
+    r = dps->cancelled ? IOTC_ERR_CANCELLED : IOTC_ERR_TIMEOUT;
+  }
+  pthread_mutex_unlock(&dps->lock);
+  return r;
+}
+
+static uint64_t request_deadline(const iotc_dps *dps, uint64_t deadline) {
+  uint64_t t = iotc__dps_now_ms() + dps->request_timeout_ms;
+  return t < deadline ? t : deadline;
+}
+
+static iotc_result waited_out(iotc_result r, const char *what, iotc_error *err) {
+  if (r == IOTC_ERR_CANCELLED) {
+    return iotc__dps_fail(err, r, 0, "provisioning was cancelled");
+  }
+  return iotc__dps_fail(err, r, 0, "DPS did not answer the %s in time", what);
+}
+
+static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
+  pthread_mutex_lock(&st->dps->lock);
+  int code = st->connect_code;
+  char text[sizeof st->connect_text];
+  char tls[sizeof st->tls_text];
+  memcpy(text, st->connect_text, sizeof text);
+  memcpy(tls, st->tls_text, sizeof tls);
+  pthread_mutex_unlock(&st->dps->lock);
+  iotc_result r;
+  if (code == 4 || code == 5) {
+    r = iotc__dps_fail(err, IOTC_ERR_UNAUTHORIZED, 401,
+                       "DPS refused the MQTT connection (CONNACK %d: %s)", code,
+                       code == 4 ? "bad user name or password" : "not authorized");
+  } else if (code >= 1 && code <= 3) {
+    r = iotc__dps_fail(err, IOTC_ERR_SERVICE, 0, "DPS refused the MQTT connection (CONNACK %d)",
+                       code);
+  } else if (tls[0] != '\0') {
+    r = iotc__dps_fail(err, IOTC_ERR_TLS, 0,
+                       "TLS with %s:%d failed (server certificate or client certificate refused)",
+                       st->dps->host, st->dps->port);
+  } else {
+    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0,
+                       "cannot connect to %s:%d over MQTT/TLS (unreachable, or its certificate "
+                       "or host name was refused)",
+                       st->dps->host, st->dps->port);
+  }
+  if (err != NULL) {
+    if (code >= 1 && code <= 5) {
+      err->service_code = code;
+    }
+    snprintf(err->transport, sizeof err->transport, "paho %d: %.100s%s%.120s", code, text,
+             tls[0] ? "; " : "", tls);
+  }
+  return r;
+}
+
+static iotc_result mqtt_connect(mqtt_state *st, const char *username, const char *password,
+                                uint64_t deadline, iotc_error *err) {
+  iotc_dps *dps = st->dps;
+  MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+  ssl.trustStore = dps->ca_file;
+  ssl.keyStore = dps->cert_file;
+  ssl.privateKey = dps->key_file;
+  ssl.enableServerCertAuth = 1;
+  ssl.verify = 1; /* Paho's default 0 skips the host name check */
+  ssl.ssl_error_cb = on_ssl_error;
+  ssl.ssl_error_context = st;
+
+  uint64_t until = request_deadline(dps, deadline);
+  uint64_t now = iotc__dps_now_ms();
+  MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
+  co.MQTTVersion = MQTTVERSION_3_1_1; /* no 3.1 fallback: one handshake per attempt */
+  co.cleansession = 1;
+  co.keepAliveInterval = KEEPALIVE_S;
+  co.connectTimeout = (int)((until > now ? until - now : 0) / 1000u) + 1;
+  co.automaticReconnect = 0;
+  co.retryInterval = 0;
+  co.username = username;
+  co.password = password;
+  co.ssl = &ssl;
+  co.onSuccess = on_connect_ok;
+  co.onFailure = on_connect_failed;
+  co.context = st;
+  int rc = MQTTAsync_connect(st->client, &co);
+  if (rc != MQTTASYNC_SUCCESS) {
+    iotc_result r = iotc__dps_fail(err, IOTC_ERR_TRANSPORT, 0, "cannot start the MQTT connect");
+    if (err) {
+      snprintf(err->transport, sizeof err->transport, "paho %d: %s", rc, MQTTAsync_strerror(rc));
+    }
+    return r;
+  }
+  iotc_result r = wait_field(st, &st->connect, until);
+  if (r != IOTC_OK) {
+    return waited_out(r, "connect", err);
+  }
+  pthread_mutex_lock(&dps->lock);
+  int state = st->connect;
+  pthread_mutex_unlock(&dps->lock);
+  return state == DONE_OK ? IOTC_OK : connect_failure(st, err);
+}
+
+static iotc_result mqtt_subscribe(mqtt_state *st, uint64_t deadline, iotc_error *err) {
+  MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+  ro.onSuccess = on_subscribe_ok;
+  ro.onFailure = on_subscribe_failed;
+  ro.context = st;
+  int rc = MQTTAsync_subscribe(st->client, IOTC_DPS_TOPIC_RESPONSE_FILTER, 1, &ro);
+  if (rc != MQTTASYNC_SUCCESS) {
+    iotc_result r = iotc__dps_fail(err, IOTC_ERR_TRANSPORT, 0, "cannot subscribe");
+    if (err) {
+      snprintf(err->transport, sizeof err->transport, "paho %d: %s", rc, MQTTAsync_strerror(rc));
+    }
+    return r;
+  }
+  iotc_result r = wait_field(st, &st->subscribe, request_deadline(st->dps, deadline));
+  if (r != IOTC_OK) {
+    return waited_out(r, "subscription", err);
+  }
+  pthread_mutex_lock(&st->dps->lock);
+  bool ok = st->subscribe == DONE_OK && st->granted_qos != 0x80;
+  pthread_mutex_unlock(&st->dps->lock);
+  return ok ? IOTC_OK
+            : iotc__dps_fail(err, IOTC_ERR_PROTOCOL, 0,
+                             "DPS refused the subscription to " IOTC_DPS_TOPIC_RESPONSE_FILTER);
+}
+
+static iotc_result mqtt_open(iotc_dps *dps, void **state, uint64_t deadline, iotc_error *err) {
+  const char *proxy = getenv("https_proxy");
+  if (proxy != NULL && proxy[0] != '\0') {
+    return iotc__dps_fail(err, IOTC_ERR_NOT_SUPPORTED, 0,
+                          "https_proxy is set: the MQTT library would send MQTT through it; "
+                          "unset it or provision over HTTPS");
+  }
+  mqtt_state *st = calloc(1, sizeof *st);
+  if (st == NULL) {
+    return iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
+  }
+  st->dps = dps;
+  *state = st;
+
+  char username[256];
+  iotc_result r = iotc_dps_topic_username(dps->id_scope, dps->registration_id, username,
+                                          sizeof username, NULL);
+  if (r != IOTC_OK) {
+    return iotc__dps_fail(err, r, 0, "cannot build the MQTT user name");
+  }
+  bool v6 = strchr(dps->host, ':') != NULL;
+  char uri[300];
+  snprintf(uri, sizeof uri, "ssl://%s%s%s:%d", v6 ? "[" : "", dps->host, v6 ? "]" : "", dps->port);
+  MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
+  cro.MQTTVersion = MQTTVERSION_3_1_1;
+  int rc = MQTTAsync_createWithOptions(&st->client, uri, dps->registration_id,
+                                       MQTTCLIENT_PERSISTENCE_NONE, NULL, &cro);
+  if (rc == MQTTASYNC_SUCCESS) {
+    st->created = true;
+    rc = MQTTAsync_setCallbacks(st->client, st, on_lost, on_message, NULL);
+  }
+  if (rc != MQTTASYNC_SUCCESS) {
+    r = iotc__dps_fail(err, IOTC_ERR_TRANSPORT, 0, "cannot create the MQTT client");
+    if (err) {
+      snprintf(err->transport, sizeof err->transport, "paho %d: %s", rc, MQTTAsync_strerror(rc));
+    }
+    return r;
+  }
+  char *password = NULL;
+  if (dps->credential != IOTC_DPS_CREDENTIAL_X509) {
+    r = iotc__dps_sas(dps, &password, err);
+    if (r != IOTC_OK) {
+      return r;
+    }
+  }
+  r = mqtt_connect(st, username, password, deadline, err);
+  iotc__secret_free(password);
+  if (r == IOTC_OK) {
+    r = mqtt_subscribe(st, deadline, err);
+  }
+  return r;
+}
+
+/* Take the next message off the queue (or NULL); reports loss and overflow through *why. */
+static queued_msg *next_message(mqtt_state *st, const char **why) {
+  queued_msg *m = st->head;
+  if (m != NULL) {
+    st->head = m->next;
+    if (st->head == NULL) {
+      st->tail = NULL;
+    }
+    --st->queued;
+  } else if (st->overflow) {
+    *why = "too many unexpected messages from DPS";
+  } else if (st->publish_failed_code != 0) {
+    *why = "the request could not be sent";
+  } else if (st->lost) {
+    *why = "DPS closed the connection";
+  }
+  return m;
+}
+
+/* A response for our rid: fill the reply. IOTC_ERR_NO_MATCH means "not ours, keep waiting". */
+static iotc_result take_response(queued_msg *m, const char *rid, iotc__dps_reply *reply,
+                                 iotc_error *err) {
+  iotc_dps_topic_response resp;
+  iotc_result r = iotc_dps_topic_parse_response(m->topic, m->topic_len, &resp);
+  if (r == IOTC_ERR_NO_MATCH) {
+    return r;
+  }
+  if (r != IOTC_OK) {
+    return iotc__dps_fail(err, IOTC_ERR_PROTOCOL, 0, "DPS sent a malformed response topic");
+  }
+  if (resp.rid_len != strlen(rid) || memcmp(resp.rid, rid, resp.rid_len) != 0) {
+    return IOTC_ERR_NO_MATCH; /* an answer to an earlier request */
+  }
+  if (m->payload == NULL) {
+    return iotc__dps_fail(err, IOTC_ERR_PROTOCOL, resp.status,
+                          "DPS sent a response larger than %d bytes", IOTC__DPS_MAX_RESPONSE);
+  }
+  reply->status = resp.status;
+  reply->has_retry_after = resp.has_retry_after;
+  reply->retry_after_s = resp.retry_after_s;
+  reply->body = m->payload;
+  reply->body_len = m->payload_len;
+  m->payload = NULL;
+  return IOTC_OK;
+}
+
+static iotc_result mqtt_request(iotc_dps *dps, void *state, const char *operation_id,
+                                uint64_t deadline, iotc__dps_reply *reply, iotc_error *err) {
+  mqtt_state *st = state;
+  char rid[16];
+  snprintf(rid, sizeof rid, "%u", ++dps->rid_counter);
+  char topic[512];
+  iotc_result r = operation_id
+                      ? iotc_dps_topic_operation_status(rid, operation_id, topic, sizeof topic, NULL)
+                      : iotc_dps_topic_register(rid, topic, sizeof topic, NULL);
+  if (r != IOTC_OK) {
+    return iotc__dps_fail(err, IOTC_ERR_PROTOCOL, 0, "cannot build the request topic");
+  }
+  const char *body = operation_id ? "" : dps->request_body;
+  MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+  ro.onFailure = on_publish_failed;
+  ro.context = st;
+  int rc = MQTTAsync_send(st->client, topic, (int)strlen(body), body, 1, 0, &ro);
+  if (rc != MQTTASYNC_SUCCESS) {
+    r = iotc__dps_fail(err, IOTC_ERR_TRANSPORT, 0, "cannot send the DPS request");
+    if (err) {
+      snprintf(err->transport, sizeof err->transport, "paho %d: %s", rc, MQTTAsync_strerror(rc));
+    }
+    return r;
+  }
+  uint64_t until = request_deadline(dps, deadline);
+  struct timespec abs = iotc__dps_abstime(until);
+  for (;;) {
+    const char *why = NULL;
+    pthread_mutex_lock(&dps->lock);
+    queued_msg *m = NULL;
+    while (!dps->cancelled && (m = next_message(st, &why)) == NULL && why == NULL &&
+           iotc__dps_now_ms() < until) {
+      pthread_cond_timedwait(&dps->cond, &dps->lock, &abs);
+    }
+    bool cancelled = dps->cancelled;
+    pthread_mutex_unlock(&dps->lock);
+    if (m != NULL) {
+      r = take_response(m, rid, reply, err);
+      free_msg(m);
+      if (r == IOTC_ERR_NO_MATCH) {
+        continue;
+      }
+      return r;
+    }
+    if (cancelled) {
+      return iotc__dps_fail(err, IOTC_ERR_CANCELLED, 0, "provisioning was cancelled");
+    }
+    if (why != NULL) {
+      return iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "%s", why);
+    }
+    return waited_out(IOTC_ERR_TIMEOUT, operation_id ? "status query" : "registration", err);
+  }
+}
+
+static void mqtt_close(iotc_dps *dps, void *state) {
+  mqtt_state *st = state;
+  if (st == NULL) {
+    return;
+  }
+  if (st->created) {
+    pthread_mutex_lock(&dps->lock);
+    bool connected = st->connect == DONE_OK && !st->lost;
+    pthread_mutex_unlock(&dps->lock);
+    if (connected) {
+      MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+      d.timeout = 0;
+      d.onSuccess = on_disconnect_ok;
+      d.onFailure = on_disconnect_failed;
+      d.context = st;
+      if (MQTTAsync_disconnect(st->client, &d) == MQTTASYNC_SUCCESS) {
+        /* Not cancellable: a bounded wait so the DISCONNECT reaches the server. */
+        struct timespec abs = iotc__dps_abstime(iotc__dps_now_ms() + DISCONNECT_WAIT_MS);
+        pthread_mutex_lock(&dps->lock);
+        while (st->disconnect == PENDING &&
+               pthread_cond_timedwait(&dps->cond, &dps->lock, &abs) == 0) {
+        }
+        pthread_mutex_unlock(&dps->lock);
+      }
+    }
+    MQTTAsync_destroy(&st->client);
+  }
+  while (st->head != NULL) {
+    queued_msg *m = st->head;
+    st->head = m->next;
+    free_msg(m);
+  }
+  free(st);
+}
+
+const iotc__dps_transport *iotc__dps_mqtt_transport(void) {
+  static const iotc__dps_transport t = {.open = mqtt_open, .request = mqtt_request, .close = mqtt_close};
+  return &t;
+}

@@ -1,0 +1,138 @@
+/* The registration loop shared by both transports: register, poll, back off, give up. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "dps/dps_internal.h"
+
+#define DEFAULT_POLL_MS 2000u
+#define FIRST_BACKOFF_MS 1000u
+
+/* Random extra wait of up to a quarter of @p base_ms, so a fleet does not retry in step. */
+static uint64_t jitter(iotc_dps *dps, uint64_t base_ms) {
+  if (base_ms < 4) {
+    return 0;
+  }
+  dps->jitter_state = dps->jitter_state * 1103515245u + 12345u;
+  return (uint64_t)((dps->jitter_state >> 8) % (unsigned)(base_ms / 4 + 1));
+}
+
+static uint64_t cap(uint64_t v, uint64_t max) { return v > max ? max : v; }
+
+/* Why the deadline passed, in the terms of the last thing DPS said. */
+static iotc_result out_of_time(iotc_result last, int last_status, iotc_error *err) {
+  if (last == IOTC_ERR_THROTTLED || last == IOTC_ERR_SERVICE) {
+    if (err) {
+      err->result = last;
+    }
+    return last; /* err already holds the refusal's detail */
+  }
+  return iotc__dps_fail(err, IOTC_ERR_TIMEOUT, last_status,
+                        "provisioning did not finish in time (last status %d)", last_status);
+}
+
+static iotc_result run(iotc_dps *dps, const iotc__dps_transport *t, void *state,
+                       uint64_t deadline, iotc_dps_registration *out, iotc_error *err) {
+  char *operation_id = NULL;
+  unsigned failures = 0;
+  iotc_result r = IOTC_OK;
+  for (;;) {
+    iotc__dps_reply reply = {0};
+    r = t->request(dps, state, operation_id, deadline, &reply, err);
+    if (r != IOTC_OK) {
+      break;
+    }
+    IOTC_LOGD("dps: %s answered %d", operation_id ? "poll" : "register", reply.status);
+    bool done = false;
+    bool retryable = false;
+    char *next_op = NULL;
+    r = iotc__dps_interpret(&reply, &done, &next_op, &retryable, out, err);
+    uint64_t wait_ms;
+    if (r == IOTC_OK && done) {
+      iotc__dps_reply_clear(&reply);
+      break;
+    }
+    if (r == IOTC_OK) {
+      free(operation_id);
+      operation_id = next_op;
+      failures = 0;
+      wait_ms = reply.has_retry_after ? (uint64_t)reply.retry_after_s * 1000u : DEFAULT_POLL_MS;
+      wait_ms = cap(wait_ms, dps->max_poll_ms);
+    } else if (retryable) {
+      /* 429 / 5xx: the same request again, after retry-after or an exponential back-off. */
+      uint64_t base = reply.has_retry_after ? (uint64_t)reply.retry_after_s * 1000u
+                                            : (uint64_t)FIRST_BACKOFF_MS << (failures < 6 ? failures : 6);
+      ++failures;
+      wait_ms = cap(base + jitter(dps, base), dps->max_poll_ms);
+      IOTC_LOGW("dps: %s; retrying in %llu ms", err ? err->message : "refused",
+                (unsigned long long)wait_ms);
+    } else {
+      iotc__dps_reply_clear(&reply);
+      break;
+    }
+    int last_status = reply.status;
+    iotc__dps_reply_clear(&reply);
+    if (iotc__dps_now_ms() + wait_ms >= deadline) {
+      r = out_of_time(r, last_status, err);
+      break;
+    }
+    r = iotc__dps_sleep_until(dps, iotc__dps_now_ms() + wait_ms);
+    if (r != IOTC_OK) {
+      r = iotc__dps_fail(err, r, 0, "provisioning was cancelled");
+      break;
+    }
+  }
+  free(operation_id);
+  return r;
+}
+
+iotc_result iotc_dps_run(iotc_dps *dps, iotc_dps_registration *out, iotc_error *err) {
+  iotc_error_clear(err);
+  if (out != NULL) {
+    memset(out, 0, sizeof *out);
+  }
+  if (dps == NULL || out == NULL) {
+    return iotc__dps_fail(err, IOTC_ERR_INVALID_ARG, 0, "handle or result is NULL");
+  }
+  const iotc__dps_transport *t = dps->transport == IOTC_DPS_TRANSPORT_MQTT
+                                     ? iotc__dps_mqtt_transport()
+                                     : iotc__dps_https_transport();
+  uint64_t deadline = iotc__dps_now_ms() + dps->timeout_ms;
+  void *state = NULL;
+  iotc_result r;
+  if (iotc__dps_cancelled(dps)) {
+    r = iotc__dps_fail(err, IOTC_ERR_CANCELLED, 0, "provisioning was cancelled");
+  } else {
+    r = t->open(dps, &state, deadline, err);
+    if (r == IOTC_OK) {
+      r = run(dps, t, state, deadline, out, err);
+    }
+    t->close(dps, state);
+  }
+  if (r != IOTC_OK) {
+    iotc_dps_registration_clear(out);
+    IOTC_LOGI("dps: registration of %s failed: %s", dps->registration_id,
+              err ? err->message : iotc_strerror(r));
+  }
+  pthread_mutex_lock(&dps->lock);
+  dps->cancelled = false;
+  pthread_mutex_unlock(&dps->lock);
+  return r;
+}
+
+iotc_result iotc_dps_register(const iotc_dps_config *cfg, iotc_dps_registration *out,
+                              iotc_error *err) {
+  if (out != NULL) {
+    memset(out, 0, sizeof *out);
+  }
+  if (out == NULL) {
+    return iotc__dps_fail(err, IOTC_ERR_INVALID_ARG, 0, "result is NULL");
+  }
+  iotc_dps *dps = NULL;
+  iotc_result r = iotc_dps_create(cfg, &dps, err);
+  if (r == IOTC_OK) {
+    r = iotc_dps_run(dps, out, err);
+  }
+  iotc_dps_destroy(dps);
+  return r;
+}
