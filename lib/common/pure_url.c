@@ -51,6 +51,22 @@ char *iotc__url_encode_to(const char *in, size_t in_len, char *dst) {
   return dst;
 }
 
+char *iotc__url_encode_str_to(const char *in, char *dst) {
+  for (const unsigned char *s = (const unsigned char *)in;; ++s) {
+    unsigned char c = *s;
+    if (unreserved[c]) {
+      *dst++ = (char)c;
+    } else if (c == '\0') {
+      return dst;
+    } else {
+      dst[0] = '%';
+      dst[1] = hex_digits[c >> 4];
+      dst[2] = hex_digits[c & 0xF];
+      dst += 3;
+    }
+  }
+}
+
 iotc_result iotc__url_encode(const char *in, size_t in_len, char *buf, size_t size, size_t *out_len) {
   if ((in == NULL && in_len > 0) || buf == NULL) {
     return IOTC_ERR_INVALID_ARG;

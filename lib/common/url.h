@@ -30,6 +30,9 @@ IOTC_NODISCARD iotc_result iotc__url_encode(const char *in, size_t in_len, char 
  */
 char *iotc__url_encode_to(const char *in, size_t in_len, char *dst);
 
+/** iotc__url_encode_to() for a NUL-terminated @p in (one pass, no strlen); no NUL written. */
+char *iotc__url_encode_str_to(const char *in, char *dst);
+
 /**
  * Decode %XX sequences ('+' stays '+'). IOTC_ERR_BAD_ENCODING for a truncated or non-hex escape
  * or an encoded NUL; IOTC_ERR_BUFFER_TOO_SMALL as above. Decoding never grows the text, so a

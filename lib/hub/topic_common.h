@@ -21,6 +21,13 @@ static inline char *iotc__put(char *p, const char *s, size_t n) {
   return p + n;
 }
 
+/* Bits of iotc__hub_char_classes()[byte]: IoT Hub device id byte (minus '+' and '#'),
+ * ASCII letter, DTDL name byte (letter, digit or '_'). */
+#define IOTC__HUB_CHAR_DEVICE_ID 1u
+#define IOTC__HUB_CHAR_ALPHA 2u
+#define IOTC__HUB_CHAR_WORD 4u
+const unsigned char *iotc__hub_char_classes(void);
+
 /* Length of @p id when it follows the device id rule of hub_topic.h, else 0. */
 size_t iotc__hub_device_id_len(const char *id);
 

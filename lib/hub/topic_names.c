@@ -15,25 +15,28 @@ static void report(iotc_hub_name_rule *out_rule, size_t *out_offset, iotc_hub_na
   }
 }
 
-static bool is_alpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool has_class(const unsigned char *cls, char c, unsigned bit) {
+  return (cls[(unsigned char)c] & bit) != 0;
+}
 
 /* DTDL v2 name: ^[a-zA-Z](?:[a-zA-Z0-9_]*[a-zA-Z0-9])?$, at most 64 characters. */
 static iotc_hub_name_rule dtdl_name(const char *name, size_t *at) {
-  if (!is_alpha(name[0])) {
+  const unsigned char *cls = iotc__hub_char_classes();
+  if (!has_class(cls, name[0], IOTC__HUB_CHAR_ALPHA)) {
     *at = 0;
     return IOTC_HUB_NAME_BAD_FIRST_CHAR;
   }
   size_t i = 1;
-  for (; name[i] != '\0'; ++i) {
-    if (i == DTDL_NAME_MAX) {
-      *at = DTDL_NAME_MAX;
-      return IOTC_HUB_NAME_TOO_LONG;
-    }
-    if (!is_alpha(name[i]) && !is_digit(name[i]) && name[i] != '_') {
-      *at = i;
-      return IOTC_HUB_NAME_BAD_CHAR;
-    }
+  while (has_class(cls, name[i], IOTC__HUB_CHAR_WORD)) { /* the NUL is not a word byte */
+    ++i;
+  }
+  if (i > DTDL_NAME_MAX) {
+    *at = DTDL_NAME_MAX;
+    return IOTC_HUB_NAME_TOO_LONG;
+  }
+  if (name[i] != '\0') {
+    *at = i;
+    return IOTC_HUB_NAME_BAD_CHAR;
   }
   if (name[i - 1] == '_') {
     *at = i - 1;

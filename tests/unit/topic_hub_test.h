@@ -54,6 +54,18 @@ static inline void check_builder_boundaries(topic_build_fn fn, const void *ctx,
   assert_string_equal(buf, expected);
   assert_int_equal(fn(ctx, NULL, len + 1, NULL), IOTC_ERR_INVALID_ARG);
   free(buf);
+  /* A roomy buffer (three times the output, so even fully escaped input fits) gives the
+   * same bytes: builders may take a one-pass path there. */
+  size_t big_size = 3 * len + 64;
+  char *big = malloc(big_size);
+  assert_non_null(big);
+  memset(big, GUARD_BYTE, big_size);
+  size_t out = 0;
+  assert_int_equal(fn(ctx, big, big_size, &out), IOTC_OK);
+  assert_int_equal(out, len);
+  assert_memory_equal(big, expected, len + 1);
+  assert_int_equal(big[len + 1], GUARD_BYTE);
+  free(big);
 }
 
 /* Builds into a fixed buffer and returns the result (for argument checks). */
