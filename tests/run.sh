@@ -11,46 +11,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 say() { printf '\n== %s\n' "$*"; }
 
-# ---- system packages --------------------------------------------------------
-packages=(build-essential cmake pkg-config git ca-certificates openssl curl valgrind binutils
-  libpaho-mqtt-dev libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev)
-command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
-command -v npm >/dev/null 2>&1 || packages+=(npm)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-# node/npm may come from another source than Debian (nodesource): only install when absent.
-if [ ${#missing[@]} -gt 0 ]; then
-  filtered=()
-  for p in "${missing[@]}"; do
-    case $p in
-      nodejs) command -v node >/dev/null 2>&1 || filtered+=("$p") ;;
-      npm) command -v npm >/dev/null 2>&1 || filtered+=("$p") ;;
-      *) filtered+=("$p") ;;
-    esac
-  done
-  missing=("${filtered[@]+"${filtered[@]}"}")
-fi
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
-
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$node_major" -lt 18 ]; then
-  echo "tests/run.sh: Node.js 18 or later is needed for the emulator; found $(node --version 2>/dev/null || echo none)" >&2
-  exit 1
-fi
-
-# ---- emulator dependencies --------------------------------------------------
-if [ -f tests/emulator/package-lock.json ]; then
-  say "npm ci (tests/emulator)"
-  (cd tests/emulator && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# ---- system packages and the emulator's npm packages ---------------------------
+"$root/tests/install-deps.sh"
 
 # ---- build and test ---------------------------------------------------------
 say "configure ($build: ASan + UBSan, -Werror)"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to build iotc and run its emulator: the Debian
+# packages (through sudo when not root), then the emulator's npm packages (npm ci).
+# Used by tests/run.sh and examples/run-demo.sh.
+#   tests/install-deps.sh            everything
+#   tests/install-deps.sh --runtime  no test-only tools (valgrind, the emulator's
+#                                    conformance-suite packages); keeps an up-to-date
+#                                    tests/emulator/node_modules instead of reinstalling it
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+runtime_only=false
+[ "${1:-}" = "--runtime" ] && runtime_only=true
+
+say() { printf '\n== %s\n' "$*"; }
+
+# ---- system packages --------------------------------------------------------
+packages=(build-essential cmake pkg-config git ca-certificates openssl curl binutils
+  libpaho-mqtt-dev libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev)
+$runtime_only || packages+=(valgrind)
+# node/npm may come from another source than Debian (nodesource): only install when absent.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 18 ]; then
+  echo "install-deps: Node.js 18 or later is needed for the emulator; found $(node --version 2>/dev/null || echo none)" >&2
+  exit 1
+fi
+
+# ---- emulator dependencies --------------------------------------------------
+lock=tests/emulator/package-lock.json installed=tests/emulator/node_modules/.package-lock.json
+if $runtime_only && [ -f "$installed" ] && [ "$installed" -nt "$lock" ]; then
+  : # already installed from this lock file
+elif [ -f "$lock" ]; then
+  omit=()
+  $runtime_only && omit=(--omit=dev)
+  say "npm ci ${omit[*]} (tests/emulator)"
+  (cd tests/emulator && npm ci --no-audit --no-fund --loglevel=error "${omit[@]+"${omit[@]}"}")
+fi
