@@ -8,6 +8,7 @@ import { decode, isSubscribed, parseBag, validDeviceId } from './topics.mjs';
 import { parseSas, verifySas, deriveKey, redactSas } from './sas.mjs';
 import { peerChain, anchorOf, commonName } from './x509.mjs';
 import { DEFAULT_GROUP } from './registry.mjs';
+import { capSubscribeQos } from './hub.mjs';
 
 const MAX_OPERATIONS = 20000;
 const BODY_LIMIT = 64 * 1024;
@@ -187,10 +188,8 @@ export class DpsMqtt {
       },
       authorizeSubscribe: (client, sub, cb) => {
         const ok = sub.topic === '$dps/registrations/res/#';
-        this.log(client.id, { dir: 'in', type: 'SUBSCRIBE', topic: sub.topic, qos: sub.qos, granted: ok ? Math.min(sub.qos, 1) : 128 });
-        if (!ok) return cb(null, null);
-        sub.qos = Math.min(sub.qos, 1);
-        cb(null, sub);
+        this.log(client.id, { dir: 'in', type: 'SUBSCRIBE', topic: sub.topic, qos: sub.requested ?? sub.qos, granted: ok ? sub.qos : 128 });
+        cb(null, ok ? sub : null);
       },
       authorizePublish: (client, packet, cb) => this.publish(client, packet, cb),
       authorizeForward: (client, packet) => (packet.clientId ? null : packet),
@@ -209,7 +208,7 @@ export class DpsMqtt {
     const { cert, key } = this.emu.certs;
     this.server = tls.createServer({ cert, key, requestCert: true, rejectUnauthorized: false, noDelay: true }, (socket) => {
       socket.setNoDelay(true);
-      this.broker.handle(socket);
+      capSubscribeQos(this.broker.handle(socket));
     });
     this.server.on('connection', (s) => {
       this.sockets.add(s);

@@ -17,6 +17,21 @@ function refuse(code, message) {
   return err;
 }
 
+/**
+ * IoT Hub and DPS grant QoS 1 for a QoS 2 subscription. aedes puts the requested QoS in SUBACK whatever
+ * the authorizer decides, so lower it before aedes sees the packet (keeping the request for the log).
+ */
+export function capSubscribeQos(client) {
+  client._parser.prependListener('packet', (packet) => {
+    if (packet.cmd === 'subscribe' && Array.isArray(packet.subscriptions)) {
+      for (const s of packet.subscriptions) {
+        s.requested = s.qos;
+        if (s.qos > 1) s.qos = 1;
+      }
+    }
+  });
+}
+
 export class Hub {
   constructor(emu, index) {
     this.emu = emu;
@@ -59,7 +74,7 @@ export class Hub {
     const { cert, key } = this.emu.certs;
     this.server = tls.createServer({ cert, key, requestCert: true, rejectUnauthorized: false, noDelay: true }, (socket) => {
       socket.setNoDelay(true);
-      this.broker.handle(socket);
+      capSubscribeQos(this.broker.handle(socket));
     });
     this.server.on('connection', (s) => {
       this.sockets.add(s);
@@ -180,11 +195,8 @@ export class Hub {
     const t = sub.topic;
     const ok = t === `devices/${id}/messages/devicebound/#` || t === 'devices/+/messages/devicebound/#' ||
       t === '$iothub/twin/res/#' || t === '$iothub/twin/PATCH/properties/desired/#' || t === '$iothub/methods/POST/#';
-    const granted = ok ? Math.min(sub.qos, 1) : 128;
-    this.log(id, { dir: 'in', type: 'SUBSCRIBE', topic: t, qos: sub.qos, granted });
-    if (!ok) return cb(null, null);
-    sub.qos = granted;
-    cb(null, sub);
+    this.log(id, { dir: 'in', type: 'SUBSCRIBE', topic: t, qos: sub.requested ?? sub.qos, granted: ok ? sub.qos : 128 });
+    cb(null, ok ? sub : null);
   }
 
   // ---- publish ----------------------------------------------------------------------------------

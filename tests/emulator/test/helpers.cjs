@@ -122,3 +122,58 @@ function once(emitter, event, timeoutMs = 5000) {
 }
 
 module.exports = { startEmulator, api, derive, provision, provTransport, hubClient, waitSubscribed, uniqueId, once, Message, Client, Mqtt };
+
+/** A plain MQTT client (mqtt.js) on a hub, for what the SDK never sends. Resolves once connected. */
+function rawHub(emu, { hub, id, key, clientId = id, username, password, ttl = 3600 }) {
+  const mqtt = require('mqtt');
+  const se = Math.floor(Date.now() / 1000) + ttl;
+  const sr = encodeURIComponent(`${hub}/devices/${id}`);
+  const sig = key ? crypto.createHmac('sha256', Buffer.from(key, 'base64')).update(`${sr}\n${se}`).digest('base64') : '';
+  const client = mqtt.connect(`mqtts://${hub}`, {
+    clientId, protocolVersion: 4, clean: true, reconnectPeriod: 0, ca: emu.ca, connectTimeout: 5000,
+    username: username !== undefined ? username : `${hub}/${id}/?api-version=2021-04-12`,
+    password: password !== undefined ? password : `SharedAccessSignature sr=${sr}&sig=${encodeURIComponent(sig)}&se=${se}`,
+  });
+  client.on('error', () => {});
+  return new Promise((resolve, reject) => {
+    client.once('connect', () => resolve(client));
+    client.once('error', (err) => { client.end(true); reject(err); });
+    client.once('close', () => reject(new Error('closed before CONNACK')));
+  });
+}
+
+/** Provisions a device directly on a hub (no DPS) and returns {id, hub, key}. */
+async function direct(emu, prefix, hub) {
+  const id = uniqueId(prefix);
+  const r = await emu.api('POST', `/emulator/devices/${id}/provision`, hub === undefined ? {} : { hub });
+  if (r.status !== 200) throw new Error(JSON.stringify(r.body));
+  return { id, hub: r.body.assignedHub, key: r.body.primaryKey };
+}
+
+/** Next message on a topic matching the regex, or null after timeoutMs. */
+function nextMessage(client, re, timeoutMs = 2000) {
+  return new Promise((resolve) => {
+    const onMsg = (topic, payload) => {
+      if (!re.test(topic)) return;
+      clearTimeout(t);
+      client.removeListener('message', onMsg);
+      resolve({ topic, payload: payload.toString() });
+    };
+    const t = setTimeout(() => { client.removeListener('message', onMsg); resolve(null); }, timeoutMs);
+    client.on('message', onMsg);
+  });
+}
+
+function subscribe(client, filter, qos = 0) {
+  return new Promise((resolve, reject) => client.subscribe(filter, { qos }, (err, granted) => (err ? reject(err) : resolve(granted[0].qos))));
+}
+
+function closed(client, timeoutMs = 3000) {
+  return new Promise((resolve) => {
+    if (!client.connected) return resolve(true);
+    const t = setTimeout(() => resolve(false), timeoutMs);
+    client.once('close', () => { clearTimeout(t); resolve(true); });
+  });
+}
+
+Object.assign(module.exports, { rawHub, direct, nextMessage, subscribe, closed });
