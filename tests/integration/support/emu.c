@@ -1,0 +1,278 @@
+/* Operator-API helpers for integration tests (libcurl + jansson). */
+#include "emu.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void init_curl(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static void copy(char *dst, size_t size, const char *src) {
+  snprintf(dst, size, "%s", src ? src : "");
+}
+
+int emu_load(emu_info *info) {
+  memset(info, 0, sizeof *info);
+  const char *path = getenv("IOTC_EMULATOR_INFO");
+  if (path == NULL || *path == '\0') {
+    fprintf(stderr, "emu: IOTC_EMULATOR_INFO is not set (run through ctest)\n");
+    return -1;
+  }
+  json_error_t jerr;
+  json_t *root = json_load_file(path, 0, &jerr);
+  if (root == NULL) {
+    fprintf(stderr, "emu: cannot read %s: %s\n", path, jerr.text);
+    return -1;
+  }
+  json_t *dps = json_object_get(root, "dps");
+  json_t *hubs = json_object_get(root, "hubs");
+  info->pid = (int)json_integer_value(json_object_get(root, "pid"));
+  copy(info->id_scope, sizeof info->id_scope, json_string_value(json_object_get(root, "idScope")));
+  copy(info->ca_file, sizeof info->ca_file, json_string_value(json_object_get(root, "caFile")));
+  copy(info->api, sizeof info->api, json_string_value(json_object_get(root, "api")));
+  copy(info->dps_mqtt, sizeof info->dps_mqtt, json_string_value(json_object_get(dps, "mqtt")));
+  copy(info->dps_https, sizeof info->dps_https, json_string_value(json_object_get(dps, "https")));
+  copy(info->group_key, sizeof info->group_key, json_string_value(json_object_get(root, "groupKey")));
+  for (size_t i = 0; i < json_array_size(hubs) && i < 2; ++i) {
+    copy(info->hubs[i], sizeof info->hubs[i], json_string_value(json_array_get(hubs, i)));
+    info->hub_count = (int)i + 1;
+  }
+  json_decref(root);
+  if (!info->id_scope[0] || !info->api[0] || !info->dps_mqtt[0] || !info->ca_file[0]) {
+    fprintf(stderr, "emu: %s lacks idScope, api, dps or caFile\n", path);
+    return -1;
+  }
+  return 0;
+}
+
+void emu_unique_id(const char *prefix, char *buf, size_t size) {
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  static unsigned counter;
+  pthread_mutex_lock(&lock);
+  unsigned n = ++counter;
+  pthread_mutex_unlock(&lock);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  snprintf(buf, size, "%s-%ld-%u-%lx", prefix, (long)getpid(), n,
+           (unsigned long)(ts.tv_nsec ^ (ts.tv_sec << 10)) & 0xffffful);
+}
+
+typedef struct sink {
+  char *data;
+  size_t len;
+} sink;
+
+static size_t on_data(char *p, size_t size, size_t n, void *ctx) {
+  sink *s = ctx;
+  size_t add = size * n;
+  char *grown = realloc(s->data, s->len + add + 1);
+  if (grown == NULL) {
+    return 0;
+  }
+  memcpy(grown + s->len, p, add);
+  s->data = grown;
+  s->len += add;
+  s->data[s->len] = '\0';
+  return add;
+}
+
+int emu_api(const emu_info *info, const char *method, const char *path, const char *json_body,
+            long *http_status, json_t **json_response) {
+  pthread_once(&curl_once, init_curl);
+  if (json_response) {
+    *json_response = NULL;
+  }
+  CURL *c = curl_easy_init();
+  if (c == NULL) {
+    return -1;
+  }
+  char url[2048];
+  snprintf(url, sizeof url, "%s%s", info->api, path);
+  sink s = {0};
+  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+  if (json_body != NULL) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, json_body);
+  }
+  CURLcode cc = curl_easy_perform(c);
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  if (cc != CURLE_OK) {
+    fprintf(stderr, "emu: %s %s: %s\n", method, path, curl_easy_strerror(cc));
+    free(s.data);
+    return -1;
+  }
+  if (http_status) {
+    *http_status = status;
+  }
+  if (json_response && s.len > 0) {
+    *json_response = json_loadb(s.data, s.len, 0, NULL);
+  }
+  free(s.data);
+  return 0;
+}
+
+/* emu_api expecting a 2xx; prints the response otherwise. */
+static int api_ok(const emu_info *info, const char *method, const char *path, const char *body,
+                  json_t **out) {
+  long status = 0;
+  json_t *resp = NULL;
+  if (emu_api(info, method, path, body, &status, &resp) != 0) {
+    return -1;
+  }
+  if (status < 200 || status > 299) {
+    char *text = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
+    fprintf(stderr, "emu: %s %s -> %ld %s\n", method, path, status, text ? text : "");
+    free(text);
+    json_decref(resp);
+    return -1;
+  }
+  if (out) {
+    *out = resp;
+  } else {
+    json_decref(resp);
+  }
+  return 0;
+}
+
+int emu_create_device(const emu_info *info, const char *device_id, const char *template_id) {
+  char path[512];
+  snprintf(path, sizeof path, "/api/devices/%s", device_id);
+  json_t *body = json_pack("{s:s,s:b}", "displayName", device_id, "enabled", 1);
+  if (template_id) {
+    json_object_set_new(body, "template", json_string(template_id));
+  }
+  char *text = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  int r = api_ok(info, "PUT", path, text, NULL);
+  free(text);
+  return r;
+}
+
+static int key_of(json_t *att, char *key, size_t size) {
+  const char *k = json_string_value(json_object_get(json_object_get(att, "symmetricKey"), "primaryKey"));
+  if (k == NULL || strlen(k) >= size) {
+    return -1;
+  }
+  copy(key, size, k);
+  return 0;
+}
+
+int emu_set_device_key(const emu_info *info, const char *device_id, char *key, size_t size) {
+  char path[512];
+  snprintf(path, sizeof path, "/api/devices/%s/attestation", device_id);
+  json_t *att = NULL;
+  if (api_ok(info, "PUT", path, "{\"type\":\"symmetricKey\"}", &att) != 0) {
+    return -1;
+  }
+  int r = key_of(att, key, size);
+  json_decref(att);
+  return r == 0 ? 0 : emu_device_key(info, device_id, key, size);
+}
+
+int emu_device_key(const emu_info *info, const char *device_id, char *key, size_t size) {
+  char path[512];
+  snprintf(path, sizeof path, "/api/devices/%s/attestation", device_id);
+  json_t *att = NULL;
+  if (api_ok(info, "GET", path, NULL, &att) != 0) {
+    return -1;
+  }
+  int r = key_of(att, key, size);
+  json_decref(att);
+  if (r != 0) {
+    fprintf(stderr, "emu: no symmetric key for %s\n", device_id);
+  }
+  return r;
+}
+
+static int write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  if (f == NULL || fputs(text, f) < 0) {
+    if (f) {
+      fclose(f);
+    }
+    fprintf(stderr, "emu: cannot write %s\n", path);
+    return -1;
+  }
+  return fclose(f) == 0 ? 0 : -1;
+}
+
+int emu_issue_cert(const emu_info *info, const char *device_id, const char *dir, char *cert_path,
+                   char *key_path) {
+  char path[512];
+  snprintf(path, sizeof path, "/emulator/devices/%s/x509", device_id);
+  json_t *r = NULL;
+  if (api_ok(info, "POST", path, "{}", &r) != 0) {
+    return -1;
+  }
+  const char *cert = json_string_value(json_object_get(r, "cert"));
+  const char *key = json_string_value(json_object_get(r, "key"));
+  snprintf(cert_path, 1024, "%s/%s.cert.pem", dir, device_id);
+  snprintf(key_path, 1024, "%s/%s.key.pem", dir, device_id);
+  int rc = cert && key && write_file(cert_path, cert) == 0 && write_file(key_path, key) == 0 ? 0 : -1;
+  json_decref(r);
+  return rc;
+}
+
+json_t *emu_wire(const emu_info *info, const char *device_id, long since) {
+  char path[512];
+  if (device_id) {
+    snprintf(path, sizeof path, "/emulator/wire?since=%ld&limit=100000&deviceId=%s", since, device_id);
+  } else {
+    snprintf(path, sizeof path, "/emulator/wire?since=%ld&limit=100000", since);
+  }
+  json_t *r = NULL;
+  if (api_ok(info, "GET", path, NULL, &r) != 0) {
+    return NULL;
+  }
+  json_t *value = json_incref(json_object_get(r, "value"));
+  json_decref(r);
+  return json_is_array(value) ? value : (json_decref(value), NULL);
+}
+
+static int starts_with(const char *s, const char *prefix) {
+  return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int emu_wire_count(const emu_info *info, const char *device_id, const char *dir, const char *type,
+                   const char *prefix) {
+  json_t *w = emu_wire(info, device_id, 0);
+  if (w == NULL) {
+    return -1;
+  }
+  int n = 0;
+  size_t i;
+  json_t *e;
+  json_array_foreach(w, i, e) {
+    const char *t = json_string_value(json_object_get(e, "type"));
+    const char *d = json_string_value(json_object_get(e, "dir"));
+    if (t == NULL || strcmp(t, type) != 0 || (dir && (d == NULL || strcmp(d, dir) != 0))) {
+      continue;
+    }
+    if (prefix && !starts_with(json_string_value(json_object_get(e, "topic")), prefix) &&
+        !starts_with(json_string_value(json_object_get(e, "url")), prefix)) {
+      continue;
+    }
+    ++n;
+  }
+  json_decref(w);
+  return n;
+}
+
+int emu_fault(const emu_info *info, const char *json_fault) {
+  return api_ok(info, "POST", "/emulator/faults", json_fault, NULL);
+}
