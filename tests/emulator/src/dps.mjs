@@ -91,10 +91,11 @@ export class Dps {
     const op = {
       id: opId, regId, auth, payload: request.payload, pollsLeft: polls ? polls.polls : 0, fail,
       created: new Date().toISOString(), status: 'assigning', result: null,
+      retryAfter: polls && polls.retryAfter !== undefined ? polls.retryAfter : emu.retryAfter,
     };
     if (this.operations.size >= MAX_OPERATIONS) this.operations.delete(this.operations.keys().next().value);
     this.operations.set(opId, op);
-    return { status: 202, body: { operationId: opId, status: 'assigning' }, retryAfter: emu.retryAfter };
+    return { status: 202, body: { operationId: opId, status: 'assigning' }, retryAfter: op.retryAfter };
   }
 
   /** GET operation status. */
@@ -110,7 +111,7 @@ export class Dps {
     if (op.result) return { status: 200, body: op.result };
     if (op.pollsLeft > 0) {
       op.pollsLeft--;
-      return { status: 202, body: { operationId: op.id, status: 'assigning', registrationState: { registrationId: regId, status: 'assigning' } }, retryAfter: emu.retryAfter };
+      return { status: 202, body: { operationId: op.id, status: 'assigning', registrationState: { registrationId: regId, status: 'assigning' } }, retryAfter: op.retryAfter };
     }
     op.result = this.finish(op);
     return { status: 200, body: op.result };
