@@ -73,6 +73,7 @@ export class Api {
       ['DELETE', new RegExp(`^/api/enrollmentGroups/${D}$`), this.deleteGroup],
       ['GET', /^\/emulator\/health$/, () => ({ ok: true })],
       ['GET', /^\/emulator\/info$/, () => this.emu.info()],
+      ['GET', /^\/emulator\/stats$/, this.stats],
       ['GET', /^\/emulator\/wire$/, this.getWire],
       ['GET', /^\/emulator\/faults$/, () => ({ value: this.emu.faults.list })],
       ['POST', /^\/emulator\/faults$/, this.addFault],
@@ -397,6 +398,21 @@ export class Api {
     const deviceId = url.searchParams.get('deviceId') ?? undefined;
     const value = this.emu.wire.since(since, { deviceId, limit });
     return { value, next: value.length ? value[value.length - 1].seq : since, last: this.emu.wire.seq };
+  }
+
+  stats() {
+    const emu = this.emu;
+    const mem = process.memoryUsage();
+    let connected = 0;
+    let messages = 0;
+    for (const d of emu.registry.devices.values()) {
+      if (emu.connectedClient(d)) connected++;
+      messages += d.messages.length;
+    }
+    return {
+      rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, devices: emu.registry.devices.size, connected,
+      messagesRetained: messages, messagesReceived: emu.msgSeq, wireEntries: emu.wire.seq,
+    };
   }
 
   addFault({ body }) {

@@ -62,10 +62,11 @@ async function run(client, topic, payload, count, window) {
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
     const msgs = await emu.api('GET', `/emulator/devices/${id}/messages?since=0&limit=1`);
+    const stats = await emu.api('GET', '/emulator/stats');
     console.log(JSON.stringify({
       messages: count, bytes: Buffer.byteLength(body), window, seconds: +seconds.toFixed(3),
       perSecond: Math.round(count / seconds), clientCpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2),
-      retainedDropped: msgs.body.dropped,
+      retainedDropped: msgs.body.dropped, emulatorRssMiB: Math.round(stats.body.rssBytes / 1048576),
     }));
     await new Promise((res) => client.end(false, {}, res));
   } finally {
