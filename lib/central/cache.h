@@ -1,0 +1,24 @@
+/* The provisioning cache file: the hub DPS assigned and the device id, so restarts skip DPS. */
+#ifndef IOTC_CENTRAL_CACHE_H
+#define IOTC_CENTRAL_CACHE_H
+
+#include <stddef.h>
+
+#include "iotc/result.h"
+
+/**
+ * Read @p path. The entry counts only when it was written for the same @p id_scope and
+ * @p registration_id. IOTC_ERR_NOT_FOUND when absent or for another identity,
+ * IOTC_ERR_MALFORMED when unreadable.
+ */
+iotc_result iotc__cache_read(const char *path, const char *id_scope, const char *registration_id,
+                             char *hub, size_t hub_size, char *device_id, size_t device_id_size);
+
+/** Write (atomically: temporary file + rename). */
+iotc_result iotc__cache_write(const char *path, const char *id_scope, const char *registration_id,
+                              const char *hub, const char *device_id);
+
+/** Forget the entry (the hub refused us). */
+void iotc__cache_remove(const char *path);
+
+#endif

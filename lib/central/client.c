@@ -1,0 +1,430 @@
+/* The client object: create, connect, disconnect, destroy, status and statistics. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "central/client_internal.h"
+#include "central/conn_string.h"
+#include "common/log.h"
+#include "common/secret.h"
+#include "iotc/hub_topic.h"
+#include "iotc/sas.h"
+
+#define WORKER_STACK_SIZE (256 * 1024)
+
+uint64_t iotc__now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void iotc__wake_locked(iotc_client *c) {
+  if (c->worker_waiting) pthread_cond_signal(&c->wake);
+}
+
+void iotc_client_config_init(iotc_client_config *cfg) {
+  if (cfg == NULL) return;
+  memset(cfg, 0, sizeof *cfg);
+  cfg->struct_version = IOTC_CLIENT_CONFIG_VERSION;
+  cfg->sas_ttl_s = 3600;
+  cfg->keepalive_s = 60;
+  cfg->connect_timeout_ms = 30000;
+  cfg->reconnect_min_ms = 1000;
+  cfg->reconnect_max_ms = 60000;
+  cfg->reprovision_after = 5;
+  cfg->give_up_after = 0;
+  cfg->queue_capacity = 1000;
+  cfg->max_inflight = 32;
+}
+
+static bool set(const char *s) { return s != NULL && *s != '\0'; }
+
+static char *dup_opt(const char *s, bool *oom) {
+  if (!set(s)) return NULL;
+  char *p = strdup(s);
+  if (p == NULL) *oom = true;
+  return p;
+}
+
+static void free_handlers(iotc__handlers *h) {
+  for (size_t i = 0; i < h->count; i++) {
+    free(h->items[i].component);
+    free(h->items[i].name);
+  }
+  free(h->items);
+  memset(h, 0, sizeof *h);
+}
+
+static void free_client(iotc_client *c) {
+  free(c->id_scope);
+  free(c->registration_id);
+  iotc__secret_free(c->device_key);
+  free(c->cert_file);
+  free(c->key_file);
+  free(c->dps_endpoint);
+  free(c->model_id);
+  free(c->ca_file);
+  free(c->cache_file);
+  free(c->topic_buf);
+  free_handlers(&c->prop_handlers);
+  free_handlers(&c->cmd_handlers);
+  for (size_t i = 0; i < c->default_count; i++) {
+    free(c->defaults[i].component);
+    free(c->defaults[i].name);
+    free(c->defaults[i].value_json);
+  }
+  free(c->defaults);
+  while (c->pending_cmds) {
+    iotc__pending_cmd *p = c->pending_cmds;
+    c->pending_cmds = p->next;
+    free(p);
+  }
+  free(c);
+}
+
+static iotc_result refuse(const char *why) {
+  IOTC_LOGE("iotc_client_create: %s", why);
+  return IOTC_ERR_INVALID_ARG;
+}
+
+/* Identity: which credential, and the key the hub SAS is signed with. */
+static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, bool *oom) {
+  if (set(cfg->connection_string)) {
+    if (set(cfg->id_scope) || set(cfg->device_key) || set(cfg->group_key) || set(cfg->cert_file)) {
+      return refuse("give either a connection string or DPS settings, not both");
+    }
+    iotc__conn_string cs;
+    const char *why = "";
+    iotc_result r = iotc__conn_string_parse(cfg->connection_string, &cs, &why);
+    if (r != IOTC_OK) {
+      IOTC_LOGE("iotc_client_create: %s", why);
+      return r;
+    }
+    if (strlen(cs.host) >= sizeof c->hub || strlen(cs.device_id) >= sizeof c->device_id ||
+        iotc_hub_name_check(IOTC_HUB_NAME_DEVICE_ID, cs.device_id, NULL, NULL) != IOTC_OK) {
+      iotc__conn_string_clear(&cs);
+      return refuse("the connection string's HostName or DeviceId is not valid");
+    }
+    strcpy(c->hub, cs.host);
+    strcpy(c->device_id, cs.device_id);
+    c->device_key = iotc__secret_dup(cs.key);
+    if (c->device_key == NULL) *oom = true;
+    iotc__conn_string_clear(&cs);
+    c->use_dps = false;
+    return IOTC_OK;
+  }
+  if (!set(cfg->id_scope) || !set(cfg->device_id)) {
+    return refuse("id_scope and device_id (or a connection_string) are required");
+  }
+  if (iotc_hub_name_check(IOTC_HUB_NAME_DEVICE_ID, cfg->device_id, NULL, NULL) != IOTC_OK) {
+    return refuse("device_id has characters IoT Hub does not accept (or is longer than 128)");
+  }
+  int kinds = set(cfg->device_key) + set(cfg->group_key) + (set(cfg->cert_file) || set(cfg->key_file));
+  if (kinds != 1) return refuse("give exactly one of device_key, group_key, cert_file+key_file");
+  c->use_dps = true;
+  c->id_scope = dup_opt(cfg->id_scope, oom);
+  c->registration_id = dup_opt(cfg->device_id, oom);
+  if (set(cfg->device_key)) {
+    char probe[8];
+    iotc_result r = iotc_sas_hub_token("h", cfg->device_id, cfg->device_key, 1, probe, 0, NULL);
+    if (r == IOTC_ERR_BAD_ENCODING || r == IOTC_ERR_INVALID_ARG) {
+      return refuse("device_key is not valid base64");
+    }
+    c->device_key = iotc__secret_dup(cfg->device_key);
+    if (c->device_key == NULL) *oom = true;
+  } else if (set(cfg->group_key)) {
+    char derived[IOTC_DERIVED_KEY_SIZE];
+    iotc_result r = iotc_derive_device_key(cfg->group_key, cfg->device_id, derived, sizeof derived,
+                                           NULL);
+    if (r != IOTC_OK) {
+      iotc__wipe(derived, sizeof derived);
+      return r == IOTC_ERR_NO_MEMORY ? r : refuse("group_key is not valid base64");
+    }
+    c->device_key = iotc__secret_dup(derived);
+    iotc__wipe(derived, sizeof derived);
+    if (c->device_key == NULL) *oom = true;
+  } else {
+    if (!set(cfg->cert_file) || !set(cfg->key_file)) {
+      return refuse("X.509 needs both cert_file and key_file");
+    }
+    c->x509 = true;
+    c->cert_file = dup_opt(cfg->cert_file, oom);
+    c->key_file = dup_opt(cfg->key_file, oom);
+  }
+  return IOTC_OK;
+}
+
+iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_client) {
+  if (out_client == NULL) return refuse("out_client is NULL");
+  *out_client = NULL;
+  if (cfg == NULL) return refuse("cfg is NULL");
+  if (cfg->struct_version != IOTC_CLIENT_CONFIG_VERSION) {
+    return refuse("cfg->struct_version is unknown: initialise with iotc_client_config_init()");
+  }
+  if (cfg->max_inflight == 0 || cfg->queue_capacity == 0 || cfg->sas_ttl_s < 10 ||
+      cfg->connect_timeout_ms == 0 || cfg->keepalive_s == 0) {
+    return refuse("max_inflight, queue_capacity, connect_timeout_ms and keepalive_s must be > 0 "
+                  "and sas_ttl_s >= 10");
+  }
+  if (set(cfg->model_id) && strlen(cfg->model_id) > 512) return refuse("model_id is too long");
+  iotc_client *c = calloc(1, sizeof *c);
+  if (c == NULL) return IOTC_ERR_NO_MEMORY;
+  bool oom = false;
+  iotc_result r = take_identity(c, cfg, &oom);
+  if (r != IOTC_OK) {
+    free_client(c);
+    return r;
+  }
+  c->dps_https = cfg->dps_over_https;
+  c->dps_endpoint = dup_opt(cfg->dps_endpoint, &oom);
+  c->model_id = dup_opt(cfg->model_id, &oom);
+  c->cache_file = c->use_dps ? dup_opt(cfg->cache_file, &oom) : NULL;
+  const char *ca = set(cfg->ca_file) ? cfg->ca_file : iotc_dps_default_ca_file();
+  if (ca == NULL) {
+    free_client(c);
+    return refuse("no ca_file given and the Azure roots bundle is not installed");
+  }
+  c->ca_file = dup_opt(ca, &oom);
+  c->sas_ttl_s = cfg->sas_ttl_s;
+  c->keepalive_s = cfg->keepalive_s;
+  c->connect_timeout_ms = cfg->connect_timeout_ms;
+  c->reconnect_min_ms = cfg->reconnect_min_ms ? cfg->reconnect_min_ms : 1;
+  c->reconnect_max_ms = cfg->reconnect_max_ms < c->reconnect_min_ms ? c->reconnect_min_ms
+                                                                      : cfg->reconnect_max_ms;
+  c->reprovision_after = cfg->reprovision_after;
+  c->give_up_after = cfg->give_up_after;
+  c->queue_capacity = cfg->queue_capacity;
+  c->max_inflight = cfg->max_inflight;
+  /* The default property bag, computed once: the hot path copies it. */
+  iotc_hub_telemetry_options ho;
+  iotc_hub_telemetry_options_init(&ho);
+  ho.content_type = "application/json";
+  ho.content_encoding = "utf-8";
+  char tmp[128];
+  size_t n = 0;
+  if (iotc_hub_topic_telemetry("x", &ho, tmp, sizeof tmp, &n) != IOTC_OK || n < 26) {
+    free_client(c);
+    return IOTC_ERR_INTERNAL;
+  }
+  c->default_bag_len = n - 26; /* after "devices/x/messages/events/" */
+  memcpy(c->default_bag, tmp + 26, c->default_bag_len + 1);
+  if (oom) {
+    free_client(c);
+    return IOTC_ERR_NO_MEMORY;
+  }
+  pthread_mutex_init(&c->mu, NULL);
+  pthread_condattr_t ca_attr;
+  pthread_condattr_init(&ca_attr);
+  pthread_condattr_setclock(&ca_attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&c->wake, &ca_attr);
+  pthread_cond_init(&c->state_cv, &ca_attr);
+  pthread_condattr_destroy(&ca_attr);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
+  int e = pthread_create(&c->worker, &attr, iotc__worker_main, c);
+  pthread_attr_destroy(&attr);
+  if (e != 0) {
+    pthread_cond_destroy(&c->wake);
+    pthread_cond_destroy(&c->state_cv);
+    pthread_mutex_destroy(&c->mu);
+    free_client(c);
+    return IOTC_ERR_NO_MEMORY;
+  }
+  *out_client = c;
+  return IOTC_OK;
+}
+
+static void abs_deadline(struct timespec *ts, uint64_t deadline_ms) {
+  ts->tv_sec = (time_t)(deadline_ms / 1000);
+  ts->tv_nsec = (long)(deadline_ms % 1000) * 1000000L;
+}
+
+static bool on_worker(const iotc_client *c) { return pthread_equal(pthread_self(), c->worker); }
+
+iotc_result iotc_client_connect(iotc_client *c, uint32_t timeout_ms, iotc_error *err) {
+  iotc_error_clear(err);
+  if (c == NULL) {
+    IOTC_LOGE("iotc_client_connect: client is NULL");
+    if (err) {
+      err->result = IOTC_ERR_INVALID_ARG;
+      snprintf(err->message, sizeof err->message, "client is NULL");
+    }
+    return IOTC_ERR_INVALID_ARG;
+  }
+  pthread_mutex_lock(&c->mu);
+  if (c->quit || (c->started && !c->gave_up)) {
+    pthread_mutex_unlock(&c->mu);
+    IOTC_LOGW("iotc_client_connect: the client is already started");
+    if (err) {
+      err->result = IOTC_ERR_STATE;
+      snprintf(err->message, sizeof err->message, "the client is already started");
+    }
+    return IOTC_ERR_STATE;
+  }
+  c->started = true;
+  c->gave_up = false;
+  c->stopped = false;
+  c->req_start = true;
+  c->req_stop = false;
+  iotc_error_clear(&c->last_error);
+  iotc__wake_locked(c);
+  if (timeout_ms == 0 || on_worker(c)) {
+    pthread_mutex_unlock(&c->mu);
+    return IOTC_OK;
+  }
+  uint64_t deadline = iotc__now_ms() + timeout_ms;
+  struct timespec ts;
+  abs_deadline(&ts, deadline);
+  while (!c->connected && !c->gave_up && !c->quit && !c->stopped) {
+    if (pthread_cond_timedwait(&c->state_cv, &c->mu, &ts) == ETIMEDOUT) break;
+  }
+  iotc_result r;
+  if (c->connected) {
+    r = IOTC_OK;
+  } else if (c->gave_up) {
+    r = c->last_error.result ? c->last_error.result : IOTC_ERR_CONNECT;
+    if (err) *err = c->last_error;
+  } else {
+    r = IOTC_ERR_TIMEOUT;
+    if (err) {
+      *err = c->last_error;
+      err->result = r;
+      if (err->message[0] == '\0') {
+        snprintf(err->message, sizeof err->message, "not connected after %u ms; still trying",
+                 (unsigned)timeout_ms);
+      }
+    }
+  }
+  pthread_mutex_unlock(&c->mu);
+  return r;
+}
+
+iotc_result iotc_client_disconnect(iotc_client *c, uint32_t timeout_ms) {
+  if (c == NULL) {
+    IOTC_LOGE("iotc_client_disconnect: client is NULL");
+    return IOTC_ERR_INVALID_ARG;
+  }
+  pthread_mutex_lock(&c->mu);
+  if (!c->started) {
+    iotc_result r = c->pending.count + c->rep_pending.count ? IOTC_ERR_TIMEOUT : IOTC_OK;
+    pthread_mutex_unlock(&c->mu);
+    return r;
+  }
+  c->req_stop = true;
+  c->stopped = false;
+  c->stop_deadline = iotc__now_ms() + timeout_ms;
+  if (c->dps) iotc_dps_cancel(c->dps);
+  iotc__wake_locked(c);
+  if (on_worker(c)) {
+    pthread_mutex_unlock(&c->mu);
+    return IOTC_OK;
+  }
+  /* The worker closes within timeout_ms plus one Paho disconnect; bound the wait anyway. */
+  uint64_t deadline = c->stop_deadline + 15000;
+  struct timespec ts;
+  abs_deadline(&ts, deadline);
+  while (!c->stopped && !c->quit) {
+    if (pthread_cond_timedwait(&c->state_cv, &c->mu, &ts) == ETIMEDOUT) break;
+  }
+  iotc_result r = c->stopped && c->pending.count + c->rep_pending.count == 0 ? IOTC_OK
+                                                                              : IOTC_ERR_TIMEOUT;
+  pthread_mutex_unlock(&c->mu);
+  return r;
+}
+
+static void finish_list(iotc_client *c, iotc__op_list *l) {
+  iotc__op *op;
+  while ((op = iotc__list_pop_front(l)) != NULL) iotc__op_finish(c, op, IOTC_ERR_SHUTDOWN);
+}
+
+void iotc_client_destroy(iotc_client *c) {
+  if (c == NULL) return;
+  pthread_mutex_lock(&c->mu);
+  c->quit = true;
+  if (c->dps) iotc_dps_cancel(c->dps);
+  pthread_cond_signal(&c->wake);
+  pthread_cond_broadcast(&c->state_cv);
+  pthread_mutex_unlock(&c->mu);
+  pthread_join(c->worker, NULL);
+  /* The worker is gone: this thread owns everything now. */
+  iotc__teardown_session(c);
+  finish_list(c, &c->inflight);
+  if (c->rep_inflight) iotc__op_finish(c, c->rep_inflight, IOTC_ERR_SHUTDOWN);
+  c->rep_inflight = NULL;
+  finish_list(c, &c->pending);
+  finish_list(c, &c->rep_pending);
+  while (c->ev_head) {
+    iotc__event *ev = c->ev_head;
+    c->ev_head = ev->next;
+    iotc__free_event(ev);
+  }
+  while (c->deferred) {
+    iotc__event *ev = c->deferred;
+    c->deferred = ev->next;
+    iotc__free_event(ev);
+  }
+  pthread_cond_destroy(&c->wake);
+  pthread_cond_destroy(&c->state_cv);
+  pthread_mutex_destroy(&c->mu);
+  free_client(c);
+}
+
+bool iotc_client_is_connected(const iotc_client *client) {
+  if (client == NULL) return false;
+  iotc_client *c = (iotc_client *)client;
+  pthread_mutex_lock(&c->mu);
+  bool r = c->connected;
+  pthread_mutex_unlock(&c->mu);
+  return r;
+}
+
+static iotc_result copy_out(const char *src, char *buf, size_t size) {
+  if (buf == NULL) return IOTC_OK;
+  size_t n = strlen(src);
+  if (n + 1 > size) return IOTC_ERR_BUFFER_TOO_SMALL;
+  memcpy(buf, src, n + 1);
+  return IOTC_OK;
+}
+
+iotc_result iotc_client_get_hub(const iotc_client *client, char *hub, size_t hub_size,
+                                char *device_id, size_t device_id_size) {
+  if (client == NULL || (hub == NULL && device_id == NULL)) {
+    IOTC_LOGE("iotc_client_get_hub: client is NULL or no output buffer");
+    return IOTC_ERR_INVALID_ARG;
+  }
+  iotc_client *c = (iotc_client *)client;
+  pthread_mutex_lock(&c->mu);
+  const char *dev = c->device_id[0] ? c->device_id : (c->registration_id ? c->registration_id : "");
+  iotc_result r = copy_out(c->hub, hub, hub_size);
+  if (r == IOTC_OK) r = copy_out(dev, device_id, device_id_size);
+  pthread_mutex_unlock(&c->mu);
+  return r;
+}
+
+iotc_result iotc_client_get_stats(const iotc_client *client, iotc_client_stats *out) {
+  if (client == NULL || out == NULL) {
+    IOTC_LOGE("iotc_client_get_stats: client or out_stats is NULL");
+    return IOTC_ERR_INVALID_ARG;
+  }
+  iotc_client *c = (iotc_client *)client;
+  pthread_mutex_lock(&c->mu);
+  *out = c->stats;
+  out->queued = c->pending.count + c->rep_pending.count;
+  pthread_mutex_unlock(&c->mu);
+  return IOTC_OK;
+}
+
+iotc_result iotc_client_on_status(iotc_client *c, iotc_status_fn fn, void *user_context) {
+  if (c == NULL) {
+    IOTC_LOGE("iotc_client_on_status: client is NULL");
+    return IOTC_ERR_INVALID_ARG;
+  }
+  pthread_mutex_lock(&c->mu);
+  c->status_fn = fn;
+  c->status_ctx = user_context;
+  pthread_mutex_unlock(&c->mu);
+  return IOTC_OK;
+}

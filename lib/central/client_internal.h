@@ -1,0 +1,200 @@
+/* The client object shared by the API functions (client.c, client_api.c) and the worker
+ * (worker.c). Locking: `mu` guards the fields marked (mu); it is never held across a Paho call
+ * or a user callback. Fields marked (worker) belong to the worker thread alone. */
+#ifndef IOTC_CENTRAL_CLIENT_INTERNAL_H
+#define IOTC_CENTRAL_CLIENT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hub/session.h"
+#include "iotc/client.h"
+#include "iotc/dps.h"
+
+enum { IOTC__OP_TELEMETRY = 0, IOTC__OP_REPORTED = 1 };
+
+/** One outgoing telemetry message or reported PATCH, in a single allocation. */
+typedef struct iotc__op {
+  iotc__session_op base; /* first: Paho's completion context */
+  struct iotc__op *next, *prev;
+  struct iotc__op *done_next; /* (mu) completion list */
+  struct iotc_client *client;
+  iotc_done_fn on_done;
+  void *user_context;
+  int done_rc;
+  uint8_t kind;
+  uint8_t qos;
+  bool resend; /* requeued after a connection drop */
+  bool failed; /* Paho abandoned it (drop): send again */
+  size_t bag_len;     /* telemetry: property bag after `devices/{id}/messages/events/` */
+  size_t payload_len;
+  char *payload;      /* points into data */
+  char data[];        /* bag NUL payload NUL */
+} iotc__op;
+
+typedef struct iotc__op_list {
+  iotc__op *head, *tail;
+  size_t count;
+} iotc__op_list;
+
+void iotc__list_push_back(iotc__op_list *l, iotc__op *op);
+void iotc__list_push_front(iotc__op_list *l, iotc__op *op);
+iotc__op *iotc__list_pop_front(iotc__op_list *l);
+void iotc__list_remove(iotc__op_list *l, iotc__op *op);
+/** Move all of @p from to the front of @p to, keeping order. */
+void iotc__list_prepend_all(iotc__op_list *to, iotc__op_list *from);
+
+enum { IOTC__EV_MESSAGE = 0, IOTC__EV_RESPOND = 1 };
+
+/** A received message, or a late command response to send (one allocation). */
+typedef struct iotc__event {
+  struct iotc__event *next;
+  int type;
+  uint32_t gen;
+  int status;
+  size_t topic_len, payload_len;
+  char *topic, *payload; /* into data, NUL-terminated */
+  char data[];
+} iotc__event;
+
+typedef struct iotc__handler {
+  char *component; /* NULL: root */
+  char *name;
+  void (*fn)(void);
+  void *ctx;
+} iotc__handler;
+
+typedef struct iotc__handlers {
+  iotc__handler *items;
+  size_t count, cap;
+} iotc__handlers;
+
+typedef struct iotc__default {
+  char *component, *name, *value_json;
+} iotc__default;
+
+typedef struct iotc__pending_cmd {
+  struct iotc__pending_cmd *next;
+  uint64_t created_ms;
+  char rid[];
+} iotc__pending_cmd;
+
+/* Session flags raised by Paho callbacks (mu). */
+enum {
+  IOTC__SF_CONNECTED = 1,
+  IOTC__SF_CONNECT_FAILED = 2,
+  IOTC__SF_SUBSCRIBED = 4,
+  IOTC__SF_SUB_FAILED = 8,
+  IOTC__SF_LOST = 16,
+  IOTC__SF_DISCONNECTED = 32
+};
+
+/* Worker states. */
+enum {
+  IOTC__W_IDLE = 0,
+  IOTC__W_CONNECTING,
+  IOTC__W_SUBSCRIBING,
+  IOTC__W_CONNECTED,
+  IOTC__W_RENEWING,       /* waiting for in-flight to drain before a planned reconnect */
+  IOTC__W_CLOSING_RENEW,  /* disconnect sent for a planned reconnect */
+  IOTC__W_WAIT_RETRY,
+  IOTC__W_DRAINING,       /* iotc_client_disconnect(): sending what is queued */
+  IOTC__W_CLOSING_STOP,
+  IOTC__W_GAVE_UP
+};
+
+struct iotc_client {
+  /* ---- configuration (immutable after create) ---- */
+  char *id_scope, *registration_id, *device_key /* secret */, *cert_file, *key_file;
+  char *dps_endpoint, *model_id, *ca_file, *cache_file;
+  bool use_dps, dps_https, x509;
+  uint32_t sas_ttl_s, connect_timeout_ms, reconnect_min_ms, reconnect_max_ms;
+  uint32_t reprovision_after, give_up_after;
+  uint16_t keepalive_s, max_inflight;
+  size_t queue_capacity;
+  char default_bag[64];
+  size_t default_bag_len;
+
+  /* ---- synchronisation ---- */
+  pthread_t worker;
+  pthread_mutex_t mu;
+  pthread_cond_t wake;     /* worker waits here */
+  pthread_cond_t state_cv; /* connect()/disconnect() wait here */
+
+  /* ---- (mu) ---- */
+  bool worker_waiting;
+  bool quit;
+  bool started;
+  bool req_start;
+  bool req_stop;
+  uint64_t stop_deadline;
+  bool stopped;      /* the worker finished a stop request */
+  bool connected;
+  bool gave_up;
+  iotc_error last_error;
+  char hub[IOTC_DPS_HUB_SIZE];
+  char device_id[IOTC_DPS_ID_SIZE];
+  iotc__op_list pending;     /* telemetry not yet handed to Paho */
+  iotc__op_list rep_pending; /* reported PATCHes waiting */
+  iotc__op *done;            /* completions from Paho, newest first */
+  iotc__event *ev_head, *ev_tail;
+  uint32_t session_gen;
+  unsigned sflags;
+  int fail_code;
+  char fail_text[128];
+  iotc_client_stats stats;
+  iotc__handlers prop_handlers, cmd_handlers;
+  iotc_property_fn any_prop;
+  void *any_prop_ctx;
+  iotc_command_fn any_cmd;
+  void *any_cmd_ctx;
+  iotc_c2d_fn c2d_fn;
+  void *c2d_ctx;
+  iotc_status_fn status_fn;
+  void *status_ctx;
+  iotc__default *defaults;
+  size_t default_count;
+  iotc__pending_cmd *pending_cmds;
+  iotc_dps *dps; /* while provisioning, for cancel */
+
+  /* ---- (worker) ---- */
+  int wstate;
+  iotc__session *session;
+  uint32_t attempt;
+  bool need_provision, fresh_provision;
+  iotc__op_list inflight;
+  iotc__op *rep_inflight;
+  uint32_t rep_retries;
+  uint64_t t_retry, t_sas, t_twin, t_rep, t_rep_retry, t_connect, t_renew_limit;
+  bool twin_ready;
+  int64_t twin_version;
+  uint32_t twin_tries;
+  iotc__event *deferred, *deferred_tail;
+  uint32_t rid_counter;
+  char twin_rid[16], rep_rid[16];
+  char topic_prefix[IOTC_DPS_ID_SIZE + 32];
+  size_t prefix_len;
+  char *topic_buf;
+  size_t topic_cap;
+};
+
+uint64_t iotc__now_ms(void);
+void iotc__wake_locked(iotc_client *c);
+/** Append a received event (Paho thread or API); takes mu. */
+void iotc__post_event(iotc_client *c, iotc__event *ev);
+/** Queue a reported PATCH (API or worker); takes mu. */
+iotc_result iotc__queue_reported(iotc_client *c, char *payload, size_t len, iotc_done_fn on_done,
+                                 void *user_context, bool bypass_capacity);
+void *iotc__worker_main(void *arg);
+/** Complete @p op with @p result (user callback) and free it; no lock held. */
+void iotc__op_finish(iotc_client *c, iotc__op *op, iotc_result result);
+/** Tear down the Paho session and requeue what was in flight (worker or destroy). */
+void iotc__teardown_session(iotc_client *c);
+/** Remove a later-response entry; true when it was there. */
+bool iotc__pending_cmd_take(iotc_client *c, const char *rid);
+void iotc__free_event(iotc__event *ev);
+iotc__event *iotc__event_new(int type, const char *topic, size_t topic_len, const void *payload,
+                             size_t payload_len);
+
+#endif

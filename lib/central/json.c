@@ -1,0 +1,333 @@
+/* One-pass JSON validation and the builders of reported-property payloads. */
+#include "central/json.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *skip_ws(const char *p, const char *e) {
+  while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+  return p;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* p points after the opening quote; returns the byte after the closing quote or NULL. */
+static const char *scan_string(const char *p, const char *e) {
+  while (p < e) {
+    unsigned char c = (unsigned char)*p++;
+    if (c == '"') return p;
+    if (c < 0x20) return NULL;
+    if (c != '\\') continue;
+    if (p >= e) return NULL;
+    switch (*p++) {
+      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        break;
+      case 'u':
+        if (e - p < 4) return NULL;
+        for (int i = 0; i < 4; i++) {
+          if (hexval(p[i]) < 0) return NULL;
+        }
+        p += 4;
+        break;
+      default:
+        return NULL;
+    }
+  }
+  return NULL;
+}
+
+static const char *scan_digits(const char *p, const char *e) {
+  const char *s = p;
+  while (p < e && *p >= '0' && *p <= '9') p++;
+  return p == s ? NULL : p;
+}
+
+static const char *scan_number(const char *p, const char *e) {
+  if (p < e && *p == '-') p++;
+  if (p >= e) return NULL;
+  if (*p == '0') {
+    p++;
+  } else if ((p = scan_digits(p, e)) == NULL) {
+    return NULL;
+  }
+  if (p < e && *p == '.') {
+    if ((p = scan_digits(p + 1, e)) == NULL) return NULL;
+  }
+  if (p < e && (*p == 'e' || *p == 'E')) {
+    p++;
+    if (p < e && (*p == '+' || *p == '-')) p++;
+    if ((p = scan_digits(p, e)) == NULL) return NULL;
+  }
+  return p;
+}
+
+static const char *scan_literal(const char *p, const char *e, const char *lit, size_t n) {
+  if ((size_t)(e - p) < n || memcmp(p, lit, n) != 0) return NULL;
+  return p + n;
+}
+
+const char *iotc__json_check(const char *s, size_t len, char *out_kind) {
+  if (s == NULL) return "no text";
+  const char *p = s, *e = s + len;
+  char stack[IOTC__JSON_MAX_DEPTH]; /* '{' or '[' per open container */
+  int depth = 0;
+  p = skip_ws(p, e);
+  if (p >= e) return "empty";
+  if (out_kind) *out_kind = *p;
+  for (;;) {
+    /* a value starts at p */
+    p = skip_ws(p, e);
+    if (p >= e) return "truncated";
+    switch (*p) {
+      case '{':
+      case '[':
+        if (depth == IOTC__JSON_MAX_DEPTH) return "nested too deeply";
+        stack[depth++] = *p++;
+        p = skip_ws(p, e);
+        if (p < e && (*p == '}' || *p == ']')) {
+          if ((*p == '}') != (stack[depth - 1] == '{')) return "mismatched bracket";
+          depth--;
+          p++;
+          goto after_value;
+        }
+        if (stack[depth - 1] == '[') continue;
+        goto key;
+      case '"':
+        p = scan_string(p + 1, e);
+        if (p == NULL) return "bad string";
+        goto after_value;
+      case 't': p = scan_literal(p, e, "true", 4); break;
+      case 'f': p = scan_literal(p, e, "false", 5); break;
+      case 'n': p = scan_literal(p, e, "null", 4); break;
+      default: p = scan_number(p, e); break;
+    }
+    if (p == NULL) return "invalid value";
+  after_value:
+    p = skip_ws(p, e);
+    if (depth == 0) return p == e ? NULL : "text after the value";
+    if (p >= e) return "truncated";
+    if (*p == ',') {
+      p++;
+      if (stack[depth - 1] == '[') continue;
+      p = skip_ws(p, e);
+      goto key;
+    }
+    if ((*p == '}' && stack[depth - 1] == '{') || (*p == ']' && stack[depth - 1] == '[')) {
+      depth--;
+      p++;
+      goto after_value;
+    }
+    return "expected ',' or a closing bracket";
+  key:
+    if (p >= e || *p != '"') return "expected a member name";
+    p = scan_string(p + 1, e);
+    if (p == NULL) return "bad member name";
+    p = skip_ws(p, e);
+    if (p >= e || *p != ':') return "expected ':'";
+    p++;
+  }
+}
+
+size_t iotc__json_escaped_len(const char *s) {
+  size_t n = 0;
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f') {
+      n += 2;
+    } else if (c < 0x20) {
+      n += 6;
+    } else {
+      n++;
+    }
+  }
+  return n;
+}
+
+char *iotc__json_escape_to(const char *s, char *d) {
+  static const char hex[] = "0123456789abcdef";
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    char esc = 0;
+    switch (c) {
+      case '"': esc = '"'; break;
+      case '\\': esc = '\\'; break;
+      case '\n': esc = 'n'; break;
+      case '\r': esc = 'r'; break;
+      case '\t': esc = 't'; break;
+      case '\b': esc = 'b'; break;
+      case '\f': esc = 'f'; break;
+      default: break;
+    }
+    if (esc) {
+      *d++ = '\\';
+      *d++ = esc;
+    } else if (c < 0x20) {
+      memcpy(d, "\\u00", 4);
+      d[4] = hex[c >> 4];
+      d[5] = hex[c & 15];
+      d += 6;
+    } else {
+      *d++ = (char)c;
+    }
+  }
+  return d;
+}
+
+void iotc__sbuf_add(iotc__sbuf *b, const char *s, size_t n) {
+  if (b->failed) return;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + n + 1) cap *= 2;
+    char *p = realloc(b->ptr, cap);
+    if (p == NULL) {
+      b->failed = true;
+      return;
+    }
+    b->ptr = p;
+    b->cap = cap;
+  }
+  memcpy(b->ptr + b->len, s, n);
+  b->len += n;
+  b->ptr[b->len] = '\0';
+}
+
+void iotc__sbuf_adds(iotc__sbuf *b, const char *s) { iotc__sbuf_add(b, s, strlen(s)); }
+
+void iotc__sbuf_add_json_string(iotc__sbuf *b, const char *s) {
+  size_t n = iotc__json_escaped_len(s);
+  char small[256];
+  char *tmp = n <= sizeof small ? small : malloc(n);
+  if (tmp == NULL) {
+    b->failed = true;
+    return;
+  }
+  iotc__json_escape_to(s, tmp);
+  iotc__sbuf_add(b, "\"", 1);
+  iotc__sbuf_add(b, tmp, n);
+  iotc__sbuf_add(b, "\"", 1);
+  if (tmp != small) free(tmp);
+}
+
+void iotc__sbuf_add_int(iotc__sbuf *b, int64_t v) {
+  char tmp[24];
+  int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
+  iotc__sbuf_add(b, tmp, (size_t)n);
+}
+
+char *iotc__sbuf_take(iotc__sbuf *b, size_t *out_len) {
+  if (b->failed || b->ptr == NULL) {
+    free(b->ptr);
+    b->ptr = NULL;
+    return NULL;
+  }
+  if (out_len) *out_len = b->len;
+  char *p = b->ptr;
+  b->ptr = NULL;
+  return p;
+}
+
+/* Opens `{` or `{"component":{"__t":"c",` so a member can follow. */
+static void open_under(iotc__sbuf *b, const char *component) {
+  if (component == NULL) {
+    iotc__sbuf_add(b, "{", 1);
+    return;
+  }
+  iotc__sbuf_add(b, "{", 1);
+  iotc__sbuf_add_json_string(b, component);
+  iotc__sbuf_adds(b, ":{\"__t\":\"c\"");
+}
+
+static char *close_under(iotc__sbuf *b, const char *component, size_t *out_len) {
+  iotc__sbuf_adds(b, component ? "}}" : "}");
+  return iotc__sbuf_take(b, out_len);
+}
+
+/* Trimmed copy boundaries of a JSON text. */
+static void trim(const char **s, size_t *n) {
+  while (*n && (**s == ' ' || **s == '\n' || **s == '\r' || **s == '\t')) {
+    (*s)++;
+    (*n)--;
+  }
+  while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\n' || (*s)[*n - 1] == '\r' ||
+                (*s)[*n - 1] == '\t')) {
+    (*n)--;
+  }
+}
+
+static void add_value(iotc__sbuf *b, const char *value_json) {
+  size_t n = strlen(value_json);
+  trim(&value_json, &n);
+  iotc__sbuf_add(b, value_json, n);
+}
+
+char *iotc__json_reported_one(const char *component, const char *name, const char *value_json,
+                              size_t *out_len) {
+  iotc__sbuf b = {0};
+  open_under(&b, component);
+  if (component) iotc__sbuf_add(&b, ",", 1);
+  iotc__sbuf_add_json_string(&b, name);
+  iotc__sbuf_add(&b, ":", 1);
+  add_value(&b, value_json);
+  return close_under(&b, component, out_len);
+}
+
+char *iotc__json_reported_many(const char *component, const char *object_json, size_t *out_len) {
+  const char *s = object_json;
+  size_t n = strlen(s);
+  trim(&s, &n);
+  if (component == NULL) {
+    iotc__sbuf b = {0};
+    iotc__sbuf_add(&b, s, n);
+    return iotc__sbuf_take(&b, out_len);
+  }
+  /* the members between the braces, if any */
+  const char *in = s + 1;
+  size_t in_n = n - 2;
+  trim(&in, &in_n);
+  iotc__sbuf b = {0};
+  open_under(&b, component);
+  if (in_n) {
+    iotc__sbuf_add(&b, ",", 1);
+    iotc__sbuf_add(&b, in, in_n);
+  }
+  return close_under(&b, component, out_len);
+}
+
+char *iotc__json_ack(const char *component, const char *name, const char *value_json, int status,
+                     int64_t version, const char *description, size_t *out_len) {
+  iotc__sbuf b = {0};
+  open_under(&b, component);
+  if (component) iotc__sbuf_add(&b, ",", 1);
+  iotc__sbuf_add_json_string(&b, name);
+  iotc__sbuf_adds(&b, ":{\"value\":");
+  add_value(&b, value_json);
+  iotc__sbuf_adds(&b, ",\"ac\":");
+  iotc__sbuf_add_int(&b, status);
+  iotc__sbuf_adds(&b, ",\"av\":");
+  iotc__sbuf_add_int(&b, version);
+  if (description) {
+    iotc__sbuf_adds(&b, ",\"ad\":");
+    iotc__sbuf_add_json_string(&b, description);
+  }
+  iotc__sbuf_add(&b, "}", 1);
+  return close_under(&b, component, out_len);
+}
+
+char *iotc__json_command_done(const char *component, const char *name, const char *value_json,
+                              size_t *out_len) {
+  iotc__sbuf b = {0};
+  open_under(&b, component);
+  if (component) iotc__sbuf_add(&b, ",", 1);
+  iotc__sbuf_add_json_string(&b, name);
+  iotc__sbuf_adds(&b, ":{\"value\":");
+  add_value(&b, value_json);
+  iotc__sbuf_add(&b, "}", 1);
+  return close_under(&b, component, out_len);
+}

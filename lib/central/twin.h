@@ -1,0 +1,55 @@
+/* Writable-property reconciliation over twin documents and desired patches (jansson). */
+#ifndef IOTC_CENTRAL_TWIN_H
+#define IOTC_CENTRAL_TWIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iotc/result.h"
+
+/** One writable property that needs the application's attention. All borrowed. */
+typedef struct iotc__twin_update {
+  const char *component; /* NULL: root */
+  const char *name;
+  const char *value_json; /* the `{"value":…}` wrapper removed */
+  int64_t version;        /* desired $version */
+} iotc__twin_update;
+
+typedef void (*iotc__twin_visit_fn)(void *ctx, const iotc__twin_update *update);
+/** Does the application know @p name as a component (handlers or defaults under it)? */
+typedef bool (*iotc__twin_is_component_fn)(void *ctx, const char *name);
+
+typedef struct iotc__twin iotc__twin;
+
+/**
+ * Parse a twin GET body (`{"desired":{…},"reported":{…}}`).
+ * @param[out] out_version desired `$version`
+ * @param why short reason on failure (static text)
+ * @retval IOTC_OK, IOTC_ERR_MALFORMED, IOTC_ERR_NO_MEMORY
+ */
+iotc_result iotc__twin_parse(const char *json, size_t len, iotc__twin **out,
+                             int64_t *out_version, const char **why);
+
+/**
+ * Visit every desired writable property whose `$version` is newer than its acknowledged `av`
+ * (or never acknowledged). Components: objects with `"__t":"c"`, or names @p is_component knows.
+ */
+void iotc__twin_pending(const iotc__twin *twin, iotc__twin_is_component_fn is_component,
+                        void *cctx, iotc__twin_visit_fn visit, void *vctx);
+
+/** Has the twin a desired value, or a reported value, for this property? */
+bool iotc__twin_has_desired(const iotc__twin *twin, const char *component, const char *name);
+bool iotc__twin_has_reported(const iotc__twin *twin, const char *component, const char *name);
+
+void iotc__twin_free(iotc__twin *twin);
+
+/**
+ * Parse a desired patch and visit each property in it (null values, i.e. deletions, skipped).
+ * @param[out] out_version the patch's `$version` (from the body; -1 when absent)
+ */
+iotc_result iotc__twin_patch(const char *json, size_t len, iotc__twin_is_component_fn is_component,
+                             void *cctx, iotc__twin_visit_fn visit, void *vctx,
+                             int64_t *out_version, const char **why);
+
+#endif

@@ -1,0 +1,1255 @@
+/* The client's worker thread: connection life cycle, sending, and every user callback. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "central/backoff.h"
+#include "central/cache.h"
+#include "central/client_internal.h"
+#include "central/json.h"
+#include "central/twin.h"
+#include "common/log.h"
+#include "common/secret.h"
+#include "iotc/hub_topic.h"
+#include "iotc/sas.h"
+#include "iotc/version.h"
+
+#define NO_TIMER UINT64_MAX
+#define TWIN_TRIES 3
+#define REPORTED_RETRIES 5
+#define PENDING_CMD_MAX_AGE_MS (5u * 60u * 1000u)
+#define RENEW_DRAIN_MS 5000u
+
+/* ---- events ----------------------------------------------------------------------------- */
+
+iotc__event *iotc__event_new(int type, const char *topic, size_t topic_len, const void *payload,
+                             size_t payload_len) {
+  iotc__event *ev = malloc(sizeof *ev + topic_len + 1 + payload_len + 1);
+  if (ev == NULL) return NULL;
+  memset(ev, 0, sizeof *ev);
+  ev->type = type;
+  ev->topic = ev->data;
+  memcpy(ev->topic, topic, topic_len);
+  ev->topic[topic_len] = '\0';
+  ev->topic_len = topic_len;
+  ev->payload = ev->data + topic_len + 1;
+  if (payload_len) memcpy(ev->payload, payload, payload_len);
+  ev->payload[payload_len] = '\0';
+  ev->payload_len = payload_len;
+  return ev;
+}
+
+void iotc__free_event(iotc__event *ev) { free(ev); }
+
+void iotc__post_event(iotc_client *c, iotc__event *ev) {
+  pthread_mutex_lock(&c->mu);
+  if (c->ev_tail) {
+    c->ev_tail->next = ev;
+  } else {
+    c->ev_head = ev;
+  }
+  c->ev_tail = ev;
+  iotc__wake_locked(c);
+  pthread_mutex_unlock(&c->mu);
+}
+
+/* ---- Paho sink: runs on Paho threads, only records and wakes ---------------------------- */
+
+static void raise_flag(iotc_client *c, uint32_t gen, unsigned flag) {
+  pthread_mutex_lock(&c->mu);
+  if (gen == c->session_gen) {
+    c->sflags |= flag;
+    iotc__wake_locked(c);
+  }
+  pthread_mutex_unlock(&c->mu);
+}
+
+static void sink_connected(void *ctx, uint32_t gen) { raise_flag(ctx, gen, IOTC__SF_CONNECTED); }
+
+static void sink_connect_failed(void *ctx, uint32_t gen, int code, const char *text) {
+  iotc_client *c = ctx;
+  pthread_mutex_lock(&c->mu);
+  if (gen == c->session_gen) {
+    c->fail_code = code;
+    snprintf(c->fail_text, sizeof c->fail_text, "%s", text ? text : "");
+    c->sflags |= IOTC__SF_CONNECT_FAILED;
+    iotc__wake_locked(c);
+  }
+  pthread_mutex_unlock(&c->mu);
+}
+
+static void sink_subscribed(void *ctx, uint32_t gen, bool ok) {
+  raise_flag(ctx, gen, ok ? IOTC__SF_SUBSCRIBED : IOTC__SF_SUB_FAILED);
+}
+
+static void sink_lost(void *ctx, uint32_t gen) { raise_flag(ctx, gen, IOTC__SF_LOST); }
+
+static void sink_disconnected(void *ctx, uint32_t gen) {
+  raise_flag(ctx, gen, IOTC__SF_DISCONNECTED);
+}
+
+static void sink_message(void *ctx, uint32_t gen, const char *topic, size_t topic_len,
+                         const void *payload, size_t payload_len) {
+  iotc__event *ev = iotc__event_new(IOTC__EV_MESSAGE, topic, topic_len, payload, payload_len);
+  if (ev == NULL) return; /* no memory: nothing safe to do on a Paho thread */
+  ev->gen = gen;
+  iotc__post_event(ctx, ev);
+}
+
+static void op_done(iotc__session_op *base, int rc) {
+  iotc__op *op = (iotc__op *)base;
+  iotc_client *c = op->client;
+  pthread_mutex_lock(&c->mu);
+  op->done_rc = rc;
+  op->done_next = c->done;
+  c->done = op;
+  iotc__wake_locked(c);
+  pthread_mutex_unlock(&c->mu);
+}
+
+/* ---- helpers ---------------------------------------------------------------------------- */
+
+void iotc__op_finish(iotc_client *c, iotc__op *op, iotc_result result) {
+  if (op->on_done) op->on_done(c, result, op->user_context);
+  free(op);
+}
+
+static void emit_status(iotc_client *c, iotc_connection_status status, iotc_result reason,
+                        const char *message, uint32_t retry_in_ms) {
+  pthread_mutex_lock(&c->mu);
+  iotc_status_fn fn = c->status_fn;
+  void *ctx = c->status_ctx;
+  char hub[sizeof c->hub];
+  memcpy(hub, c->hub, sizeof hub);
+  pthread_mutex_unlock(&c->mu);
+  IOTC_LOGI("status %d (%s): %s", (int)status, iotc_strerror(reason), message);
+  if (fn == NULL) return;
+  iotc_status_info info = {status, reason, message, hub, c->attempt, retry_in_ms};
+  fn(c, &info, ctx);
+}
+
+static void set_connected(iotc_client *c, bool connected) {
+  pthread_mutex_lock(&c->mu);
+  c->connected = connected;
+  if (connected) c->stats.connects++;
+  pthread_cond_broadcast(&c->state_cv);
+  pthread_mutex_unlock(&c->mu);
+}
+
+static void next_rid(iotc_client *c, char prefix, char out[16]) {
+  snprintf(out, 16, "%c%u", prefix, ++c->rid_counter);
+}
+
+static void publish_control(iotc_client *c, const char *topic, const char *payload, size_t len) {
+  if (c->session == NULL) return;
+  if (iotc__session_publish(c->session, topic, payload, len, 0, NULL) != IOTC_OK) {
+    IOTC_LOGW("could not publish to %.80s: not connected", topic);
+  }
+}
+
+/* ---- connection life cycle -------------------------------------------------------------- */
+
+static void drop_deferred(iotc_client *c) {
+  while (c->deferred) {
+    iotc__event *ev = c->deferred;
+    c->deferred = ev->next;
+    iotc__free_event(ev);
+  }
+  c->deferred_tail = NULL;
+}
+
+static void handle_done(iotc_client *c, iotc__op *done);
+
+static iotc__op *take_done(iotc_client *c) {
+  pthread_mutex_lock(&c->mu);
+  iotc__op *d = c->done;
+  c->done = NULL;
+  pthread_mutex_unlock(&c->mu);
+  return d;
+}
+
+void iotc__teardown_session(iotc_client *c) {
+  if (c->session) {
+    iotc__session_destroy(c->session); /* abandoned publishes complete during this call */
+    c->session = NULL;
+  }
+  handle_done(c, take_done(c));
+  pthread_mutex_lock(&c->mu);
+  c->session_gen++; /* late flags of the old session are ignored */
+  c->sflags = 0;
+  for (iotc__op *op = c->inflight.head; op; op = op->next) {
+    op->resend = true;
+    op->failed = false;
+  }
+  iotc__list_prepend_all(&c->pending, &c->inflight);
+  if (c->rep_inflight) {
+    iotc__list_push_front(&c->rep_pending, c->rep_inflight);
+    c->rep_inflight = NULL;
+  }
+  c->connected = false;
+  pthread_cond_broadcast(&c->state_cv);
+  pthread_mutex_unlock(&c->mu);
+  c->twin_ready = false;
+  c->twin_rid[0] = c->rep_rid[0] = '\0';
+  c->t_twin = c->t_rep = c->t_sas = c->t_connect = NO_TIMER;
+  drop_deferred(c);
+}
+
+static void gave_up(iotc_client *c, iotc_result reason, const char *message) {
+  iotc__teardown_session(c);
+  pthread_mutex_lock(&c->mu);
+  c->gave_up = true;
+  c->last_error.result = reason;
+  snprintf(c->last_error.message, sizeof c->last_error.message, "%s", message);
+  pthread_cond_broadcast(&c->state_cv);
+  pthread_mutex_unlock(&c->mu);
+  c->wstate = IOTC__W_GAVE_UP;
+  IOTC_LOGE("gave up: %s", message);
+  emit_status(c, IOTC_STATUS_GAVE_UP, reason, message, 0);
+}
+
+static void record_error(iotc_client *c, iotc_result r, const char *message, const iotc_error *e) {
+  pthread_mutex_lock(&c->mu);
+  if (e) {
+    c->last_error = *e;
+  } else {
+    iotc_error_clear(&c->last_error);
+  }
+  c->last_error.result = r;
+  if (message) snprintf(c->last_error.message, sizeof c->last_error.message, "%s", message);
+  pthread_mutex_unlock(&c->mu);
+}
+
+/* A failed provisioning or connect attempt: retry later, re-provision, or give up. */
+static void attempt_failed(iotc_client *c, iotc_result r, bool permanent, bool hub_refused,
+                           const char *message) {
+  iotc__teardown_session(c);
+  c->attempt++;
+  if (hub_refused) {
+    if (c->use_dps && !c->fresh_provision) {
+      c->need_provision = true; /* the device may have moved to another hub */
+      if (c->cache_file) iotc__cache_remove(c->cache_file);
+    } else {
+      permanent = true;
+    }
+  }
+  if (!permanent && c->use_dps && c->reprovision_after &&
+      c->attempt % c->reprovision_after == 0) {
+    c->need_provision = true;
+  }
+  if (permanent || (c->give_up_after && c->attempt >= c->give_up_after)) {
+    gave_up(c, r, message);
+    return;
+  }
+  bool throttled = r == IOTC_ERR_THROTTLED;
+  uint32_t delay = hub_refused ? 0 :
+      iotc__backoff_ms(c->attempt - 1, c->reconnect_min_ms, c->reconnect_max_ms, throttled,
+                       iotc__backoff_random());
+  c->wstate = IOTC__W_WAIT_RETRY;
+  c->t_retry = iotc__now_ms() + delay;
+  emit_status(c, IOTC_STATUS_RECONNECTING, r, message, delay);
+}
+
+static bool dps_permanent(iotc_result r) {
+  switch (r) {
+    case IOTC_ERR_UNAUTHORIZED: case IOTC_ERR_NOT_FOUND: case IOTC_ERR_PROVISIONING_FAILED:
+    case IOTC_ERR_PROVISIONING_DISABLED: case IOTC_ERR_INVALID_ARG: case IOTC_ERR_BAD_ENCODING:
+    case IOTC_ERR_IO: case IOTC_ERR_NOT_SUPPORTED: case IOTC_ERR_TLS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+static bool provision(iotc_client *c) {
+  bool again = c->hub[0] != '\0';
+  emit_status(c, again ? IOTC_STATUS_REPROVISIONING : IOTC_STATUS_PROVISIONING, IOTC_OK,
+              again ? "asking DPS for the device's hub again" : "registering with DPS", 0);
+  iotc_dps_config d;
+  iotc_dps_config_init(&d);
+  d.id_scope = c->id_scope;
+  d.registration_id = c->registration_id;
+  d.transport = c->dps_https ? IOTC_DPS_TRANSPORT_HTTPS : IOTC_DPS_TRANSPORT_MQTT;
+  d.endpoint = c->dps_endpoint;
+  d.credential = c->x509 ? IOTC_DPS_CREDENTIAL_X509 : IOTC_DPS_CREDENTIAL_DEVICE_KEY;
+  d.key = c->device_key;
+  d.cert_file = c->cert_file;
+  d.key_file = c->key_file;
+  d.ca_file = c->ca_file;
+  d.model_id = c->model_id;
+  d.timeout_ms = c->connect_timeout_ms;
+  d.request_timeout_ms = c->connect_timeout_ms;
+  iotc_error err;
+  iotc_error_clear(&err);
+  iotc_dps *dps = NULL;
+  iotc_result r = iotc_dps_create(&d, &dps, &err);
+  if (r == IOTC_OK) {
+    pthread_mutex_lock(&c->mu);
+    bool stop = c->quit || c->req_stop;
+    c->dps = dps;
+    pthread_mutex_unlock(&c->mu);
+    iotc_dps_registration reg;
+    memset(&reg, 0, sizeof reg);
+    r = stop ? IOTC_ERR_CANCELLED : iotc_dps_run(dps, &reg, &err);
+    pthread_mutex_lock(&c->mu);
+    c->dps = NULL;
+    if (r == IOTC_OK) {
+      snprintf(c->hub, sizeof c->hub, "%s", reg.assigned_hub);
+      snprintf(c->device_id, sizeof c->device_id, "%s", reg.device_id);
+      c->stats.provisionings++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    iotc_dps_registration_clear(&reg);
+  }
+  iotc_dps_destroy(dps);
+  if (r == IOTC_OK) {
+    IOTC_LOGI("provisioned: device %s on hub %s", c->device_id, c->hub);
+    c->need_provision = false;
+    c->fresh_provision = true;
+    if (c->cache_file &&
+        iotc__cache_write(c->cache_file, c->id_scope, c->registration_id, c->hub, c->device_id) !=
+            IOTC_OK) {
+      IOTC_LOGW("could not write the cache file %s", c->cache_file);
+    }
+    return true;
+  }
+  if (r == IOTC_ERR_CANCELLED) {
+    c->wstate = IOTC__W_IDLE;
+    return false;
+  }
+  char msg[IOTC_ERROR_MESSAGE_SIZE + 32];
+  snprintf(msg, sizeof msg, "provisioning failed: %s", err.message[0] ? err.message
+                                                                       : iotc_strerror(r));
+  record_error(c, r, msg, &err);
+  attempt_failed(c, r, dps_permanent(r), false, msg);
+  return false;
+}
+
+static bool load_cache(iotc_client *c) {
+  char hub[IOTC_DPS_HUB_SIZE], dev[IOTC_DPS_ID_SIZE];
+  iotc_result r = iotc__cache_read(c->cache_file, c->id_scope, c->registration_id, hub, sizeof hub,
+                                   dev, sizeof dev);
+  if (r != IOTC_OK) {
+    if (r == IOTC_ERR_MALFORMED) IOTC_LOGW("ignoring the unreadable cache file %s", c->cache_file);
+    return false;
+  }
+  pthread_mutex_lock(&c->mu);
+  memcpy(c->hub, hub, sizeof hub);
+  memcpy(c->device_id, dev, sizeof dev);
+  pthread_mutex_unlock(&c->mu);
+  IOTC_LOGI("using the cached hub %s for device %s", hub, dev);
+  return true;
+}
+
+static void begin_attempt(iotc_client *c) {
+  if (c->use_dps && (c->hub[0] == '\0' || c->need_provision)) {
+    if (!c->need_provision && c->cache_file && load_cache(c)) {
+      c->fresh_provision = false;
+    } else if (!provision(c)) {
+      return;
+    }
+  }
+  const char *https_proxy = getenv("https_proxy");
+  if (https_proxy && *https_proxy) {
+    static const char msg[] = "https_proxy is set: Paho would send MQTT through it and fail; "
+                              "unset it for this process";
+    record_error(c, IOTC_ERR_NOT_SUPPORTED, msg, NULL);
+    gave_up(c, IOTC_ERR_NOT_SUPPORTED, msg);
+    return;
+  }
+  char username[1024];
+  const char *why = "could not build the MQTT user name";
+  iotc_result r = iotc_hub_topic_username(c->hub, c->device_id, "iotc/" IOTC_VERSION_STRING,
+                                          c->model_id, username, sizeof username, NULL);
+  if (r == IOTC_OK) {
+    size_t n = 0;
+    r = iotc_hub_topic_telemetry(c->device_id, NULL, c->topic_prefix, sizeof c->topic_prefix, &n);
+    c->prefix_len = n;
+  }
+  if (r != IOTC_OK) {
+    record_error(c, IOTC_ERR_INVALID_ARG, why, NULL);
+    gave_up(c, IOTC_ERR_INVALID_ARG, why);
+    return;
+  }
+  char password[1024];
+  password[0] = '\0';
+  if (!c->x509) {
+    uint64_t expiry = (uint64_t)time(NULL) + c->sas_ttl_s;
+    r = iotc_sas_hub_token(c->hub, c->device_id, c->device_key, expiry, password,
+                           sizeof password, NULL);
+    if (r != IOTC_OK) {
+      iotc__wipe(password, sizeof password);
+      record_error(c, r, "could not compute the SAS token", NULL);
+      gave_up(c, r, "could not compute the SAS token");
+      return;
+    }
+  }
+  pthread_mutex_lock(&c->mu);
+  uint32_t gen = ++c->session_gen;
+  c->sflags = 0;
+  pthread_mutex_unlock(&c->mu);
+  iotc__session_config sc = {c->hub, c->device_id, username, c->ca_file, c->cert_file,
+                             c->key_file, c->keepalive_s, c->connect_timeout_ms,
+                             c->max_inflight, gen};
+  iotc__session_sink sink = {c, sink_connected, sink_connect_failed, sink_subscribed,
+                             sink_lost, sink_disconnected, sink_message};
+  emit_status(c, IOTC_STATUS_CONNECTING, IOTC_OK, "connecting to the hub", 0);
+  r = iotc__session_create(&sc, &sink, &c->session, &why);
+  if (r == IOTC_OK) {
+    r = iotc__session_connect(c->session, c->x509 ? NULL : password);
+    why = "the MQTT connect could not start";
+  }
+  iotc__wipe(password, sizeof password);
+  if (r != IOTC_OK) {
+    record_error(c, r, why, NULL);
+    attempt_failed(c, r, false, false, why);
+    return;
+  }
+  c->wstate = IOTC__W_CONNECTING;
+  /* Paho checks its connect timeout every few seconds: this is only a backstop. */
+  c->t_connect = iotc__now_ms() + c->connect_timeout_ms + 5000;
+}
+
+static void connack_refused(iotc_client *c, int code, const char *text) {
+  char msg[200];
+  iotc_result r;
+  bool refused = false, permanent = false;
+  switch (code) {
+    case 1: r = IOTC_ERR_PROTOCOL; permanent = true; break;
+    case 2: r = IOTC_ERR_NOT_FOUND; refused = true; break;
+    case 3: r = IOTC_ERR_THROTTLED; break;
+    case 4: case 5: r = IOTC_ERR_UNAUTHORIZED; refused = true; break;
+    default: r = code > 0 ? IOTC_ERR_PROTOCOL : IOTC_ERR_CONNECT; break;
+  }
+  if (code > 0) {
+    snprintf(msg, sizeof msg, "the hub %s refused the connection (CONNACK %d)", c->hub, code);
+  } else {
+    snprintf(msg, sizeof msg, "could not connect to %s: %s (%d)", c->hub, text, code);
+  }
+  iotc_error e;
+  iotc_error_clear(&e);
+  e.service_code = code > 0 ? code : 0;
+  snprintf(e.transport, sizeof e.transport, "%s", text);
+  record_error(c, r, msg, &e);
+  attempt_failed(c, r, permanent, refused, msg);
+}
+
+static void send_twin_get(iotc_client *c) {
+  char topic[64];
+  next_rid(c, 'g', c->twin_rid);
+  if (iotc_hub_topic_twin_get(c->twin_rid, topic, sizeof topic, NULL) == IOTC_OK) {
+    publish_control(c, topic, "", 0);
+  }
+  c->twin_tries++;
+  c->t_twin = iotc__now_ms() + c->connect_timeout_ms;
+}
+
+static void on_subscribed(iotc_client *c) {
+  c->wstate = IOTC__W_CONNECTED;
+  c->attempt = 0;
+  c->fresh_provision = false;
+  c->t_connect = NO_TIMER;
+  c->twin_tries = 0;
+  c->twin_ready = false;
+  send_twin_get(c);
+  if (!c->x509) c->t_sas = iotc__now_ms() + (uint64_t)c->sas_ttl_s * 800u;
+  c->t_rep_retry = 0;
+  set_connected(c, true);
+  emit_status(c, IOTC_STATUS_CONNECTED, IOTC_OK, "connected", 0);
+}
+
+static void connection_lost(iotc_client *c, const char *why) {
+  iotc__teardown_session(c);
+  record_error(c, IOTC_ERR_CONNECT, why, NULL);
+  emit_status(c, IOTC_STATUS_DISCONNECTED, IOTC_ERR_CONNECT, why, 0);
+  c->attempt = 0;
+  uint32_t delay = iotc__backoff_ms(0, c->reconnect_min_ms, c->reconnect_max_ms, false,
+                                    iotc__backoff_random());
+  c->wstate = IOTC__W_WAIT_RETRY;
+  c->t_retry = iotc__now_ms() + delay;
+  emit_status(c, IOTC_STATUS_RECONNECTING, IOTC_ERR_CONNECT, why, delay);
+}
+
+static void stopped(iotc_client *c) {
+  iotc__teardown_session(c);
+  c->wstate = IOTC__W_IDLE;
+  c->t_retry = NO_TIMER;
+  pthread_mutex_lock(&c->mu);
+  c->stopped = true;
+  c->started = false;
+  c->req_stop = false;
+  pthread_cond_broadcast(&c->state_cv);
+  pthread_mutex_unlock(&c->mu);
+  emit_status(c, IOTC_STATUS_DISCONNECTED, IOTC_OK, "disconnected by the application", 0);
+}
+
+static void handle_flags(iotc_client *c, unsigned f, int code, const char *text) {
+  if ((f & IOTC__SF_CONNECT_FAILED) && c->wstate == IOTC__W_CONNECTING) {
+    connack_refused(c, code, text);
+    return;
+  }
+  if ((f & IOTC__SF_CONNECTED) && c->wstate == IOTC__W_CONNECTING) {
+    if (iotc__session_subscribe(c->session, c->device_id) != IOTC_OK) {
+      connection_lost(c, "could not subscribe");
+      return;
+    }
+    c->wstate = IOTC__W_SUBSCRIBING;
+  }
+  if ((f & IOTC__SF_SUB_FAILED) && c->wstate == IOTC__W_SUBSCRIBING) {
+    record_error(c, IOTC_ERR_PROTOCOL, "the hub refused a subscription", NULL);
+    attempt_failed(c, IOTC_ERR_PROTOCOL, false, false, "the hub refused a subscription");
+    return;
+  }
+  if ((f & IOTC__SF_SUBSCRIBED) && c->wstate == IOTC__W_SUBSCRIBING) on_subscribed(c);
+  if (f & IOTC__SF_DISCONNECTED) {
+    if (c->wstate == IOTC__W_CLOSING_RENEW) {
+      iotc__teardown_session(c);
+      begin_attempt(c);
+      return;
+    }
+    if (c->wstate == IOTC__W_CLOSING_STOP) {
+      stopped(c);
+      return;
+    }
+  }
+  if (f & IOTC__SF_LOST) {
+    if (c->wstate == IOTC__W_CLOSING_STOP) {
+      stopped(c);
+    } else if (c->wstate == IOTC__W_CLOSING_RENEW) {
+      iotc__teardown_session(c);
+      begin_attempt(c);
+    } else if (c->wstate == IOTC__W_SUBSCRIBING || c->wstate == IOTC__W_CONNECTING) {
+      record_error(c, IOTC_ERR_CONNECT, "the connection dropped while connecting", NULL);
+      attempt_failed(c, IOTC_ERR_CONNECT, false, false, "the connection dropped while connecting");
+    } else if (c->session) {
+      connection_lost(c, "the connection to the hub was lost");
+    }
+  }
+}
+
+/* ---- completions -------------------------------------------------------------------------- */
+
+static void handle_done(iotc_client *c, iotc__op *done) {
+  /* The list is newest first: reverse it so callbacks run in completion order. */
+  iotc__op *fifo = NULL;
+  while (done) {
+    iotc__op *n = done->done_next;
+    done->done_next = fifo;
+    fifo = done;
+    done = n;
+  }
+  uint64_t sent = 0, failed = 0;
+  while (fifo) {
+    iotc__op *op = fifo;
+    fifo = op->done_next;
+    if (op->done_rc == IOTC__SESSION_RC_INCOMPLETE || op->done_rc == IOTC__SESSION_RC_DISCONNECTED) {
+      op->failed = true; /* stays in flight; requeued when the session is torn down */
+      continue;
+    }
+    iotc__list_remove(&c->inflight, op);
+    if (op->done_rc == 0) {
+      sent++;
+      iotc__op_finish(c, op, IOTC_OK);
+    } else {
+      failed++;
+      IOTC_LOGE("telemetry failed in the MQTT library (code %d)", op->done_rc);
+      iotc__op_finish(c, op, IOTC_ERR_TRANSPORT);
+    }
+  }
+  if (sent || failed) {
+    pthread_mutex_lock(&c->mu);
+    c->stats.telemetry_sent += sent;
+    c->stats.telemetry_failed += failed;
+    pthread_mutex_unlock(&c->mu);
+  }
+}
+
+/* ---- writable properties ---------------------------------------------------------------- */
+
+static bool is_component_cb(void *ctx, const char *name) {
+  iotc_client *c = ctx;
+  bool found = false;
+  pthread_mutex_lock(&c->mu);
+  for (size_t i = 0; i < c->prop_handlers.count && !found; i++) {
+    const char *comp = c->prop_handlers.items[i].component;
+    found = comp && strcmp(comp, name) == 0;
+  }
+  for (size_t i = 0; i < c->default_count && !found; i++) {
+    found = c->defaults[i].component && strcmp(c->defaults[i].component, name) == 0;
+  }
+  pthread_mutex_unlock(&c->mu);
+  return found;
+}
+
+typedef struct visit_ctx {
+  iotc_client *c;
+  bool at_startup;
+} visit_ctx;
+
+static void dispatch_property(void *ctx, const iotc__twin_update *u) {
+  visit_ctx *v = ctx;
+  iotc_client *c = v->c;
+  if (iotc_hub_name_check(IOTC_HUB_NAME_PROPERTY, u->name, NULL, NULL) != IOTC_OK ||
+      (u->component && iotc_hub_name_check(IOTC_HUB_NAME_COMPONENT, u->component, NULL, NULL))) {
+    IOTC_LOGW("ignoring a desired property with an invalid name '%.64s'", u->name);
+    return;
+  }
+  iotc_property_fn fn = NULL;
+  void *fctx = NULL;
+  pthread_mutex_lock(&c->mu);
+  c->stats.properties_received++;
+  for (size_t i = 0; i < c->prop_handlers.count; i++) {
+    iotc__handler *h = &c->prop_handlers.items[i];
+    bool comp_eq = (h->component == NULL && u->component == NULL) ||
+                   (h->component && u->component && strcmp(h->component, u->component) == 0);
+    if (comp_eq && strcmp(h->name, u->name) == 0) {
+      fn = (iotc_property_fn)h->fn;
+      fctx = h->ctx;
+      break;
+    }
+  }
+  if (fn == NULL) {
+    fn = c->any_prop;
+    fctx = c->any_prop_ctx;
+  }
+  pthread_mutex_unlock(&c->mu);
+  IOTC_LOGD("writable property %s%s%s version %lld", u->component ? u->component : "",
+            u->component ? "." : "", u->name, (long long)u->version);
+  if (fn) {
+    iotc_property_update pu = {u->component, u->name, u->value_json, u->version, v->at_startup};
+    fn(c, &pu, fctx);
+    return;
+  }
+  char desc[128];
+  snprintf(desc, sizeof desc, "the device has no handler for property '%s'", u->name);
+  IOTC_LOGW("%s: refusing it with ac=404", desc);
+  if (iotc_client_ack_property(c, u->component, u->name, u->value_json, 404,
+                               u->version < 0 ? 0 : u->version, desc, NULL, NULL) != IOTC_OK) {
+    IOTC_LOGE("could not queue the refusal of property '%s'", u->name);
+  }
+}
+
+static void process_patch(iotc_client *c, iotc__event *ev) {
+  iotc_hub_twin_desired d;
+  if (iotc_hub_topic_twin_desired_parse(ev->topic, ev->topic_len, &d) != IOTC_OK) {
+    IOTC_LOGW("ignoring a malformed desired-patch topic");
+    return;
+  }
+  if (c->twin_ready && (int64_t)d.version <= c->twin_version) {
+    IOTC_LOGD("ignoring desired patch version %llu (twin is at %lld)",
+              (unsigned long long)d.version, (long long)c->twin_version);
+    return;
+  }
+  visit_ctx v = {c, false};
+  int64_t body_version = -1;
+  const char *why = "";
+  if (iotc__twin_patch(ev->payload, ev->payload_len, is_component_cb, c, dispatch_property, &v,
+                       &body_version, &why) != IOTC_OK) {
+    IOTC_LOGE("ignoring a desired patch: %s", why);
+  }
+  if ((int64_t)d.version > c->twin_version) c->twin_version = (int64_t)d.version;
+}
+
+static void report_defaults(iotc_client *c, const iotc__twin *t) {
+  pthread_mutex_lock(&c->mu);
+  size_t n = c->default_count;
+  iotc__default *copy = n ? calloc(n, sizeof *copy) : NULL;
+  for (size_t i = 0; copy && i < n; i++) {
+    copy[i].component = c->defaults[i].component ? strdup(c->defaults[i].component) : NULL;
+    copy[i].name = strdup(c->defaults[i].name);
+    copy[i].value_json = strdup(c->defaults[i].value_json);
+  }
+  pthread_mutex_unlock(&c->mu);
+  for (size_t i = 0; copy && i < n; i++) {
+    iotc__default *d = &copy[i];
+    if (d->name && d->value_json && !iotc__twin_has_desired(t, d->component, d->name) &&
+        !iotc__twin_has_reported(t, d->component, d->name)) {
+      if (iotc_client_ack_property(c, d->component, d->name, d->value_json, 203, 0, "default",
+                                   NULL, NULL) != IOTC_OK) {
+        IOTC_LOGE("could not queue the default of property '%s'", d->name);
+      }
+    }
+    free(d->component);
+    free(d->name);
+    free(d->value_json);
+  }
+  free(copy);
+}
+
+static void process_twin(iotc_client *c, int status, const char *body, size_t len) {
+  if (status == 429 || status >= 500) {
+    IOTC_LOGW("twin GET answered %d: retrying", status);
+    c->t_twin = iotc__now_ms() + iotc__backoff_ms(c->twin_tries, c->reconnect_min_ms,
+                                                  c->reconnect_max_ms, status == 429,
+                                                  iotc__backoff_random());
+    c->twin_rid[0] = '\0';
+    c->twin_tries = 0;
+    return;
+  }
+  c->twin_rid[0] = '\0';
+  c->t_twin = NO_TIMER;
+  iotc__twin *t = NULL;
+  const char *why = "";
+  if (status != 200 || iotc__twin_parse(body, len, &t, &c->twin_version, &why) != IOTC_OK) {
+    IOTC_LOGE("the twin could not be used (status %d): %s", status, status == 200 ? why : "");
+    c->twin_version = -1;
+  } else {
+    visit_ctx v = {c, true};
+    iotc__twin_pending(t, is_component_cb, c, dispatch_property, &v);
+    report_defaults(c, t);
+    iotc__twin_free(t);
+  }
+  c->twin_ready = true;
+  iotc__event *ev = c->deferred;
+  c->deferred = c->deferred_tail = NULL;
+  while (ev) {
+    iotc__event *n = ev->next;
+    process_patch(c, ev);
+    iotc__free_event(ev);
+    ev = n;
+  }
+}
+
+/* ---- reported properties ---------------------------------------------------------------- */
+
+static void process_reported_response(iotc_client *c, int status) {
+  iotc__op *op = c->rep_inflight;
+  c->rep_inflight = NULL;
+  c->rep_rid[0] = '\0';
+  c->t_rep = NO_TIMER;
+  if (status >= 200 && status < 300) {
+    c->rep_retries = 0;
+    pthread_mutex_lock(&c->mu);
+    c->stats.reported_sent++;
+    pthread_mutex_unlock(&c->mu);
+    iotc__op_finish(c, op, IOTC_OK);
+    return;
+  }
+  if ((status == 429 || status >= 500) && c->rep_retries < REPORTED_RETRIES) {
+    IOTC_LOGW("reported PATCH answered %d: retrying", status);
+    c->t_rep_retry = iotc__now_ms() + iotc__backoff_ms(c->rep_retries++, c->reconnect_min_ms,
+                                                       c->reconnect_max_ms, status == 429,
+                                                       iotc__backoff_random());
+    pthread_mutex_lock(&c->mu);
+    iotc__list_push_front(&c->rep_pending, op);
+    pthread_mutex_unlock(&c->mu);
+    return;
+  }
+  c->rep_retries = 0;
+  IOTC_LOGE("reported PATCH refused with status %d", status);
+  iotc__op_finish(c, op, status == 429 ? IOTC_ERR_THROTTLED :
+                         status >= 500 ? IOTC_ERR_SERVICE : status == 413 ? IOTC_ERR_TOO_LARGE :
+                         IOTC_ERR_INVALID_ARG);
+}
+
+static void process_twin_response(iotc_client *c, iotc__event *ev) {
+  iotc_hub_twin_response res;
+  if (iotc_hub_topic_twin_response_parse(ev->topic, ev->topic_len, &res) != IOTC_OK) {
+    IOTC_LOGW("ignoring a malformed twin response topic");
+    return;
+  }
+  if (c->twin_rid[0] && res.request_id.len == strlen(c->twin_rid) &&
+      memcmp(res.request_id.ptr, c->twin_rid, res.request_id.len) == 0) {
+    process_twin(c, res.status, ev->payload, ev->payload_len);
+  } else if (c->rep_inflight && res.request_id.len == strlen(c->rep_rid) &&
+             memcmp(res.request_id.ptr, c->rep_rid, res.request_id.len) == 0) {
+    process_reported_response(c, res.status);
+  } else {
+    IOTC_LOGD("ignoring a twin response for an unknown request");
+  }
+}
+
+/* ---- commands --------------------------------------------------------------------------- */
+
+static void send_method_response(iotc_client *c, const char *rid, int status, const char *payload) {
+  char topic[IOTC_HUB_REQUEST_ID_MAX + 48];
+  if (iotc_hub_topic_method_response(status, rid, topic, sizeof topic, NULL) != IOTC_OK) {
+    IOTC_LOGE("cannot answer the command: its request id is not usable in a topic");
+    return;
+  }
+  if (c->session == NULL) {
+    IOTC_LOGW("the command response (%d) is dropped: not connected", status);
+    return;
+  }
+  publish_control(c, topic, payload, strlen(payload));
+}
+
+static void respond_error(iotc_client *c, const char *rid, int status, const char *message) {
+  iotc__sbuf b = {0};
+  iotc__sbuf_adds(&b, "{\"message\":");
+  iotc__sbuf_add_json_string(&b, message);
+  iotc__sbuf_adds(&b, "}");
+  char *p = iotc__sbuf_take(&b, NULL);
+  send_method_response(c, rid, status, p ? p : "{}");
+  free(p);
+}
+
+static iotc_command_fn find_command(iotc_client *c, const char *comp, const char *name,
+                                    void **out_ctx) {
+  iotc_command_fn fn = NULL;
+  pthread_mutex_lock(&c->mu);
+  c->stats.commands_received++;
+  for (size_t i = 0; i < c->cmd_handlers.count; i++) {
+    iotc__handler *h = &c->cmd_handlers.items[i];
+    bool comp_eq = (h->component == NULL && comp == NULL) ||
+                   (h->component && comp && strcmp(h->component, comp) == 0);
+    if (comp_eq && strcmp(h->name, name) == 0) {
+      fn = (iotc_command_fn)h->fn;
+      *out_ctx = h->ctx;
+      break;
+    }
+  }
+  if (fn == NULL) {
+    fn = c->any_cmd;
+    *out_ctx = c->any_cmd_ctx;
+  }
+  pthread_mutex_unlock(&c->mu);
+  return fn;
+}
+
+static void add_pending_cmd(iotc_client *c, const char *rid) {
+  size_t n = strlen(rid);
+  iotc__pending_cmd *p = malloc(sizeof *p + n + 1);
+  if (p == NULL) return;
+  memcpy(p->rid, rid, n + 1);
+  p->created_ms = iotc__now_ms();
+  pthread_mutex_lock(&c->mu);
+  /* forget requests the service has long given up on */
+  for (iotc__pending_cmd **pp = &c->pending_cmds; *pp;) {
+    if (p->created_ms - (*pp)->created_ms > PENDING_CMD_MAX_AGE_MS) {
+      iotc__pending_cmd *old = *pp;
+      *pp = old->next;
+      free(old);
+    } else {
+      pp = &(*pp)->next;
+    }
+  }
+  p->next = c->pending_cmds;
+  c->pending_cmds = p;
+  pthread_mutex_unlock(&c->mu);
+}
+
+static char *view_dup(iotc_hub_view v) {
+  if (v.ptr == NULL) return NULL;
+  char *s = malloc(v.len + 1);
+  if (s) {
+    memcpy(s, v.ptr, v.len);
+    s[v.len] = '\0';
+  }
+  return s;
+}
+
+/* Run the handler for one command; @p rid NULL for a queued (C2D) command. */
+static void run_command(iotc_client *c, const char *comp, const char *name, const char *payload,
+                        size_t payload_len, const char *rid) {
+  void *fctx = NULL;
+  iotc_command_fn fn = find_command(c, comp, name, &fctx);
+  if (fn == NULL) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "unknown command '%s%s%s': the device has no handler for it",
+             comp ? comp : "", comp ? "*" : "", name);
+    IOTC_LOGW("%s", msg);
+    if (rid) respond_error(c, rid, 404, msg);
+    return;
+  }
+  if (rid) add_pending_cmd(c, rid);
+  iotc_command_request req = {comp, name, payload, payload_len, rid, rid == NULL};
+  iotc_command_response resp = {200, NULL, false};
+  fn(c, &req, &resp, fctx);
+  if (rid == NULL || resp.later) return;
+  if (!iotc__pending_cmd_take(c, rid)) return; /* answered already with respond_command() */
+  const char *out = resp.payload_json ? resp.payload_json : "{}";
+  if (iotc__json_check(out, strlen(out), NULL) != NULL) {
+    IOTC_LOGE("command '%s': the handler's response is not valid JSON; answering 500", name);
+    respond_error(c, rid, 500, "the device produced an invalid response");
+    return;
+  }
+  int status = resp.status;
+  if (status < 100 || status > 999) {
+    IOTC_LOGE("command '%s': the handler's status %d is not HTTP-like; answering 500", name,
+              status);
+    respond_error(c, rid, 500, "the device produced an invalid status");
+    return;
+  }
+  send_method_response(c, rid, status, out);
+}
+
+static void process_method(iotc_client *c, iotc__event *ev) {
+  iotc_hub_method_request m;
+  if (iotc_hub_topic_method_parse(ev->topic, ev->topic_len, &m) != IOTC_OK) {
+    IOTC_LOGW("ignoring a malformed method request topic");
+    return;
+  }
+  char *rid = view_dup(m.request_id);
+  char *comp = view_dup(m.component);
+  char *name = view_dup(m.command);
+  if (rid == NULL || name == NULL || (m.component.ptr && comp == NULL)) goto out;
+  const char *payload = ev->payload;
+  size_t plen = ev->payload_len;
+  if (plen == 0) {
+    payload = "null";
+    plen = 4;
+  } else if (iotc__json_check(payload, plen, NULL) != NULL) {
+    IOTC_LOGW("command '%s': the request payload is not valid JSON; answering 400", name);
+    respond_error(c, rid, 400, "the command payload is not valid JSON");
+    goto out;
+  }
+  run_command(c, comp, name, payload, plen, rid);
+out:
+  free(rid);
+  free(comp);
+  free(name);
+}
+
+/* Payload of a queued command as JSON: raw JSON stays, `@` (no parameter) becomes null,
+ * anything else becomes a JSON string. */
+static char *queued_payload(const char *p, size_t n) {
+  if (n == 0 || (n == 1 && p[0] == '@')) return strdup("null");
+  if (memchr(p, '\0', n) == NULL && iotc__json_check(p, n, NULL) == NULL) return strdup(p);
+  char *raw = malloc(n + 1);
+  if (raw == NULL) return NULL;
+  memcpy(raw, p, n);
+  raw[n] = '\0';
+  iotc__sbuf b = {0};
+  iotc__sbuf_add_json_string(&b, raw);
+  free(raw);
+  return iotc__sbuf_take(&b, NULL);
+}
+
+static void process_c2d(iotc_client *c, iotc__event *ev, const iotc_hub_c2d_message *m) {
+  if (m->method_name.ptr) {
+    char name[256];
+    size_t n = 0;
+    iotc_hub_view comp = {0}, cmd = {0};
+    if (iotc_hub_property_decode(m->method_name, name, sizeof name, &n) != IOTC_OK ||
+        iotc_hub_command_name_split((iotc_hub_view){name, n}, &comp, &cmd) != IOTC_OK) {
+      IOTC_LOGW("ignoring a queued command with a malformed method-name");
+      return;
+    }
+    char *comp_s = view_dup(comp), *cmd_s = view_dup(cmd);
+    char *payload = queued_payload(ev->payload, ev->payload_len);
+    if (cmd_s && payload && (comp.ptr == NULL || comp_s)) {
+      run_command(c, comp_s, cmd_s, payload, strlen(payload), NULL);
+    }
+    free(comp_s);
+    free(cmd_s);
+    free(payload);
+    return;
+  }
+  pthread_mutex_lock(&c->mu);
+  iotc_c2d_fn fn = c->c2d_fn;
+  void *fctx = c->c2d_ctx;
+  pthread_mutex_unlock(&c->mu);
+  if (fn == NULL) {
+    IOTC_LOGI("a cloud-to-device message arrived and no C2D handler is set: discarded");
+    return;
+  }
+  /* decode the property bag into name/value strings */
+  size_t count = 0;
+  iotc_hub_property_iter it;
+  iotc_hub_property_view pv;
+  if (iotc_hub_property_iter_init(&it, m->properties) == IOTC_OK) {
+    iotc_result r;
+    while ((r = iotc_hub_property_next(&it, &pv)) != IOTC_ERR_NO_MATCH && r != IOTC_ERR_INVALID_ARG) {
+      if (r == IOTC_OK) count++;
+    }
+  }
+  iotc_property *props = count ? calloc(count, sizeof *props) : NULL;
+  char *text = malloc(m->properties.len * 2 + 2); /* decoded keys and values never grow */
+  size_t used = 0, i = 0;
+  if ((count && props == NULL) || text == NULL) {
+    free(props);
+    free(text);
+    return;
+  }
+  if (count && iotc_hub_property_iter_init(&it, m->properties) == IOTC_OK) {
+    iotc_result r;
+    while (i < count &&
+           (r = iotc_hub_property_next(&it, &pv)) != IOTC_ERR_NO_MATCH && r != IOTC_ERR_INVALID_ARG) {
+      if (r != IOTC_OK) continue;
+      size_t kn = 0, vn = 0;
+      char *k = text + used;
+      if (iotc_hub_property_decode(pv.key, k, pv.key.len + 1, &kn) != IOTC_OK) continue;
+      char *v = k + kn + 1;
+      if (iotc_hub_property_decode(pv.value, v, pv.value.len + 1, &vn) != IOTC_OK) continue;
+      used += kn + 1 + vn + 1;
+      props[i].name = k;
+      props[i].value = v;
+      i++;
+    }
+  }
+  iotc_c2d_message msg = {ev->payload, ev->payload_len, props, i};
+  fn(c, &msg, fctx);
+  free(props);
+  free(text);
+}
+
+static void process_message(iotc_client *c, iotc__event *ev) {
+  if (ev->gen != c->session_gen) return; /* from a connection that is gone */
+  if (strncmp(ev->topic, "$iothub/twin/res/", 17) == 0) {
+    process_twin_response(c, ev);
+  } else if (strncmp(ev->topic, "$iothub/twin/PATCH/properties/desired/", 38) == 0) {
+    if (!c->twin_ready) { /* wait for the full twin: it decides which patches are news */
+      ev->next = NULL;
+      if (c->deferred_tail) {
+        c->deferred_tail->next = ev;
+      } else {
+        c->deferred = ev;
+      }
+      c->deferred_tail = ev;
+      return;
+    }
+    process_patch(c, ev);
+  } else if (strncmp(ev->topic, "$iothub/methods/POST/", 21) == 0) {
+    process_method(c, ev);
+  } else {
+    iotc_hub_c2d_message m;
+    if (iotc_hub_topic_c2d_parse(ev->topic, ev->topic_len, &m) == IOTC_OK) {
+      process_c2d(c, ev, &m);
+    } else {
+      IOTC_LOGW("ignoring a message on an unexpected topic");
+    }
+  }
+  iotc__free_event(ev);
+}
+
+static void handle_events(iotc_client *c, iotc__event *ev) {
+  while (ev) {
+    iotc__event *n = ev->next;
+    if (ev->type == IOTC__EV_RESPOND) {
+      send_method_response(c, ev->topic, ev->status, ev->payload);
+      iotc__free_event(ev);
+    } else {
+      process_message(c, ev); /* frees or keeps ev */
+    }
+    ev = n;
+  }
+}
+
+/* ---- sending ---------------------------------------------------------------------------- */
+
+static bool can_send(const iotc_client *c) {
+  return c->wstate == IOTC__W_CONNECTED || c->wstate == IOTC__W_DRAINING;
+}
+
+static void pump_telemetry(iotc_client *c) {
+  while (c->inflight.count < c->max_inflight) {
+    iotc__op_list batch = {0};
+    uint64_t resent = 0;
+    pthread_mutex_lock(&c->mu);
+    while (batch.count + c->inflight.count < c->max_inflight && c->pending.head) {
+      iotc__list_push_back(&batch, iotc__list_pop_front(&c->pending));
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (batch.head == NULL) return;
+    iotc__op *op;
+    while ((op = iotc__list_pop_front(&batch)) != NULL) {
+      size_t need = c->prefix_len + op->bag_len + 1;
+      if (need > c->topic_cap) {
+        char *t = realloc(c->topic_buf, need);
+        if (t == NULL) {
+          iotc__list_push_front(&batch, op);
+          break;
+        }
+        c->topic_buf = t;
+        c->topic_cap = need;
+      }
+      memcpy(c->topic_buf, c->topic_prefix, c->prefix_len);
+      memcpy(c->topic_buf + c->prefix_len, op->data, op->bag_len + 1);
+      op->base.done = op_done;
+      iotc__list_push_back(&c->inflight, op);
+      if (iotc__session_publish(c->session, c->topic_buf, op->payload, op->payload_len, op->qos,
+                                &op->base) != IOTC_OK) {
+        iotc__list_remove(&c->inflight, op);
+        iotc__list_push_front(&batch, op);
+        break; /* the connection is going away: the loss event follows */
+      }
+      if (op->resend) resent++;
+    }
+    bool stuck = batch.head != NULL;
+    pthread_mutex_lock(&c->mu);
+    c->stats.telemetry_resent += resent;
+    iotc__list_prepend_all(&c->pending, &batch);
+    pthread_mutex_unlock(&c->mu);
+    if (stuck) return;
+  }
+}
+
+static void pump_reported(iotc_client *c, uint64_t now) {
+  if (c->rep_inflight || now < c->t_rep_retry) return;
+  pthread_mutex_lock(&c->mu);
+  iotc__op *op = iotc__list_pop_front(&c->rep_pending);
+  pthread_mutex_unlock(&c->mu);
+  if (op == NULL) return;
+  char topic[80];
+  next_rid(c, 'r', c->rep_rid);
+  if (iotc_hub_topic_twin_patch_reported(c->rep_rid, topic, sizeof topic, NULL) != IOTC_OK ||
+      iotc__session_publish(c->session, topic, op->payload, op->payload_len, 0, NULL) != IOTC_OK) {
+    pthread_mutex_lock(&c->mu);
+    iotc__list_push_front(&c->rep_pending, op);
+    pthread_mutex_unlock(&c->mu);
+    c->rep_rid[0] = '\0';
+    return;
+  }
+  c->rep_inflight = op;
+  c->t_rep = now + c->connect_timeout_ms;
+}
+
+/* ---- timers ----------------------------------------------------------------------------- */
+
+static uint64_t next_timer(const iotc_client *c) {
+  uint64_t t = NO_TIMER;
+  const uint64_t all[] = {c->t_retry, c->t_sas, c->t_twin, c->t_rep, c->t_connect,
+                          c->t_renew_limit};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+    if (all[i] < t) t = all[i];
+  }
+  if (c->wstate == IOTC__W_CONNECTED && c->t_rep_retry > 0 && c->rep_inflight == NULL &&
+      c->rep_pending.count && c->t_rep_retry < t) {
+    t = c->t_rep_retry;
+  }
+  return t;
+}
+
+static void start_close(iotc_client *c, int closing_state) {
+  c->wstate = closing_state;
+  c->t_sas = c->t_renew_limit = NO_TIMER;
+  if (c->session == NULL || iotc__session_disconnect(c->session, 1000) != IOTC_OK) {
+    handle_flags(c, IOTC__SF_DISCONNECTED, 0, "");
+  } else {
+    c->t_connect = iotc__now_ms() + 10000; /* backstop for a disconnect that never completes */
+  }
+}
+
+static void run_timers(iotc_client *c, uint64_t now) {
+  if (c->t_connect <= now) {
+    c->t_connect = NO_TIMER;
+    if (c->wstate == IOTC__W_CONNECTING || c->wstate == IOTC__W_SUBSCRIBING) {
+      record_error(c, IOTC_ERR_TIMEOUT, "the hub did not answer in time", NULL);
+      attempt_failed(c, IOTC_ERR_TIMEOUT, false, false, "the hub did not answer in time");
+    } else if (c->wstate == IOTC__W_CLOSING_RENEW || c->wstate == IOTC__W_CLOSING_STOP) {
+      handle_flags(c, IOTC__SF_DISCONNECTED, 0, "");
+    }
+  }
+  if (c->t_retry <= now) {
+    c->t_retry = NO_TIMER;
+    if (c->wstate == IOTC__W_WAIT_RETRY) begin_attempt(c);
+  }
+  if (c->t_sas <= now) {
+    c->t_sas = NO_TIMER;
+    if (c->wstate == IOTC__W_CONNECTED) {
+      IOTC_LOGI("renewing the SAS token: planned reconnect");
+      c->wstate = IOTC__W_RENEWING;
+      c->t_renew_limit = now + RENEW_DRAIN_MS;
+    }
+  }
+  if (c->wstate == IOTC__W_RENEWING &&
+      ((c->inflight.count == 0 && c->rep_inflight == NULL) || c->t_renew_limit <= now)) {
+    start_close(c, IOTC__W_CLOSING_RENEW);
+  }
+  if (c->t_twin <= now) {
+    c->t_twin = NO_TIMER;
+    if (c->wstate == IOTC__W_CONNECTED && !c->twin_ready) {
+      if (c->twin_tries < TWIN_TRIES) {
+        IOTC_LOGW("no answer to the twin GET: asking again");
+        send_twin_get(c);
+      } else {
+        IOTC_LOGE("the twin could not be fetched: live patches are applied without it");
+        process_twin(c, 0, "", 0);
+      }
+    }
+  }
+  if (c->t_rep <= now) {
+    c->t_rep = NO_TIMER;
+    if (c->rep_inflight) {
+      IOTC_LOGW("no answer to a reported PATCH: sending it again");
+      pthread_mutex_lock(&c->mu);
+      iotc__list_push_front(&c->rep_pending, c->rep_inflight);
+      pthread_mutex_unlock(&c->mu);
+      c->rep_inflight = NULL;
+      c->rep_rid[0] = '\0';
+    }
+  }
+}
+
+/* ---- stop ------------------------------------------------------------------------------- */
+
+static void handle_stop(iotc_client *c, uint64_t now, uint64_t deadline) {
+  if (c->wstate == IOTC__W_CLOSING_STOP) return;
+  if (c->wstate == IOTC__W_CONNECTED || c->wstate == IOTC__W_RENEWING) c->wstate = IOTC__W_DRAINING;
+  if (c->wstate != IOTC__W_DRAINING) {
+    stopped(c);
+    return;
+  }
+  pthread_mutex_lock(&c->mu);
+  bool empty = c->pending.count == 0 && c->rep_pending.count == 0;
+  pthread_mutex_unlock(&c->mu);
+  if ((empty && c->inflight.count == 0 && c->rep_inflight == NULL) || now >= deadline) {
+    start_close(c, IOTC__W_CLOSING_STOP);
+  }
+}
+
+/* ---- main loop -------------------------------------------------------------------------- */
+
+void *iotc__worker_main(void *arg) {
+  iotc_client *c = arg;
+  c->wstate = IOTC__W_IDLE;
+  c->t_retry = c->t_sas = c->t_twin = c->t_rep = c->t_connect = c->t_renew_limit = NO_TIMER;
+  c->twin_version = -1;
+  pthread_mutex_lock(&c->mu);
+  while (!c->quit) {
+    unsigned flags = c->sflags;
+    c->sflags = 0;
+    int code = c->fail_code;
+    char text[sizeof c->fail_text];
+    memcpy(text, c->fail_text, sizeof text);
+    iotc__event *evs = c->ev_head;
+    c->ev_head = c->ev_tail = NULL;
+    iotc__op *done = c->done;
+    c->done = NULL;
+    bool start = c->req_start;
+    c->req_start = false;
+    bool stop = c->req_stop;
+    uint64_t stop_deadline = c->stop_deadline;
+    uint64_t now = iotc__now_ms();
+    bool sendable = can_send(c) &&
+                    ((c->pending.count && c->inflight.count < c->max_inflight) ||
+                     (c->rep_pending.count && c->rep_inflight == NULL && now >= c->t_rep_retry));
+    bool draining = stop && c->wstate != IOTC__W_CLOSING_STOP;
+    uint64_t t = next_timer(c);
+    if (draining && stop_deadline < t) t = stop_deadline;
+    if (!flags && !evs && !done && !start && !sendable && t > now &&
+        !(draining && c->wstate != IOTC__W_DRAINING)) {
+      c->worker_waiting = true;
+      if (t == NO_TIMER) {
+        pthread_cond_wait(&c->wake, &c->mu);
+      } else {
+        struct timespec ts = {(time_t)(t / 1000), (long)(t % 1000) * 1000000L};
+        pthread_cond_timedwait(&c->wake, &c->mu, &ts);
+      }
+      c->worker_waiting = false;
+      continue;
+    }
+    pthread_mutex_unlock(&c->mu);
+
+    if (start && (c->wstate == IOTC__W_IDLE || c->wstate == IOTC__W_GAVE_UP)) {
+      c->attempt = 0;
+      begin_attempt(c);
+    }
+    handle_done(c, done); /* completions come before the loss that follows them */
+    if (flags) handle_flags(c, flags, code, text);
+    handle_events(c, evs);
+    now = iotc__now_ms();
+    run_timers(c, now);
+    if (stop) handle_stop(c, now, stop_deadline);
+    if (can_send(c)) {
+      pump_telemetry(c);
+      pump_reported(c, now);
+    }
+    pthread_mutex_lock(&c->mu);
+  }
+  pthread_mutex_unlock(&c->mu);
+  return NULL;
+}

@@ -1,0 +1,229 @@
+/* IoT Hub MQTT connection over Paho MQTTAsync. */
+#include "hub/session.h"
+
+#include <MQTTAsync.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iotc/hub_topic.h"
+
+struct iotc__session {
+  MQTTAsync mqtt;
+  iotc__session_sink sink;
+  uint32_t gen;
+  char *username;
+  char *ca_file;
+  char *cert_file;
+  char *key_file;
+  uint16_t keepalive_s;
+  uint32_t connect_timeout_ms;
+  uint16_t max_inflight;
+};
+
+static char *dup_or_null(const char *s, bool *failed) {
+  if (s == NULL) return NULL;
+  char *p = strdup(s);
+  if (p == NULL) *failed = true;
+  return p;
+}
+
+/* ---- Paho callbacks: hand off only ---------------------------------------------------- */
+
+static void on_connect_ok(void *ctx, MQTTAsync_successData *d) {
+  (void)d;
+  iotc__session *s = ctx;
+  s->sink.connected(s->sink.ctx, s->gen);
+}
+
+static void on_connect_fail(void *ctx, MQTTAsync_failureData *d) {
+  iotc__session *s = ctx;
+  s->sink.connect_failed(s->sink.ctx, s->gen, d ? d->code : -1,
+                         d && d->message ? d->message : "connect failed");
+}
+
+static void on_sub_ok(void *ctx, MQTTAsync_successData *d) {
+  iotc__session *s = ctx;
+  bool ok = true;
+  /* SUBACK 0x80 means refused. Paho reports the granted QoS list for subscribeMany. */
+  if (d && d->alt.qosList) {
+    for (int i = 0; i < 4; i++) {
+      if (d->alt.qosList[i] == 0x80) ok = false;
+    }
+  } else if (d && d->alt.qos == 0x80) {
+    ok = false;
+  }
+  s->sink.subscribed(s->sink.ctx, s->gen, ok);
+}
+
+static void on_sub_fail(void *ctx, MQTTAsync_failureData *d) {
+  (void)d;
+  iotc__session *s = ctx;
+  s->sink.subscribed(s->sink.ctx, s->gen, false);
+}
+
+static void on_lost(void *ctx, char *cause) {
+  (void)cause;
+  iotc__session *s = ctx;
+  s->sink.lost(s->sink.ctx, s->gen);
+}
+
+static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m) {
+  iotc__session *s = ctx;
+  size_t len = topic_len > 0 ? (size_t)topic_len : strlen(topic); /* Paho's topicLen quirk */
+  s->sink.message(s->sink.ctx, s->gen, topic, len, m->payload, (size_t)m->payloadlen);
+  MQTTAsync_freeMessage(&m);
+  MQTTAsync_free(topic);
+  return 1;
+}
+
+static void on_disc_ok(void *ctx, MQTTAsync_successData *d) {
+  (void)d;
+  iotc__session *s = ctx;
+  s->sink.disconnected(s->sink.ctx, s->gen);
+}
+
+static void on_disc_fail(void *ctx, MQTTAsync_failureData *d) {
+  (void)d;
+  iotc__session *s = ctx;
+  s->sink.disconnected(s->sink.ctx, s->gen);
+}
+
+static void on_pub_ok(void *ctx, MQTTAsync_successData *d) {
+  (void)d;
+  iotc__session_op *op = ctx;
+  op->done(op, 0);
+}
+
+static void on_pub_fail(void *ctx, MQTTAsync_failureData *d) {
+  iotc__session_op *op = ctx;
+  op->done(op, d && d->code ? d->code : IOTC__SESSION_RC_INCOMPLETE);
+}
+
+/* ---- API ------------------------------------------------------------------------------- */
+
+iotc_result iotc__session_create(const iotc__session_config *cfg, const iotc__session_sink *sink,
+                                 iotc__session **out, const char **why) {
+  *out = NULL;
+  iotc__session *s = calloc(1, sizeof *s);
+  if (s == NULL) {
+    *why = "out of memory";
+    return IOTC_ERR_NO_MEMORY;
+  }
+  bool failed = false;
+  s->sink = *sink;
+  s->gen = cfg->gen;
+  s->username = dup_or_null(cfg->username, &failed);
+  s->ca_file = dup_or_null(cfg->ca_file, &failed);
+  s->cert_file = dup_or_null(cfg->cert_file, &failed);
+  s->key_file = dup_or_null(cfg->key_file, &failed);
+  s->keepalive_s = cfg->keepalive_s;
+  s->connect_timeout_ms = cfg->connect_timeout_ms;
+  s->max_inflight = cfg->max_inflight;
+  char uri[300];
+  int n = strchr(cfg->hub, ':') ? snprintf(uri, sizeof uri, "ssl://%s", cfg->hub)
+                                 : snprintf(uri, sizeof uri, "ssl://%s:8883", cfg->hub);
+  if (failed || n < 0 || (size_t)n >= sizeof uri) {
+    *why = failed ? "out of memory" : "hub name too long";
+    iotc__session_destroy(s);
+    return failed ? IOTC_ERR_NO_MEMORY : IOTC_ERR_INVALID_ARG;
+  }
+  MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
+  co.MQTTVersion = MQTTVERSION_3_1_1;
+  co.sendWhileDisconnected = 0;
+  co.maxBufferedMessages = (int)cfg->max_inflight + 64;
+  int rc = MQTTAsync_createWithOptions(&s->mqtt, uri, cfg->device_id, MQTTCLIENT_PERSISTENCE_NONE,
+                                       NULL, &co);
+  if (rc != MQTTASYNC_SUCCESS) {
+    s->mqtt = NULL;
+    *why = "the MQTT client could not be created";
+    iotc__session_destroy(s);
+    return IOTC_ERR_TRANSPORT;
+  }
+  if (MQTTAsync_setCallbacks(s->mqtt, s, on_lost, on_message, NULL) != MQTTASYNC_SUCCESS) {
+    *why = "the MQTT callbacks could not be set";
+    iotc__session_destroy(s);
+    return IOTC_ERR_TRANSPORT;
+  }
+  *out = s;
+  return IOTC_OK;
+}
+
+iotc_result iotc__session_connect(iotc__session *s, const char *password) {
+  MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+  ssl.trustStore = s->ca_file;
+  ssl.keyStore = s->cert_file;
+  ssl.privateKey = s->key_file;
+  ssl.enableServerCertAuth = 1;
+  ssl.verify = 1; /* host name check: the initializer leaves it off */
+  MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer;
+  o.MQTTVersion = MQTTVERSION_3_1_1;
+  o.cleansession = 1;
+  o.keepAliveInterval = s->keepalive_s;
+  o.connectTimeout = (int)((s->connect_timeout_ms + 999) / 1000);
+  o.retryInterval = 0;
+  o.maxInflight = s->max_inflight + 8; /* room for twin and method traffic */
+  o.automaticReconnect = 0;            /* the client reconnects itself */
+  o.username = s->username;
+  o.password = password;
+  o.ssl = &ssl;
+  o.onSuccess = on_connect_ok;
+  o.onFailure = on_connect_fail;
+  o.context = s;
+  int rc = MQTTAsync_connect(s->mqtt, &o);
+  return rc == MQTTASYNC_SUCCESS ? IOTC_OK : IOTC_ERR_TRANSPORT;
+}
+
+iotc_result iotc__session_subscribe(iotc__session *s, const char *device_id) {
+  char c2d[IOTC_HUB_DEVICE_ID_MAX + 64];
+  if (iotc_hub_topic_c2d_subscribe(device_id, c2d, sizeof c2d, NULL) != IOTC_OK) {
+    return IOTC_ERR_INVALID_ARG;
+  }
+  char *topics[4] = {IOTC_HUB_TOPIC_METHODS_SUBSCRIBE, IOTC_HUB_TOPIC_TWIN_RESPONSE_SUBSCRIBE,
+                     IOTC_HUB_TOPIC_TWIN_DESIRED_SUBSCRIBE, c2d};
+  int qos[4] = {0, 0, 0, 1};
+  MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+  ro.onSuccess = on_sub_ok;
+  ro.onFailure = on_sub_fail;
+  ro.context = s;
+  int rc = MQTTAsync_subscribeMany(s->mqtt, 4, topics, qos, &ro);
+  return rc == MQTTASYNC_SUCCESS ? IOTC_OK : IOTC_ERR_NOT_CONNECTED;
+}
+
+iotc_result iotc__session_publish(iotc__session *s, const char *topic, const void *payload,
+                                  size_t payload_len, int qos, iotc__session_op *op) {
+  MQTTAsync_message m = MQTTAsync_message_initializer;
+  m.payload = (void *)payload;
+  m.payloadlen = (int)payload_len;
+  m.qos = qos;
+  MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+  if (op) {
+    ro.onSuccess = on_pub_ok;
+    ro.onFailure = on_pub_fail;
+    ro.context = op;
+  }
+  int rc = MQTTAsync_sendMessage(s->mqtt, topic, &m, &ro);
+  if (rc != MQTTASYNC_SUCCESS) {
+    return rc == MQTTASYNC_DISCONNECTED ? IOTC_ERR_NOT_CONNECTED : IOTC_ERR_TRANSPORT;
+  }
+  return IOTC_OK;
+}
+
+iotc_result iotc__session_disconnect(iotc__session *s, uint32_t timeout_ms) {
+  MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+  d.timeout = (int)timeout_ms;
+  d.onSuccess = on_disc_ok;
+  d.onFailure = on_disc_fail;
+  d.context = s;
+  return MQTTAsync_disconnect(s->mqtt, &d) == MQTTASYNC_SUCCESS ? IOTC_OK : IOTC_ERR_NOT_CONNECTED;
+}
+
+void iotc__session_destroy(iotc__session *s) {
+  if (s == NULL) return;
+  if (s->mqtt) MQTTAsync_destroy(&s->mqtt);
+  free(s->username);
+  free(s->ca_file);
+  free(s->cert_file);
+  free(s->key_file);
+  free(s);
+}
