@@ -19,14 +19,14 @@ uint32_t iotc__backoff_random(void) {
   /* xorshift over a shared state seeded from the clock: jitter only needs spread. */
   static _Atomic uint64_t state;
   uint64_t s = atomic_load(&state);
-  if (s == 0) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    s = ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^ 0x9E3779B97F4A7C15u;
-  }
   uint64_t n;
   do {
     n = s;
+    if (n == 0) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      n = ((uint64_t)ts.tv_sec * 1000000007u) ^ (uint64_t)ts.tv_nsec ^ 0x9E3779B97F4A7C15u;
+    }
     n ^= n << 13;
     n ^= n >> 7;
     n ^= n << 17;

@@ -138,13 +138,14 @@ static bool only_defaults(const iotc_telemetry_options *o) {
                        o->correlation_id == NULL && !o->creation_time);
 }
 
-static void utc_now(char out[32]) {
+static void utc_now(char out[64]) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   struct tm tm;
   gmtime_r(&ts.tv_sec, &tm);
-  snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+  if (tm.tm_year > 8000) tm.tm_year = 8000; /* keeps the text within 24 bytes */
+  snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (ts.tv_nsec / 1000000L) % 1000);
 }
 
 /* Property bag for @p o, built with the topic builder on a stand-in device id. */
@@ -166,7 +167,7 @@ static iotc_result build_bag(const iotc_telemetry_options *o, char **out, size_t
     props[i].key = o->properties[i].name;
     props[i].value = o->properties[i].value;
   }
-  char when[32];
+  char when[64];
   if (o->creation_time) utc_now(when);
   ho.component = o->component;
   ho.content_type = o->content_type ? o->content_type : "application/json";

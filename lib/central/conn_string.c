@@ -1,6 +1,7 @@
 /* Device connection string parsing. */
 #include "central/conn_string.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 

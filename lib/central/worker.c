@@ -112,6 +112,11 @@ static void op_done(iotc__session_op *base, int rc) {
 /* ---- helpers ---------------------------------------------------------------------------- */
 
 void iotc__op_finish(iotc_client *c, iotc__op *op, iotc_result result) {
+  if (result != IOTC_OK && op->kind == IOTC__OP_TELEMETRY) {
+    pthread_mutex_lock(&c->mu);
+    c->stats.telemetry_failed++;
+    pthread_mutex_unlock(&c->mu);
+  }
   if (op->on_done) op->on_done(c, result, op->user_context);
   free(op);
 }
@@ -413,7 +418,7 @@ static void begin_attempt(iotc_client *c) {
 }
 
 static void connack_refused(iotc_client *c, int code, const char *text) {
-  char msg[200];
+  char msg[IOTC_ERROR_MESSAGE_SIZE + IOTC_DPS_HUB_SIZE];
   iotc_result r;
   bool refused = false, permanent = false;
   switch (code) {
@@ -540,28 +545,23 @@ static void handle_done(iotc_client *c, iotc__op *done) {
     fifo = done;
     done = n;
   }
-  uint64_t sent = 0, failed = 0;
+  uint64_t sent = 0;
   while (fifo) {
     iotc__op *op = fifo;
     fifo = op->done_next;
-    if (op->done_rc == IOTC__SESSION_RC_INCOMPLETE || op->done_rc == IOTC__SESSION_RC_DISCONNECTED) {
-      op->failed = true; /* stays in flight; requeued when the session is torn down */
+    if (op->done_rc != 0) {
+      /* Paho fails publishes only around a connection drop (-11 abandoned, -3 disconnected,
+       * -1 write failed): keep it in flight; the teardown that follows sends it again. */
+      op->failed = true;
       continue;
     }
     iotc__list_remove(&c->inflight, op);
-    if (op->done_rc == 0) {
-      sent++;
-      iotc__op_finish(c, op, IOTC_OK);
-    } else {
-      failed++;
-      IOTC_LOGE("telemetry failed in the MQTT library (code %d)", op->done_rc);
-      iotc__op_finish(c, op, IOTC_ERR_TRANSPORT);
-    }
+    sent++;
+    iotc__op_finish(c, op, IOTC_OK);
   }
-  if (sent || failed) {
+  if (sent) {
     pthread_mutex_lock(&c->mu);
     c->stats.telemetry_sent += sent;
-    c->stats.telemetry_failed += failed;
     pthread_mutex_unlock(&c->mu);
   }
 }
@@ -987,7 +987,10 @@ static void process_c2d(iotc_client *c, iotc__event *ev, const iotc_hub_c2d_mess
 }
 
 static void process_message(iotc_client *c, iotc__event *ev) {
-  if (ev->gen != c->session_gen) return; /* from a connection that is gone */
+  if (ev->gen != c->session_gen) { /* from a connection that is gone */
+    iotc__free_event(ev);
+    return;
+  }
   if (strncmp(ev->topic, "$iothub/twin/res/", 17) == 0) {
     process_twin_response(c, ev);
   } else if (strncmp(ev->topic, "$iothub/twin/PATCH/properties/desired/", 38) == 0) {
