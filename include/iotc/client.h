@@ -157,8 +157,9 @@ typedef void (*iotc_status_fn)(iotc_client *client, const iotc_status_info *info
  *        go), connect, subscribe, and fetch the twin. From then on the client keeps itself
  *        connected (reconnect with back-off, SAS renewal, re-provisioning) until
  *        iotc_client_disconnect() or iotc_client_destroy().
- * @param timeout_ms how long to wait for the first connection; 0 returns at once and connects in
- *                   the background (watch the status callback)
+ * @param timeout_ms how long to wait for the first connection; 0 returns IOTC_OK at once and
+ *                   connects in the background (watch the status callback). Called from an iotc
+ *                   callback it never waits (as with 0).
  * @param[out] err detail on failure; nullable
  * @retval IOTC_OK connected
  * @retval IOTC_ERR_TIMEOUT not connected yet; the client keeps trying in the background
@@ -173,6 +174,7 @@ IOTC_NODISCARD iotc_result iotc_client_connect(iotc_client *client, uint32_t tim
  * @brief Wait up to @p timeout_ms for queued QoS 1 messages and reported properties to be
  *        acknowledged, then close the connection. What is still queued stays queued (a later
  *        iotc_client_connect() sends it) and is failed with IOTC_ERR_SHUTDOWN by destroy.
+ * Called from an iotc callback it does not wait: the close happens after the callback returns.
  * @retval IOTC_OK everything acknowledged and closed
  * @retval IOTC_ERR_TIMEOUT closed with messages still queued
  */

@@ -1180,7 +1180,10 @@ static void run_timers(iotc_client *c, uint64_t now) {
 /* ---- stop ------------------------------------------------------------------------------- */
 
 static void handle_stop(iotc_client *c, uint64_t now, uint64_t deadline) {
-  if (c->wstate == IOTC__W_CLOSING_STOP) return;
+  pthread_mutex_lock(&c->mu);
+  bool requested = c->req_stop; /* cleared when a close in this round already finished */
+  pthread_mutex_unlock(&c->mu);
+  if (!requested || c->wstate == IOTC__W_CLOSING_STOP) return;
   if (c->wstate == IOTC__W_CONNECTED || c->wstate == IOTC__W_RENEWING) c->wstate = IOTC__W_DRAINING;
   if (c->wstate != IOTC__W_DRAINING) {
     stopped(c);

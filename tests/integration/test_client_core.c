@@ -59,7 +59,7 @@ static void counter_wait(counter *c, int n) {
   pthread_mutex_unlock(&c->mu);
 }
 
-static iotc_client *connect_new(char *id, size_t id_size) {
+static iotc_client *connect_new_ttl(char *id, size_t id_size, uint32_t sas_ttl_s) {
   emu_unique_id("client", id, id_size);
   iotc_client_config cfg;
   iotc_client_config_init(&cfg);
@@ -70,6 +70,7 @@ static iotc_client *connect_new(char *id, size_t id_size) {
   cfg.ca_file = emu.ca_file;
   cfg.model_id = MODEL;
   cfg.reconnect_min_ms = 200;
+  cfg.sas_ttl_s = sas_ttl_s;
   iotc_client *client = NULL;
   assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
   iotc_error err;
@@ -78,6 +79,10 @@ static iotc_client *connect_new(char *id, size_t id_size) {
   assert_int_equal(r, IOTC_OK);
   assert_true(iotc_client_is_connected(client));
   return client;
+}
+
+static iotc_client *connect_new(char *id, size_t id_size) {
+  return connect_new_ttl(id, id_size, 3600);
 }
 
 static void close_client(iotc_client *client) {
@@ -277,6 +282,69 @@ static void telemetry_survives_a_forced_disconnect_in_order(void **state) {
   close_client(client);
 }
 
+typedef struct queued_seen {
+  int calls;
+  bool queued;
+  char payload[64];
+} queued_seen;
+
+static void on_reboot(iotc_client *client, const iotc_command_request *req,
+                      iotc_command_response *resp, void *ctx) {
+  (void)client;
+  (void)resp;
+  queued_seen *q = ctx;
+  q->queued = req->queued && req->request_id == NULL;
+  snprintf(q->payload, sizeof q->payload, "%s", req->payload_json);
+  __atomic_add_fetch(&q->calls, 1, __ATOMIC_SEQ_CST);
+}
+
+static void a_queued_command_reaches_its_handler_marked_queued(void **state) {
+  (void)state;
+  char id[128];
+  iotc_client *client = connect_new(id, sizeof id);
+  queued_seen q = {0};
+  assert_int_equal(iotc_client_on_command(client, NULL, "reboot", on_reboot, &q), IOTC_OK);
+  char path[300];
+  snprintf(path, sizeof path, "/api/devices/%s/commands/reboot", id);
+  long status = 0;
+  assert_int_equal(emu_api(&emu, "POST", path, "{\"request\":{\"delay\":2},\"queued\":true}",
+                           &status, NULL), 0);
+  assert_true(status >= 200 && status < 300);
+  for (int i = 0; i < 400 && __atomic_load_n(&q.calls, __ATOMIC_SEQ_CST) == 0; i++) {
+    nanosleep(&(struct timespec){0, 25 * 1000 * 1000}, NULL);
+  }
+  assert_int_equal(q.calls, 1);
+  assert_true(q.queued);
+  assert_string_equal(q.payload, "{\"delay\":2}");
+  close_client(client);
+}
+
+static void an_expiring_sas_token_is_renewed_without_losing_telemetry(void **state) {
+  (void)state;
+  char id[128];
+  iotc_client *client = connect_new_ttl(id, sizeof id, 10); /* renewed after about 8 s */
+  counter done;
+  counter_init(&done);
+  iotc_telemetry_options o;
+  iotc_telemetry_options_init(&o);
+  o.on_done = on_done;
+  o.user_context = &done;
+  int sent = 0;
+  iotc_client_stats st = {0};
+  for (int i = 0; i < 300 && st.connects < 2; i++) { /* at most 15 s */
+    assert_int_equal(iotc_client_send_telemetry(client, "{\"x\":1}", &o), IOTC_OK);
+    sent++;
+    nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    assert_int_equal(iotc_client_get_stats(client, &st), IOTC_OK);
+  }
+  assert_true(st.connects >= 2);
+  counter_wait(&done, sent);
+  assert_int_equal(done.ok, sent);
+  assert_int_equal(iotc_client_get_stats(client, &st), IOTC_OK);
+  assert_int_equal(st.provisionings, 1);
+  close_client(client);
+}
+
 static void log_line(iotc_log_level level, const char *message, void *ctx) {
   (void)ctx;
   fprintf(stderr, "iotc %s: %s\n", iotc_log_level_name(level), message);
@@ -290,6 +358,8 @@ int main(void) {
       cmocka_unit_test(a_command_is_answered_and_an_unknown_one_refused),
       cmocka_unit_test(a_writable_property_is_acknowledged),
       cmocka_unit_test(telemetry_survives_a_forced_disconnect_in_order),
+      cmocka_unit_test(a_queued_command_reaches_its_handler_marked_queued),
+      cmocka_unit_test(an_expiring_sas_token_is_renewed_without_losing_telemetry),
   };
   if (getenv("TEST_FILTER")) cmocka_set_test_filter(getenv("TEST_FILTER"));
   return cmocka_run_group_tests(tests, NULL, NULL);
