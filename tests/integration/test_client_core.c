@@ -345,6 +345,29 @@ static void an_expiring_sas_token_is_renewed_without_losing_telemetry(void **sta
   close_client(client);
 }
 
+static void a_device_moved_to_another_hub_is_provisioned_again(void **state) {
+  (void)state;
+  char id[128];
+  iotc_client *client = connect_new(id, sizeof id);
+  char before[300], after[300];
+  assert_int_equal(iotc_client_get_hub(client, before, sizeof before, NULL, 0), IOTC_OK);
+  char path[300];
+  snprintf(path, sizeof path, "/emulator/devices/%s/failover", id);
+  long status = 0;
+  assert_int_equal(emu_api(&emu, "POST", path, NULL, &status, NULL), 0);
+  assert_true(status >= 200 && status < 300);
+  iotc_client_stats st = {0};
+  for (int i = 0; i < 600 && (st.provisionings < 2 || !iotc_client_is_connected(client)); i++) {
+    nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    assert_int_equal(iotc_client_get_stats(client, &st), IOTC_OK);
+  }
+  assert_int_equal(st.provisionings, 2);
+  assert_true(iotc_client_is_connected(client));
+  assert_int_equal(iotc_client_get_hub(client, after, sizeof after, NULL, 0), IOTC_OK);
+  assert_string_not_equal(before, after);
+  close_client(client);
+}
+
 static void log_line(iotc_log_level level, const char *message, void *ctx) {
   (void)ctx;
   fprintf(stderr, "iotc %s: %s\n", iotc_log_level_name(level), message);
@@ -360,6 +383,7 @@ int main(void) {
       cmocka_unit_test(telemetry_survives_a_forced_disconnect_in_order),
       cmocka_unit_test(a_queued_command_reaches_its_handler_marked_queued),
       cmocka_unit_test(an_expiring_sas_token_is_renewed_without_losing_telemetry),
+      cmocka_unit_test(a_device_moved_to_another_hub_is_provisioned_again),
   };
   if (getenv("TEST_FILTER")) cmocka_set_test_filter(getenv("TEST_FILTER"));
   return cmocka_run_group_tests(tests, NULL, NULL);
