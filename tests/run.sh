@@ -30,6 +30,12 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 300
 
+# valgrind cannot run sanitized programs: tests labelled `valgrind` run from a plain build.
+say "valgrind (non-sanitized build, tests labelled valgrind)"
+cmake -S . -B "$build-valgrind" -DCMAKE_BUILD_TYPE=Debug -DIOTC_WERROR=ON -DIOTC_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build "$build-valgrind" -j "$jobs" >/dev/null
+ctest --test-dir "$build-valgrind" --output-on-failure -j "$jobs" --timeout 600 -L valgrind
+
 if [ -d tests/emulator/test ] && [ -f tests/emulator/package-lock.json ]; then
   say "emulator conformance (official Azure IoT Node SDK)"
   (cd tests/emulator && node --test test/)

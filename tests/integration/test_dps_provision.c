@@ -70,6 +70,18 @@ static void register_ok(iotc_dps_config *cfg, const char *id) {
   iotc_dps_registration_clear(&reg);
 }
 
+/* Post a fault (printf-style JSON) and require the emulator to accept it. */
+static void add_fault(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void add_fault(const char *fmt, ...) {
+  char fault[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(fault, sizeof fault, fmt, ap);
+  va_end(ap);
+  assert_true(n > 0 && (size_t)n < sizeof fault);
+  assert_int_equal(emu_fault(&emu, fault), 0);
+}
+
 /* ---- credentials x transports ------------------------------------------------------------- */
 
 static void device_key(iotc_dps_transport t) {
@@ -202,12 +214,9 @@ static void throttled_then_assigned(iotc_dps_transport t, const char *operation)
   iotc_dps_config cfg;
   char id[96];
   base(&cfg, t, id, sizeof id);
-  char fault[256];
-  snprintf(fault, sizeof fault,
-           "{\"kind\":\"dpsThrottle\",\"deviceId\":\"%s\",\"operation\":\"%s\",\"status\":429,"
+  add_fault("{\"kind\":\"dpsThrottle\",\"deviceId\":\"%s\",\"operation\":\"%s\",\"status\":429,"
            "\"retryAfter\":1,\"count\":1}",
-           id, operation);
-  assert_int_equal(emu_fault(&emu, fault), 0);
+            id, operation);
   register_ok(&cfg, id);
   /* One 429, and the retry waited for its retry-after (1 s). */
   assert_int_equal(check_pause_after(id, 429, 1000), 1);
@@ -217,10 +226,8 @@ static void assigning_retry_after(iotc_dps_transport t) {
   iotc_dps_config cfg;
   char id[96];
   base(&cfg, t, id, sizeof id);
-  char fault[192];
-  snprintf(fault, sizeof fault,
-           "{\"kind\":\"assignAfterPolls\",\"deviceId\":\"%s\",\"polls\":1,\"retryAfter\":1}", id);
-  assert_int_equal(emu_fault(&emu, fault), 0);
+  add_fault("{\"kind\":\"assignAfterPolls\",\"deviceId\":\"%s\",\"polls\":1,\"retryAfter\":1}",
+            id);
   register_ok(&cfg, id);
   /* 202 to the register and to the first poll, each followed by a 1 s pause. */
   assert_int_equal(check_pause_after(id, 202, 1000), 2);
@@ -248,12 +255,9 @@ static void test_https_register_503_is_retried(void **s) {
   iotc_dps_config cfg;
   char id[96];
   base(&cfg, IOTC_DPS_TRANSPORT_HTTPS, id, sizeof id);
-  char fault[256];
-  snprintf(fault, sizeof fault,
-           "{\"kind\":\"dpsThrottle\",\"deviceId\":\"%s\",\"operation\":\"register\","
+  add_fault("{\"kind\":\"dpsThrottle\",\"deviceId\":\"%s\",\"operation\":\"register\","
            "\"status\":503,\"retryAfter\":0,\"count\":2}",
-           id);
-  assert_int_equal(emu_fault(&emu, fault), 0);
+            id);
   register_ok(&cfg, id);
   /* Three register requests (two refused), then one poll. */
   assert_int_equal(emu_wire_count(&emu, id, "in", "HTTP", NULL), 4);
@@ -263,9 +267,8 @@ static void polls_until_assigned(iotc_dps_transport t) {
   iotc_dps_config cfg;
   char id[96];
   base(&cfg, t, id, sizeof id);
-  char fault[192];
-  snprintf(fault, sizeof fault, "{\"kind\":\"assignAfterPolls\",\"deviceId\":\"%s\",\"polls\":3}", id);
-  assert_int_equal(emu_fault(&emu, fault), 0);
+  add_fault("{\"kind\":\"assignAfterPolls\",\"deviceId\":\"%s\",\"polls\":3}",
+            id);
   register_ok(&cfg, id);
   const char *poll_prefix = t == IOTC_DPS_TRANSPORT_MQTT
                                 ? "$dps/registrations/GET/iotdps-get-operationstatus/"
@@ -290,12 +293,9 @@ static void failed_registration(iotc_dps_transport t, const char *status, iotc_r
   iotc_dps_config cfg;
   char id[96];
   base(&cfg, t, id, sizeof id);
-  char fault[256];
-  snprintf(fault, sizeof fault,
-           "{\"kind\":\"dpsFail\",\"deviceId\":\"%s\",\"status\":\"%s\",\"errorCode\":400209,"
+  add_fault("{\"kind\":\"dpsFail\",\"deviceId\":\"%s\",\"status\":\"%s\",\"errorCode\":400209,"
            "\"errorMessage\":\"Custom allocation failed.\"}",
-           id, status);
-  assert_int_equal(emu_fault(&emu, fault), 0);
+            id, status);
   iotc_dps_registration reg;
   iotc_error err;
   assert_int_equal(iotc_dps_register(&cfg, &reg, &err), want);
@@ -457,12 +457,9 @@ static void cancel_while_waiting(iotc_dps_transport t) {
   char id[96];
   base(&cfg, t, id, sizeof id);
   cfg.timeout_ms = 120000;
-  char fault[256];
-  snprintf(fault, sizeof fault,
-           "{\"kind\":\"dpsThrottle\",\"deviceId\":\"%s\",\"operation\":\"register\","
+  add_fault("{\"kind\":\"dpsThrottle\",\"deviceId\":\"%s\",\"operation\":\"register\","
            "\"status\":429,\"retryAfter\":100,\"count\":1}",
-           id);
-  assert_int_equal(emu_fault(&emu, fault), 0);
+            id);
   runner r = {0};
   iotc_error err;
   assert_int_equal(iotc_dps_create(&cfg, &r.dps, &err), IOTC_OK);
@@ -506,11 +503,8 @@ static void test_overall_timeout_ends_endless_assigning(void **s) {
     /* Always assigning, retry-after 30 s capped to 400 ms: polls until the deadline. */
     cfg.timeout_ms = 1500;
     cfg.max_poll_interval_ms = 400;
-    char fault[192];
-    snprintf(fault, sizeof fault,
-             "{\"kind\":\"assignAfterPolls\",\"deviceId\":\"%s\",\"polls\":1000,\"retryAfter\":30}",
-             id);
-    assert_int_equal(emu_fault(&emu, fault), 0);
+    add_fault("{\"kind\":\"assignAfterPolls\",\"deviceId\":\"%s\",\"polls\":1000,\"retryAfter\":30}",
+              id);
     iotc_dps_registration reg;
     iotc_error err;
     assert_int_equal(iotc_dps_register(&cfg, &reg, &err), IOTC_ERR_TIMEOUT);
@@ -524,10 +518,8 @@ static void test_throttling_beyond_the_deadline_reports_throttled(void **s) {
   char id[96];
   base(&cfg, IOTC_DPS_TRANSPORT_HTTPS, id, sizeof id);
   cfg.timeout_ms = 5000;
-  char fault[256];
-  snprintf(fault, sizeof fault,
-           "{\"kind\":\"dpsThrottle\",\"deviceId\":\"%s\",\"status\":429,\"retryAfter\":60}", id);
-  assert_int_equal(emu_fault(&emu, fault), 0);
+  add_fault("{\"kind\":\"dpsThrottle\",\"deviceId\":\"%s\",\"status\":429,\"retryAfter\":60}",
+            id);
   iotc_dps_registration reg;
   iotc_error err;
   assert_int_equal(iotc_dps_register(&cfg, &reg, &err), IOTC_ERR_THROTTLED);
