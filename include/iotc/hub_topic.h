@@ -154,6 +154,21 @@ IOTC_NODISCARD iotc_result iotc_hub_topic_telemetry(const char *device_id,
                                                     const iotc_hub_telemetry_options *options,
                                                     char *buf, size_t size, size_t *out_len);
 
+/**
+ * @brief The property bag alone (what follows `devices/{device_id}/messages/events/`), for a
+ *        caller that keeps the topic prefix and the bag apart (the device client builds the
+ *        bag once when a message is queued and the prefix once per connection).
+ * @param[in] options nullable: NULL, or no property set, gives the empty bag ""
+ * @retval IOTC_OK
+ * @retval IOTC_ERR_INVALID_ARG as for iotc_hub_topic_telemetry() (options), or @p buf NULL
+ * @retval IOTC_ERR_TOO_LARGE the bag would not fit a topic (65535 bytes) even behind the
+ *         shortest prefix (`devices/` + a one-byte device id + `/messages/events/`, 26 bytes);
+ *         a longer device id leaves less room: check the whole topic's length
+ * @retval IOTC_ERR_BUFFER_TOO_SMALL *out_len is the bag's length (without the NUL)
+ */
+IOTC_NODISCARD iotc_result iotc_hub_topic_property_bag(const iotc_hub_telemetry_options *options,
+                                                       char *buf, size_t size, size_t *out_len);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Property bags (received)                                                                 */
 /* ---------------------------------------------------------------------------------------- */

@@ -202,14 +202,11 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   iotc_hub_telemetry_options_init(&ho);
   ho.content_type = "application/json";
   ho.content_encoding = "utf-8";
-  char tmp[128];
-  size_t n = 0;
-  if (iotc_hub_topic_telemetry("x", &ho, tmp, sizeof tmp, &n) != IOTC_OK || n < 26) {
+  if (iotc_hub_topic_property_bag(&ho, c->default_bag, sizeof c->default_bag,
+                                  &c->default_bag_len) != IOTC_OK) {
     free_client(c);
     return IOTC_ERR_INTERNAL;
   }
-  c->default_bag_len = n - 26; /* after "devices/x/messages/events/" */
-  memcpy(c->default_bag, tmp + 26, c->default_bag_len + 1);
   if (oom) {
     free_client(c);
     return IOTC_ERR_NO_MEMORY;

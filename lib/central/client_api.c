@@ -148,7 +148,7 @@ static void utc_now(char out[64]) {
            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (ts.tv_nsec / 1000000L) % 1000);
 }
 
-/* Property bag for @p o, built with the topic builder on a stand-in device id. */
+/* The property bag for @p o (the topic prefix is added when the message is sent). */
 static iotc_result build_bag(const iotc_telemetry_options *o, char **out, size_t *out_len) {
   static const char fn[] = "iotc_client_send_telemetry";
   iotc_hub_telemetry_options ho;
@@ -179,21 +179,21 @@ static iotc_result build_bag(const iotc_telemetry_options *o, char **out, size_t
   ho.property_count = o->property_count;
   size_t need = 0;
   char probe[1];
-  iotc_result r = iotc_hub_topic_telemetry("x", &ho, probe, sizeof probe, &need);
+  iotc_result r = iotc_hub_topic_property_bag(&ho, probe, sizeof probe, &need);
   if (r == IOTC_ERR_INVALID_ARG) return bad(fn, "an option is empty or not acceptable in a topic");
-  if (r != IOTC_ERR_BUFFER_TOO_SMALL) return r == IOTC_ERR_TOO_LARGE ? r : IOTC_ERR_INTERNAL;
+  if (r == IOTC_ERR_TOO_LARGE) return r;
+  if (r != IOTC_OK && r != IOTC_ERR_BUFFER_TOO_SMALL) return IOTC_ERR_INTERNAL;
+  /* The topic is the prefix (up to TOPIC_PREFIX_MAX) and the bag: MQTT caps it at 65535. */
+  if (need > 65535u - TOPIC_PREFIX_MAX) return IOTC_ERR_TOO_LARGE;
   char *buf = malloc(need + 1);
   if (buf == NULL) return IOTC_ERR_NO_MEMORY;
-  r = iotc_hub_topic_telemetry("x", &ho, buf, need + 1, &need);
-  if (r != IOTC_OK) {
+  r = iotc_hub_topic_property_bag(&ho, buf, need + 1, &need);
+  if (r != IOTC_OK) { /* same options as the measuring call: cannot happen */
     free(buf);
-    if (r == IOTC_ERR_INVALID_ARG) return bad(fn, "an option is empty or not acceptable in a topic");
-    return r;
+    return IOTC_ERR_INTERNAL;
   }
-  /* drop the stand-in "devices/x/messages/events/" */
-  memmove(buf, buf + 26, need - 26 + 1);
   *out = buf;
-  *out_len = need - 26;
+  *out_len = need;
   return IOTC_OK;
 }
 

@@ -1,4 +1,4 @@
-/* Telemetry publish topic with its property bag. Runs once per message, so it avoids
+/* Telemetry publish topic and its property bag. Runs once per message, so it avoids
  * formatting libraries and, when the buffer fits even the worst case (every byte escaped),
  * skips the measuring pass and writes in one go. */
 #include "common/url.h"
@@ -151,6 +151,44 @@ iotc_result iotc_hub_topic_telemetry(const char *device_id,
     }
     write_topic(buf, device_id, id_len, options, &sys);
   }
+  if (out_len) {
+    *out_len = need;
+  }
+  return IOTC_OK;
+}
+
+/* The shortest topic a bag can end: `devices/` + a one-byte id + `/messages/events/`. */
+#define SHORTEST_PREFIX (IOTC__LIT_LEN(head) + 1 + IOTC__LIT_LEN(tail))
+
+iotc_result iotc_hub_topic_property_bag(const iotc_hub_telemetry_options *options, char *buf,
+                                        size_t size, size_t *out_len) {
+  if (buf == NULL) {
+    return IOTC_ERR_INVALID_ARG;
+  }
+  sys_props sys;
+  size_t worst = 0;
+  if (options && !read_options(options, &sys, &worst)) {
+    return IOTC_ERR_INVALID_ARG;
+  }
+  size_t need = 0;
+  if (worst <= IOTC__HUB_TOPIC_MAX - SHORTEST_PREFIX && worst < size) {
+    need = options ? (size_t)(write_bag(buf, options, &sys) - buf) : 0; /* one pass */
+  } else {
+    need = options ? bag_len(options, &sys) : 0;
+    if (need > IOTC__HUB_TOPIC_MAX - SHORTEST_PREFIX) {
+      return IOTC_ERR_TOO_LARGE;
+    }
+    if (need >= size) {
+      if (out_len) {
+        *out_len = need;
+      }
+      return IOTC_ERR_BUFFER_TOO_SMALL;
+    }
+    if (options) {
+      write_bag(buf, options, &sys);
+    }
+  }
+  buf[need] = '\0';
   if (out_len) {
     *out_len = need;
   }

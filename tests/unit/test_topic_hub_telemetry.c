@@ -139,6 +139,89 @@ static void test_topic_telemetry_longer_than_mqtt_allows_is_too_large(void **sta
   free(value);
 }
 
+/* ---- the property bag alone ------------------------------------------------------------- */
+
+static iotc_result build_bag(const void *ctx, char *buf, size_t size, size_t *out_len) {
+  return iotc_hub_topic_property_bag(ctx, buf, size, out_len);
+}
+
+static void test_property_bag_without_properties_is_empty(void **state) {
+  (void)state;
+  check_builder_boundaries(build_bag, NULL, "");
+  iotc_hub_telemetry_options empty;
+  iotc_hub_telemetry_options_init(&empty);
+  check_builder_boundaries(build_bag, &empty, "");
+}
+
+static void test_property_bag_is_what_follows_the_topic_prefix(void **state) {
+  (void)state;
+  const iotc_hub_property props[] = {{"alert", "high temp"}, {"k&v", NULL}};
+  iotc_hub_telemetry_options o;
+  iotc_hub_telemetry_options_init(&o);
+  o.content_type = "application/json";
+  o.content_encoding = "utf-8";
+  o.component = "thermostat1";
+  o.properties = props;
+  o.property_count = 2;
+  const char *expected = "%24.ct=application%2Fjson&%24.ce=utf-8&%24.sub=thermostat1"
+                         "&alert=high%20temp&k%26v";
+  check_builder_boundaries(build_bag, &o, expected);
+  char topic[256];
+  assert_int_equal(iotc_hub_topic_telemetry("dev1", &o, topic, sizeof topic, NULL), IOTC_OK);
+  assert_string_equal(topic + strlen("devices/dev1/messages/events/"), expected);
+}
+
+static void test_property_bag_refuses_what_the_topic_refuses(void **state) {
+  (void)state;
+  iotc_hub_telemetry_options o;
+  iotc_hub_telemetry_options_init(&o);
+  o.message_id = "";
+  assert_int_equal(build_result(build_bag, &o), IOTC_ERR_INVALID_ARG);
+  iotc_hub_telemetry_options_init(&o);
+  o.component = "a/b";
+  assert_int_equal(build_result(build_bag, &o), IOTC_ERR_INVALID_ARG);
+  iotc_hub_telemetry_options_init(&o);
+  o.property_count = 1;
+  assert_int_equal(build_result(build_bag, &o), IOTC_ERR_INVALID_ARG);
+  o.struct_version = 99;
+  o.property_count = 0;
+  assert_int_equal(build_result(build_bag, &o), IOTC_ERR_INVALID_ARG);
+}
+
+static void test_property_bag_must_fit_behind_the_shortest_prefix(void **state) {
+  (void)state;
+  const size_t room = 65535 - strlen("devices/d/messages/events/") - strlen("k=");
+  char *value = malloc(room + 2);
+  assert_non_null(value);
+  memset(value, 'v', room + 1);
+  value[room + 1] = '\0';
+  const iotc_hub_property props[] = {{"k", value}};
+  iotc_hub_telemetry_options o;
+  iotc_hub_telemetry_options_init(&o);
+  o.properties = props;
+  o.property_count = 1;
+  char small[8];
+  size_t len = 0;
+  /* one byte too many: too large, whatever the buffer */
+  assert_int_equal(iotc_hub_topic_property_bag(&o, small, sizeof small, &len), IOTC_ERR_TOO_LARGE);
+  char *big = malloc(3 * room + 64);
+  assert_non_null(big);
+  assert_int_equal(iotc_hub_topic_property_bag(&o, big, 3 * room + 64, &len), IOTC_ERR_TOO_LARGE);
+  /* exactly the room: builds, and the topic with a one-byte id is exactly 65535 bytes */
+  value[room] = '\0';
+  assert_int_equal(iotc_hub_topic_property_bag(&o, small, sizeof small, &len),
+                   IOTC_ERR_BUFFER_TOO_SMALL);
+  assert_int_equal(len, room + 2);
+  assert_int_equal(iotc_hub_topic_property_bag(&o, big, len + 1, &len), IOTC_OK);
+  assert_int_equal(strlen(big), room + 2);
+  size_t topic_len = 0;
+  assert_int_equal(iotc_hub_topic_telemetry("d", &o, small, sizeof small, &topic_len),
+                   IOTC_ERR_BUFFER_TOO_SMALL);
+  assert_int_equal(topic_len, 65535);
+  free(big);
+  free(value);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_topic_telemetry_without_options_ends_with_a_slash),
@@ -146,6 +229,10 @@ int main(void) {
       cmocka_unit_test(test_topic_telemetry_encodes_custom_properties),
       cmocka_unit_test(test_topic_telemetry_refuses_bad_options),
       cmocka_unit_test(test_topic_telemetry_longer_than_mqtt_allows_is_too_large),
+      cmocka_unit_test(test_property_bag_without_properties_is_empty),
+      cmocka_unit_test(test_property_bag_is_what_follows_the_topic_prefix),
+      cmocka_unit_test(test_property_bag_refuses_what_the_topic_refuses),
+      cmocka_unit_test(test_property_bag_must_fit_behind_the_shortest_prefix),
   };
   return cmocka_run_group_tests_name("hub topic: telemetry", tests, NULL, NULL);
 }
