@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/secret.h"
 #include "dps/dps_internal.h"
 #include "iotc/dps_topic.h"
@@ -498,7 +499,9 @@ static void mqtt_close(iotc_dps *dps, void *state) {
         pthread_mutex_unlock(&dps->lock);
       }
     }
+    IOTC_LOGD("dps: MQTT disconnected");
     MQTTAsync_destroy(&st->client);
+    IOTC_LOGD("dps: MQTT client destroyed");
   }
   while (st->head != NULL) {
     queued_msg *m = st->head;
