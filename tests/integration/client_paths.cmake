@@ -1,0 +1,2 @@
+# The device client's connect paths, cache file and permanent failures against the emulator.
+iotc_integration_test(test_client_connect_paths SOURCES test_client_connect_paths.c LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
