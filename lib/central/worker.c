@@ -689,10 +689,20 @@ static void process_twin(iotc_client *c, int status, const char *body, size_t le
     return;
   }
   c->twin_rid[0] = '\0';
-  c->t_twin = NO_TIMER;
   iotc__twin *t = NULL;
   const char *why = "";
-  if (status != 200 || iotc__twin_parse(body, len, &t, &c->twin_version, &why) != IOTC_OK) {
+  bool usable = status == 200 && iotc__twin_parse(body, len, &t, &c->twin_version, &why) == IOTC_OK;
+  if (!usable && status == 200 && c->twin_tries < TWIN_TRIES) {
+    /* An unreadable twin is asked for again: what changed while offline is in it. */
+    IOTC_LOGW("the twin could not be read (%s): asking again", why);
+    c->twin_version = -1;
+    c->t_twin = iotc__now_ms() + iotc__backoff_ms(c->twin_tries, c->reconnect_min_ms,
+                                                  c->reconnect_max_ms, false,
+                                                  iotc__backoff_random());
+    return;
+  }
+  c->t_twin = NO_TIMER;
+  if (!usable) {
     IOTC_LOGE("the twin could not be used (status %d): %s", status, status == 200 ? why : "");
     c->twin_version = -1;
   } else {

@@ -1,0 +1,72 @@
+# The IoT Central client (include/iotc/client.h) against the emulator: one program per theme.
+# Included by CMakeLists.txt in this directory (see there for iotc_integration_test and the
+# emulator fixture).
+file(GLOB IOTC_CENTRAL_SOURCES "${PROJECT_SOURCE_DIR}/lib/central/*.c")
+if(NOT IOTC_CENTRAL_SOURCES)
+  message(STATUS "iotc: client integration tests skipped (lib/central has no sources yet)")
+  return()
+endif()
+
+set(CENTRAL_SUPPORT support/central.c)
+iotc_integration_test(central_tutorial SOURCES central_tutorial.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_components SOURCES central_components.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_reconcile SOURCES central_reconcile.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_sas_renewal SOURCES central_sas_renewal.c central_delivery.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 240 LABELS slow)
+iotc_integration_test(central_disconnects SOURCES central_disconnects.c central_delivery.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
+iotc_integration_test(central_throttling SOURCES central_throttling.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_failover SOURCES central_failover.c central_delivery.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_queued SOURCES central_queued.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_isolation SOURCES central_isolation.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_bad_input SOURCES central_bad_input.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_log_secrecy SOURCES central_log_secrecy.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180 LABELS slow)
+# The shutdown program runs as is (ASan/LSan builds check it) and under valgrind.
+iotc_integration_test(central_shutdown SOURCES central_shutdown.c ${CENTRAL_SUPPORT} TIMEOUT 120)
+if(IOTC_HAVE_EMULATOR)
+  find_program(IOTC_VALGRIND valgrind)
+  # Under ASan valgrind cannot run the program: the script then builds a plain copy of it in a
+  # nested build tree first.
+  if(IOTC_SANITIZE)
+    set(CENTRAL_VALGRIND_ARGS nested "${PROJECT_SOURCE_DIR}" "${CMAKE_CURRENT_BINARY_DIR}/valgrind-build")
+  else()
+    set(CENTRAL_VALGRIND_ARGS run "$<TARGET_FILE:central_shutdown>")
+  endif()
+  add_test(NAME integration.central_shutdown_valgrind
+    COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/valgrind_shutdown.sh" ${CENTRAL_VALGRIND_ARGS})
+  set_tests_properties(integration.central_shutdown_valgrind PROPERTIES
+    FIXTURES_REQUIRED emulator TIMEOUT 600 SKIP_RETURN_CODE 77 LABELS "integration;slow"
+    ENVIRONMENT "IOTC_EMULATOR_INFO=${IOTC_EMULATOR_INFO_FILE}"
+    ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
+endif()
+
+# The real environmental sensor, and the demo script that drives it (it starts its own emulator).
+if(IOTC_HAVE_EMULATOR AND TARGET environmental_sensor)
+  iotc_integration_test(central_sensor SOURCES central_sensor.c ${CENTRAL_SUPPORT}
+    LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+  set_property(TEST integration.central_sensor APPEND PROPERTY
+    ENVIRONMENT "IOTC_SENSOR_BIN=$<TARGET_FILE:environmental_sensor>")
+  add_test(NAME integration.demo
+    COMMAND bash "${PROJECT_SOURCE_DIR}/examples/run-demo.sh" --no-install
+            --sensor "$<TARGET_FILE:environmental_sensor>")
+  set_tests_properties(integration.demo PROPERTIES TIMEOUT 180 LABELS "integration;demo"
+    ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
+endif()
+
+# Paho 1.3.12 leaks what it abandons at a connection drop (see lsan.supp).
+get_property(CENTRAL_TESTS DIRECTORY PROPERTY TESTS)
+foreach(t IN LISTS CENTRAL_TESTS)
+  if(t MATCHES "^integration\\.central_")
+    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT
+      "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/lsan.supp")
+  endif()
+endforeach()

@@ -1,0 +1,123 @@
+/* Test support for the IoT Central client tests (central_*.c): devices on the emulator, clients
+ * configured for it, waiting on the operator API, and recording callbacks.
+ * Built on emu.h. Functions print one line to stderr when they fail. */
+#ifndef IOTC_TEST_CENTRAL_H
+#define IOTC_TEST_CENTRAL_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emu.h"
+#include "iotc/client.h"
+
+/** Generous guards: a test fails when one runs out; nothing asserts on durations. */
+#define CENTRAL_WAIT_MS 30000
+
+typedef struct central_device {
+  char id[128];
+  char key[128];
+} central_device;
+
+/** Loads the emulator's ready line once; aborts the test program when it cannot. */
+const emu_info *central_emu(void);
+
+/** Create a fresh device (unique id from @p prefix) and read its symmetric key. */
+int central_device_new(const char *prefix, central_device *out);
+
+/** A DPS-over-MQTT configuration for @p dev on the emulator (strings borrowed from @p dev). */
+void central_config(const central_device *dev, iotc_client_config *cfg);
+
+/** Create a client for @p cfg, or fail the test. */
+iotc_client *central_client(const iotc_client_config *cfg);
+
+/** A new device (unique id from @p prefix) and a client for it with central_config(), not
+ * connected yet (so handlers can be set first). NULL on failure. */
+iotc_client *central_new(const char *prefix, central_device *dev);
+
+/** Connect (CENTRAL_WAIT_MS); 0 on IOTC_OK, else prints the error. */
+int central_connect(iotc_client *client);
+
+/** GET path and return the JSON body when the status is 2xx, else NULL. */
+json_t *central_get(const char *path_fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/**
+ * Poll GET @p path until @p ready(body, ctx) is true or CENTRAL_WAIT_MS passes. Returns the
+ * last body (a new reference; NULL when never fetched). *ok tells whether ready became true.
+ */
+json_t *central_poll(const char *path, bool (*ready)(json_t *body, void *ctx), void *ctx, bool *ok);
+
+/** Long-poll until the device's connection holds the subscription @p filter (e.g. "$iothub/methods/POST/#"). */
+int central_wait_subscribed(const char *device_id, const char *filter);
+
+/** Long-poll until the device is connected (true) or not (false). */
+int central_wait_connected(const char *device_id, bool connected);
+
+/** Wait until the emulator holds at least @p count messages of the device; returns them (array, new ref). */
+json_t *central_wait_messages(const char *device_id, size_t count);
+
+/** All telemetry messages of the device received so far (array, new reference). */
+json_t *central_messages(const char *device_id);
+
+/**
+ * POST a command through the operator API (component nullable). Returns the response body (new
+ * reference) and the HTTP status in *http_status; NULL on transport failure.
+ */
+json_t *central_command(const char *device_id, const char *component, const char *name,
+                        const char *body_json, long *http_status);
+
+/** central_command() reduced to the device's responseCode (-HTTP status when there is none). */
+long central_command_code(const char *device_id, const char *component, const char *name,
+                          const char *body_json);
+
+/** PATCH writable properties (component nullable); returns the HTTP status, -1 on failure. */
+long central_patch(const char *device_id, const char *component, const char *json_object);
+
+/** The device's properties as the operator sees them (component nullable). New reference. */
+json_t *central_properties(const char *device_id, const char *component);
+
+/**
+ * Wait until the operator's $metadata of @p name shows an acknowledgement for the current
+ * desired version. Returns the properties body (new reference) or NULL on timeout.
+ */
+json_t *central_wait_ack(const char *device_id, const char *component, const char *name);
+
+/* ---- recording callbacks ------------------------------------------------------------------ */
+
+/** A counter that callbacks bump and tests wait on. */
+typedef struct central_counter {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  uint64_t value;
+} central_counter;
+
+void central_counter_init(central_counter *c);
+void central_counter_destroy(central_counter *c);
+void central_counter_add(central_counter *c, uint64_t n);
+uint64_t central_counter_get(central_counter *c);
+/** Wait until the counter reaches at least @p target (CENTRAL_WAIT_MS). True when it did. */
+bool central_counter_wait(central_counter *c, uint64_t target);
+
+/** iotc_done_fn that records each result: ok/failed counters (user_context: central_results *). */
+typedef struct central_results {
+  central_counter ok;
+  central_counter failed;
+  iotc_result last_error;
+} central_results;
+
+void central_results_init(central_results *r);
+void central_results_destroy(central_results *r);
+void central_on_done(iotc_client *client, iotc_result result, void *user_context);
+
+/** Telemetry options (defaults) whose completions are recorded in @p results. */
+void central_telemetry_options(iotc_telemetry_options *opts, central_results *results);
+
+/** Monotonic milliseconds. */
+uint64_t central_now_ms(void);
+
+/** Sleep @p ms (used only to pace senders, never to wait for an outcome). */
+void central_sleep_ms(uint32_t ms);
+
+#endif
