@@ -149,6 +149,7 @@ op "ID scope $id_scope, device id $device, primary key read (not shown)"
 # ---- 4. the device ---------------------------------------------------------------------------
 step "Starting the environmental sensor"
 printf '%s\n' "  IOTC_ID_SCOPE=$id_scope IOTC_DEVICE_ID=$device IOTC_DEVICE_KEY=*** IOTC_DPS_ENDPOINT=$dps IOTC_CA_FILE=$ca_file $sensor"
+: >"$work/sensor.log" # exists before tail looks for it
 mkfifo "$work/stdin"
 exec 3<>"$work/stdin" # held open: the sensor's input, where "q" goes at the end
 IOTC_ID_SCOPE=$id_scope IOTC_DEVICE_ID=$device IOTC_DEVICE_KEY=$key IOTC_DPS_ENDPOINT=$dps \
@@ -186,17 +187,19 @@ check "telemetry in range (temp 1-75, humid 30-99)" node -e '
   process.exit(t >= 1 && t <= 75 && h >= 30 && h <= 99 ? 0 : 1)' "$temp" "$humid"
 
 # ---- 5. commands -----------------------------------------------------------------------------
-invoke() { # invoke NAME REQUEST_JSON -> prints the operator's view, leaves the result in $result
-  op "POST /api/devices/$device/commands/$1 {\"request\":$2}"
-  result=$(api POST "/api/devices/$device/commands/$1" "{\"request\":$2,\"responseTimeout\":30}")
+invoke() { # invoke NAME [REQUEST_JSON] -> prints the operator's view, leaves the result in $result
+  local body='{"responseTimeout":30}'
+  [ $# -ge 2 ] && body="{\"request\":$2,\"responseTimeout\":30}"
+  op "POST /api/devices/$device/commands/$1 $body"
+  result=$(api POST "/api/devices/$device/commands/$1" "$body")
   op "  -> $(json 'd.error ? "error " + d.error.code + ": " + d.error.message : "responseCode " + d.responseCode + ", response " + JSON.stringify(d.response === undefined ? null : d.response)' <<<"$result")"
 }
 step "Commands"
 invoke blink 3
 check "blink answered 200 with its description" test "$(json '`${d.responseCode} ${d.response && d.response.description}`' <<<"$result")" = "200 Blinking LED every 3 seconds"
-invoke turnon null
+invoke turnon
 check "turnon answered 200" test "$(json d.responseCode <<<"$result")" = 200
-invoke rundiagnostics null
+invoke rundiagnostics
 check "rundiagnostics answered 202 (long-running)" test "$(json d.responseCode <<<"$result")" = 202
 
 # ---- 6. writable properties ------------------------------------------------------------------
@@ -225,7 +228,7 @@ diag_value='d.rundiagnostics && (d.rundiagnostics.value || d.rundiagnostics)'
 diagnostics() { [ -n "$(api GET "/api/devices/$device/properties" | json "$diag_value")" ]; }
 check "rundiagnostics completed: reported property" wait_for 15 diagnostics
 op "rundiagnostics: $(api GET "/api/devices/$device/properties" | json "$diag_value")"
-invoke turnoff null
+invoke turnoff
 check "turnoff answered 200" test "$(json d.responseCode <<<"$result")" = 200
 history=$(api GET "/api/devices/$device/commands/blink")
 op "command history of blink: $(json 'd.value.length' <<<"$history") entries"
