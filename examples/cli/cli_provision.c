@@ -170,7 +170,7 @@ int cli_provision(int argc, char **argv) {
       "Register the device with the Device Provisioning Service and print one JSON object:\n"
       "{\"status\":\"assigned\",\"assignedHub\":...,\"deviceId\":...,\"substatus\":...}.\n"
       "Exit status 1 when DPS refuses or cannot be reached, 2 for bad usage or input.\n"
-      "With --transport mqtt the https_proxy variable is ignored (MQTT cannot use it).",
+      "Both transports follow https_proxy/HTTPS_PROXY and no_proxy (see include/iotc/dps.h).",
       options,
       OPT_COUNT,
   };
@@ -181,9 +181,6 @@ int cli_provision(int argc, char **argv) {
   iotc_dps_config cfg;
   if (!fill_config(spec.name, options, &cfg)) {
     return CLI_EXIT_USAGE;
-  }
-  if (cfg.transport == IOTC_DPS_TRANSPORT_MQTT) {
-    unsetenv("https_proxy"); /* still single-threaded here; see include/iotc/dps.h */
   }
   iotc_dps_registration reg;
   iotc_error err;

@@ -34,6 +34,13 @@
  *   never while iotc holds a lock. A slow callback delays only its own client's callbacks; other
  *   clients in the process, and the MQTT I/O of this one (keep-alive, acknowledgements), go on.
  * - Do not block a callback for long: the client's later callbacks wait for it.
+ *
+ * **HTTP proxies.** DPS (both transports) and the hub connection follow `https_proxy` /
+ * `HTTPS_PROXY` and `no_proxy` / `NO_PROXY` as described in iotc/dps.h: MQTT goes through an
+ * HTTP CONNECT proxy given as `http://host:port`, and a host in `no_proxy` is reached directly
+ * when the proxy comes from `HTTPS_PROXY`. With lower-case `https_proxy` set and the hub or DPS
+ * host in `no_proxy`, the MQTT library (Paho 1.3.12) would use the proxy anyway, so connect fails
+ * with IOTC_ERR_NOT_SUPPORTED (the client gives up) and a message saying what to change.
  */
 #ifndef IOTC_CLIENT_H
 #define IOTC_CLIENT_H
@@ -164,7 +171,8 @@ typedef void (*iotc_status_fn)(iotc_client *client, const iotc_status_info *info
  * @retval IOTC_OK connected
  * @retval IOTC_ERR_TIMEOUT not connected yet; the client keeps trying in the background
  * @retval IOTC_ERR_UNAUTHORIZED, IOTC_ERR_PROVISIONING_FAILED, IOTC_ERR_PROVISIONING_DISABLED,
- *         IOTC_ERR_NOT_FOUND, IOTC_ERR_TLS, ... permanent failure: the client gave up
+ *         IOTC_ERR_NOT_FOUND, IOTC_ERR_TLS, IOTC_ERR_NOT_SUPPORTED (proxy variables, see above),
+ *         ... permanent failure: the client gave up
  * @retval IOTC_ERR_STATE already started
  */
 IOTC_NODISCARD iotc_result iotc_client_connect(iotc_client *client, uint32_t timeout_ms,

@@ -47,12 +47,21 @@
  * different threads. iotc_dps_cancel() is safe from any thread, including a signal-free
  * application thread while iotc_dps_run() is blocked.
  *
- * Environment: Paho 1.3.12 applies the `https_proxy` environment variable to MQTT over TLS
- * (and ignores `no_proxy`); a value with an `http://` scheme makes every MQTT connect fail.
- * The MQTT transport therefore refuses to start when `https_proxy` is set (non-empty) and
- * reports IOTC_ERR_NOT_SUPPORTED with a message saying so: unset it for the process (before
- * starting threads; the library never edits the environment), or use the HTTPS transport, which
- * honours `https_proxy` and `no_proxy` the way libcurl does.
+ * Environment (HTTP proxies): the HTTPS transport uses libcurl, which honours `https_proxy`,
+ * `HTTPS_PROXY` and `no_proxy`. The MQTT transport follows the same variables as far as Paho MQTT
+ * C 1.3.12 allows:
+ * - `https_proxy` (or, when it is unset or empty, `HTTPS_PROXY`) names an HTTP CONNECT proxy:
+ *   `[http://|https://][user:pass@]host[:port]` (port 1080 when absent, as libcurl; `@` inside
+ *   the user name or password written `%40`). iotc passes it to Paho explicitly in the form
+ *   Paho accepts, so `http://...`, which Paho would fail on, works.
+ * - `no_proxy` (or `NO_PROXY`): comma-separated host names, domain suffixes (`.example.com`) or
+ *   `*`, matched as libcurl does (ports ignored). A matching host is reached directly when the
+ *   proxy comes from `HTTPS_PROXY`. When lower-case `https_proxy` is set, Paho 1.3.12 reads it
+ *   by itself and cannot be told to connect directly, so the transport refuses with
+ *   IOTC_ERR_NOT_SUPPORTED and a message saying so (unset `https_proxy` for the process, use
+ *   `HTTPS_PROXY`, or provision over HTTPS). A set but empty `https_proxy` is refused likewise.
+ * - Another scheme (`socks5://...`) gives IOTC_ERR_NOT_SUPPORTED; an unparsable value
+ *   IOTC_ERR_INVALID_ARG. The variables are read at every connect; the library never edits them.
  */
 #ifndef IOTC_DPS_H
 #define IOTC_DPS_H
@@ -160,7 +169,7 @@ void iotc_dps_config_init(iotc_dps_config *cfg);
  * @retval IOTC_ERR_MALFORMED              a response is not the JSON expected
  * @retval IOTC_ERR_PROTOCOL               a response breaks the protocol (oversized, wrong topic)
  * @retval IOTC_ERR_TIMEOUT                timeout_ms elapsed
- * @retval IOTC_ERR_NOT_SUPPORTED          MQTT with https_proxy set (see the file comment)
+ * @retval IOTC_ERR_NOT_SUPPORTED          MQTT with proxy variables Paho cannot follow (see the file comment)
  * @retval IOTC_ERR_TRANSPORT, IOTC_ERR_HTTP, IOTC_ERR_NO_MEMORY, IOTC_ERR_CRYPTO
  */
 IOTC_NODISCARD iotc_result iotc_dps_register(const iotc_dps_config *cfg,

@@ -356,14 +356,6 @@ static void begin_attempt(iotc_client *c) {
       return;
     }
   }
-  const char *https_proxy = getenv("https_proxy");
-  if (https_proxy && *https_proxy) {
-    static const char msg[] = "https_proxy is set: Paho would send MQTT through it and fail; "
-                              "unset it for this process";
-    record_error(c, IOTC_ERR_NOT_SUPPORTED, msg, NULL);
-    gave_up(c, IOTC_ERR_NOT_SUPPORTED, msg);
-    return;
-  }
   char username[1024];
   const char *why = "could not build the MQTT user name";
   iotc_result r = iotc_hub_topic_username(c->hub, c->device_id, "iotc/" IOTC_VERSION_STRING,
@@ -402,6 +394,12 @@ static void begin_attempt(iotc_client *c) {
                              sink_lost, sink_disconnected, sink_message};
   emit_status(c, IOTC_STATUS_CONNECTING, IOTC_OK, "connecting to the hub", 0);
   r = iotc__session_create(&sc, &sink, &c->session, &why);
+  if (r == IOTC_ERR_NOT_SUPPORTED || r == IOTC_ERR_INVALID_ARG) { /* the proxy variables */
+    iotc__wipe(password, sizeof password);
+    record_error(c, r, why, NULL);
+    gave_up(c, r, why);
+    return;
+  }
   if (r == IOTC_OK) {
     r = iotc__session_connect(c->session, c->x509 ? NULL : password);
     why = "the MQTT connect could not start";

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/proxy.h"
 #include "common/secret.h"
 #include "dps/dps_internal.h"
 #include "iotc/dps_topic.h"
@@ -44,6 +45,7 @@ typedef struct mqtt_state {
   queued_msg *head;
   queued_msg *tail;
   int queued;
+  char proxy[IOTC__PROXY_URL_SIZE]; /* explicit httpsProxy; "" connects directly */
 } mqtt_state;
 
 /* ---- Paho callbacks: copy and signal, nothing else ------------------------------------------ */
@@ -275,6 +277,7 @@ static iotc_result mqtt_connect(mqtt_state *st, const char *username, const char
   co.username = username;
   co.password = password;
   co.ssl = &ssl;
+  co.httpsProxy = st->proxy[0] ? st->proxy : NULL; /* overrides Paho's own https_proxy reading */
   co.onSuccess = on_connect_ok;
   co.onFailure = on_connect_failed;
   co.context = st;
@@ -322,17 +325,20 @@ static iotc_result mqtt_subscribe(mqtt_state *st, uint64_t deadline, iotc_error 
 }
 
 static iotc_result mqtt_open(iotc_dps *dps, void **state, uint64_t deadline, iotc_error *err) {
-  const char *proxy = getenv("https_proxy");
-  if (proxy != NULL && proxy[0] != '\0') {
-    return iotc__dps_fail(err, IOTC_ERR_NOT_SUPPORTED, 0,
-                          "https_proxy is set: the MQTT library would send MQTT through it; "
-                          "unset it or provision over HTTPS");
+  char proxy[IOTC__PROXY_URL_SIZE];
+  const char *why = "";
+  iotc__proxy_env env = iotc__proxy_env_get();
+  iotc_result pr = iotc__mqtt_proxy(dps->host, &env, proxy, sizeof proxy, &why);
+  if (pr != IOTC_OK) {
+    return iotc__dps_fail(err, pr == IOTC_ERR_BUFFER_TOO_SMALL ? IOTC_ERR_INVALID_ARG : pr, 0,
+                          "%s", why);
   }
   mqtt_state *st = calloc(1, sizeof *st);
   if (st == NULL) {
     return iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
   }
   st->dps = dps;
+  memcpy(st->proxy, proxy, sizeof proxy);
   *state = st;
 
   char username[256];

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/proxy.h"
 #include "iotc/hub_topic.h"
 
 struct iotc__session {
@@ -19,6 +20,7 @@ struct iotc__session {
   uint16_t keepalive_s;
   uint32_t connect_timeout_ms;
   uint16_t max_inflight;
+  char proxy[IOTC__PROXY_URL_SIZE]; /* explicit httpsProxy for Paho; "" connects directly */
 };
 
 static char *dup_or_null(const char *s, bool *failed) {
@@ -128,6 +130,12 @@ iotc_result iotc__session_create(const iotc__session_config *cfg, const iotc__se
     iotc__session_destroy(s);
     return failed ? IOTC_ERR_NO_MEMORY : IOTC_ERR_INVALID_ARG;
   }
+  iotc__proxy_env env = iotc__proxy_env_get();
+  iotc_result pr = iotc__mqtt_proxy(cfg->hub, &env, s->proxy, sizeof s->proxy, why);
+  if (pr != IOTC_OK) {
+    iotc__session_destroy(s);
+    return pr == IOTC_ERR_BUFFER_TOO_SMALL ? IOTC_ERR_INVALID_ARG : pr;
+  }
   MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
   co.MQTTVersion = MQTTVERSION_3_1_1;
   co.sendWhileDisconnected = 0;
@@ -167,6 +175,7 @@ iotc_result iotc__session_connect(iotc__session *s, const char *password) {
   o.username = s->username;
   o.password = password;
   o.ssl = &ssl;
+  o.httpsProxy = s->proxy[0] ? s->proxy : NULL; /* overrides Paho's own https_proxy reading */
   o.onSuccess = on_connect_ok;
   o.onFailure = on_connect_fail;
   o.context = s;

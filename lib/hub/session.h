@@ -60,7 +60,12 @@ typedef struct iotc__session_config {
 
 typedef struct iotc__session iotc__session;
 
-/** @param why static reason on failure */
+/**
+ * Create the Paho client for one connection. The proxy variables are read here (see
+ * common/proxy.h): IOTC_ERR_NOT_SUPPORTED or IOTC_ERR_INVALID_ARG when they ask for something
+ * Paho 1.3.12 cannot do; that is permanent for this process.
+ * @param why static reason on failure
+ */
 iotc_result iotc__session_create(const iotc__session_config *cfg, const iotc__session_sink *sink,
                                  iotc__session **out, const char **why);
 

@@ -1,0 +1,233 @@
+/* The device client behind an HTTP CONNECT proxy, end to end: a tiny proxy (Node, started here
+ * and stopped by PID) logs every CONNECT it tunnels. With https_proxy=http://... both DPS over
+ * MQTT and the hub connection go through it; DPS over HTTPS (libcurl) too; HTTPS_PROXY with
+ * no_proxy naming the host connects directly; https_proxy with no_proxy naming the host is
+ * refused with a clear error, because Paho 1.3.12 would use the proxy anyway. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "client_checks.h"
+#include "emu.h"
+#include "iotc/client.h"
+#include "iotc/log.h"
+
+/* argv: log file, parent pid. Prints "PORT n" when listening; logs "CONNECT host:port". */
+static const char proxy_js[] =
+    "const net=require('net'),fs=require('fs');const [log,ppid]=process.argv.slice(1);"
+    "const srv=net.createServer(c=>{c.on('error',()=>{});c.once('data',d=>{"
+    "const t=d.toString('latin1');const m=/^CONNECT ([^\\s]+):(\\d+) HTTP\\/1\\.[01]\\r\\n/.exec(t);"
+    "const end=t.indexOf('\\r\\n\\r\\n');"
+    "if(!m||end<0){c.end('HTTP/1.1 400 Bad Request\\r\\n\\r\\n');return;}"
+    "fs.appendFileSync(log,'CONNECT '+m[1]+':'+m[2]+'\\n');"
+    "const u=net.connect(+m[2],m[1].replace(/^\\[|\\]$/g,''),()=>{"
+    "c.write('HTTP/1.1 200 Connection established\\r\\n\\r\\n');"
+    "const rest=d.subarray(end+4);if(rest.length)u.write(rest);c.pipe(u);u.pipe(c);});"
+    "u.on('error',()=>c.destroy());c.on('close',()=>u.destroy());});});"
+    "srv.listen(0,'127.0.0.1',()=>process.stdout.write('PORT '+srv.address().port+'\\n'));"
+    "setInterval(()=>{try{process.kill(+ppid,0)}catch(e){process.exit(0)}},500);";
+
+static emu_info emu;
+static pid_t proxy_pid = -1;
+static int proxy_port;
+static char proxy_log[300];
+static char tmpdir[256];
+
+static int start_proxy(void) {
+  snprintf(proxy_log, sizeof proxy_log, "%s/proxy.log", tmpdir);
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  char ppid[32];
+  snprintf(ppid, sizeof ppid, "%d", (int)getpid());
+  proxy_pid = fork();
+  if (proxy_pid < 0) return -1;
+  if (proxy_pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    execlp("node", "node", "-e", proxy_js, proxy_log, ppid, (char *)NULL);
+    _exit(127);
+  }
+  close(fds[1]);
+  FILE *f = fdopen(fds[0], "r");
+  char line[64] = "";
+  int ok = f && fgets(line, sizeof line, f) && sscanf(line, "PORT %d", &proxy_port) == 1;
+  if (f) fclose(f);
+  return ok ? 0 : -1;
+}
+
+static void stop_proxy(void) {
+  if (proxy_pid > 0) {
+    kill(proxy_pid, SIGTERM);
+    waitpid(proxy_pid, NULL, 0);
+    proxy_pid = -1;
+  }
+  unlink(proxy_log);
+}
+
+/* How many CONNECTs to exactly host:port the proxy tunnelled. */
+static int proxy_connects(const char *hostport) {
+  FILE *f = fopen(proxy_log, "r");
+  if (f == NULL) return 0;
+  char want[300], line[400];
+  snprintf(want, sizeof want, "CONNECT %s\n", hostport);
+  int n = 0;
+  while (fgets(line, sizeof line, f)) n += strcmp(line, want) == 0;
+  fclose(f);
+  return n;
+}
+
+static int proxy_total(void) {
+  FILE *f = fopen(proxy_log, "r");
+  if (f == NULL) return 0;
+  int n = 0, c;
+  while ((c = fgetc(f)) != EOF) n += c == '\n';
+  fclose(f);
+  return n;
+}
+
+static void clear_env(void) {
+  unsetenv("https_proxy");
+  unsetenv("HTTPS_PROXY");
+  unsetenv("no_proxy");
+  unsetenv("NO_PROXY");
+}
+
+static void config(iotc_client_config *cfg, const char *id, bool https) {
+  iotc_client_config_init(cfg);
+  cfg->id_scope = emu.id_scope;
+  cfg->device_id = id;
+  cfg->group_key = emu.group_key;
+  cfg->dps_endpoint = https ? emu.dps_https : emu.dps_mqtt;
+  cfg->dps_over_https = https;
+  cfg->ca_file = emu.ca_file;
+  cfg->reconnect_min_ms = 100;
+}
+
+/* Connect (must succeed), send one message, close; the hub used goes to @p hub. */
+static void run_client(const iotc_client_config *cfg, const char *id, char *hub, size_t size) {
+  iotc_client *client = NULL;
+  assert_int_equal(iotc_client_create(cfg, &client), IOTC_OK);
+  iotc_error err;
+  iotc_result r = iotc_client_connect(client, 60000, &err);
+  if (r != IOTC_OK) fprintf(stderr, "connect: %s (%s)\n", iotc_strerror(r), err.message);
+  assert_int_equal(r, IOTC_OK);
+  assert_int_equal(iotc_client_get_hub(client, hub, size, NULL, 0), IOTC_OK);
+  telemetry_round_trip(&emu, client, id, 11);
+  assert_int_equal(iotc_client_disconnect(client, 5000), IOTC_OK);
+  iotc_client_destroy(client);
+}
+
+static void mqtt_dps_and_the_hub_go_through_an_http_proxy(void **state) {
+  (void)state;
+  char id[128], proxy[64], hub[300];
+  emu_unique_id("proxy", id, sizeof id);
+  snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", proxy_port); /* the form users write */
+  setenv("https_proxy", proxy, 1);
+  iotc_client_config cfg;
+  config(&cfg, id, false);
+  run_client(&cfg, id, hub, sizeof hub);
+  clear_env();
+  assert_int_equal(proxy_connects(emu.dps_mqtt), 1);
+  assert_int_equal(proxy_connects(hub), 1);
+}
+
+static void https_provisioning_goes_through_the_proxy_too(void **state) {
+  (void)state;
+  char id[128], proxy[64], hub[300];
+  emu_unique_id("proxyh", id, sizeof id);
+  snprintf(proxy, sizeof proxy, "127.0.0.1:%d", proxy_port); /* no scheme */
+  setenv("HTTPS_PROXY", proxy, 1);
+  int dps_before = proxy_connects(emu.dps_https);
+  iotc_client_config cfg;
+  config(&cfg, id, true);
+  int hub_before[2] = {proxy_connects(emu.hubs[0]), proxy_connects(emu.hubs[1])};
+  run_client(&cfg, id, hub, sizeof hub);
+  clear_env();
+  assert_true(proxy_connects(emu.dps_https) > dps_before);
+  int i = strcmp(hub, emu.hubs[0]) == 0 ? 0 : 1;
+  assert_int_equal(proxy_connects(emu.hubs[i]), hub_before[i] + 1);
+}
+
+static void no_proxy_connects_directly_when_only_https_proxy_upper_case_is_set(void **state) {
+  (void)state;
+  char id[128], proxy[64], hub[300];
+  emu_unique_id("noproxy", id, sizeof id);
+  snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", proxy_port);
+  setenv("HTTPS_PROXY", proxy, 1);
+  setenv("no_proxy", "example.org, localhost", 1);
+  int before = proxy_total();
+  iotc_client_config cfg;
+  config(&cfg, id, false);
+  run_client(&cfg, id, hub, sizeof hub);
+  clear_env();
+  assert_int_equal(proxy_total(), before);
+}
+
+static void no_proxy_with_lower_case_https_proxy_is_refused_with_a_clear_error(void **state) {
+  (void)state;
+  char id[128], proxy[64];
+  emu_unique_id("refused", id, sizeof id);
+  snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", proxy_port);
+  setenv("https_proxy", proxy, 1);
+  setenv("NO_PROXY", "localhost", 1);
+  int before = proxy_total();
+  iotc_client_config cfg;
+  config(&cfg, id, false);
+  status_log log;
+  status_log_init(&log);
+  iotc_client *client = NULL;
+  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
+  assert_int_equal(iotc_client_on_status(client, status_log_fn, &log), IOTC_OK);
+  iotc_error err;
+  assert_int_equal(iotc_client_connect(client, 60000, &err), IOTC_ERR_NOT_SUPPORTED);
+  assert_non_null(strstr(err.message, "no_proxy"));
+  iotc_client_disconnect(client, 1000);
+  iotc_client_destroy(client);
+  clear_env();
+  assert_int_equal(status_count(&log, IOTC_STATUS_GAVE_UP), 1);
+  status_log_destroy(&log);
+  assert_int_equal(proxy_total(), before);
+  assert_int_equal(emu_wire_count(&emu, id, NULL, "CONNECT", NULL), 0); /* nothing was sent */
+}
+
+static void log_line(iotc_log_level level, const char *message, void *ctx) {
+  (void)ctx;
+  fprintf(stderr, "iotc %s: %s\n", iotc_log_level_name(level), message);
+}
+
+int main(void) {
+  if (emu_load(&emu) != 0) return 1;
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/iotc-proxy-XXXXXX");
+  if (mkdtemp(tmpdir) == NULL) return 1;
+  clear_env();
+  if (start_proxy() != 0) {
+    fprintf(stderr, "could not start the test proxy (node)\n");
+    stop_proxy();
+    rmdir(tmpdir);
+    return 1;
+  }
+  iotc_log_set_handler(log_line, getenv("IOTC_TEST_DEBUG") ? IOTC_LOG_DEBUG : IOTC_LOG_WARN, NULL);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(mqtt_dps_and_the_hub_go_through_an_http_proxy),
+      cmocka_unit_test(https_provisioning_goes_through_the_proxy_too),
+      cmocka_unit_test(no_proxy_connects_directly_when_only_https_proxy_upper_case_is_set),
+      cmocka_unit_test(no_proxy_with_lower_case_https_proxy_is_refused_with_a_clear_error),
+  };
+  if (getenv("TEST_FILTER")) cmocka_set_test_filter(getenv("TEST_FILTER"));
+  int rc = cmocka_run_group_tests(tests, NULL, NULL);
+  stop_proxy();
+  rmdir(tmpdir);
+  return rc;
+}
