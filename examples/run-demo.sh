@@ -250,7 +250,13 @@ if $interactive; then
   curl -s "$api/emulator/devices/$device/messages?since=0"
 EOF
   printf '\n%sPress Enter (or Ctrl-C) to stop the device and the emulator.%s\n' "$bold" "$off"
-  read -r _ </dev/tty || true
+  if [ -t 0 ]; then
+    read -r _ || true
+  elif { : </dev/tty; } 2>/dev/null; then
+    read -r _ </dev/tty || true
+  else
+    echo "(no terminal to wait on: stopping now)"
+  fi
 fi
 
 # ---- 8. stop ---------------------------------------------------------------------------------
