@@ -1,0 +1,9 @@
+# The README's quickstart program, driven through the operator API.
+if(TARGET quickstart)
+  add_test(NAME integration.quickstart
+    COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/test_quickstart.sh" "$<TARGET_FILE:quickstart>")
+  set_tests_properties(integration.quickstart PROPERTIES
+    FIXTURES_REQUIRED emulator TIMEOUT 120
+    ENVIRONMENT "IOTC_EMULATOR_INFO=${IOTC_EMULATOR_INFO_FILE}"
+    ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
+endif()
