@@ -1,6 +1,5 @@
 #include "iotc/result.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 const char *iotc_strerror(iotc_result result) {
@@ -44,7 +43,3 @@ void iotc_error_clear(iotc_error *err) {
     memset(err, 0, sizeof *err);
   }
 }
-
-/* malloc/free are the only allocation the pure layer references, and only here, so that
- * memory handed to applications is released by the allocator that made it. */
-void iotc_free(void *ptr) { free(ptr); }

@@ -79,6 +79,7 @@ static void test_secret_strings_copy_and_free(void **state) {
   iotc__secret_free(copy); /* ASan reports a leak or double free if this is wrong */
   assert_null(iotc__secret_dup(NULL));
   iotc__secret_free(NULL);
+  iotc_free(NULL); /* public counterpart: NULL is a no-op too */
   unsigned char *raw = malloc(16);
   assert_non_null(raw);
   memset(raw, 1, 16);

@@ -34,7 +34,6 @@ static void test_error_clear_accepts_null_and_zeroes(void **state) {
   assert_int_equal(err.result, IOTC_OK);
   assert_string_equal(err.message, "");
   iotc_error_clear(NULL);
-  iotc_free(NULL);
 }
 
 int main(void) {
