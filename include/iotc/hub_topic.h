@@ -224,7 +224,7 @@ IOTC_NODISCARD iotc_result iotc_hub_property_find(iotc_hub_view bag, const char 
  * @brief Percent-decode a raw key or value into @p buf ('+' stays '+'); builder shape.
  * A buffer of `raw.len + 1` bytes always suffices.
  * @retval IOTC_OK
- * @retval IOTC_ERR_BAD_ENCODING truncated or non-hex `%` escape, or an encoded NUL (`%00`)
+ * @retval IOTC_ERR_BAD_ENCODING truncated or non-hex `%` escape, or a NUL byte (raw or `%00`)
  * @retval IOTC_ERR_BUFFER_TOO_SMALL
  * @retval IOTC_ERR_INVALID_ARG @p buf NULL, or raw.ptr NULL with a non-zero length
  */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "central/json.h"
+
 struct iotc__twin {
   json_t *root;
   json_t *desired;  /* borrowed from root */
@@ -55,9 +57,9 @@ iotc_result iotc__twin_parse(const char *json, size_t len, iotc__twin **out, int
                              const char **why) {
   *out = NULL;
   json_error_t jerr;
-  json_t *root = json_loadb(json, len, 0, &jerr);
+  json_t *root = iotc__json_check(json, len, NULL) == NULL ? json_loadb(json, len, 0, &jerr) : NULL;
   if (root == NULL) {
-    *why = "the twin is not valid JSON";
+    *why = "the twin is not valid JSON or nests too deeply";
     return IOTC_ERR_MALFORMED;
   }
   json_t *desired = json_object_get(root, "desired");
@@ -136,11 +138,11 @@ iotc_result iotc__twin_patch(const char *json, size_t len, iotc__twin_is_compone
                              void *cctx, iotc__twin_visit_fn visit, void *vctx,
                              int64_t *out_version, const char **why) {
   json_error_t jerr;
-  json_t *root = json_loadb(json, len, 0, &jerr);
+  json_t *root = iotc__json_check(json, len, NULL) == NULL ? json_loadb(json, len, 0, &jerr) : NULL;
   *out_version = -1;
   if (!json_is_object(root)) {
     json_decref(root);
-    *why = "the desired patch is not a JSON object";
+    *why = "the desired patch is not a JSON object or nests too deeply";
     return IOTC_ERR_MALFORMED;
   }
   json_t *ver = json_object_get(root, "$version");

@@ -22,6 +22,9 @@ typedef bool (*iotc__twin_is_component_fn)(void *ctx, const char *name);
 
 typedef struct iotc__twin iotc__twin;
 
+/* Both parsers refuse documents nested deeper than IOTC__JSON_MAX_DEPTH: jansson recurses per
+ * level when it dumps a value, and a deep one would overflow the client worker's stack. */
+
 /**
  * Parse a twin GET body (`{"desired":{…},"reported":{…}}`).
  * @param[out] out_version desired `$version`

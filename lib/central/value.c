@@ -2,10 +2,12 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "central/json.h"
 #include "iotc/client.h"
 
+/* Nesting is bounded first: these run on the client worker's small stack, in callbacks. */
 static json_t *load(const char *text) {
-  if (text == NULL) return NULL;
+  if (text == NULL || iotc__json_check(text, strlen(text), NULL) != NULL) return NULL;
   json_error_t jerr;
   return json_loads(text, JSON_DECODE_ANY, &jerr);
 }
@@ -18,7 +20,8 @@ iotc_result iotc_value_int(const char *value_json, int64_t *out) {
     r = IOTC_OK;
   } else if (out && json_is_real(v)) {
     double d = json_real_value(v);
-    if (d == (double)(int64_t)d) {
+    /* Range first: converting a double outside int64_t's range is undefined behaviour. */
+    if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == (double)(int64_t)d) {
       *out = (int64_t)d;
       r = IOTC_OK;
     }

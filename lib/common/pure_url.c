@@ -89,6 +89,9 @@ iotc_result iotc__url_decode(const char *in, size_t in_len, char *buf, size_t si
   /* First pass validates and measures, so a failure writes nothing. */
   size_t need = 0;
   for (size_t i = 0; i < in_len; ++i, ++need) {
+    if (in[i] == '\0') {
+      return IOTC_ERR_BAD_ENCODING; /* the result is a C string: a NUL would cut it short */
+    }
     if (in[i] == '%') {
       if (in_len - i < 3) {
         return IOTC_ERR_BAD_ENCODING;

@@ -35,7 +35,7 @@ char *iotc__url_encode_str_to(const char *in, char *dst);
 
 /**
  * Decode %XX sequences ('+' stays '+'). IOTC_ERR_BAD_ENCODING for a truncated or non-hex escape
- * or an encoded NUL; IOTC_ERR_BUFFER_TOO_SMALL as above. Decoding never grows the text, so a
+ * or a NUL, raw or encoded; IOTC_ERR_BUFFER_TOO_SMALL as above. Decoding never grows the text, so a
  * buffer of in_len + 1 always suffices. Writes the NUL.
  */
 IOTC_NODISCARD iotc_result iotc__url_decode(const char *in, size_t in_len, char *buf, size_t size,

@@ -3,19 +3,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "central/json.h"
 #include "dps/dps_internal.h"
+
+/* JSON goes through iotc__json_check() before jansson: it bounds the nesting, and jansson
+ * recurses per level when it dumps a value, which would overflow the small stack of the client
+ * worker that provisions. */
 
 iotc_result iotc__dps_request_body(const char *registration_id, const char *model_id,
                                    const char *payload_json, char **out, iotc_error *err) {
   json_t *payload = NULL;
   if (payload_json != NULL) {
     json_error_t jerr;
-    payload = json_loads(payload_json, JSON_REJECT_DUPLICATES, &jerr);
+    const char *bad = iotc__json_check(payload_json, strlen(payload_json), NULL);
+    payload = bad ? NULL : json_loads(payload_json, JSON_REJECT_DUPLICATES, &jerr);
     if (payload == NULL || !json_is_object(payload)) {
       json_decref(payload);
       return iotc__dps_fail(err, IOTC_ERR_INVALID_ARG, 0,
                             "payload_json must be a JSON object (%s)",
-                            payload ? "not an object" : jerr.text);
+                            payload ? "not an object" : bad ? bad : jerr.text);
     }
   } else if (model_id != NULL) {
     payload = json_pack("{s:s}", "modelId", model_id);
@@ -168,7 +174,8 @@ iotc_result iotc__dps_interpret(const iotc__dps_reply *reply, bool *done, char *
   *retryable = false;
   json_error_t jerr;
   json_t *root = NULL;
-  if (reply->body != NULL && reply->body_len > 0) {
+  if (reply->body != NULL && reply->body_len > 0 &&
+      iotc__json_check(reply->body, reply->body_len, NULL) == NULL) {
     root = json_loadb(reply->body, reply->body_len, JSON_REJECT_DUPLICATES, &jerr);
   }
   iotc_result r;

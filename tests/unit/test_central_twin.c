@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "central/backoff.h"
+#include "central/json.h"
 #include "central/conn_string.h"
 #include "central/twin.h"
 
@@ -113,6 +115,68 @@ static void a_patch_visits_each_property_and_skips_deletions(void **state) {
                    IOTC_ERR_MALFORMED);
 }
 
+/* `{"desired":{"$version":3,"x":[[...1...]]}}`, or the patch `{"$version":3,"x":[[...]]}`,
+ * with the value of x nested @p depth deep. Heap; free(). */
+static char *nested(bool patch, size_t depth) {
+  char *s = malloc(2 * depth + 64);
+  assert_non_null(s);
+  char *p = s + sprintf(s, patch ? "{\"$version\":3,\"x\":" : "{\"desired\":{\"$version\":3,\"x\":");
+  memset(p, '[', depth);
+  p[depth] = '1';
+  memset(p + depth + 1, ']', depth);
+  strcpy(p + 2 * depth + 1, patch ? "}" : "}}");
+  return s;
+}
+
+static void twins_and_patches_nested_beyond_the_limit_are_refused(void **state) {
+  (void)state;
+  /* jansson would parse these, then overflow the worker's stack dumping the value. */
+  char *twin = nested(false, 1000), *patch = nested(true, 1000);
+  iotc__twin *t = NULL;
+  int64_t v = 0;
+  const char *why = "";
+  seen s = {0};
+  assert_int_equal(iotc__twin_parse(twin, strlen(twin), &t, &v, &why), IOTC_ERR_MALFORMED);
+  assert_null(t);
+  assert_int_equal(iotc__twin_patch(patch, strlen(patch), NULL, NULL, record, &s, &v, &why),
+                   IOTC_ERR_MALFORMED);
+  assert_int_equal(s.count, 0);
+  free(twin);
+  free(patch);
+}
+
+static void *reconcile_deepest(void *arg) {
+  seen *s = arg;
+  /* Two levels are the document's own objects. */
+  char *twin = nested(false, IOTC__JSON_MAX_DEPTH - 2), *patch = nested(true, IOTC__JSON_MAX_DEPTH - 1);
+  iotc__twin *t = NULL;
+  int64_t v = 0;
+  const char *why = "";
+  if (iotc__twin_parse(twin, strlen(twin), &t, &v, &why) == IOTC_OK) {
+    iotc__twin_pending(t, NULL, NULL, record, s);
+    iotc__twin_free(t);
+  }
+  if (iotc__twin_patch(patch, strlen(patch), NULL, NULL, record, s, &v, &why) != IOTC_OK) {
+    s->count = -100;
+  }
+  free(twin);
+  free(patch);
+  return NULL;
+}
+
+static void the_deepest_accepted_twin_fits_the_worker_stack(void **state) {
+  (void)state;
+  seen s = {0};
+  pthread_attr_t attr;
+  pthread_t th;
+  assert_int_equal(pthread_attr_init(&attr), 0);
+  assert_int_equal(pthread_attr_setstacksize(&attr, 256 * 1024), 0); /* the client worker's */
+  assert_int_equal(pthread_create(&th, &attr, reconcile_deepest, &s), 0);
+  assert_int_equal(pthread_join(th, NULL), 0);
+  pthread_attr_destroy(&attr);
+  assert_int_equal(s.count, 2);
+}
+
 static void a_connection_string_gives_host_device_and_key(void **state) {
   (void)state;
   iotc__conn_string cs;
@@ -158,6 +222,8 @@ int main(void) {
       cmocka_unit_test(malformed_twins_are_refused_not_crashed_on),
       cmocka_unit_test(defaults_see_desired_and_reported_entries),
       cmocka_unit_test(a_patch_visits_each_property_and_skips_deletions),
+      cmocka_unit_test(twins_and_patches_nested_beyond_the_limit_are_refused),
+      cmocka_unit_test(the_deepest_accepted_twin_fits_the_worker_stack),
       cmocka_unit_test(a_connection_string_gives_host_device_and_key),
       cmocka_unit_test(back_off_grows_exponentially_with_full_jitter_up_to_the_cap),
   };

@@ -279,6 +279,35 @@ static void test_malformed_bodies_are_errors_not_crashes(void **state) {
   assert_int_equal(interpret(200, body, &done, &op, &retry, &reg, &err), IOTC_ERR_MALFORMED);
 }
 
+static void test_deeply_nested_bodies_and_payloads_are_refused(void **state) {
+  (void)state;
+  /* An echoed payload 1000 levels deep: dumping it would overflow the client worker's stack. */
+  enum { DEPTH = 1000 };
+  char *body = malloc(2 * DEPTH + 200);
+  assert_non_null(body);
+  char *p = body + sprintf(body, "{\"status\":\"assigned\",\"registrationState\":{"
+                                 "\"assignedHub\":\"h\",\"deviceId\":\"d\",\"payload\":");
+  memset(p, '[', DEPTH);
+  memset(p + DEPTH, ']', DEPTH);
+  strcpy(p + 2 * DEPTH, "}}");
+  bool done = true, retry = true;
+  char *op = NULL;
+  iotc_dps_registration reg;
+  iotc_error err;
+  assert_int_equal(interpret(200, body, &done, &op, &retry, &reg, &err), IOTC_ERR_MALFORMED);
+  assert_false(done);
+  assert_null(reg.payload_json);
+  /* The same nesting from the application is refused when the request is built. */
+  p = body + sprintf(body, "{\"a\":");
+  memset(p, '[', DEPTH);
+  memset(p + DEPTH, ']', DEPTH);
+  strcpy(p + 2 * DEPTH, "}");
+  char *out = NULL;
+  assert_int_equal(iotc__dps_request_body("dev1", NULL, body, &out, &err), IOTC_ERR_INVALID_ARG);
+  assert_null(out);
+  free(body);
+}
+
 /* ---- running without a service ---------------------------------------------------------- */
 
 static void test_cancel_before_run_returns_cancelled_once(void **state) {
@@ -348,6 +377,7 @@ int main(void) {
       cmocka_unit_test(test_failed_and_disabled_carry_the_dps_error_code),
       cmocka_unit_test(test_refusals_map_to_results_and_only_429_and_5xx_retry),
       cmocka_unit_test(test_malformed_bodies_are_errors_not_crashes),
+      cmocka_unit_test(test_deeply_nested_bodies_and_payloads_are_refused),
       cmocka_unit_test(test_cancel_before_run_returns_cancelled_once),
       cmocka_unit_test(test_unreachable_endpoint_is_a_connect_error_on_both_transports),
       cmocka_unit_test(test_mqtt_goes_through_https_proxy_and_refuses_what_paho_cannot_do),

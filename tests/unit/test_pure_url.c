@@ -121,6 +121,16 @@ static void test_decode_refuses_broken_escapes_and_writes_nothing(void **state) 
   }
 }
 
+static void test_decode_refuses_a_raw_nul_that_would_cut_the_text_short(void **state) {
+  (void)state;
+  static const char in[] = {'a', 'b', '\0', 'c'};
+  char buf[8] = "ZZZZZZZ";
+  size_t n = 99;
+  assert_int_equal(iotc__url_decode(in, sizeof in, buf, sizeof buf, &n), IOTC_ERR_BAD_ENCODING);
+  assert_string_equal(buf, "ZZZZZZZ");
+  assert_int_equal(n, 99);
+}
+
 static void test_decode_at_buffer_boundaries_writes_all_or_nothing(void **state) {
   (void)state;
   char buf[8];
@@ -160,6 +170,7 @@ int main(void) {
       cmocka_unit_test(test_decode_reverses_encode_for_every_byte),
       cmocka_unit_test(test_decode_keeps_plus_and_accepts_both_hex_cases),
       cmocka_unit_test(test_decode_refuses_broken_escapes_and_writes_nothing),
+      cmocka_unit_test(test_decode_refuses_a_raw_nul_that_would_cut_the_text_short),
       cmocka_unit_test(test_decode_at_buffer_boundaries_writes_all_or_nothing),
       cmocka_unit_test(test_hex_value_reads_both_cases),
   };
