@@ -2,6 +2,7 @@
 #ifndef IOTC_FUZZ_H
 #define IOTC_FUZZ_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,5 +34,17 @@ static inline char *fuzz_strdup(const uint8_t *data, size_t size) {
     iotc_result ignored_ = (call); \
     (void)ignored_;                \
   } while (0)
+
+/* Run fn(arg) on a thread with the client worker's stack size (lib/central/client.c), so that
+ * deep recursion that the worker could not survive is caught here too. */
+static inline void fuzz_on_worker_stack(void *(*fn)(void *), void *arg) {
+  pthread_attr_t attr;
+  pthread_t th;
+  if (pthread_attr_init(&attr) != 0 || pthread_attr_setstacksize(&attr, 256 * 1024) != 0 ||
+      pthread_create(&th, &attr, fn, arg) != 0 || pthread_join(th, NULL) != 0) {
+    abort();
+  }
+  pthread_attr_destroy(&attr);
+}
 
 #endif

@@ -1,5 +1,5 @@
-/* Twin documents and desired patches: parse, reconcile, look up, visit. The first byte says
- * which names the application knows as components. */
+/* Twin documents and desired patches: parse, reconcile, look up, visit, on a stack the size of
+ * the client worker's. The first byte says which names the application knows as components. */
 #include "central/twin.h"
 #include "fuzz.h"
 
@@ -16,20 +16,20 @@ static void visit(void *ctx, const iotc__twin_update *u) {
   if (u->component) (void)strlen(u->component);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  unsigned char mask = 0;
-  if (size >= 1) {
-    mask = data[0];
-    data++;
-    size--;
-  }
-  const char *s = (const char *)data;
+typedef struct input {
+  const char *s;
+  size_t size;
+  unsigned char mask;
+} input;
+
+static void *run(void *arg) {
+  input *in = arg;
   const char *why = NULL;
   int64_t version = 0;
   iotc__twin *t = NULL;
   size_t count = 0;
-  if (iotc__twin_parse(s, size, &t, &version, &why) == IOTC_OK) {
-    iotc__twin_pending(t, knows, &mask, visit, &count);
+  if (iotc__twin_parse(in->s, in->size, &t, &version, &why) == IOTC_OK) {
+    iotc__twin_pending(t, knows, &in->mask, visit, &count);
     (void)iotc__twin_has_desired(t, NULL, "a");
     (void)iotc__twin_has_reported(t, "thermostat1", "a");
     iotc__twin_free(t);
@@ -37,8 +37,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_ASSERT(t == NULL && why != NULL);
   }
   why = NULL;
-  if (iotc__twin_patch(s, size, knows, &mask, visit, &count, &version, &why) != IOTC_OK) {
+  if (iotc__twin_patch(in->s, in->size, knows, &in->mask, visit, &count, &version, &why) !=
+      IOTC_OK) {
     FUZZ_ASSERT(why != NULL);
   }
+  return NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  input in = {(const char *)data, size, 0};
+  if (size >= 1) {
+    in.mask = data[0];
+    in.s++;
+    in.size--;
+  }
+  fuzz_on_worker_stack(run, &in); /* the worker reconciles the twin */
   return 0;
 }

@@ -36,13 +36,11 @@ mkdir -p "$build/artifacts"
 run_one() {
   local t=$1 log="$build/fuzz-$1.log"
   mkdir -p "$build/corpus/$t"
-  echo "fuzz_$t: ${seconds}s (log: $log)"
   if "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -max_len=300000 -len_control=200 -print_final_stats=1 \
       -artifact_prefix="$build/artifacts/$t-" \
       "$build/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
-    grep -E "^(stat::number_of_executed_units|stat::new_units_added)" "$log" | tr '\n' ' '
-    echo
+    echo "fuzz_$t: ${seconds}s, $(grep -hoE '^stat::(number_of_executed_units|new_units_added): *[0-9]+' "$log" | sed 's/stat::number_of_executed_units: */runs /; s/stat::new_units_added: */new inputs /' | paste -sd, -)"
   else
     echo "fuzz_$t FAILED:"
     grep -E "ERROR|SUMMARY|runtime error|Test unit written" "$log" | head -20
