@@ -1,4 +1,5 @@
-/* IoT Hub topics as received: every parser, the property-bag iterator and the decoder. */
+/* IoT Hub topics as received: every parser, the property-bag iterator and the decoder, and the
+ * name checks applied to names the service sends. */
 #include "fuzz.h"
 #include "iotc/hub_topic.h"
 
@@ -65,5 +66,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_ASSERT(cmd.len > 0 && in_view(cmd, s, size) && in_view(comp, s, size));
   }
   walk_bag((iotc_hub_view){s, size}, s, size);
+  /* Names from the service (desired properties, commands) are checked before use. */
+  char *name = fuzz_strdup(data, size);
+  for (int kind = IOTC_HUB_NAME_COMPONENT; kind <= IOTC_HUB_NAME_DEVICE_ID; kind++) {
+    iotc_hub_name_rule rule = IOTC_HUB_NAME_VALID;
+    size_t offset = 0;
+    r = iotc_hub_name_check((iotc_hub_name_kind)kind, name, &rule, &offset);
+    FUZZ_ASSERT((r == IOTC_OK) == (rule == IOTC_HUB_NAME_VALID));
+    FUZZ_ASSERT(r == IOTC_OK || offset <= strlen(name));
+    (void)iotc_hub_name_rule_text(rule);
+  }
+  free(name);
   return 0;
 }
