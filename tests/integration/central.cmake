@@ -30,6 +30,8 @@ iotc_integration_test(central_bad_input SOURCES central_bad_input.c ${CENTRAL_SU
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
 iotc_integration_test(central_log_secrecy SOURCES central_log_secrecy.c ${CENTRAL_SUPPORT}
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180 LABELS slow)
+iotc_integration_test(central_stress SOURCES central_stress.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
 # The shutdown program runs as is (ASan/LSan builds check it) and under valgrind.
 iotc_integration_test(central_shutdown SOURCES central_shutdown.c ${CENTRAL_SUPPORT} TIMEOUT 120)
 if(IOTC_HAVE_EMULATOR)
