@@ -28,10 +28,15 @@
  *
  * **Threading.**
  * - Every function is safe to call from any thread, including from inside any iotc callback,
- *   except iotc_client_destroy(), which must not be called from an iotc callback.
+ *   except iotc_client_destroy(), which must not be called from an iotc callback (such a call
+ *   is refused with an error log).
+ * - iotc_client_destroy() must not overlap any other call on the same client from another
+ *   thread: stop the application's threads that use the client first. The completion callbacks
+ *   destroy runs may call the API; requests are then refused with IOTC_ERR_STATE.
  * - Callbacks of one client run one at a time, in order, on that client's own worker thread:
- *   never on a Paho (MQTT library) thread, never on the thread that called an API function, and
- *   never while iotc holds a lock. A slow callback delays only its own client's callbacks; other
+ *   never on a Paho (MQTT library) thread, never on the thread that called an API function
+ *   (except the IOTC_ERR_SHUTDOWN completions of iotc_client_destroy()), and never while iotc
+ *   holds a lock. A slow callback delays only its own client's callbacks; other
  *   clients in the process, and the MQTT I/O of this one (keep-alive, acknowledgements), go on.
  * - Do not block a callback for long: the client's later callbacks wait for it.
  *
@@ -127,7 +132,8 @@ IOTC_NODISCARD iotc_result iotc_client_create(const iotc_client_config *cfg,
  * @brief Stop the client and free it. Pending operations complete with IOTC_ERR_SHUTDOWN before it
  *        returns (their callbacks run on the caller's thread during this call). Wipes keys and
  *        tokens. NULL is a no-op.
- * @pre Not called from an iotc callback. Call iotc_client_disconnect() first for a graceful close.
+ * @pre Not called from an iotc callback (refused with an error log) and not concurrently with
+ *      any other call on @p client. Call iotc_client_disconnect() first for a graceful close.
  */
 void iotc_client_destroy(iotc_client *client);
 

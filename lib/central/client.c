@@ -339,6 +339,11 @@ static void finish_list(iotc_client *c, iotc__op_list *l) {
 
 void iotc_client_destroy(iotc_client *c) {
   if (c == NULL) return;
+  if (on_worker(c)) {
+    /* Joining the worker from itself would fail and free the client under its feet. */
+    IOTC_LOGE("iotc_client_destroy: called from an iotc callback; refused, the client is kept");
+    return;
+  }
   pthread_mutex_lock(&c->mu);
   c->quit = true;
   if (c->dps) iotc_dps_cancel(c->dps);
