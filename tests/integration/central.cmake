@@ -69,6 +69,6 @@ get_property(CENTRAL_TESTS DIRECTORY PROPERTY TESTS)
 foreach(t IN LISTS CENTRAL_TESTS)
   if(t MATCHES "^integration\\.central_")
     set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT
-      "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/lsan.supp")
+      "${IOTC_LSAN_OPTIONS}")
   endif()
 endforeach()

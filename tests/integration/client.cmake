@@ -2,4 +2,4 @@
 iotc_integration_test(test_client_core SOURCES test_client_core.c LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
 # Paho 1.3.12 leaks what it abandons at a connection drop (see lsan.supp).
 set_property(TEST integration.test_client_core APPEND PROPERTY ENVIRONMENT
-  "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/lsan.supp")
+  "${IOTC_LSAN_OPTIONS}")
