@@ -7,7 +7,7 @@
 // Environment: BENCH_EMULATOR (emulator script, default tests/emulator/bin/iotc-emulator.mjs).
 import { spawn, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -282,15 +282,30 @@ async function caseMany(listFile) {
   return out;
 }
 
-// Functions defined in libiotc.a (global and static), by name.
-function libiotcFunctions() {
-  const lib = path.join(build, 'libiotc.a');
+function definedFunctions(files) {
   const names = new Set();
-  for (const line of execFileSync('nm', ['--defined-only', lib]).toString().split('\n')) {
+  for (const line of execFileSync('nm', ['--defined-only', ...files]).toString().split('\n')) {
     const m = /^[0-9a-f]+ [tTwW] (\S+)$/.exec(line.trim());
     if (m) names.add(m[1]);
   }
   return names;
+}
+
+// Functions defined in libiotc.a (global and static), by name, less any name the benchmark
+// programs define themselves (a static function of the same name would be miscounted).
+function libiotcFunctions() {
+  const own = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.o')) own.push(p);
+    }
+  };
+  walk(path.join(benchBin, 'CMakeFiles'));
+  const lib = definedFunctions([path.join(build, 'libiotc.a')]);
+  for (const name of definedFunctions(own)) lib.delete(name);
+  return lib;
 }
 
 // Instructions per function of one callgrind profile: [{ir, fn, object}].

@@ -55,7 +55,7 @@ void paho_sas_token(const char *key_b64, const char *resource, const char *skn, 
     snprintf(out, size, "SharedAccessSignature sr=%s&sig=%s&se=%ld", sr, sig, se);
 }
 
-static void on_connect_ok(void *ctx, MQTTAsync_successData *data) {
+static void paho_on_connect_ok(void *ctx, MQTTAsync_successData *data) {
   (void)data;
   paho_conn *c = ctx;
   pthread_mutex_lock(&c->lock);
@@ -65,7 +65,7 @@ static void on_connect_ok(void *ctx, MQTTAsync_successData *data) {
   pthread_mutex_unlock(&c->lock);
 }
 
-static void on_connect_fail(void *ctx, MQTTAsync_failureData *data) {
+static void paho_on_connect_fail(void *ctx, MQTTAsync_failureData *data) {
   paho_conn *c = ctx;
   pthread_mutex_lock(&c->lock);
   c->done = 1;
@@ -132,8 +132,8 @@ int paho_conn_connect(paho_conn *c, const char *user, const char *password, cons
   MQTTAsync_SSLOptions ssl;
   MQTTAsync_connectOptions o;
   paho_connect_options(&o, &ssl, user, password, ca_file, max_inflight);
-  o.onSuccess = on_connect_ok;
-  o.onFailure = on_connect_fail;
+  o.onSuccess = paho_on_connect_ok;
+  o.onFailure = paho_on_connect_fail;
   o.context = c;
   c->done = 0;
   int rc = MQTTAsync_connect(c->handle, &o);
