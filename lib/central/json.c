@@ -2,6 +2,7 @@
 #include "central/json.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +19,35 @@ static int hexval(char c) {
   return -1;
 }
 
+/* Length of the run of plain string bytes at p: up to the first quote, backslash or control
+ * character, or to e. Plain bytes are most of a telemetry payload and checking them one at a time
+ * was most of the library's cost per message, so eight are checked at once where the byte order
+ * allows: per byte, (x - k) & ~x has its top bit set first at the lowest byte below k. */
+static size_t plain_run(const char *p, const char *e) {
+  const char *s = p;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  const uint64_t ones = 0x0101010101010101u, tops = 0x8080808080808080u;
+  while (e - p >= 8) {
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+    uint64_t hit = (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v)) & tops;
+    if (hit) return (size_t)(p - s) + (size_t)__builtin_ctzll(hit) / 8;
+    p += 8;
+  }
+#endif
+  while (p < e && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\') p++;
+  return (size_t)(p - s);
+}
+
 /* p points after the opening quote; returns the byte after the closing quote or NULL. */
 static const char *scan_string(const char *p, const char *e) {
-  while (p < e) {
+  for (;;) {
+    p += plain_run(p, e);
+    if (p >= e) return NULL;
     unsigned char c = (unsigned char)*p++;
     if (c == '"') return p;
-    if (c < 0x20) return NULL;
-    if (c != '\\') continue;
+    if (c != '\\') return NULL; /* a control character */
     if (p >= e) return NULL;
     switch (*p++) {
       case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
@@ -40,7 +63,6 @@ static const char *scan_string(const char *p, const char *e) {
         return NULL;
     }
   }
-  return NULL;
 }
 
 static const char *scan_digits(const char *p, const char *e) {

@@ -3,6 +3,7 @@
 // a markdown table of medians (min–max) and, as the very last line, the headline JSON object.
 //
 //   node tests/bench/bench.mjs --build DIR [--mode full|quick|smoke] [--out FILE]
+//                              [--cases telemetry,first,many,callgrind]   (default: all)
 //
 // Environment: BENCH_EMULATOR (emulator script, default tests/emulator/bin/iotc-emulator.mjs).
 import { spawn, execFileSync } from 'node:child_process';
@@ -34,6 +35,9 @@ const PLANS = {
 };
 const plan = PLANS[mode];
 if (!plan) fatal(`unknown mode ${mode}`);
+const CASES = ['telemetry', 'first', 'many', 'callgrind'];
+const cases = opt('--cases', CASES.join(',')).split(',');
+for (const c of cases) if (!CASES.includes(c)) fatal(`unknown case ${c}`);
 
 const IMPLS = ['iotc', 'node', 'paho'];
 const NAMES = { iotc: 'iotc', node: 'Node SDK', paho: 'raw Paho' };
@@ -378,24 +382,26 @@ function report(results) {
   };
   const pick = (obj, key) => Object.fromEntries(IMPLS.map((i) => [i, obj[i][key]]));
   const t = results.telemetry;
-  for (const w of plan.inflights) add(`Telemetry QoS 1, ${w} in flight: msg/s`, pick(t[w], 'throughput'), 0, 1, '≥ 1.0× Node, ≥ 0.9× Paho');
-  for (const w of plan.inflights) add(`Client CPU per message, ${w} in flight: µs`, pick(t[w], 'cpu_us'), 1, 1, '≤ 0.6× Node, ≤ 1.15× Paho');
-  add('Start to first telemetry acked: ms', pick(results.first, 'ms'), 0, 1, '≤ 0.6× Node');
-  for (const k of plan.steps) add(`Memory per device, ${k} devices: KiB`, pick(results.many[k], 'rss_per_device_kib'), 1, 1, k === Math.max(...plan.steps) ? '≤ 0.6× Node, ≤ 1.15× Paho' : '');
   const maxK = Math.max(...plan.steps);
-  add('Fixed process overhead (RSS before the first client): MiB', pick(results.many[maxK], 'fixed_mib'), 1, 1, '≤ 10 MiB');
-  add(`Connect ${maxK} devices (50 at a time): s`, pick(results.many[maxK], 'connect_s'), 2, 1, '');
-  add(`Client CPU with ${maxK} idle devices (1 msg/10 s each): % of a core`, pick(results.many[maxK], 'cpu_share'), 1, 100, '');
+  if (t) for (const w of plan.inflights) add(`Telemetry QoS 1, ${w} in flight: msg/s`, pick(t[w], 'throughput'), 0, 1, '≥ 1.0× Node, ≥ 0.9× Paho');
+  if (t) for (const w of plan.inflights) add(`Client CPU per message, ${w} in flight: µs`, pick(t[w], 'cpu_us'), 1, 1, '≤ 0.6× Node, ≤ 1.15× Paho');
+  if (results.first) add('Start to first telemetry acked: ms', pick(results.first, 'ms'), 0, 1, '≤ 0.6× Node');
+  if (results.many) {
+    for (const k of plan.steps) add(`Memory per device, ${k} devices: KiB`, pick(results.many[k], 'rss_per_device_kib'), 1, 1, k === maxK ? '≤ 0.6× Node, ≤ 1.15× Paho' : '');
+    add('Fixed process overhead (RSS before the first client): MiB', pick(results.many[maxK], 'fixed_mib'), 1, 1, '≤ 10 MiB');
+    add(`Connect ${maxK} devices (50 at a time): s`, pick(results.many[maxK], 'connect_s'), 2, 1, '');
+    add(`Client CPU with ${maxK} idle devices (1 msg/10 s each): % of a core`, pick(results.many[maxK], 'cpu_share'), 1, 100, '');
+  }
   const cg = results.callgrind;
   if (cg) {
     const one = (v) => ({ median: v, min: v, max: v, n: 1 });
     add('Instructions per message inside libiotc (callgrind)', { iotc: one(cg.iotc && cg.iotc.library_per_message), node: null, paho: null }, 0, 1, '≤ 2,000');
     add('Instructions per message, whole client process (callgrind)', { iotc: one(cg.iotc && cg.iotc.process_per_message), node: null, paho: one(cg.paho && cg.paho.process_per_message) }, 0, 1, '');
   }
-  for (const w of plan.inflights) add(`Emulator CPU during telemetry, ${w} in flight: % of a core`, pick(t[w], 'emulator_share'), 0, 100, '');
-  for (const w of plan.inflights) add(`Client CPU during telemetry, ${w} in flight: % of a core`, pick(t[w], 'client_share'), 0, 100, '');
-  add('Emulator CPU per start to first telemetry: ms', pick(results.first, 'emulator_cpu_ms'), 0, 1, '');
-  add(`Emulator CPU during the ${maxK}-device run: % of a core`, pick(results.many[maxK], 'emulator_share'), 0, 100, '');
+  if (t) for (const w of plan.inflights) add(`Emulator CPU during telemetry, ${w} in flight: % of a core`, pick(t[w], 'emulator_share'), 0, 100, '');
+  if (t) for (const w of plan.inflights) add(`Client CPU during telemetry, ${w} in flight: % of a core`, pick(t[w], 'client_share'), 0, 100, '');
+  if (results.first) add('Emulator CPU per start to first telemetry: ms', pick(results.first, 'emulator_cpu_ms'), 0, 1, '');
+  if (results.many) add(`Emulator CPU during the ${maxK}-device run: % of a core`, pick(results.many[maxK], 'emulator_share'), 0, 100, '');
   return [
     '| metric | iotc | Node SDK | raw Paho | iotc ÷ Node | iotc ÷ Paho | goal |',
     '|---|---|---|---|---|---|---|',
@@ -407,10 +413,10 @@ function headline(results) {
   const t = results.telemetry;
   const med = (s) => (s && s.median != null ? s.median : null);
   const worst = (vals, pickWorst) => (vals.some((v) => v == null) ? null : pickWorst(...vals));
-  const thr = (peer) => worst(plan.inflights.map((w) => ratio(med(t[w].iotc.throughput), med(t[w][peer].throughput))), Math.min);
-  const cpu = (peer) => worst(plan.inflights.map((w) => ratio(med(t[w].iotc.cpu_us), med(t[w][peer].cpu_us))), Math.max);
+  const thr = (peer) => t && worst(plan.inflights.map((w) => ratio(med(t[w].iotc.throughput), med(t[w][peer].throughput))), Math.min);
+  const cpu = (peer) => t && worst(plan.inflights.map((w) => ratio(med(t[w].iotc.cpu_us), med(t[w][peer].cpu_us))), Math.max);
   const maxK = Math.max(...plan.steps);
-  const rss = (impl) => med(results.many[maxK][impl].rss_per_device_kib);
+  const rss = (impl) => (results.many ? med(results.many[maxK][impl].rss_per_device_kib) : null);
   const round = (v, d = 3) => (v == null ? null : Number(v.toFixed(d)));
   return {
     throughput_qos1_vs_node: round(thr('node')),
@@ -420,7 +426,7 @@ function headline(results) {
     rss_per_device_kib: round(rss('iotc'), 1),
     rss_per_device_vs_node: round(ratio(rss('iotc'), rss('node'))),
     rss_per_device_vs_paho: round(ratio(rss('iotc'), rss('paho'))),
-    first_telemetry_vs_node: round(ratio(med(results.first.iotc.ms), med(results.first.node.ms))),
+    first_telemetry_vs_node: results.first ? round(ratio(med(results.first.iotc.ms), med(results.first.node.ms))) : null,
     instructions_per_message: results.callgrind && results.callgrind.iotc ? Math.round(results.callgrind.iotc.library_per_message) : null,
   };
 }
@@ -439,7 +445,8 @@ async function main() {
   process.stderr.write(`bench: emulator ready (pid ${ready.pid}), mode ${mode}\n`);
 
   const maxK = Math.max(...plan.steps);
-  const ids = [...IMPLS.map((i) => `bench-telemetry-${i}`), ...Array.from({ length: maxK }, (_, i) => `bench-many-${String(i).padStart(4, '0')}`)];
+  const manyK = cases.includes('many') ? maxK : 0;
+  const ids = [...IMPLS.map((i) => `bench-telemetry-${i}`), ...Array.from({ length: manyK }, (_, i) => `bench-many-${String(i).padStart(4, '0')}`)];
   const devs = await provision(ready, ids);
   const tel = Object.fromEntries(IMPLS.map((i, n) => [i, devs[n]]));
   const listDir = mkdtempSync(path.join(os.tmpdir(), 'iotc-bench-'));
@@ -455,10 +462,10 @@ async function main() {
   }
 
   const results = { mode, plan, machine: { cpus: os.cpus().length, model: os.cpus()[0] && os.cpus()[0].model, memory_gib: Math.round(os.totalmem() / 2 ** 30), kernel: os.release(), node: process.version } };
-  results.telemetry = await caseTelemetry(tel);
-  results.first = await caseFirst(ready);
-  results.many = await caseMany(listFile);
-  results.callgrind = await caseCallgrind(tel);
+  if (cases.includes('telemetry')) results.telemetry = await caseTelemetry(tel);
+  if (cases.includes('first')) results.first = await caseFirst(ready);
+  if (cases.includes('many')) results.many = await caseMany(listFile);
+  if (cases.includes('callgrind')) results.callgrind = await caseCallgrind(tel);
   rmSync(listDir, { recursive: true, force: true });
   results.failures = failures;
   results.seconds = (performance.now() - t0) / 1000;

@@ -43,6 +43,45 @@ static void nesting_deeper_than_the_limit_is_refused(void **state) {
   assert_null(iotc__json_check(deep + 1, 2 * n - 2, NULL));
 }
 
+static void strings_of_any_length_are_checked_at_every_byte(void **state) {
+  (void)state;
+  char s[48];
+  for (size_t len = 1; len < 40; len++) {
+    for (size_t at = 0; at < len; at++) {
+      memset(s, 'a', sizeof s);
+      s[0] = '"';
+      s[len + 1] = '"';
+      s[len + 2] = '\0';
+      assert_null(check(s));
+      s[1 + at] = '\t';
+      assert_non_null(check(s));
+      s[1 + at] = 0x1f;
+      assert_non_null(check(s));
+      s[1 + at] = '"'; /* ends the string early: text after it */
+      assert_non_null(check(s));
+      s[1 + at] = 'a';
+      if (at + 1 < len) {
+        s[1 + at] = (char)0xc3; /* é: bytes from 0x80 up are plain */
+        s[2 + at] = (char)0xa9;
+        assert_null(check(s));
+        s[1 + at] = '\\';
+        s[2 + at] = 'n';
+        assert_null(check(s));
+        s[2 + at] = 'x';
+        assert_non_null(check(s));
+      }
+    }
+    memset(s, 'a', sizeof s);
+    s[0] = '"';
+    s[len + 1] = '\0'; /* never closed */
+    assert_non_null(check(s));
+    s[len] = '\\'; /* closed only by an escaped quote */
+    s[len + 1] = '"';
+    s[len + 2] = '\0';
+    assert_non_null(check(s));
+  }
+}
+
 static void a_root_property_is_reported_as_one_member(void **state) {
   (void)state;
   size_t n = 0;
@@ -91,6 +130,7 @@ int main(void) {
       cmocka_unit_test(valid_json_values_pass_the_check),
       cmocka_unit_test(broken_json_fails_the_check),
       cmocka_unit_test(nesting_deeper_than_the_limit_is_refused),
+      cmocka_unit_test(strings_of_any_length_are_checked_at_every_byte),
       cmocka_unit_test(a_root_property_is_reported_as_one_member),
       cmocka_unit_test(a_component_property_carries_the_component_marker),
       cmocka_unit_test(an_acknowledgement_has_value_ac_av_and_an_escaped_description),
