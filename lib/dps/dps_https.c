@@ -172,6 +172,15 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, iotc_error *err) {
   return r;
 }
 
+/* curl_slist_append() copies each header, the Authorization one with its SAS token: wipe the
+ * copies before curl frees them. */
+static void free_headers(struct curl_slist *headers) {
+  for (struct curl_slist *h = headers; h != NULL; h = h->next) {
+    iotc__wipe(h->data, strlen(h->data));
+  }
+  curl_slist_free_all(headers);
+}
+
 static iotc_result https_request(iotc_dps *dps, void *state, const char *operation_id,
                                  uint64_t deadline, iotc__dps_reply *reply, iotc_error *err) {
   https_state *st = state;
@@ -225,7 +234,7 @@ static iotc_result https_request(iotc_dps *dps, void *state, const char *operati
     h = curl_slist_append(headers, auth);
   }
   if (h == NULL) {
-    curl_slist_free_all(headers);
+    free_headers(headers);
     iotc__secret_free(auth);
     return iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
   }
@@ -257,7 +266,7 @@ static iotc_result https_request(iotc_dps *dps, void *state, const char *operati
 
   CURLcode cc = curl_easy_perform(c);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-  curl_slist_free_all(headers);
+  free_headers(headers);
   iotc__secret_free(auth);
   if (cc != CURLE_OK) {
     free(st->body);
