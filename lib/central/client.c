@@ -107,6 +107,12 @@ static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, 
       iotc__conn_string_clear(&cs);
       return refuse("the connection string's HostName or DeviceId is not valid");
     }
+    char probe[8]; /* size 0 below: only the key is checked, nothing is written */
+    iotc_result kr = iotc_sas_hub_token("h", cs.device_id, cs.key, 1, probe, 0, NULL);
+    if (kr == IOTC_ERR_BAD_ENCODING || kr == IOTC_ERR_INVALID_ARG) {
+      iotc__conn_string_clear(&cs);
+      return refuse("the connection string's SharedAccessKey is not valid base64");
+    }
     strcpy(c->hub, cs.host);
     strcpy(c->device_id, cs.device_id);
     c->device_key = iotc__secret_dup(cs.key);

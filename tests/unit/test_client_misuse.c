@@ -66,9 +66,23 @@ static void destroy_from_a_callback_is_refused_and_the_client_lives_on(void **st
   iotc_log_set_handler(NULL, IOTC_LOG_ERROR, NULL);
 }
 
+static void a_connection_string_key_that_cannot_sign_is_refused_at_create(void **state) {
+  (void)state;
+  iotc_client_config cfg;
+  iotc_client_config_init(&cfg);
+  iotc_client *client = NULL;
+  cfg.connection_string = "HostName=h.example;DeviceId=d;SharedAccessKey=not*base64!";
+  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+  assert_null(client);
+  cfg.connection_string = "HostName=h.example;DeviceId=d;SharedAccessKey=AAAA";
+  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
+  iotc_client_destroy(client);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(destroy_from_a_callback_is_refused_and_the_client_lives_on),
+      cmocka_unit_test(a_connection_string_key_that_cannot_sign_is_refused_at_create),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
