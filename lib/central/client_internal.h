@@ -26,7 +26,6 @@ typedef struct iotc__op {
   uint8_t kind;
   uint8_t qos;
   bool resend; /* requeued after a connection drop */
-  bool failed; /* Paho abandoned it (drop): send again */
   size_t bag_len;     /* telemetry: property bag after `devices/{id}/messages/events/` */
   size_t payload_len;
   char *payload;      /* points into data */

@@ -186,7 +186,6 @@ void iotc__teardown_session(iotc_client *c) {
   c->sflags = 0;
   for (iotc__op *op = c->inflight.head; op; op = op->next) {
     op->resend = true;
-    op->failed = false;
   }
   iotc__list_prepend_all(&c->pending, &c->inflight);
   if (c->rep_inflight) {
@@ -550,7 +549,6 @@ static void handle_done(iotc_client *c, iotc__op *done) {
     if (op->done_rc != 0) {
       /* Paho fails publishes only around a connection drop (-11 abandoned, -3 disconnected,
        * -1 write failed): keep it in flight; the teardown that follows sends it again. */
-      op->failed = true;
       continue;
     }
     iotc__list_remove(&c->inflight, op);
