@@ -266,6 +266,14 @@ static void open_under(iotc__sbuf *b, const char *component) {
   iotc__sbuf_adds(b, ":{\"__t\":\"c\"");
 }
 
+/* `{"name":` under the component's object (after its "__t" marker). */
+static void open_member(iotc__sbuf *b, const char *component, const char *name) {
+  open_under(b, component);
+  if (component) iotc__sbuf_add(b, ",", 1);
+  iotc__sbuf_add_json_string(b, name);
+  iotc__sbuf_add(b, ":", 1);
+}
+
 static char *close_under(iotc__sbuf *b, const char *component, size_t *out_len) {
   iotc__sbuf_adds(b, component ? "}}" : "}");
   return iotc__sbuf_take(b, out_len);
@@ -292,10 +300,7 @@ static void add_value(iotc__sbuf *b, const char *value_json) {
 char *iotc__json_reported_one(const char *component, const char *name, const char *value_json,
                               size_t *out_len) {
   iotc__sbuf b = {0};
-  open_under(&b, component);
-  if (component) iotc__sbuf_add(&b, ",", 1);
-  iotc__sbuf_add_json_string(&b, name);
-  iotc__sbuf_add(&b, ":", 1);
+  open_member(&b, component, name);
   add_value(&b, value_json);
   return close_under(&b, component, out_len);
 }
@@ -325,10 +330,8 @@ char *iotc__json_reported_many(const char *component, const char *object_json, s
 char *iotc__json_ack(const char *component, const char *name, const char *value_json, int status,
                      int64_t version, const char *description, size_t *out_len) {
   iotc__sbuf b = {0};
-  open_under(&b, component);
-  if (component) iotc__sbuf_add(&b, ",", 1);
-  iotc__sbuf_add_json_string(&b, name);
-  iotc__sbuf_adds(&b, ":{\"value\":");
+  open_member(&b, component, name);
+  iotc__sbuf_adds(&b, "{\"value\":");
   add_value(&b, value_json);
   iotc__sbuf_adds(&b, ",\"ac\":");
   iotc__sbuf_add_int(&b, status);
@@ -345,10 +348,8 @@ char *iotc__json_ack(const char *component, const char *name, const char *value_
 char *iotc__json_command_done(const char *component, const char *name, const char *value_json,
                               size_t *out_len) {
   iotc__sbuf b = {0};
-  open_under(&b, component);
-  if (component) iotc__sbuf_add(&b, ",", 1);
-  iotc__sbuf_add_json_string(&b, name);
-  iotc__sbuf_adds(&b, ":{\"value\":");
+  open_member(&b, component, name);
+  iotc__sbuf_adds(&b, "{\"value\":");
   add_value(&b, value_json);
   iotc__sbuf_add(&b, "}", 1);
   return close_under(&b, component, out_len);
