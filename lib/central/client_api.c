@@ -363,22 +363,31 @@ static bool same(const char *a, const char *b) {
   return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
+iotc__handler *iotc__handler_find(const iotc__handlers *h, const char *component,
+                                  const char *name) {
+  for (size_t i = 0; i < h->count; i++) {
+    if (same(h->items[i].component, component) && strcmp(h->items[i].name, name) == 0) {
+      return &h->items[i];
+    }
+  }
+  return NULL;
+}
+
 static iotc_result set_handler(iotc_client *c, iotc__handlers *h, const char *component,
                                const char *name, void (*fn)(void), void *ctx) {
   pthread_mutex_lock(&c->mu);
-  for (size_t i = 0; i < h->count; i++) {
-    if (same(h->items[i].component, component) && strcmp(h->items[i].name, name) == 0) {
-      if (fn) {
-        h->items[i].fn = fn;
-        h->items[i].ctx = ctx;
-      } else {
-        free(h->items[i].component);
-        free(h->items[i].name);
-        h->items[i] = h->items[--h->count];
-      }
-      pthread_mutex_unlock(&c->mu);
-      return IOTC_OK;
+  iotc__handler *found = iotc__handler_find(h, component, name);
+  if (found) {
+    if (fn) {
+      found->fn = fn;
+      found->ctx = ctx;
+    } else {
+      free(found->component);
+      free(found->name);
+      *found = h->items[--h->count];
     }
+    pthread_mutex_unlock(&c->mu);
+    return IOTC_OK;
   }
   iotc_result r = IOTC_OK;
   if (fn) {

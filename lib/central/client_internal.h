@@ -69,6 +69,10 @@ typedef struct iotc__handlers {
   size_t count, cap;
 } iotc__handlers;
 
+/** The handler registered for @p component (NULL: root) and @p name, or NULL; caller holds mu. */
+iotc__handler *iotc__handler_find(const iotc__handlers *h, const char *component,
+                                  const char *name);
+
 typedef struct iotc__default {
   char *component, *name, *value_json;
 } iotc__default;

@@ -596,17 +596,11 @@ static void dispatch_property(void *ctx, const iotc__twin_update *u) {
   void *fctx = NULL;
   pthread_mutex_lock(&c->mu);
   c->stats.properties_received++;
-  for (size_t i = 0; i < c->prop_handlers.count; i++) {
-    iotc__handler *h = &c->prop_handlers.items[i];
-    bool comp_eq = (h->component == NULL && u->component == NULL) ||
-                   (h->component && u->component && strcmp(h->component, u->component) == 0);
-    if (comp_eq && strcmp(h->name, u->name) == 0) {
-      fn = (iotc_property_fn)h->fn;
-      fctx = h->ctx;
-      break;
-    }
-  }
-  if (fn == NULL) {
+  const iotc__handler *h = iotc__handler_find(&c->prop_handlers, u->component, u->name);
+  if (h) {
+    fn = (iotc_property_fn)h->fn;
+    fctx = h->ctx;
+  } else {
     fn = c->any_prop;
     fctx = c->any_prop_ctx;
   }
@@ -797,17 +791,11 @@ static iotc_command_fn find_command(iotc_client *c, const char *comp, const char
   iotc_command_fn fn = NULL;
   pthread_mutex_lock(&c->mu);
   c->stats.commands_received++;
-  for (size_t i = 0; i < c->cmd_handlers.count; i++) {
-    iotc__handler *h = &c->cmd_handlers.items[i];
-    bool comp_eq = (h->component == NULL && comp == NULL) ||
-                   (h->component && comp && strcmp(h->component, comp) == 0);
-    if (comp_eq && strcmp(h->name, name) == 0) {
-      fn = (iotc_command_fn)h->fn;
-      *out_ctx = h->ctx;
-      break;
-    }
-  }
-  if (fn == NULL) {
+  const iotc__handler *h = iotc__handler_find(&c->cmd_handlers, comp, name);
+  if (h) {
+    fn = (iotc_command_fn)h->fn;
+    *out_ctx = h->ctx;
+  } else {
     fn = c->any_cmd;
     *out_ctx = c->any_cmd_ctx;
   }
