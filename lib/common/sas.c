@@ -7,6 +7,7 @@
 
 #include "common/base64.h"
 #include "common/hmac.h"
+#include "common/log.h"
 #include "common/secret.h"
 #include "common/url.h"
 
@@ -136,18 +137,29 @@ static iotc_result build_token(const char *first, const char *collection, const 
   return rc;
 }
 
+/* Bad arguments get a log line naming the problem, never the key. */
+static iotc_result refused(const char *fn, iotc_result rc) {
+  if (rc == IOTC_ERR_INVALID_ARG) {
+    IOTC_LOGE("%s: an argument is NULL, empty or too long", fn);
+  } else if (rc == IOTC_ERR_BAD_ENCODING) {
+    IOTC_LOGE("%s: the key is not canonical base64", fn);
+  }
+  return rc;
+}
+
 iotc_result iotc_sas_hub_token(const char *hub_host, const char *device_id,
                                const char *key_base64, uint64_t expiry_epoch, char *buf,
                                size_t size, size_t *out_len) {
-  return build_token(hub_host, "devices", device_id, key_base64, expiry_epoch, NULL, buf, size,
-                     out_len);
+  return refused("iotc_sas_hub_token", build_token(hub_host, "devices", device_id, key_base64,
+                                                  expiry_epoch, NULL, buf, size, out_len));
 }
 
 iotc_result iotc_sas_dps_token(const char *id_scope, const char *registration_id,
                                const char *key_base64, uint64_t expiry_epoch, char *buf,
                                size_t size, size_t *out_len) {
-  return build_token(id_scope, "registrations", registration_id, key_base64, expiry_epoch,
-                     "registration", buf, size, out_len);
+  return refused("iotc_sas_dps_token", build_token(id_scope, "registrations", registration_id,
+                                                  key_base64, expiry_epoch, "registration", buf,
+                                                  size, out_len));
 }
 
 iotc_result iotc_derive_device_key(const char *group_key_base64, const char *registration_id,
@@ -158,7 +170,7 @@ iotc_result iotc_derive_device_key(const char *group_key_base64, const char *reg
     rc = IOTC_ERR_INVALID_ARG;
   }
   if (rc != IOTC_OK) {
-    return rc;
+    return refused("iotc_derive_device_key", rc);
   }
   sas_secrets s;
   rc = decode_key(group_key_base64, &s);
@@ -176,5 +188,5 @@ iotc_result iotc_derive_device_key(const char *group_key_base64, const char *reg
     }
   }
   iotc__wipe(&s, sizeof s);
-  return rc;
+  return refused("iotc_derive_device_key", rc);
 }
