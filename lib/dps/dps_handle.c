@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/secret.h"
 #include "dps/dps_internal.h"
 #include "iotc/dps_topic.h"
@@ -337,7 +338,20 @@ static iotc_result device_key(const iotc_dps_config *cfg, char **out, iotc_error
   return *out ? IOTC_OK : iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
 }
 
+static iotc_result create(const iotc_dps_config *cfg, iotc_dps **out, iotc_error *err);
+
 iotc_result iotc_dps_create(const iotc_dps_config *cfg, iotc_dps **out, iotc_error *err) {
+  /* The reason goes to the log too, for callers that pass no err. */
+  iotc_error local;
+  iotc_error *e = err ? err : &local;
+  iotc_result r = create(cfg, out, e);
+  if (r != IOTC_OK) {
+    IOTC_LOGE("iotc_dps_create: %s", e->message);
+  }
+  return r;
+}
+
+static iotc_result create(const iotc_dps_config *cfg, iotc_dps **out, iotc_error *err) {
   iotc_error_clear(err);
   if (out == NULL) {
     return iotc__dps_fail(err, IOTC_ERR_INVALID_ARG, 0, "out is NULL");
