@@ -425,15 +425,26 @@ static void connack_refused(iotc_client *c, int code, const char *text) {
     case 4: case 5: r = IOTC_ERR_UNAUTHORIZED; refused = true; break;
     default: r = code > 0 ? IOTC_ERR_PROTOCOL : IOTC_ERR_CONNECT; break;
   }
+  char tls[IOTC_ERROR_MESSAGE_SIZE];
+  tls[0] = '\0';
+  if (code <= 0 && c->session && iotc__session_tls_failure(c->session, tls, sizeof tls)) {
+    r = IOTC_ERR_TLS;
+  }
   if (code > 0) {
     snprintf(msg, sizeof msg, "the hub %s refused the connection (CONNACK %d)", c->hub, code);
+  } else if (tls[0]) {
+    snprintf(msg, sizeof msg, "TLS with %s failed: %.200s", c->hub, tls);
   } else {
     snprintf(msg, sizeof msg, "could not connect to %s: %s (%d)", c->hub, text, code);
   }
   iotc_error e;
   iotc_error_clear(&e);
   e.service_code = code > 0 ? code : 0;
-  snprintf(e.transport, sizeof e.transport, "%s", text);
+  if (tls[0]) {
+    snprintf(e.transport, sizeof e.transport, "paho %d: %.60s; %.160s", code, text, tls);
+  } else {
+    snprintf(e.transport, sizeof e.transport, "%s", text);
+  }
   record_error(c, r, msg, &e);
   attempt_failed(c, r, permanent, refused, msg);
 }

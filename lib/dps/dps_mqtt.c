@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/proxy.h"
 #include "common/secret.h"
+#include "common/tls_diag.h"
 #include "dps/dps_internal.h"
 #include "iotc/dps_topic.h"
 
@@ -35,7 +36,6 @@ typedef struct mqtt_state {
   int connect;
   int connect_code;
   char connect_text[128];
-  char tls_text[IOTC_ERROR_MESSAGE_SIZE];
   int subscribe;
   int granted_qos;
   int disconnect;
@@ -46,6 +46,7 @@ typedef struct mqtt_state {
   queued_msg *tail;
   int queued;
   char proxy[IOTC__PROXY_URL_SIZE]; /* explicit httpsProxy; "" connects directly */
+  iotc__tls_note tls;               /* OpenSSL's reason (Paho's ssl_error_cb); own lock */
 } mqtt_state;
 
 /* ---- Paho callbacks: copy and signal, nothing else ------------------------------------------ */
@@ -75,20 +76,6 @@ static void on_connect_failed(void *ctx, MQTTAsync_failureData *data) {
            data && data->message ? data->message : "");
   signal_locked(st);
   pthread_mutex_unlock(&st->dps->lock);
-}
-
-static int on_ssl_error(const char *str, size_t len, void *ctx) {
-  mqtt_state *st = ctx;
-  pthread_mutex_lock(&st->dps->lock);
-  if (st->tls_text[0] == '\0') {
-    /* OpenSSL's lines end in a newline; keep the first line only. */
-    size_t n = len < sizeof st->tls_text - 1 ? len : sizeof st->tls_text - 1;
-    memcpy(st->tls_text, str, n);
-    st->tls_text[n] = '\0';
-    st->tls_text[strcspn(st->tls_text, "\n")] = '\0';
-  }
-  pthread_mutex_unlock(&st->dps->lock);
-  return 0;
 }
 
 static void on_subscribe_ok(void *ctx, MQTTAsync_successData *data) {
@@ -221,10 +208,22 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
   pthread_mutex_lock(&st->dps->lock);
   int code = st->connect_code;
   char text[sizeof st->connect_text];
-  char tls[sizeof st->tls_text];
   memcpy(text, st->connect_text, sizeof text);
-  memcpy(tls, st->tls_text, sizeof tls);
   pthread_mutex_unlock(&st->dps->lock);
+  const iotc_dps *dps = st->dps;
+  char tls[IOTC_ERROR_MESSAGE_SIZE];
+  tls[0] = '\0';
+  if (code < 1 || code > 5) {
+    char note[IOTC__TLS_NOTE_SIZE];
+    char probe[IOTC__TLS_NOTE_SIZE + 96];
+    iotc__tls_note_get(&st->tls, note, sizeof note);
+    /* Through a proxy the diagnostic handshake cannot reach DPS the same way: note only. */
+    bool probed = st->proxy[0] == '\0' &&
+                  iotc__tls_probe(dps->host, dps->port, dps->ca_file, dps->cert_file,
+                                  dps->key_file, dps->request_timeout_ms, probe, sizeof probe);
+    snprintf(tls, sizeof tls, "%.150s%s%.90s", probed ? probe : "", probed && note[0] ? "; OpenSSL: " : "",
+             note);
+  }
   iotc_result r;
   if (code == 4 || code == 5) {
     r = iotc__dps_fail(err, IOTC_ERR_UNAUTHORIZED, 401,
@@ -234,20 +233,17 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
     r = iotc__dps_fail(err, IOTC_ERR_SERVICE, 0, "DPS refused the MQTT connection (CONNACK %d)",
                        code);
   } else if (tls[0] != '\0') {
-    r = iotc__dps_fail(err, IOTC_ERR_TLS, 0,
-                       "TLS with %s:%d failed (server certificate or client certificate refused)",
-                       st->dps->host, st->dps->port);
+    r = iotc__dps_fail(err, IOTC_ERR_TLS, 0, "TLS with %s:%d failed: %.180s", dps->host, dps->port,
+                       tls);
   } else {
-    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0,
-                       "cannot connect to %s:%d over MQTT/TLS (unreachable, or its certificate "
-                       "or host name was refused)",
-                       st->dps->host, st->dps->port);
+    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over MQTT/TLS",
+                       dps->host, dps->port);
   }
   if (err != NULL) {
     if (code >= 1 && code <= 5) {
       err->service_code = code;
     }
-    snprintf(err->transport, sizeof err->transport, "paho %d: %.100s%s%.120s", code, text,
+    snprintf(err->transport, sizeof err->transport, "paho %d: %.60s%s%.180s", code, text,
              tls[0] ? "; " : "", tls);
   }
   return r;
@@ -262,8 +258,8 @@ static iotc_result mqtt_connect(mqtt_state *st, const char *username, const char
   ssl.privateKey = dps->key_file;
   ssl.enableServerCertAuth = 1;
   ssl.verify = 1; /* Paho's default 0 skips the host name check */
-  ssl.ssl_error_cb = on_ssl_error;
-  ssl.ssl_error_context = st;
+  ssl.ssl_error_cb = iotc__tls_note_cb;
+  ssl.ssl_error_context = &st->tls;
 
   uint64_t until = request_deadline(dps, deadline);
   uint64_t now = iotc__dps_now_ms();
@@ -338,6 +334,7 @@ static iotc_result mqtt_open(iotc_dps *dps, void **state, uint64_t deadline, iot
     return iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
   }
   st->dps = dps;
+  iotc__tls_note_init(&st->tls);
   memcpy(st->proxy, proxy, sizeof proxy);
   *state = st;
 
@@ -514,6 +511,7 @@ static void mqtt_close(iotc_dps *dps, void *state) {
     st->head = m->next;
     free_msg(m);
   }
+  iotc__tls_note_destroy(&st->tls);
   free(st);
 }
 

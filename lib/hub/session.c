@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/proxy.h"
+#include "common/tls_diag.h"
 #include "iotc/hub_topic.h"
 
 struct iotc__session {
@@ -21,6 +22,9 @@ struct iotc__session {
   uint32_t connect_timeout_ms;
   uint16_t max_inflight;
   char proxy[IOTC__PROXY_URL_SIZE]; /* explicit httpsProxy for Paho; "" connects directly */
+  char host[IOTC__SESSION_HOST_SIZE];
+  int port;
+  iotc__tls_note tls; /* OpenSSL's reason for a failed connect (Paho's ssl_error_cb) */
 };
 
 static char *dup_or_null(const char *s, bool *failed) {
@@ -115,6 +119,7 @@ iotc_result iotc__session_create(const iotc__session_config *cfg, const iotc__se
   bool failed = false;
   s->sink = *sink;
   s->gen = cfg->gen;
+  iotc__tls_note_init(&s->tls);
   s->username = dup_or_null(cfg->username, &failed);
   s->ca_file = dup_or_null(cfg->ca_file, &failed);
   s->cert_file = dup_or_null(cfg->cert_file, &failed);
@@ -125,7 +130,11 @@ iotc_result iotc__session_create(const iotc__session_config *cfg, const iotc__se
   char uri[300];
   int n = strchr(cfg->hub, ':') ? snprintf(uri, sizeof uri, "ssl://%s", cfg->hub)
                                  : snprintf(uri, sizeof uri, "ssl://%s:8883", cfg->hub);
-  if (failed || n < 0 || (size_t)n >= sizeof uri) {
+  const char *colon = strchr(cfg->hub, ':');
+  size_t host_len = colon ? (size_t)(colon - cfg->hub) : strlen(cfg->hub);
+  s->port = colon ? atoi(colon + 1) : 8883;
+  if (host_len < sizeof s->host) snprintf(s->host, sizeof s->host, "%.*s", (int)host_len, cfg->hub);
+  if (failed || n < 0 || (size_t)n >= sizeof uri || host_len >= sizeof s->host) {
     *why = failed ? "out of memory" : "hub name too long";
     iotc__session_destroy(s);
     return failed ? IOTC_ERR_NO_MEMORY : IOTC_ERR_INVALID_ARG;
@@ -164,6 +173,9 @@ iotc_result iotc__session_connect(iotc__session *s, const char *password) {
   ssl.privateKey = s->key_file;
   ssl.enableServerCertAuth = 1;
   ssl.verify = 1; /* host name check: the initializer leaves it off */
+  ssl.ssl_error_cb = iotc__tls_note_cb;
+  ssl.ssl_error_context = &s->tls;
+  iotc__tls_note_clear(&s->tls);
   MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer;
   o.MQTTVersion = MQTTVERSION_3_1_1;
   o.cleansession = 1;
@@ -227,9 +239,24 @@ iotc_result iotc__session_disconnect(iotc__session *s, uint32_t timeout_ms) {
   return MQTTAsync_disconnect(s->mqtt, &d) == MQTTASYNC_SUCCESS ? IOTC_OK : IOTC_ERR_NOT_CONNECTED;
 }
 
+bool iotc__session_tls_failure(iotc__session *s, char *out, size_t size) {
+  char note[IOTC__TLS_NOTE_SIZE];
+  iotc__tls_note_get(&s->tls, note, sizeof note);
+  char probe[IOTC__TLS_NOTE_SIZE + 96];
+  /* Through a proxy the diagnostic handshake cannot reach the hub the same way: note only. */
+  bool probed = s->proxy[0] == '\0' &&
+                iotc__tls_probe(s->host, s->port, s->ca_file, s->cert_file, s->key_file,
+                                s->connect_timeout_ms, probe, sizeof probe);
+  if (!probed && note[0] == '\0') return false;
+  snprintf(out, size, "%.150s%s%.90s", probed ? probe : "", probed && note[0] ? "; OpenSSL: " : "",
+           note);
+  return true;
+}
+
 void iotc__session_destroy(iotc__session *s) {
   if (s == NULL) return;
   if (s->mqtt) MQTTAsync_destroy(&s->mqtt);
+  iotc__tls_note_destroy(&s->tls);
   free(s->username);
   free(s->ca_file);
   free(s->cert_file);

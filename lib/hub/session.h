@@ -53,6 +53,9 @@ typedef struct iotc__session_config {
   uint32_t gen;             /* passed back to the sink */
 } iotc__session_config;
 
+/** Longest hub host name a session keeps (DNS names are at most 253). */
+#define IOTC__SESSION_HOST_SIZE 256
+
 /** Paho return code meaning "in-flight publish abandoned at a drop": send again. */
 #define IOTC__SESSION_RC_INCOMPLETE (-11)
 /** Paho return code for a publish refused because the client is disconnected. */
@@ -84,6 +87,14 @@ iotc_result iotc__session_publish(iotc__session *s, const char *topic, const voi
 
 /** Start closing (in-flight QoS 1 get up to @p timeout_ms); sink->disconnected follows. */
 iotc_result iotc__session_disconnect(iotc__session *s, uint32_t timeout_ms);
+
+/**
+ * After a connect that failed without a CONNACK: true when TLS was the cause, with OpenSSL's
+ * reason in @p out (untrusted or expired server certificate, host name mismatch, refused client
+ * certificate). Repeats the handshake on the calling thread, so it blocks up to the connect
+ * timeout. False when TLS was not the problem (unreachable, closed).
+ */
+bool iotc__session_tls_failure(iotc__session *s, char *out, size_t size);
 
 /**
  * Free the Paho client. Publishes still pending are reported to their op->done with

@@ -276,3 +276,24 @@ int emu_wire_count(const emu_info *info, const char *device_id, const char *dir,
 int emu_fault(const emu_info *info, const char *json_fault) {
   return api_ok(info, "POST", "/emulator/faults", json_fault, NULL);
 }
+
+bool emu_other_loopback_name(char *name, size_t size) {
+  FILE *f = fopen("/etc/hosts", "r");
+  if (f == NULL) return false;
+  char line[512];
+  bool found = false;
+  while (!found && fgets(line, sizeof line, f)) {
+    char addr[64], host[256];
+    int off = 0, used = 0;
+    if (sscanf(line, "%63s%n", addr, &off) != 1 || strcmp(addr, "127.0.0.1") != 0) continue;
+    for (char *p = line + off; !found && sscanf(p, "%255s%n", host, &used) == 1; p += used) {
+      if (host[0] == '#') break;
+      if (strcmp(host, "localhost") != 0 && strlen(host) < size) {
+        snprintf(name, size, "%s", host);
+        found = true;
+      }
+    }
+  }
+  fclose(f);
+  return found;
+}

@@ -5,6 +5,7 @@
 #define IOTC_TEST_EMU_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct emu_info {
@@ -55,6 +56,10 @@ json_t *emu_wire(const emu_info *info, const char *device_id, long since);
  * "url" starts with prefix; "dir" must equal dir unless dir is NULL. */
 int emu_wire_count(const emu_info *info, const char *device_id, const char *dir, const char *type,
                    const char *prefix);
+
+/* A name that /etc/hosts maps to 127.0.0.1 other than localhost (the name in the emulator's
+ * certificate): reaches the emulator under a name its certificate does not carry. */
+bool emu_other_loopback_name(char *name, size_t size);
 
 /* POST /emulator/faults with the given JSON object; 0 when the emulator accepted it. */
 int emu_fault(const emu_info *info, const char *json_fault);

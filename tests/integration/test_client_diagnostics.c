@@ -1,0 +1,94 @@
+/* Failures a field engineer can act on, end to end against the emulator: a hub whose certificate
+ * the configured roots do not trust, and a hub reached under a name its certificate does not
+ * carry, both come back as IOTC_ERR_TLS with OpenSSL's reason in the error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "emu.h"
+#include "iotc/client.h"
+#include "iotc/log.h"
+
+static emu_info emu;
+
+/* A device provisioned on hub 0; its connection string (with @p host_port as HostName) in cs. */
+static void device_connection_string(const char *host_port, char *id, size_t id_size, char *cs,
+                                     size_t cs_size) {
+  emu_unique_id("diag", id, id_size);
+  char path[300];
+  snprintf(path, sizeof path, "/emulator/devices/%s/provision", id);
+  long status = 0;
+  json_t *reg = NULL;
+  assert_int_equal(emu_api(&emu, "POST", path, "{\"hub\":0}", &status, &reg), 0);
+  assert_true(status >= 200 && status < 300);
+  const char *key = json_string_value(json_object_get(reg, "primaryKey"));
+  assert_non_null(key);
+  snprintf(cs, cs_size, "HostName=%s;DeviceId=%s;SharedAccessKey=%s", host_port, id, key);
+  json_decref(reg);
+}
+
+/* Connect once (no retries) and return the result with its detail. */
+static iotc_result connect_once(const char *cs, const char *ca_file, iotc_error *err) {
+  iotc_client_config cfg;
+  iotc_client_config_init(&cfg);
+  cfg.connection_string = cs;
+  cfg.ca_file = ca_file;
+  cfg.give_up_after = 1;
+  cfg.connect_timeout_ms = 10000;
+  iotc_client *client = NULL;
+  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
+  iotc_result r = iotc_client_connect(client, 30000, err);
+  iotc_client_destroy(client);
+  return r;
+}
+
+static void a_hub_outside_the_trusted_roots_is_a_tls_error_with_the_reason(void **state) {
+  (void)state;
+  char id[128], cs[1024];
+  device_connection_string(emu.hubs[0], id, sizeof id, cs, sizeof cs);
+  iotc_error err;
+  /* No ca_file: the Azure roots, which did not sign the emulator's certificate. */
+  iotc_result r = connect_once(cs, NULL, &err);
+  if (r != IOTC_ERR_TLS) fail_msg("%s: %s | %s", iotc_strerror(r), err.message, err.transport);
+  print_message("message: %s\ntransport: %s\n", err.message, err.transport);
+  assert_int_equal(err.result, IOTC_ERR_TLS);
+  assert_non_null(strstr(err.transport, "unable to get local issuer certificate"));
+  assert_non_null(strstr(err.message, "unable to get local issuer certificate"));
+  assert_int_equal(emu_wire_count(&emu, id, "in", "CONNECT", NULL), 0);
+  /* The emulator's own CA: the same device connects. */
+  assert_int_equal(connect_once(cs, emu.ca_file, &err), IOTC_OK);
+}
+
+static void a_hub_name_not_in_its_certificate_is_a_tls_error_naming_both(void **state) {
+  (void)state;
+  char other[200];
+  if (!emu_other_loopback_name(other, sizeof other)) skip();
+  char host_port[300];
+  snprintf(host_port, sizeof host_port, "%s%s", other, strrchr(emu.hubs[0], ':'));
+  char id[128], cs[1024];
+  device_connection_string(host_port, id, sizeof id, cs, sizeof cs);
+  iotc_error err;
+  iotc_result r = connect_once(cs, emu.ca_file, &err);
+  if (r != IOTC_ERR_TLS) fail_msg("%s: %s | %s", iotc_strerror(r), err.message, err.transport);
+  print_message("message: %s\ntransport: %s\n", err.message, err.transport);
+  assert_non_null(strstr(err.transport, "host name mismatch"));
+  assert_non_null(strstr(err.transport, other));
+  assert_non_null(strstr(err.transport, "localhost")); /* the name the certificate carries */
+  assert_non_null(strstr(err.message, "host name mismatch"));
+}
+
+int main(void) {
+  if (emu_load(&emu) != 0) return 1;
+  iotc_log_set_handler(NULL, IOTC_LOG_ERROR, NULL);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(a_hub_outside_the_trusted_roots_is_a_tls_error_with_the_reason),
+      cmocka_unit_test(a_hub_name_not_in_its_certificate_is_a_tls_error_naming_both),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
