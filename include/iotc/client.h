@@ -35,8 +35,7 @@
  *   destroy runs may call the API; requests are then refused with IOTC_ERR_STATE.
  * - Callbacks of one client run one at a time, in order, on that client's own worker thread:
  *   never on a Paho (MQTT library) thread, never on the thread that called an API function
- *   (except the IOTC_ERR_SHUTDOWN completions of iotc_client_destroy()), and never while iotc
- *   holds a lock. A slow callback delays only its own client's callbacks; other
+ *   (except the completions iotc_client_destroy() runs), and never while iotc holds a lock. A slow callback delays only its own client's callbacks; other
  *   clients in the process, and the MQTT I/O of this one (keep-alive, acknowledgements), go on.
  * - Do not block a callback for long: the client's later callbacks wait for it.
  *
@@ -129,9 +128,9 @@ IOTC_NODISCARD iotc_result iotc_client_create(const iotc_client_config *cfg,
                                               iotc_client **out_client);
 
 /**
- * @brief Stop the client and free it. Pending operations complete with IOTC_ERR_SHUTDOWN before it
- *        returns (their callbacks run on the caller's thread during this call). Wipes keys and
- *        tokens. NULL is a no-op.
+ * @brief Stop the client and free it. Every pending operation completes before it returns, on
+ *        the caller's thread: with IOTC_OK when the hub acknowledged it already, else with
+ *        IOTC_ERR_SHUTDOWN. Wipes keys and tokens. NULL is a no-op.
  * @pre Not called from an iotc callback (refused with an error log) and not concurrently with
  *      any other call on @p client. Call iotc_client_disconnect() first for a graceful close.
  */
@@ -214,6 +213,10 @@ typedef struct iotc_client_stats {
   size_t queued;                /**< messages waiting now (telemetry + reported) */
 } iotc_client_stats;
 
+/**
+ * @brief Copy the client's counters into @p out_stats (a consistent snapshot).
+ * @retval IOTC_ERR_INVALID_ARG @p client or @p out_stats is NULL
+ */
 IOTC_NODISCARD iotc_result iotc_client_get_stats(const iotc_client *client,
                                                  iotc_client_stats *out_stats);
 
@@ -245,6 +248,7 @@ typedef struct iotc_telemetry_options {
   void *user_context;                /**< passed to on_done */
 } iotc_telemetry_options;
 
+/** @brief Fill @p opts with the defaults and the current struct_version. NULL is a no-op. */
 void iotc_telemetry_options_init(iotc_telemetry_options *opts);
 
 /**
@@ -352,6 +356,10 @@ typedef struct iotc_command_response {
   bool later;               /**< true: respond later with iotc_client_respond_command() */
 } iotc_command_response;
 
+/**
+ * A command handler: fill @p response (or set `later`). Runs on the client's worker thread;
+ * @p request is borrowed for the call (copy the request id to answer later).
+ */
 typedef void (*iotc_command_fn)(iotc_client *client, const iotc_command_request *request,
                                 iotc_command_response *response, void *user_context);
 
@@ -364,6 +372,10 @@ IOTC_NODISCARD iotc_result iotc_client_on_command(iotc_client *client, const cha
                                                   const char *name, iotc_command_fn fn,
                                                   void *user_context);
 
+/**
+ * @brief Catch-all handler for commands that have no handler of their own. NULL @p fn removes
+ *        it.
+ */
 IOTC_NODISCARD iotc_result iotc_client_on_any_command(iotc_client *client, iotc_command_fn fn,
                                                       void *user_context);
 
@@ -388,6 +400,7 @@ IOTC_NODISCARD iotc_result iotc_client_complete_command(iotc_client *client, con
  * Cloud-to-device messages (other than queued commands)
  * ------------------------------------------------------------------------------------------- */
 
+/** A cloud-to-device message; everything is borrowed for the duration of the callback. */
 typedef struct iotc_c2d_message {
   const void *payload;
   size_t payload_len;
@@ -395,9 +408,14 @@ typedef struct iotc_c2d_message {
   size_t property_count;
 } iotc_c2d_message;
 
+/** A cloud-to-device message handler (client worker thread). */
 typedef void (*iotc_c2d_fn)(iotc_client *client, const iotc_c2d_message *message,
                             void *user_context);
 
+/**
+ * @brief Handler for cloud-to-device messages that are not queued commands. NULL @p fn removes
+ *        it; messages without a handler are logged and discarded.
+ */
 IOTC_NODISCARD iotc_result iotc_client_on_c2d(iotc_client *client, iotc_c2d_fn fn,
                                               void *user_context);
 
