@@ -72,7 +72,9 @@ typedef struct iotc_property {
  * Configuration
  * ------------------------------------------------------------------------------------------- */
 
-#define IOTC_CLIENT_CONFIG_VERSION 1
+/** Version 2 added @ref iotc_client_config::model_file. A version-1 struct (from code built
+ *  against an older iotc, which ends before that field) is still accepted and has no model. */
+#define IOTC_CLIENT_CONFIG_VERSION 2
 
 /**
  * @brief How to reach IoT Central, and how the client behaves. Initialise with
@@ -84,6 +86,27 @@ typedef struct iotc_property {
  *   enrollment), @ref group_key (enrollment group: the device key is derived), or
  *   @ref cert_file + @ref key_file (X.509).
  * - Direct: @ref connection_string (`HostName=…;DeviceId=…;SharedAccessKey=…`); DPS is skipped.
+ *
+ * **Device model** (@ref model_file). The DTDL JSON of the device template, as IoT Central
+ * exports and imports it: one interface, or an array of interfaces whose root (the one no other
+ * uses) refers to component interfaces by `@id`; DTDL v2 or v3. Supported: every primitive
+ * schema (v3's too), Enum, Object, Map, Array, geospatial schemas, inline schemas and
+ * `schemas` entries referenced by `@id`, `extends`; semantic types and units are ignored, and so
+ * are relationships and IoT Central cloud properties. When @ref model_id is NULL the root
+ * interface's `@id` is announced. With a model the client refuses what the model does not allow:
+ * - a writable-property update whose name is not a writable property of its (component's)
+ *   interface, or whose value does not match the schema, is acknowledged at once with ac=400,
+ *   av=the desired version and an `ad` that says why ("brightness: expected integer, got
+ *   string"); the handler is not called;
+ * - a command not in the interface is answered 404, one whose payload does not match the
+ *   request schema 400 (with the reason), and its handler is not called;
+ * - iotc_client_report_property(), _report_properties(), _ack_property(),
+ *   _set_property_default(), _complete_command() (checked against the command's response
+ *   schema, if any) and _send_telemetry() (every member of the JSON object must be a telemetry
+ *   of the interface, with a JSON content type) return IOTC_ERR_INVALID_ARG and log why;
+ *   nothing is sent.
+ * Cost: each telemetry message is parsed once more (a DOM of the payload) to be checked, about
+ * as much CPU as building the JSON again; without a model the telemetry path does no such work.
  */
 typedef struct iotc_client_config {
   int struct_version;            /**< IOTC_CLIENT_CONFIG_VERSION */
@@ -111,6 +134,9 @@ typedef struct iotc_client_config {
   uint32_t give_up_after;        /**< stop after this many failed attempts in a row; 0 never. Default 0 */
   size_t queue_capacity;         /**< messages waiting to be sent (offline or beyond the window). Default 1000 */
   uint16_t max_inflight;         /**< QoS 1 publishes awaiting PUBACK. Default 32 */
+  /** DTDL device model (the IoT Central device template) the client enforces; nullable.
+   *  See "Device model" below. Read once by iotc_client_create(). (struct_version 2) */
+  const char *model_file;
 } iotc_client_config;
 
 /** @brief Fill @p cfg with the defaults above (NULL is ignored). */
@@ -121,7 +147,10 @@ void iotc_client_config_init(iotc_client_config *cfg);
  * @param cfg copied; NULL is refused (identity is required)
  * @param[out] out_client the new client, to be released with iotc_client_destroy()
  * @retval IOTC_OK
- * @retval IOTC_ERR_INVALID_ARG missing/contradictory identity, bad key encoding, bad names, bad limits
+ * @retval IOTC_ERR_INVALID_ARG missing/contradictory identity, bad key encoding, bad names, bad
+ *         limits, a model file that is not DTDL or uses what is not supported (the log says
+ *         what and where, e.g. "contents[3].schema: unknown schema 'foo'")
+ * @retval IOTC_ERR_IO the model file cannot be read
  * @retval IOTC_ERR_NO_MEMORY
  */
 IOTC_NODISCARD iotc_result iotc_client_create(const iotc_client_config *cfg,
@@ -257,7 +286,8 @@ void iotc_telemetry_options_init(iotc_telemetry_options *opts);
  * @param json NUL-terminated JSON text (an object for IoT Central), copied
  * @param opts nullable (defaults)
  * @retval IOTC_OK queued; on_done reports the outcome
- * @retval IOTC_ERR_INVALID_ARG NULL/empty payload, not JSON (for a JSON content type), bad names
+ * @retval IOTC_ERR_INVALID_ARG NULL/empty payload, not JSON (for a JSON content type), bad names,
+ *         refused by the device model
  * @retval IOTC_ERR_TOO_LARGE larger than IoT Hub accepts (256 KiB with its topic)
  * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached; nothing was queued
  * @retval IOTC_ERR_STATE the client gave up or is being destroyed

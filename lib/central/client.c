@@ -7,6 +7,7 @@
 
 #include "central/client_internal.h"
 #include "central/conn_string.h"
+#include "central/model_client.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "iotc/hub_topic.h"
@@ -68,6 +69,7 @@ static void free_client(iotc_client *c) {
   free(c->ca_file);
   free(c->cache_file);
   free(c->topic_buf);
+  iotc__model_free(c->model);
   free_handlers(&c->prop_handlers);
   free_handlers(&c->cmd_handlers);
   for (size_t i = 0; i < c->default_count; i++) {
@@ -166,7 +168,8 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   if (out_client == NULL) return refuse("out_client is NULL");
   *out_client = NULL;
   if (cfg == NULL) return refuse("cfg is NULL");
-  if (cfg->struct_version != IOTC_CLIENT_CONFIG_VERSION) {
+  /* Version 1 (built against an older iotc) ends before model_file. */
+  if (cfg->struct_version != IOTC_CLIENT_CONFIG_VERSION && cfg->struct_version != 1) {
     return refuse("cfg->struct_version is unknown: initialise with iotc_client_config_init()");
   }
   if (cfg->max_inflight == 0 || cfg->queue_capacity == 0 || cfg->sas_ttl_s < 10 ||
@@ -185,7 +188,22 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   }
   c->dps_https = cfg->dps_over_https;
   c->dps_endpoint = dup_opt(cfg->dps_endpoint, &oom);
-  c->model_id = dup_opt(cfg->model_id, &oom);
+  const char *model_file = cfg->struct_version >= 2 ? cfg->model_file : NULL;
+  if (set(model_file) && (r = iotc__client_model_load(c, model_file)) != IOTC_OK) {
+    free_client(c);
+    return r;
+  }
+  const char *model_id = cfg->model_id;
+  if (!set(model_id) && c->model) model_id = iotc__model_id(c->model);
+  if (set(model_id) && strlen(model_id) > 512) {
+    free_client(c);
+    return refuse("the device model's @id is too long for a model id");
+  }
+  if (set(cfg->model_id) && c->model && strcmp(cfg->model_id, iotc__model_id(c->model)) != 0) {
+    IOTC_LOGW("iotc_client_create: model_id '%s' differs from the model file's @id '%s'",
+              cfg->model_id, iotc__model_id(c->model));
+  }
+  c->model_id = dup_opt(model_id, &oom);
   c->cache_file = c->use_dps ? dup_opt(cfg->cache_file, &oom) : NULL;
   const char *ca = set(cfg->ca_file) ? cfg->ca_file : iotc_dps_default_ca_file();
   if (ca == NULL) {

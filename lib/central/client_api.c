@@ -7,6 +7,7 @@
 
 #include "central/client_internal.h"
 #include "central/json.h"
+#include "central/model_client.h"
 #include "common/log.h"
 #include "iotc/hub_topic.h"
 
@@ -237,6 +238,10 @@ iotc_result iotc_client_send_telemetry(iotc_client *c, const char *json,
       IOTC_LOGE("%s: the payload is not valid JSON (%s)", fn, why);
       return IOTC_ERR_INVALID_ARG;
     }
+    if (c->model != NULL && iotc__client_model_members(c, fn, opts ? opts->component : NULL,
+                                                       IOTC__MODEL_TELEMETRY, json, len)) {
+      return IOTC_ERR_INVALID_ARG;
+    }
   }
   iotc__op *op;
   if (only_defaults(opts)) {
@@ -303,7 +308,8 @@ iotc_result iotc_client_report_property(iotc_client *c, const char *component, c
   static const char fn[] = "iotc_client_report_property";
   if (c == NULL) return bad(fn, "client is NULL");
   if (check_component(fn, component) || check_name(fn, IOTC_HUB_NAME_PROPERTY, "name", name) ||
-      check_json(fn, "value_json", value_json, 0)) {
+      check_json(fn, "value_json", value_json, 0) ||
+      iotc__client_model_value(c, fn, component, IOTC__MODEL_REPORTED, name, value_json)) {
     return IOTC_ERR_INVALID_ARG;
   }
   size_t len = 0;
@@ -316,7 +322,9 @@ iotc_result iotc_client_report_properties(iotc_client *c, const char *component,
                                           void *user_context) {
   static const char fn[] = "iotc_client_report_properties";
   if (c == NULL) return bad(fn, "client is NULL");
-  if (check_component(fn, component) || check_json(fn, "json_object", json_object, '{')) {
+  if (check_component(fn, component) || check_json(fn, "json_object", json_object, '{') ||
+      iotc__client_model_members(c, fn, component, IOTC__MODEL_REPORTED, json_object,
+                                 strlen(json_object))) {
     return IOTC_ERR_INVALID_ARG;
   }
   size_t len = 0;
@@ -324,10 +332,10 @@ iotc_result iotc_client_report_properties(iotc_client *c, const char *component,
   return iotc__queue_reported(c, p, len, on_done, user_context, false);
 }
 
-iotc_result iotc_client_ack_property(iotc_client *c, const char *component, const char *name,
-                                     const char *value_json, int status, int64_t version,
-                                     const char *description, iotc_done_fn on_done,
-                                     void *user_context) {
+static iotc_result ack_property(iotc_client *c, const char *component, const char *name,
+                                const char *value_json, int status, int64_t version,
+                                const char *description, iotc_done_fn on_done, void *user_context,
+                                bool model_check) {
   static const char fn[] = "iotc_client_ack_property";
   if (c == NULL) return bad(fn, "client is NULL");
   if (check_component(fn, component) || check_name(fn, IOTC_HUB_NAME_PROPERTY, "name", name) ||
@@ -337,10 +345,29 @@ iotc_result iotc_client_ack_property(iotc_client *c, const char *component, cons
   if (status < 100 || status > 999) return bad(fn, "status must be an HTTP-like code (100-999)");
   if (version < 0) return bad(fn, "version must be >= 0");
   if (description && strlen(description) > 1024) return bad(fn, "description is longer than 1024");
+  if (model_check &&
+      iotc__client_model_value(c, fn, component, IOTC__MODEL_WRITABLE, name, value_json)) {
+    return IOTC_ERR_INVALID_ARG;
+  }
   size_t len = 0;
   char *p = iotc__json_ack(component, name, value_json, status, version, description, &len);
   /* Acknowledgements must not be refused for lack of room: the service waits for them. */
   return iotc__queue_reported(c, p, len, on_done, user_context, true);
+}
+
+iotc_result iotc_client_ack_property(iotc_client *c, const char *component, const char *name,
+                                     const char *value_json, int status, int64_t version,
+                                     const char *description, iotc_done_fn on_done,
+                                     void *user_context) {
+  return ack_property(c, component, name, value_json, status, version, description, on_done,
+                      user_context, true);
+}
+
+iotc_result iotc__refuse_property(iotc_client *c, const char *component, const char *name,
+                                  const char *value_json, int status, int64_t version,
+                                  const char *description) {
+  return ack_property(c, component, name, value_json, status, version, description, NULL, NULL,
+                      false);
 }
 
 iotc_result iotc_client_complete_command(iotc_client *c, const char *component, const char *name,
@@ -349,7 +376,8 @@ iotc_result iotc_client_complete_command(iotc_client *c, const char *component, 
   static const char fn[] = "iotc_client_complete_command";
   if (c == NULL) return bad(fn, "client is NULL");
   if (check_component(fn, component) || check_name(fn, IOTC_HUB_NAME_COMMAND, "name", name) ||
-      check_json(fn, "value_json", value_json, 0)) {
+      check_json(fn, "value_json", value_json, 0) ||
+      iotc__client_model_value(c, fn, component, IOTC__MODEL_COMMAND_RESPONSE, name, value_json)) {
     return IOTC_ERR_INVALID_ARG;
   }
   size_t len = 0;
@@ -468,7 +496,8 @@ iotc_result iotc_client_set_property_default(iotc_client *c, const char *compone
   static const char f[] = "iotc_client_set_property_default";
   if (c == NULL) return bad(f, "client is NULL");
   if (check_component(f, component) || check_name(f, IOTC_HUB_NAME_PROPERTY, "name", name) ||
-      check_json(f, "value_json", value_json, 0)) {
+      check_json(f, "value_json", value_json, 0) ||
+      iotc__client_model_value(c, f, component, IOTC__MODEL_WRITABLE, name, value_json)) {
     return IOTC_ERR_INVALID_ARG;
   }
   iotc__default d = {component ? strdup(component) : NULL, strdup(name), strdup(value_json)};

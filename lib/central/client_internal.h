@@ -118,6 +118,7 @@ struct iotc_client {
   size_t queue_capacity;
   char default_bag[64];
   size_t default_bag_len;
+  struct iotc__model *model; /* nullable: the device model values are checked against */
 
   /* ---- synchronisation ---- */
   pthread_t worker;
@@ -197,6 +198,10 @@ void iotc__teardown_session(iotc_client *c);
 /** Remove a later-response entry; true when it was there. */
 bool iotc__pending_cmd_take(iotc_client *c, const char *rid);
 void iotc__free_event(iotc__event *ev);
+/** Acknowledge a writable property without the device-model check (the worker's refusals). */
+iotc_result iotc__refuse_property(iotc_client *c, const char *component, const char *name,
+                                  const char *value_json, int status, int64_t version,
+                                  const char *description);
 iotc__event *iotc__event_new(int type, const char *topic, size_t topic_len, const void *payload,
                              size_t payload_len);
 

@@ -9,6 +9,7 @@
 #include "central/cache.h"
 #include "central/client_internal.h"
 #include "central/json.h"
+#include "central/model_client.h"
 #include "central/twin.h"
 #include "common/log.h"
 #include "common/secret.h"
@@ -577,6 +578,7 @@ static void handle_done(iotc_client *c, iotc__op *done) {
 
 static bool is_component_cb(void *ctx, const char *name) {
   iotc_client *c = ctx;
+  if (c->model && iotc__model_has_component(c->model, name)) return true;
   bool found = false;
   pthread_mutex_lock(&c->mu);
   for (size_t i = 0; i < c->prop_handlers.count && !found; i++) {
@@ -618,6 +620,16 @@ static void dispatch_property(void *ctx, const iotc__twin_update *u) {
   pthread_mutex_unlock(&c->mu);
   IOTC_LOGD("writable property %s%s%s version %lld", u->component ? u->component : "",
             u->component ? "." : "", u->name, (long long)u->version);
+  char why[IOTC__MODEL_WHY_SIZE];
+  if (c->model && iotc__model_check_text(c->model, u->component, IOTC__MODEL_WRITABLE, u->name,
+                                         u->value_json, strlen(u->value_json), why) != IOTC_OK) {
+    IOTC_LOGW("writable property '%s': %s: refusing it with ac=400", u->name, why);
+    if (iotc__refuse_property(c, u->component, u->name, u->value_json, 400,
+                              u->version < 0 ? 0 : u->version, why) != IOTC_OK) {
+      IOTC_LOGE("could not queue the refusal of property '%s'", u->name);
+    }
+    return;
+  }
   if (fn) {
     iotc_property_update pu = {u->component, u->name, u->value_json, u->version, v->at_startup};
     fn(c, &pu, fctx);
@@ -626,8 +638,8 @@ static void dispatch_property(void *ctx, const iotc__twin_update *u) {
   char desc[128];
   snprintf(desc, sizeof desc, "the device has no handler for property '%s'", u->name);
   IOTC_LOGW("%s: refusing it with ac=404", desc);
-  if (iotc_client_ack_property(c, u->component, u->name, u->value_json, 404,
-                               u->version < 0 ? 0 : u->version, desc, NULL, NULL) != IOTC_OK) {
+  if (iotc__refuse_property(c, u->component, u->name, u->value_json, 404,
+                            u->version < 0 ? 0 : u->version, desc) != IOTC_OK) {
     IOTC_LOGE("could not queue the refusal of property '%s'", u->name);
   }
 }
@@ -849,6 +861,14 @@ static char *view_dup(iotc_hub_view v) {
 /* Run the handler for one command; @p rid NULL for a queued (C2D) command. */
 static void run_command(iotc_client *c, const char *comp, const char *name, const char *payload,
                         size_t payload_len, const char *rid) {
+  char why[IOTC__MODEL_WHY_SIZE];
+  int refusal = iotc__client_model_command(c, comp, name, payload, payload_len, why);
+  if (refusal) {
+    IOTC_LOGW("command '%s%s%s': %s: answering %d", comp ? comp : "", comp ? "*" : "", name, why,
+              refusal);
+    if (rid) respond_error(c, rid, refusal, why);
+    return;
+  }
   void *fctx = NULL;
   iotc_command_fn fn = find_command(c, comp, name, &fctx);
   if (fn == NULL) {
