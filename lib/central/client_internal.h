@@ -167,6 +167,7 @@ struct iotc_client {
   iotc__session *session;
   uint32_t attempt;
   bool need_provision, fresh_provision;
+  bool ca_checked; /* the CA file's expiry was checked (once per client) */
   iotc__op_list inflight;
   iotc__op *rep_inflight;
   uint32_t rep_retries;

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/ca_expiry.h"
+#include "common/clock_check.h"
 #include "central/backoff.h"
 #include "central/cache.h"
 #include "central/client_internal.h"
@@ -349,6 +351,10 @@ static bool load_cache(iotc_client *c) {
 }
 
 static void begin_attempt(iotc_client *c) {
+  if (!c->ca_checked) {
+    c->ca_checked = true;
+    iotc__ca_warn_expiring(c->ca_file);
+  }
   if (c->use_dps && (c->hub[0] == '\0' || c->need_provision)) {
     if (!c->need_provision && c->cache_file && load_cache(c)) {
       c->fresh_provision = false;
@@ -373,6 +379,7 @@ static void begin_attempt(iotc_client *c) {
   char password[1024];
   password[0] = '\0';
   if (!c->x509) {
+    iotc__clock_check_system(); /* a wrong clock mints tokens the hub refuses: say so up front */
     uint64_t expiry = (uint64_t)time(NULL) + c->sas_ttl_s;
     r = iotc_sas_hub_token(c->hub, c->device_id, c->device_key, expiry, password,
                            sizeof password, NULL);
@@ -431,7 +438,12 @@ static void connack_refused(iotc_client *c, int code, const char *text) {
   if (code <= 0 && c->session && iotc__session_tls_failure(c->session, tls, sizeof tls)) {
     r = IOTC_ERR_TLS;
   }
-  if (code > 0) {
+  if (code == 4 || code == 5) {
+    char hint[IOTC_ERROR_MESSAGE_SIZE];
+    iotc__auth_refusal_hint(NULL, hint, sizeof hint);
+    snprintf(msg, sizeof msg, "the hub %s refused the connection (CONNACK %d)%.200s", c->hub, code,
+             hint);
+  } else if (code > 0) {
     snprintf(msg, sizeof msg, "the hub %s refused the connection (CONNACK %d)", c->hub, code);
   } else if (tls[0]) {
     snprintf(msg, sizeof msg, "TLS with %s failed: %.200s", c->hub, tls);

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock_check.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "dps/dps_internal.h"
@@ -119,6 +120,7 @@ void iotc_dps_cancel(iotc_dps *dps) {
 }
 
 iotc_result iotc__dps_sas(const iotc_dps *dps, char **out, iotc_error *err) {
+  iotc__clock_check_system(); /* a wrong clock mints tokens DPS refuses: say so up front */
   uint64_t expiry = (uint64_t)time(NULL) + SAS_LIFETIME_S;
   size_t need = 0;
   iotc_result r = iotc_sas_dps_token(dps->id_scope, dps->registration_id, dps->device_key, expiry,

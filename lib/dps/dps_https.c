@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/clock_check.h"
 #include "common/secret.h"
 #include "dps/dps_internal.h"
 #include "iotc/version.h"
@@ -22,6 +23,8 @@ typedef struct https_state {
   bool oversized;
   bool has_retry_after;
   uint32_t retry_after_s;
+  bool has_date; /* the response's Date header, for the clock check */
+  int64_t date;
 } https_state;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -50,6 +53,15 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx) {
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx) {
   https_state *st = ctx;
   size_t n = size * nmemb;
+  static const char date[] = "date:";
+  if (n > sizeof date - 1 && strncasecmp(data, date, sizeof date - 1) == 0) {
+    size_t i = sizeof date - 1;
+    while (i < n && (data[i] == ' ' || data[i] == '\t')) {
+      ++i;
+    }
+    st->has_date = iotc__http_date_parse(data + i, n - i, &st->date);
+    return n;
+  }
   static const char name[] = "retry-after:";
   if (n > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
     size_t i = sizeof name - 1;
@@ -263,6 +275,7 @@ static iotc_result https_request(iotc_dps *dps, void *state, const char *operati
   st->oversized = false;
   st->has_retry_after = false;
   st->retry_after_s = 0;
+  st->has_date = false;
 
   CURLcode cc = curl_easy_perform(c);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
@@ -272,6 +285,9 @@ static iotc_result https_request(iotc_dps *dps, void *state, const char *operati
     free(st->body);
     st->body = NULL;
     return curl_failure(st, cc, err);
+  }
+  if (st->has_date) {
+    iotc__clock_check_server(st->date);
   }
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock_check.h"
 #include "central/json.h"
 #include "dps/dps_internal.h"
 
@@ -105,7 +106,12 @@ static iotc_result refusal(const iotc__dps_reply *reply, json_t *root, bool *ret
     r = IOTC_ERR_SERVICE;
     what = "DPS rejected the request";
   }
-  r = iotc__dps_fail(err, r, s, "%s: status %d%s%s", what, s, *message ? ": " : "", message);
+  char hint[IOTC_ERROR_MESSAGE_SIZE] = "";
+  if (r == IOTC_ERR_UNAUTHORIZED) {
+    iotc__auth_refusal_hint(message, hint, sizeof hint);
+  }
+  r = iotc__dps_fail(err, r, s, "%s: status %d%s%.100s%.150s", what, s, *message ? ": " : "",
+                     message, hint);
   if (err) {
     err->service_code = code;
     memcpy(err->tracking_id, tracking, sizeof err->tracking_id);

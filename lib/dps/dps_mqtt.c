@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock_check.h"
 #include "common/log.h"
 #include "common/proxy.h"
 #include "common/secret.h"
@@ -226,9 +227,11 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
   }
   iotc_result r;
   if (code == 4 || code == 5) {
+    char hint[IOTC_ERROR_MESSAGE_SIZE];
+    iotc__auth_refusal_hint(NULL, hint, sizeof hint);
     r = iotc__dps_fail(err, IOTC_ERR_UNAUTHORIZED, 401,
-                       "DPS refused the MQTT connection (CONNACK %d: %s)", code,
-                       code == 4 ? "bad user name or password" : "not authorized");
+                       "DPS refused the MQTT connection (CONNACK %d: %s)%.180s", code,
+                       code == 4 ? "bad user name or password" : "not authorized", hint);
   } else if (code >= 1 && code <= 3) {
     r = iotc__dps_fail(err, IOTC_ERR_SERVICE, 0, "DPS refused the MQTT connection (CONNACK %d)",
                        code);

@@ -1,6 +1,7 @@
 /* Failures a field engineer can act on, end to end against the emulator: a hub whose certificate
  * the configured roots do not trust, and a hub reached under a name its certificate does not
- * carry, both come back as IOTC_ERR_TLS with OpenSSL's reason in the error. */
+ * carry, both come back as IOTC_ERR_TLS with OpenSSL's reason in the error; a DPS whose Date
+ * disagrees with the local clock gets a warning, and a refusal then blames the clock. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 
 #include "emu.h"
 #include "iotc/client.h"
+#include "iotc/dps.h"
 #include "iotc/log.h"
 
 static emu_info emu;
@@ -83,12 +85,66 @@ static void a_hub_name_not_in_its_certificate_is_a_tls_error_naming_both(void **
   assert_non_null(strstr(err.message, "host name mismatch"));
 }
 
+static char warned[512]; /* the last warning logged */
+
+static void keep_warning(iotc_log_level level, const char *message, void *ctx) {
+  (void)ctx;
+  if (level == IOTC_LOG_WARN) snprintf(warned, sizeof warned, "%s", message);
+}
+
+static iotc_result register_https(const char *id, const char *group_key, iotc_error *err) {
+  iotc_dps_config cfg;
+  iotc_dps_config_init(&cfg);
+  cfg.id_scope = emu.id_scope;
+  cfg.registration_id = id;
+  cfg.transport = IOTC_DPS_TRANSPORT_HTTPS;
+  cfg.endpoint = emu.dps_https;
+  cfg.ca_file = emu.ca_file;
+  cfg.credential = IOTC_DPS_CREDENTIAL_GROUP_KEY;
+  cfg.key = group_key;
+  cfg.timeout_ms = 30000;
+  iotc_dps_registration reg;
+  iotc_result r = iotc_dps_register(&cfg, &reg, err);
+  if (r == IOTC_OK) iotc_dps_registration_clear(&reg);
+  return r;
+}
+
+static void a_dps_clock_an_hour_apart_is_reported_and_blamed_for_a_refusal(void **state) {
+  (void)state;
+  char id[128], fault[256];
+  emu_unique_id("skew", id, sizeof id);
+  snprintf(fault, sizeof fault,
+           "{\"kind\":\"dpsDateSkew\",\"skewSeconds\":-3600,\"deviceId\":\"%s\",\"count\":20}", id);
+  assert_int_equal(emu_fault(&emu, fault), 0);
+  iotc_log_set_handler(keep_warning, IOTC_LOG_WARN, NULL);
+  warned[0] = '\0';
+  iotc_error err;
+  /* A key DPS does not know: refused, and the refusal names the clock as the likely cause. */
+  iotc_result r = register_https(id, "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=", &err);
+  assert_int_equal(r, IOTC_ERR_UNAUTHORIZED);
+  print_message("message: %s\n", err.message);
+  assert_non_null(strstr(warned, "the system clock is wrong (3600 s ahead of"));
+  assert_non_null(strstr(err.message, "clock skew: the system clock is wrong (3600 s ahead of"));
+  /* The right key still works (the emulator checks expiry by its own clock): only a warning. */
+  warned[0] = '\0';
+  assert_int_equal(register_https(id, emu.group_key, &err), IOTC_OK);
+  assert_non_null(strstr(warned, "the system clock is wrong"));
+  /* A device without the fault: the same refusal blames the credential instead. */
+  emu_unique_id("noskew", id, sizeof id);
+  r = register_https(id, "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=", &err);
+  assert_int_equal(r, IOTC_ERR_UNAUTHORIZED);
+  assert_null(strstr(err.message, "clock"));
+  assert_non_null(strstr(err.message, "the credential was refused"));
+  iotc_log_set_handler(NULL, IOTC_LOG_ERROR, NULL);
+}
+
 int main(void) {
   if (emu_load(&emu) != 0) return 1;
   iotc_log_set_handler(NULL, IOTC_LOG_ERROR, NULL);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_hub_outside_the_trusted_roots_is_a_tls_error_with_the_reason),
       cmocka_unit_test(a_hub_name_not_in_its_certificate_is_a_tls_error_naming_both),
+      cmocka_unit_test(a_dps_clock_an_hour_apart_is_reported_and_blamed_for_a_refusal),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

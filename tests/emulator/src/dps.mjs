@@ -332,6 +332,7 @@ export class DpsHttps {
     const body = await readBody(req, BODY_LIMIT);
     const parts = url.pathname.split('/').map(decode);
     const regId = parts[3];
+    req.regId = regId;
     const headers = { ...req.headers };
     if (headers.authorization) headers.authorization = redactSas(headers.authorization);
     req.wire = this.emu.wire.add(validDeviceId(regId) ? regId : undefined, { svc: this.svc, dir: 'in', type: 'HTTP', method: req.method, url: req.url, headers }, body === null ? 'request body too large' : body);
@@ -359,6 +360,8 @@ export class DpsHttps {
     const payload = r.raw !== undefined ? r.raw : JSON.stringify(r.body);
     const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) };
     if (r.retryAfter !== undefined) headers['retry-after'] = String(r.retryAfter);
+    const skew = this.emu.faults.take('dpsDateSkew', { deviceId: req.regId });
+    if (skew) headers.date = new Date(Date.now() + skew.skewSeconds * 1000).toUTCString();
     if (r.status >= 400 && r.body && r.body.errorCode) headers['x-ms-error-code'] = String(r.body.errorCode);
     if (req.wire) req.wire.status = r.status;
     this.emu.wire.add(req.wire ? req.wire.id : undefined, { svc: this.svc, dir: 'out', type: 'HTTP', status: r.status, headers }, payload);

@@ -13,6 +13,7 @@ export const FAULT_KINDS = {
   dpsFail: { transport: ['mqtt', 'https', 'any'], defaults: { status: 'failed', errorCode: 400209, errorMessage: 'Custom allocation failed.', transport: 'any' } },
   malformedDps: { operation: ['register', 'poll', 'any'], transport: ['mqtt', 'https', 'any'], defaults: { operation: 'poll', transport: 'any', status: 200, body: '{"operationId":"x","status":"assigned","registrationState":' } },
   closeEvery: { service: ['hub', 'dps', 'any'], defaults: { service: 'hub', seconds: 5 } },
+  dpsDateSkew: { defaults: { skewSeconds: -3600 } },
 };
 
 export class FaultError extends Error {}
@@ -48,6 +49,7 @@ export class Faults {
     num('delayMs', 0, 600000);
     num('seconds', 0.05, 86400);
     num('errorCode', 0, 999999);
+    num('skewSeconds', -1e9, 1e9);
     if (spec.kind === 'twinThrottle' || spec.kind === 'dpsThrottle' || spec.kind === 'malformedTwin' || spec.kind === 'malformedDps') {
       num('status', 100, 599);
       if (!Number.isInteger(f.status)) throw new FaultError('status must be an integer');
