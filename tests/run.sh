@@ -20,6 +20,10 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DIOTC_SANITIZE=ON -DIOTC_WERROR
 say "build"
 cmake --build "$build" -j "$jobs"
 
+say "release build (optimiser-only warnings, as errors)"
+cmake -S . -B "$build-release" -DCMAKE_BUILD_TYPE=Release -DIOTC_WERROR=ON >/dev/null
+cmake --build "$build-release" -j "$jobs" >/dev/null
+
 say "pure layer alone (no third-party headers or libraries)"
 cmake -S . -B "$build-pure" -DIOTC_PURE_ONLY=ON -DIOTC_WERROR=ON -DIOTC_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build "$build-pure" -j "$jobs" >/dev/null

@@ -18,6 +18,7 @@
 #include "iotc/hub_topic.h"
 #include "iotc/sas.h"
 #include "iotc/version.h"
+#include "common/text.h"
 
 #define NO_TIMER UINT64_MAX
 #define TWIN_TRIES 3
@@ -76,7 +77,7 @@ static void sink_connect_failed(void *ctx, uint32_t gen, int code, const char *t
   pthread_mutex_lock(&c->mu);
   if (gen == c->session_gen) {
     c->fail_code = code;
-    snprintf(c->fail_text, sizeof c->fail_text, "%s", text ? text : "");
+    iotc__copy_text(c->fail_text, sizeof c->fail_text, text ? text : "");
     c->sflags |= IOTC__SF_CONNECT_FAILED;
     iotc__wake_locked(c);
   }
@@ -209,7 +210,7 @@ static void gave_up(iotc_client *c, iotc_result reason, const char *message) {
   pthread_mutex_lock(&c->mu);
   c->gave_up = true;
   c->last_error.result = reason;
-  snprintf(c->last_error.message, sizeof c->last_error.message, "%s", message);
+  iotc__copy_text(c->last_error.message, sizeof c->last_error.message, message);
   pthread_cond_broadcast(&c->state_cv);
   pthread_mutex_unlock(&c->mu);
   c->wstate = IOTC__W_GAVE_UP;
@@ -225,7 +226,7 @@ static void record_error(iotc_client *c, iotc_result r, const char *message, con
     iotc_error_clear(&c->last_error);
   }
   c->last_error.result = r;
-  if (message) snprintf(c->last_error.message, sizeof c->last_error.message, "%s", message);
+  if (message) iotc__copy_text(c->last_error.message, sizeof c->last_error.message, message);
   pthread_mutex_unlock(&c->mu);
 }
 
@@ -303,8 +304,8 @@ static bool provision(iotc_client *c) {
     pthread_mutex_lock(&c->mu);
     c->dps = NULL;
     if (r == IOTC_OK) {
-      snprintf(c->hub, sizeof c->hub, "%s", reg.assigned_hub);
-      snprintf(c->device_id, sizeof c->device_id, "%s", reg.device_id);
+      iotc__copy_text(c->hub, sizeof c->hub, reg.assigned_hub);
+      iotc__copy_text(c->device_id, sizeof c->device_id, reg.device_id);
       c->stats.provisionings++;
     }
     pthread_mutex_unlock(&c->mu);
@@ -456,7 +457,7 @@ static void connack_refused(iotc_client *c, int code, const char *text) {
   if (tls[0]) {
     snprintf(e.transport, sizeof e.transport, "paho %d: %.60s; %.160s", code, text, tls);
   } else {
-    snprintf(e.transport, sizeof e.transport, "%s", text);
+    iotc__copy_text(e.transport, sizeof e.transport, text);
   }
   record_error(c, r, msg, &e);
   attempt_failed(c, r, permanent, refused, msg);

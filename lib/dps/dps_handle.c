@@ -13,6 +13,7 @@
 #include "dps/dps_internal.h"
 #include "iotc/dps_topic.h"
 #include "iotc/sas.h"
+#include "common/text.h"
 
 #define DEFAULT_TIMEOUT_MS 90000u
 #define DEFAULT_REQUEST_TIMEOUT_MS 30000u
@@ -67,7 +68,7 @@ iotc_result iotc__dps_fail(iotc_error *err, iotc_result result, int status, cons
 
 void iotc__dps_set_transport_text(iotc_error *err, const char *text) {
   if (err != NULL && text != NULL) {
-    snprintf(err->transport, sizeof err->transport, "%s", text);
+    iotc__copy_text(err->transport, sizeof err->transport, text);
   }
 }
 

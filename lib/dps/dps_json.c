@@ -6,6 +6,7 @@
 #include "common/clock_check.h"
 #include "central/json.h"
 #include "dps/dps_internal.h"
+#include "common/text.h"
 
 /* JSON goes through iotc__json_check() before jansson: it bounds the nesting, and jansson
  * recurses per level when it dumps a value, which would overflow the small stack of the client
@@ -70,7 +71,7 @@ static void error_details(json_t *obj, int *code, const char **message, iotc_err
   }
   const char *t = json_string_value(json_object_get(obj, "trackingId"));
   if (t != NULL && err != NULL) {
-    snprintf(err->tracking_id, sizeof err->tracking_id, "%s", t);
+    iotc__copy_text(err->tracking_id, sizeof err->tracking_id, t);
   }
 }
 

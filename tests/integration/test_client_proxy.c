@@ -80,7 +80,7 @@ static void stop_proxy(void) {
 static int proxy_connects(const char *hostport) {
   FILE *f = fopen(proxy_log, "r");
   if (f == NULL) return 0;
-  char want[300], line[400];
+  char want[320], line[400];
   snprintf(want, sizeof want, "CONNECT %s\n", hostport);
   int n = 0;
   while (fgets(line, sizeof line, f)) n += strcmp(line, want) == 0;

@@ -1,0 +1,15 @@
+/* Bounded text copies (pure). */
+#ifndef IOTC_COMMON_TEXT_H
+#define IOTC_COMMON_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/**
+ * Copy @p src into @p dst of @p size bytes, truncating if needed; always NUL-terminates when
+ * size > 0. NULL @p src copies "". Returns false when the text was truncated: for messages,
+ * where a shortened text is the intended outcome.
+ */
+bool iotc__copy_text(char *dst, size_t size, const char *src);
+
+#endif
