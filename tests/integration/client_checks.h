@@ -70,7 +70,7 @@ typedef struct done_wait {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   int calls;
-  iotc_result result;
+  iotc_result results[16]; /* in completion order */
 } done_wait;
 
 static inline void done_wait_init(done_wait *d) {
@@ -83,13 +83,14 @@ static inline void done_wait_fn(iotc_client *client, iotc_result result, void *c
   (void)client;
   done_wait *d = ctx;
   pthread_mutex_lock(&d->mu);
+  if (d->calls < (int)(sizeof d->results / sizeof d->results[0])) d->results[d->calls] = result;
   d->calls++;
-  d->result = result;
   pthread_cond_broadcast(&d->cv);
   pthread_mutex_unlock(&d->mu);
 }
 
-/* The result of the first @p n completions' last one; IOTC_ERR_TIMEOUT after 60 s. */
+/* The result of the @p n-th completion (1-based), waiting for it; IOTC_ERR_TIMEOUT after 60 s.
+ * Kept per completion: several may arrive before the waiting thread runs. */
 static inline iotc_result done_wait_for(done_wait *d, int n) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -98,7 +99,9 @@ static inline iotc_result done_wait_for(done_wait *d, int n) {
   while (d->calls < n) {
     if (pthread_cond_timedwait(&d->cv, &d->mu, &ts) == ETIMEDOUT) break;
   }
-  iotc_result r = d->calls >= n ? d->result : IOTC_ERR_TIMEOUT;
+  iotc_result r = d->calls >= n && n >= 1 && n <= (int)(sizeof d->results / sizeof d->results[0])
+                      ? d->results[n - 1]
+                      : IOTC_ERR_TIMEOUT;
   pthread_mutex_unlock(&d->mu);
   return r;
 }
