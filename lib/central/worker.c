@@ -916,14 +916,22 @@ static void run_command(iotc_client *c, const char *comp, const char *name, cons
 
 static void process_method(iotc_client *c, iotc__event *ev) {
   iotc_hub_method_request m;
-  if (iotc_hub_topic_method_parse(ev->topic, ev->topic_len, &m) != IOTC_OK) {
-    IOTC_LOGW("ignoring a malformed method request topic");
+  iotc_result pr = iotc_hub_topic_method_parse(ev->topic, ev->topic_len, &m);
+  char *rid = pr == IOTC_OK || pr == IOTC_ERR_MALFORMED ? view_dup(m.request_id) : NULL;
+  char *comp = NULL, *name = NULL;
+  if (rid == NULL) { /* nothing to answer to: the service times the request out */
+    IOTC_LOGW("ignoring a method request topic without a usable $rid");
     return;
   }
-  char *rid = view_dup(m.request_id);
-  char *comp = view_dup(m.component);
-  char *name = view_dup(m.command);
-  if (rid == NULL || name == NULL || (m.component.ptr && comp == NULL)) goto out;
+  /* A request the service is waiting for is always answered, even when it makes no sense. */
+  if (pr != IOTC_OK || m.command.ptr == NULL) {
+    IOTC_LOGW("a method request with a malformed name: answering 400");
+    respond_error(c, rid, 400, "malformed command name: expected 'command' or 'component*command'");
+    goto out;
+  }
+  comp = view_dup(m.component);
+  name = view_dup(m.command);
+  if (name == NULL || (m.component.ptr && comp == NULL)) goto out;
   const char *payload = ev->payload;
   size_t plen = ev->payload_len;
   if (plen == 0) {

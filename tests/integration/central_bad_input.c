@@ -308,6 +308,21 @@ static void malformed_service_input_breaks_nothing(void **state) {
   /* A command with no handler gets 404, and the connection lives on. */
   assert_int_equal(central_wait_subscribed(dev.id, "$iothub/methods/POST/#"), 0);
   assert_int_equal(central_command_code(dev.id, NULL, "nothere", "{}"), 404);
+  /* Method names that misuse IoT Central's component separator (sent through IoT Hub's own
+   * method API, which has no such rule) are answered 400, not left to time out. */
+  const char *bad_names[] = {"a*b*c", "*blink", "blink*"};
+  for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
+    char mpath[512], mbody[256];
+    snprintf(mpath, sizeof mpath, "/emulator/devices/%s/methods", dev.id);
+    snprintf(mbody, sizeof mbody, "{\"methodName\":\"%s\",\"payload\":{},\"responseTimeoutInSeconds\":20}",
+             bad_names[i]);
+    json_t *res = NULL;
+    status = 0;
+    assert_int_equal(emu_api(emu, "POST", mpath, mbody, &status, &res), 0);
+    assert_int_equal(status, 200);
+    assert_int_equal(json_integer_value(json_object_get(res, "status")), 400);
+    json_decref(res);
+  }
   assert_true(iotc_client_is_connected(client));
 
   assert_int_equal(iotc_client_disconnect(client, 10000), IOTC_OK);

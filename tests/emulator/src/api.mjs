@@ -88,6 +88,7 @@ export class Api {
       ['POST', new RegExp(`^/emulator/devices/${D}/disconnect$`), this.forceDisconnect],
       ['POST', new RegExp(`^/emulator/devices/${D}/failover$`), this.failover],
       ['POST', new RegExp(`^/emulator/devices/${D}/c2d$`), this.c2d],
+      ['POST', new RegExp(`^/emulator/devices/${D}/methods$`), this.rawMethod],
       ['POST', new RegExp(`^/emulator/devices/${D}/provision$`), this.provision],
       ['POST', new RegExp(`^/emulator/devices/${D}/x509$`), this.issueCert],
     ];
@@ -323,6 +324,24 @@ export class Api {
       if (e.queued) out.queued = true;
       return out;
     }
+  }
+
+  // IoT Hub's own direct-method call (service API `POST /twins/{id}/methods`): any method name
+  // the hub would carry, without IoT Central's name rules, to see how a device copes with it.
+  async rawMethod({ params, body }) {
+    const d = this.device(params[0]);
+    if (!isObject(body)) throw bad('body must be a JSON object');
+    const name = body.methodName;
+    if (typeof name !== 'string' || name.length < 1 || name.length > 128 || /[\/#+\u0000-\u001f]/.test(name)) {
+      throw bad('methodName must be 1 to 128 characters without /, #, + or control characters');
+    }
+    const timeout = body.responseTimeoutInSeconds === undefined ? 30 : body.responseTimeoutInSeconds;
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0 || timeout > 300) {
+      throw bad('responseTimeoutInSeconds must be seconds from 0 to 300');
+    }
+    const r = await this.emu.invokeMethod(d, name, body.payload, timeout, 0);
+    if (r.error) throw new ApiError(r.error.status, r.error.code, r.error.message, { errorCode: r.error.errorCode });
+    return { status: 200, body: { status: r.status, payload: r.payload } };
   }
 
   listCommands({ params }) {
