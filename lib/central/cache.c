@@ -1,6 +1,8 @@
 /* The provisioning cache file, a small JSON object. */
 #include "central/cache.h"
 
+#include "central/json.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,16 +14,22 @@ static const char *str_member(json_t *o, const char *k) {
   return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* A real cache is a few hundred bytes; anything much larger is not ours. */
+#define CACHE_MAX_BYTES 16384
+
 iotc_result iotc__cache_read(const char *path, const char *id_scope, const char *registration_id,
                              char *hub, size_t hub_size, char *device_id, size_t device_id_size) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) return IOTC_ERR_NOT_FOUND;
+  char text[CACHE_MAX_BYTES + 1];
+  size_t n = fread(text, 1, sizeof text, f);
+  fclose(f);
   json_error_t jerr;
-  json_t *o = json_load_file(path, 0, &jerr);
-  if (o == NULL) {
-    FILE *f = fopen(path, "r");
-    if (f == NULL) return IOTC_ERR_NOT_FOUND;
-    fclose(f);
-    return IOTC_ERR_MALFORMED;
-  }
+  /* Bounded size and nesting (checked without recursion) before jansson sees it. */
+  json_t *o = n <= CACHE_MAX_BYTES && iotc__json_check(text, n, NULL) == NULL
+                  ? json_loadb(text, n, 0, &jerr)
+                  : NULL;
+  if (o == NULL) return IOTC_ERR_MALFORMED;
   iotc_result r = IOTC_ERR_NOT_FOUND;
   const char *scope = str_member(o, "idScope"), *reg = str_member(o, "registrationId");
   const char *h = str_member(o, "hub"), *d = str_member(o, "deviceId");
