@@ -67,13 +67,12 @@ bool iotc__http_date_parse(const char *s, size_t len, int64_t *out) {
   return true;
 }
 
-int64_t iotc__build_time(void) {
-  static const char date[] = __DATE__; /* "Mmm dd yyyy", day space-padded */
-  int d = (date[4] == ' ' ? 0 : date[4] - '0') * 10 + (date[5] - '0');
-  int y = 0;
-  (void)digits(date + 7, 4, &y);
-  return days_from_civil(y, month_index(date), d) * 86400;
-}
+/* The configure time (CMake honours SOURCE_DATE_EPOCH, so builds stay reproducible); a clock
+ * earlier than this is certainly wrong. The fallback is the first day of 2026. */
+#ifndef IOTC_BUILD_EPOCH
+#define IOTC_BUILD_EPOCH 1767225600
+#endif
+int64_t iotc__build_time(void) { return (int64_t)IOTC_BUILD_EPOCH; }
 
 static void format_day(int64_t t, char *out, size_t size) {
   time_t tt = (time_t)t;
