@@ -61,7 +61,7 @@ if(IOTC_HAVE_EMULATOR AND TARGET environmental_sensor)
     COMMAND bash "${PROJECT_SOURCE_DIR}/examples/run-demo.sh" --no-install
             --sensor "$<TARGET_FILE:environmental_sensor>")
   set_tests_properties(integration.demo PROPERTIES TIMEOUT 180 LABELS "integration;demo"
-    ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
+    ENVIRONMENT "${IOTC_LSAN_OPTIONS}" ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
 endif()
 
 # Paho 1.3.12 leaks what it abandons at a connection drop (see lsan.supp).
