@@ -27,10 +27,33 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  as_root=()
+  if [ "$(id -u)" -ne 0 ]; then
+    # sudo without a terminal (CI) must not wait for a password that nobody types.
+    if ! command -v sudo >/dev/null 2>&1; then
+      echo "install-deps: not root and sudo is missing; as root run: apt-get install ${missing[*]}" >&2
+      exit 1
+    elif [ -t 0 ]; then
+      as_root=(sudo)
+    elif sudo -n true 2>/dev/null; then
+      as_root=(sudo -n)
+    else
+      echo "install-deps: sudo needs a password and there is no terminal; as root run: apt-get install ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  # env: sudo drops the caller's environment, DEBIAN_FRONTEND included. dpkg's progress goes to a
+  # log that is shown only when the installation fails.
+  apt_log=$(mktemp)
+  if ! { "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+      "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "${missing[@]}"; } >"$apt_log" 2>&1; then
+    cat "$apt_log" >&2
+    rm -f "$apt_log"
+    echo "install-deps: apt-get failed (above)" >&2
+    exit 1
+  fi
+  rm -f "$apt_log"
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
