@@ -236,6 +236,7 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
     return IOTC_ERR_NO_MEMORY;
   }
   pthread_mutex_init(&c->mu, NULL);
+  pthread_mutex_init(&c->send_mu, NULL);
   pthread_condattr_t ca_attr;
   pthread_condattr_init(&ca_attr);
   pthread_condattr_setclock(&ca_attr, CLOCK_MONOTONIC);
@@ -251,6 +252,7 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
     pthread_cond_destroy(&c->wake);
     pthread_cond_destroy(&c->state_cv);
     pthread_mutex_destroy(&c->mu);
+    pthread_mutex_destroy(&c->send_mu);
     free_client(c);
     return IOTC_ERR_NO_MEMORY;
   }
@@ -395,6 +397,7 @@ void iotc_client_destroy(iotc_client *c) {
   pthread_cond_destroy(&c->wake);
   pthread_cond_destroy(&c->state_cv);
   pthread_mutex_destroy(&c->mu);
+  pthread_mutex_destroy(&c->send_mu);
   free_client(c);
 }
 

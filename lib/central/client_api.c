@@ -208,7 +208,9 @@ static iotc_result enqueue(iotc_client *c, iotc__op *op, bool reported, bool byp
     r = IOTC_ERR_QUEUE_FULL;
   } else {
     iotc__list_push_back(reported ? &c->rep_pending : &c->pending, op);
-    iotc__wake_locked(c);
+    /* Telemetry needs no wake-up: the caller sends it (below), or the window is full or closed
+     * and a completion or the next connect makes the worker send it. */
+    if (reported) iotc__wake_locked(c);
   }
   pthread_mutex_unlock(&c->mu);
   if (r == IOTC_ERR_STATE) {
@@ -263,13 +265,24 @@ iotc_result iotc_client_send_telemetry(iotc_client *c, const char *json,
   if (op == NULL) return IOTC_ERR_NO_MEMORY;
   op->client = c;
   op->qos = (uint8_t)qos;
+  iotc__window_init_op(op);
   if (opts) {
     op->on_done = opts->on_done;
     op->user_context = opts->user_context;
   }
   iotc_result r = enqueue(c, op, false, false);
-  if (r != IOTC_OK) free(op);
-  return r;
+  if (r != IOTC_OK) {
+    free(op);
+    return r;
+  }
+  /* Out now when the window has room, without waking the worker. On the worker itself (a
+   * callback sending the next message) the pump after the callbacks sends them together. */
+  if (!pthread_equal(pthread_self(), c->worker) && iotc__window_pump(c)) {
+    pthread_mutex_lock(&c->mu); /* Paho refused it: the worker handles what follows */
+    iotc__wake_locked(c);
+    pthread_mutex_unlock(&c->mu);
+  }
+  return IOTC_OK;
 too_large:
   IOTC_LOGE("%s: the message (%zu bytes) is larger than IoT Hub accepts (256 KiB with its topic)",
             fn, len);

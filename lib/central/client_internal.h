@@ -1,10 +1,14 @@
-/* The client object shared by the API functions (client.c, client_api.c) and the worker
- * (worker.c). Locking: `mu` guards the fields marked (mu); it is never held across a Paho call
- * or a user callback. Fields marked (worker) belong to the worker thread alone. */
+/* The client object shared by the API functions (client.c, client_api.c), the worker
+ * (worker.c) and the telemetry window (window.c). Locking: `mu` guards the fields marked (mu);
+ * it is never held across a Paho call or a user callback. `send_mu` guards the fields marked
+ * (send); it is taken before `mu`, may be held across a Paho call, and is never taken on a
+ * Paho thread (see window.c).
+ * Fields marked (worker) belong to the worker thread alone. */
 #ifndef IOTC_CENTRAL_CLIENT_INTERNAL_H
 #define IOTC_CENTRAL_CLIENT_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -18,7 +22,7 @@ enum { IOTC__OP_TELEMETRY = 0, IOTC__OP_REPORTED = 1 };
 typedef struct iotc__op {
   iotc__session_op base; /* first: Paho's completion context */
   struct iotc__op *next, *prev;
-  struct iotc__op *done_next; /* (mu) completion list */
+  struct iotc__op *done_next; /* completion list (see iotc_client.done) */
   struct iotc_client *client;
   iotc_done_fn on_done;
   void *user_context;
@@ -26,6 +30,7 @@ typedef struct iotc__op {
   uint8_t kind;
   uint8_t qos;
   bool resend; /* requeued after a connection drop */
+  bool in_window; /* (send) in the in-flight list */
   size_t bag_len;     /* telemetry: property bag after `devices/{id}/messages/events/` */
   size_t payload_len;
   char *payload;      /* points into data */
@@ -127,7 +132,7 @@ struct iotc_client {
   pthread_cond_t state_cv; /* connect()/disconnect() wait here */
 
   /* ---- (mu) ---- */
-  bool worker_waiting;
+  atomic_bool worker_waiting; /* written under mu; read without it by op_done (window.c) */
   bool quit;
   bool started;
   bool req_start;
@@ -141,7 +146,7 @@ struct iotc_client {
   char device_id[IOTC_DPS_ID_SIZE];
   iotc__op_list pending;     /* telemetry not yet handed to Paho */
   iotc__op_list rep_pending; /* reported PATCHes waiting */
-  iotc__op *done;            /* completions from Paho, newest first */
+  _Atomic(iotc__op *) done;  /* completions from Paho, newest first: pushed without mu */
   iotc__event *ev_head, *ev_tail;
   uint32_t session_gen;
   unsigned sflags;
@@ -162,13 +167,20 @@ struct iotc_client {
   iotc__pending_cmd *pending_cmds;
   iotc_dps *dps; /* while provisioning, for cancel */
 
+  /* ---- the telemetry window (send) ---- */
+  pthread_mutex_t send_mu;
+  iotc__session *send_session; /* NULL: closed, nothing may be published */
+  iotc__op_list inflight;      /* published, not yet acknowledged, in publish order */
+  atomic_size_t inflight_n;    /* inflight.count, readable without send_mu */
+  char *topic_buf;
+  size_t topic_cap;
+
   /* ---- (worker) ---- */
   int wstate;
   iotc__session *session;
   uint32_t attempt;
   bool need_provision, fresh_provision;
   bool ca_checked; /* the CA file's expiry was checked (once per client) */
-  iotc__op_list inflight;
   iotc__op *rep_inflight;
   uint32_t rep_retries;
   uint64_t t_retry, t_sas, t_twin, t_rep, t_rep_retry, t_connect, t_renew_limit;
@@ -178,10 +190,8 @@ struct iotc_client {
   iotc__event *deferred, *deferred_tail;
   uint32_t rid_counter;
   char twin_rid[16], rep_rid[16];
-  char topic_prefix[IOTC_DPS_ID_SIZE + 32];
+  char topic_prefix[IOTC_DPS_ID_SIZE + 32]; /* written only while the window is closed */
   size_t prefix_len;
-  char *topic_buf;
-  size_t topic_cap;
 };
 
 uint64_t iotc__now_ms(void);
@@ -203,7 +213,25 @@ void iotc__free_event(iotc__event *ev);
 iotc_result iotc__refuse_property(iotc_client *c, const char *component, const char *name,
                                   const char *value_json, int status, int64_t version,
                                   const char *description);
+
 iotc__event *iotc__event_new(int type, const char *topic, size_t topic_len, const void *payload,
                              size_t payload_len);
+
+/* ---- the telemetry window (window.c) ---- */
+/** Set the completion of a telemetry op before it is queued. */
+void iotc__window_init_op(iotc__op *op);
+/** Worker: allow sending through @p s (the current session) and send what fits. */
+void iotc__window_open(iotc_client *c, iotc__session *s);
+/** Worker: stop sending; no telemetry is published through the session after this returns. */
+void iotc__window_close(iotc_client *c);
+/** Worker: close the window when nothing is queued or in flight; true when it did. */
+bool iotc__window_close_if_idle(iotc_client *c);
+/** Any thread but Paho's: send queued telemetry while the window is open and has room; true
+ * when a publish failed and left messages queued. */
+bool iotc__window_pump(iotc_client *c);
+/** Worker: take the acknowledged ops of the completion list @p done out of the window. */
+void iotc__window_release(iotc_client *c, iotc__op *done);
+/** Worker or destroy: close the window and requeue what is in flight, in order, for resending. */
+void iotc__window_requeue(iotc_client *c);
 
 #endif

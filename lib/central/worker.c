@@ -102,17 +102,6 @@ static void sink_message(void *ctx, uint32_t gen, const char *topic, size_t topi
   iotc__post_event(ctx, ev);
 }
 
-static void op_done(iotc__session_op *base, int rc) {
-  iotc__op *op = (iotc__op *)base;
-  iotc_client *c = op->client;
-  pthread_mutex_lock(&c->mu);
-  op->done_rc = rc;
-  op->done_next = c->done;
-  c->done = op;
-  iotc__wake_locked(c);
-  pthread_mutex_unlock(&c->mu);
-}
-
 /* ---- helpers ---------------------------------------------------------------------------- */
 
 void iotc__op_finish(iotc_client *c, iotc__op *op, iotc_result result) {
@@ -172,26 +161,20 @@ static void drop_deferred(iotc_client *c) {
 static void handle_done(iotc_client *c, iotc__op *done);
 
 static iotc__op *take_done(iotc_client *c) {
-  pthread_mutex_lock(&c->mu);
-  iotc__op *d = c->done;
-  c->done = NULL;
-  pthread_mutex_unlock(&c->mu);
-  return d;
+  return atomic_exchange(&c->done, NULL);
 }
 
 void iotc__teardown_session(iotc_client *c) {
+  iotc__window_close(c); /* before the session goes: no publish through it from now on */
   if (c->session) {
     iotc__session_destroy(c->session); /* abandoned publishes complete during this call */
     c->session = NULL;
   }
   handle_done(c, take_done(c));
+  iotc__window_requeue(c);
   pthread_mutex_lock(&c->mu);
   c->session_gen++; /* late flags of the old session are ignored */
   c->sflags = 0;
-  for (iotc__op *op = c->inflight.head; op; op = op->next) {
-    op->resend = true;
-  }
-  iotc__list_prepend_all(&c->pending, &c->inflight);
   if (c->rep_inflight) {
     iotc__list_push_front(&c->rep_pending, c->rep_inflight);
     c->rep_inflight = NULL;
@@ -483,6 +466,7 @@ static void on_subscribed(iotc_client *c) {
   send_twin_get(c);
   if (!c->x509) c->t_sas = iotc__now_ms() + (uint64_t)c->sas_ttl_s * 800u;
   c->t_rep_retry = 0;
+  iotc__window_open(c, c->session);
   set_connected(c, true);
   emit_status(c, IOTC_STATUS_CONNECTED, IOTC_OK, "connected", 0);
 }
@@ -559,6 +543,7 @@ static void handle_flags(iotc_client *c, unsigned f, int code, const char *text)
 /* ---- completions -------------------------------------------------------------------------- */
 
 static void handle_done(iotc_client *c, iotc__op *done) {
+  iotc__window_release(c, done);
   /* The list is newest first: reverse it so callbacks run in completion order. */
   iotc__op *fifo = NULL;
   while (done) {
@@ -576,7 +561,6 @@ static void handle_done(iotc_client *c, iotc__op *done) {
        * -1 write failed): keep it in flight; the teardown that follows sends it again. */
       continue;
     }
-    iotc__list_remove(&c->inflight, op);
     sent++;
     iotc__op_finish(c, op, IOTC_OK);
   }
@@ -1083,49 +1067,6 @@ static bool can_send(const iotc_client *c) {
   return c->wstate == IOTC__W_CONNECTED || c->wstate == IOTC__W_DRAINING;
 }
 
-static void pump_telemetry(iotc_client *c) {
-  while (c->inflight.count < c->max_inflight) {
-    iotc__op_list batch = {0};
-    uint64_t resent = 0;
-    pthread_mutex_lock(&c->mu);
-    while (batch.count + c->inflight.count < c->max_inflight && c->pending.head) {
-      iotc__list_push_back(&batch, iotc__list_pop_front(&c->pending));
-    }
-    pthread_mutex_unlock(&c->mu);
-    if (batch.head == NULL) return;
-    iotc__op *op;
-    while ((op = iotc__list_pop_front(&batch)) != NULL) {
-      size_t need = c->prefix_len + op->bag_len + 1;
-      if (need > c->topic_cap) {
-        char *t = realloc(c->topic_buf, need);
-        if (t == NULL) {
-          iotc__list_push_front(&batch, op);
-          break;
-        }
-        c->topic_buf = t;
-        c->topic_cap = need;
-      }
-      memcpy(c->topic_buf, c->topic_prefix, c->prefix_len);
-      memcpy(c->topic_buf + c->prefix_len, op->data, op->bag_len + 1);
-      op->base.done = op_done;
-      iotc__list_push_back(&c->inflight, op);
-      if (iotc__session_publish(c->session, c->topic_buf, op->payload, op->payload_len, op->qos,
-                                &op->base) != IOTC_OK) {
-        iotc__list_remove(&c->inflight, op);
-        iotc__list_push_front(&batch, op);
-        break; /* the connection is going away: the loss event follows */
-      }
-      if (op->resend) resent++;
-    }
-    bool stuck = batch.head != NULL;
-    pthread_mutex_lock(&c->mu);
-    c->stats.telemetry_resent += resent;
-    iotc__list_prepend_all(&c->pending, &batch);
-    pthread_mutex_unlock(&c->mu);
-    if (stuck) return;
-  }
-}
-
 static void pump_reported(iotc_client *c, uint64_t now) {
   if (c->rep_inflight || now < c->t_rep_retry) return;
   pthread_mutex_lock(&c->mu);
@@ -1163,6 +1104,7 @@ static uint64_t next_timer(const iotc_client *c) {
 }
 
 static void start_close(iotc_client *c, int closing_state) {
+  iotc__window_close(c);
   c->wstate = closing_state;
   c->t_sas = c->t_renew_limit = NO_TIMER;
   if (c->session == NULL || iotc__session_disconnect(c->session, 1000) != IOTC_OK) {
@@ -1190,12 +1132,14 @@ static void run_timers(iotc_client *c, uint64_t now) {
     c->t_sas = NO_TIMER;
     if (c->wstate == IOTC__W_CONNECTED) {
       IOTC_LOGI("renewing the SAS token: planned reconnect");
+      iotc__window_close(c); /* what is in flight drains; the rest waits for the new token */
       c->wstate = IOTC__W_RENEWING;
       c->t_renew_limit = now + RENEW_DRAIN_MS;
     }
   }
   if (c->wstate == IOTC__W_RENEWING &&
-      ((c->inflight.count == 0 && c->rep_inflight == NULL) || c->t_renew_limit <= now)) {
+      ((atomic_load(&c->inflight_n) == 0 && c->rep_inflight == NULL) ||
+       c->t_renew_limit <= now)) {
     start_close(c, IOTC__W_CLOSING_RENEW);
   }
   if (c->t_twin <= now) {
@@ -1230,15 +1174,14 @@ static void handle_stop(iotc_client *c, uint64_t now, uint64_t deadline) {
   bool requested = c->req_stop; /* cleared when a close in this round already finished */
   pthread_mutex_unlock(&c->mu);
   if (!requested || c->wstate == IOTC__W_CLOSING_STOP) return;
+  if (c->wstate == IOTC__W_RENEWING) iotc__window_open(c, c->session); /* send what is queued */
   if (c->wstate == IOTC__W_CONNECTED || c->wstate == IOTC__W_RENEWING) c->wstate = IOTC__W_DRAINING;
   if (c->wstate != IOTC__W_DRAINING) {
     stopped(c);
     return;
   }
-  pthread_mutex_lock(&c->mu);
-  bool empty = c->pending.count == 0 && c->rep_pending.count == 0;
-  pthread_mutex_unlock(&c->mu);
-  if ((empty && c->inflight.count == 0 && c->rep_inflight == NULL) || now >= deadline) {
+  /* Checked and closed in one step: nothing can slip into the window between the two. */
+  if ((c->rep_inflight == NULL && iotc__window_close_if_idle(c)) || now >= deadline) {
     start_close(c, IOTC__W_CLOSING_STOP);
   }
 }
@@ -1252,6 +1195,9 @@ void *iotc__worker_main(void *arg) {
   c->twin_version = -1;
   pthread_mutex_lock(&c->mu);
   while (!c->quit) {
+    /* Announced before the completions are looked at: a completion pushed after the look sees
+     * it and signals (see op_done in window.c). */
+    atomic_store(&c->worker_waiting, true);
     unsigned flags = c->sflags;
     c->sflags = 0;
     int code = c->fail_code;
@@ -1259,31 +1205,29 @@ void *iotc__worker_main(void *arg) {
     memcpy(text, c->fail_text, sizeof text);
     iotc__event *evs = c->ev_head;
     c->ev_head = c->ev_tail = NULL;
-    iotc__op *done = c->done;
-    c->done = NULL;
+    iotc__op *done = atomic_exchange(&c->done, NULL);
     bool start = c->req_start;
     c->req_start = false;
     bool stop = c->req_stop;
     uint64_t stop_deadline = c->stop_deadline;
     uint64_t now = iotc__now_ms();
     bool sendable = can_send(c) &&
-                    ((c->pending.count && c->inflight.count < c->max_inflight) ||
+                    ((c->pending.count && atomic_load(&c->inflight_n) < c->max_inflight) ||
                      (c->rep_pending.count && c->rep_inflight == NULL && now >= c->t_rep_retry));
     bool draining = stop && c->wstate != IOTC__W_CLOSING_STOP;
     uint64_t t = next_timer(c);
     if (draining && stop_deadline < t) t = stop_deadline;
     if (!flags && !evs && !done && !start && !sendable && t > now &&
         !(draining && c->wstate != IOTC__W_DRAINING)) {
-      c->worker_waiting = true;
       if (t == NO_TIMER) {
         pthread_cond_wait(&c->wake, &c->mu);
       } else {
         struct timespec ts = {(time_t)(t / 1000), (long)(t % 1000) * 1000000L};
         pthread_cond_timedwait(&c->wake, &c->mu, &ts);
       }
-      c->worker_waiting = false;
       continue;
     }
+    atomic_store(&c->worker_waiting, false);
     pthread_mutex_unlock(&c->mu);
 
     if (start && (c->wstate == IOTC__W_IDLE || c->wstate == IOTC__W_GAVE_UP)) {
@@ -1297,7 +1241,7 @@ void *iotc__worker_main(void *arg) {
     run_timers(c, now);
     if (stop) handle_stop(c, now, stop_deadline);
     if (can_send(c)) {
-      pump_telemetry(c);
+      iotc__window_pump(c);
       pump_reported(c, now);
     }
     pthread_mutex_lock(&c->mu);

@@ -3,8 +3,9 @@
  * A session is one Paho client used for one connection: create, connect, use, then destroy
  * (a new connection gets a new session). Its callbacks run on Paho's threads with Paho's global
  * lock held: the sink functions must only copy or hand off what they get, must not call any
- * session function, and must not take a lock that is held across a session call. All session
- * functions are called from one thread (the client's worker). */
+ * session function, and must not take a lock that is held across a session call. Session
+ * functions are called from one thread (the client's worker), except iotc__session_publish(),
+ * which any thread may call while the owner guarantees the session is not being destroyed. */
 #ifndef IOTC_HUB_SESSION_H
 #define IOTC_HUB_SESSION_H
 

@@ -1,0 +1,157 @@
+/* The telemetry publish window: the in-flight list and the session it may publish through.
+ * Two kinds of threads send: the worker (after completions, on connect) and an API thread that
+ * queues telemetry while the window has room, so such a message goes out without waking the
+ * worker. Paho's threads only hand completions over: publishing from the PUBACK callback was
+ * measured slower with Paho 1.3.12 (each publish there wakes Paho's send thread on its own,
+ * about 1.5 context switches per message instead of 0.3 when the worker sends in batches).
+ *
+ * Locking: send_mu guards the window (fields marked (send) in client_internal.h); it is taken
+ * before mu and may be held across a Paho call, so no Paho callback may wait for it. The window
+ * is open only while the worker allows sending on its current session: the worker closes it
+ * (under send_mu) before it renews, drains for a disconnect, closes or destroys the session, so
+ * nothing is published through a session that is going away. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "central/client_internal.h"
+
+static void window_add(iotc_client *c, iotc__op *op) {
+  iotc__list_push_back(&c->inflight, op);
+  op->in_window = true;
+  atomic_store_explicit(&c->inflight_n, c->inflight.count, memory_order_relaxed);
+}
+
+static void window_remove(iotc_client *c, iotc__op *op) {
+  iotc__list_remove(&c->inflight, op);
+  op->in_window = false;
+  atomic_store_explicit(&c->inflight_n, c->inflight.count, memory_order_relaxed);
+}
+
+/* Publish @p op through the open window; send_mu held. False when Paho refused it (the
+ * connection is going away: the loss event follows) or there is no memory for the topic. */
+static bool publish(iotc_client *c, iotc__op *op) {
+  size_t need = c->prefix_len + op->bag_len + 1;
+  if (need > c->topic_cap) {
+    char *t = realloc(c->topic_buf, need);
+    if (t == NULL) return false;
+    c->topic_buf = t;
+    c->topic_cap = need;
+  }
+  memcpy(c->topic_buf, c->topic_prefix, c->prefix_len);
+  memcpy(c->topic_buf + c->prefix_len, op->data, op->bag_len + 1);
+  window_add(c, op); /* before the call: its completion may run before the call returns */
+  if (iotc__session_publish(c->send_session, c->topic_buf, op->payload, op->payload_len, op->qos,
+                            &op->base) != IOTC_OK) {
+    window_remove(c, op);
+    return false;
+  }
+  return true;
+}
+
+/* Send queued telemetry while the window has room; send_mu held. True when a publish failed
+ * and left messages queued. */
+static bool pump_locked(iotc_client *c) {
+  while (c->send_session && c->inflight.count < c->max_inflight) {
+    iotc__op_list batch = {0};
+    pthread_mutex_lock(&c->mu);
+    while (batch.count + c->inflight.count < c->max_inflight && c->pending.head) {
+      iotc__list_push_back(&batch, iotc__list_pop_front(&c->pending));
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (batch.head == NULL) return false;
+    uint64_t resent = 0;
+    iotc__op *op;
+    while ((op = iotc__list_pop_front(&batch)) != NULL) {
+      if (!publish(c, op)) {
+        iotc__list_push_front(&batch, op);
+        break;
+      }
+      if (op->resend) resent++;
+    }
+    bool stuck = batch.head != NULL;
+    if (resent || stuck) {
+      pthread_mutex_lock(&c->mu);
+      c->stats.telemetry_resent += resent;
+      iotc__list_prepend_all(&c->pending, &batch);
+      pthread_mutex_unlock(&c->mu);
+    }
+    if (stuck) return true;
+  }
+  return false;
+}
+
+/* Paho thread (or inside iotc__session_destroy()): a telemetry publish finished. The worker
+ * takes it out of the window and runs the user's callback. */
+static void op_done(iotc__session_op *base, int rc) {
+  iotc__op *op = (iotc__op *)base;
+  iotc_client *c = op->client;
+  op->done_rc = rc;
+  /* Handed over without mu; mu is taken only to wake a worker that may be asleep. */
+  iotc__op *head = atomic_load(&c->done);
+  do {
+    op->done_next = head;
+  } while (!atomic_compare_exchange_weak(&c->done, &head, op));
+  if (atomic_load(&c->worker_waiting)) {
+    pthread_mutex_lock(&c->mu);
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->mu);
+  }
+}
+
+void iotc__window_open(iotc_client *c, iotc__session *s) {
+  pthread_mutex_lock(&c->send_mu);
+  c->send_session = s;
+  (void)pump_locked(c);
+  pthread_mutex_unlock(&c->send_mu);
+}
+
+void iotc__window_close(iotc_client *c) {
+  pthread_mutex_lock(&c->send_mu);
+  c->send_session = NULL;
+  pthread_mutex_unlock(&c->send_mu);
+}
+
+bool iotc__window_close_if_idle(iotc_client *c) {
+  pthread_mutex_lock(&c->send_mu);
+  pthread_mutex_lock(&c->mu);
+  bool idle = c->inflight.count == 0 && c->pending.count == 0 && c->rep_pending.count == 0;
+  pthread_mutex_unlock(&c->mu);
+  if (idle) c->send_session = NULL;
+  pthread_mutex_unlock(&c->send_mu);
+  return idle;
+}
+
+bool iotc__window_pump(iotc_client *c) {
+  if (atomic_load_explicit(&c->inflight_n, memory_order_relaxed) >= c->max_inflight) return false;
+  pthread_mutex_lock(&c->send_mu);
+  bool stuck = pump_locked(c);
+  pthread_mutex_unlock(&c->send_mu);
+  return stuck;
+}
+
+void iotc__window_release(iotc_client *c, iotc__op *done) {
+  bool any = false;
+  for (iotc__op *op = done; op && !any; op = op->done_next) any = op->done_rc == 0 && op->in_window;
+  if (!any) return;
+  pthread_mutex_lock(&c->send_mu);
+  for (iotc__op *op = done; op; op = op->done_next) {
+    if (op->done_rc == 0 && op->in_window) window_remove(c, op);
+  }
+  pthread_mutex_unlock(&c->send_mu);
+}
+
+void iotc__window_requeue(iotc_client *c) {
+  pthread_mutex_lock(&c->send_mu);
+  c->send_session = NULL;
+  for (iotc__op *op = c->inflight.head; op; op = op->next) {
+    op->resend = true;
+    op->in_window = false;
+  }
+  pthread_mutex_lock(&c->mu);
+  iotc__list_prepend_all(&c->pending, &c->inflight);
+  pthread_mutex_unlock(&c->mu);
+  atomic_store_explicit(&c->inflight_n, 0, memory_order_relaxed);
+  pthread_mutex_unlock(&c->send_mu);
+}
+
+void iotc__window_init_op(iotc__op *op) { op->base.done = op_done; }
