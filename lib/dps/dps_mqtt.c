@@ -14,6 +14,7 @@
 #include "common/tls_diag.h"
 #include "dps/dps_internal.h"
 #include "iotc/dps_topic.h"
+#include "common/mqtt_options.h"
 
 #define MAX_QUEUED 16
 #define DISCONNECT_WAIT_MS 2000u
@@ -255,28 +256,14 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
 static iotc_result mqtt_connect(mqtt_state *st, const char *username, const char *password,
                                 uint64_t deadline, iotc_error *err) {
   iotc_dps *dps = st->dps;
-  MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
-  ssl.trustStore = dps->ca_file;
-  ssl.keyStore = dps->cert_file;
-  ssl.privateKey = dps->key_file;
-  ssl.enableServerCertAuth = 1;
-  ssl.verify = 1; /* Paho's default 0 skips the host name check */
-  ssl.ssl_error_cb = iotc__tls_note_cb;
-  ssl.ssl_error_context = &st->tls;
-
   uint64_t until = request_deadline(dps, deadline);
   uint64_t now = iotc__dps_now_ms();
-  MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
-  co.MQTTVersion = MQTTVERSION_3_1_1; /* no 3.1 fallback: one handshake per attempt */
-  co.cleansession = 1;
-  co.keepAliveInterval = KEEPALIVE_S;
-  co.connectTimeout = (int)((until > now ? until - now : 0) / 1000u) + 1;
-  co.automaticReconnect = 0;
-  co.retryInterval = 0;
-  co.username = username;
-  co.password = password;
-  co.ssl = &ssl;
-  co.httpsProxy = st->proxy[0] ? st->proxy : NULL; /* overrides Paho's own https_proxy reading */
+  iotc__mqtt_endpoint ep = {username, password, dps->ca_file, dps->cert_file, dps->key_file,
+                            st->proxy, &st->tls, KEEPALIVE_S,
+                            (int)((until > now ? until - now : 0) / 1000u) + 1};
+  MQTTAsync_SSLOptions ssl;
+  MQTTAsync_connectOptions co;
+  iotc__mqtt_connect_options(&ep, &ssl, &co);
   co.onSuccess = on_connect_ok;
   co.onFailure = on_connect_failed;
   co.context = st;

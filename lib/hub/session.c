@@ -9,6 +9,7 @@
 #include "common/proxy.h"
 #include "common/tls_diag.h"
 #include "iotc/hub_topic.h"
+#include "common/mqtt_options.h"
 
 struct iotc__session {
   MQTTAsync mqtt;
@@ -167,27 +168,14 @@ iotc_result iotc__session_create(const iotc__session_config *cfg, const iotc__se
 }
 
 iotc_result iotc__session_connect(iotc__session *s, const char *password) {
-  MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
-  ssl.trustStore = s->ca_file;
-  ssl.keyStore = s->cert_file;
-  ssl.privateKey = s->key_file;
-  ssl.enableServerCertAuth = 1;
-  ssl.verify = 1; /* host name check: the initializer leaves it off */
-  ssl.ssl_error_cb = iotc__tls_note_cb;
-  ssl.ssl_error_context = &s->tls;
   iotc__tls_note_clear(&s->tls);
-  MQTTAsync_connectOptions o = MQTTAsync_connectOptions_initializer;
-  o.MQTTVersion = MQTTVERSION_3_1_1;
-  o.cleansession = 1;
-  o.keepAliveInterval = s->keepalive_s;
-  o.connectTimeout = (int)((s->connect_timeout_ms + 999) / 1000);
-  o.retryInterval = 0;
+  iotc__mqtt_endpoint ep = {s->username, password, s->ca_file, s->cert_file, s->key_file,
+                            s->proxy, &s->tls, s->keepalive_s,
+                            (int)((s->connect_timeout_ms + 999) / 1000)};
+  MQTTAsync_SSLOptions ssl;
+  MQTTAsync_connectOptions o;
+  iotc__mqtt_connect_options(&ep, &ssl, &o);
   o.maxInflight = s->max_inflight + 8; /* room for twin and method traffic */
-  o.automaticReconnect = 0;            /* the client reconnects itself */
-  o.username = s->username;
-  o.password = password;
-  o.ssl = &ssl;
-  o.httpsProxy = s->proxy[0] ? s->proxy : NULL; /* overrides Paho's own https_proxy reading */
   o.onSuccess = on_connect_ok;
   o.onFailure = on_connect_fail;
   o.context = s;
