@@ -2,9 +2,11 @@
 // Starts the emulator and prints one JSON ready line on stdout; everything else goes to stderr.
 import fs from 'node:fs';
 import { startEmulator } from '../src/emulator.mjs';
+import { serverNamesError } from '../src/certs.mjs';
 
 const USAGE = `usage: iotc-emulator [--config FILE] [--ports ephemeral|fixed] [--id-scope SCOPE] [--cert-dir DIR]
-                     [--state-dir DIR] [--parent-pid PID] [--retry-after SECONDS]`;
+                     [--state-dir DIR] [--parent-pid PID] [--retry-after SECONDS]
+                     [--server-names NAME,...]`;
 
 function fail(message) {
   process.stderr.write(`iotc-emulator: ${message}\n${USAGE}\n`);
@@ -16,6 +18,7 @@ function parseArgs(argv) {
   const flags = {
     '--config': 'config', '--ports': 'ports', '--id-scope': 'idScope', '--cert-dir': 'certDir',
     '--state-dir': 'stateDir', '--parent-pid': 'parentPid', '--retry-after': 'retryAfter',
+    '--server-names': 'serverNames',
   };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
@@ -56,6 +59,11 @@ if (opts.idScope !== undefined && !/^[A-Za-z0-9]{1,64}$/.test(opts.idScope)) fai
 if (args.retryAfter !== undefined) opts.retryAfter = Number(args.retryAfter);
 if (opts.retryAfter !== undefined && (!Number.isInteger(opts.retryAfter) || opts.retryAfter < 0 || opts.retryAfter > 3600)) {
   fail('--retry-after must be whole seconds from 0 to 3600');
+}
+if (args.serverNames !== undefined) opts.serverNames = args.serverNames.split(',');
+if (opts.serverNames !== undefined) {
+  const bad = serverNamesError(opts.serverNames);
+  if (bad) fail(`bad server names: ${bad}`);
 }
 let parentPid = null;
 if (args.parentPid !== undefined) {

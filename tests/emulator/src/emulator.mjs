@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureCerts } from './certs.mjs';
+import { ensureCerts, serverNamesError } from './certs.mjs';
 import { Registry, applyDesired, DEFAULT_X509_GROUP } from './registry.mjs';
 import { WireLog } from './wire.mjs';
 import { Faults } from './faults.mjs';
@@ -45,10 +45,12 @@ export class Emulator {
   async start() {
     const o = this.opts;
     this.tmpDir = null;
+    const badNames = o.serverNames === undefined ? null : serverNamesError(o.serverNames);
+    if (badNames) throw new Error(badNames);
     let certDir = o.certDir;
     if (!certDir && o.stateDir) certDir = path.join(o.stateDir, 'certs');
     if (!certDir) certDir = this.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iotc-emulator-'));
-    this.certs = ensureCerts(certDir);
+    this.certs = ensureCerts(certDir, { serverNames: o.serverNames });
     this.registry = new Registry({ retention: this.retention, stateDir: o.stateDir, idScope: o.idScope, groupKey: o.groupKey, deviceCa: this.certs.deviceCa });
     for (const spec of o.devices || []) this.configureDevice(spec);
     for (const g of o.enrollmentGroups || []) this.registry.groups.set(g.id, g);

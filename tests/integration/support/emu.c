@@ -2,18 +2,49 @@
 #include "emu.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void init_curl(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 static void copy(char *dst, size_t size, const char *src) {
   snprintf(dst, size, "%s", src ? src : "");
+}
+
+/* Fill info from a parsed ready line; source names it in messages. */
+static int from_ready_line(json_t *root, emu_info *info, const char *source) {
+  memset(info, 0, sizeof *info);
+  json_t *dps = json_object_get(root, "dps");
+  json_t *hubs = json_object_get(root, "hubs");
+  info->pid = (int)json_integer_value(json_object_get(root, "pid"));
+  copy(info->id_scope, sizeof info->id_scope, json_string_value(json_object_get(root, "idScope")));
+  copy(info->ca_file, sizeof info->ca_file, json_string_value(json_object_get(root, "caFile")));
+  copy(info->api, sizeof info->api, json_string_value(json_object_get(root, "api")));
+  copy(info->dps_mqtt, sizeof info->dps_mqtt, json_string_value(json_object_get(dps, "mqtt")));
+  copy(info->dps_https, sizeof info->dps_https, json_string_value(json_object_get(dps, "https")));
+  copy(info->group_key, sizeof info->group_key, json_string_value(json_object_get(root, "groupKey")));
+  for (size_t i = 0; i < json_array_size(hubs) && i < 2; ++i) {
+    copy(info->hubs[i], sizeof info->hubs[i], json_string_value(json_array_get(hubs, i)));
+    info->hub_count = (int)i + 1;
+  }
+  if (!info->id_scope[0] || !info->api[0] || !info->dps_mqtt[0] || !info->ca_file[0]) {
+    fprintf(stderr, "emu: %s lacks idScope, api, dps or caFile\n", source);
+    return -1;
+  }
+  return 0;
 }
 
 int emu_load(emu_info *info) {
@@ -29,25 +60,9 @@ int emu_load(emu_info *info) {
     fprintf(stderr, "emu: cannot read %s: %s\n", path, jerr.text);
     return -1;
   }
-  json_t *dps = json_object_get(root, "dps");
-  json_t *hubs = json_object_get(root, "hubs");
-  info->pid = (int)json_integer_value(json_object_get(root, "pid"));
-  copy(info->id_scope, sizeof info->id_scope, json_string_value(json_object_get(root, "idScope")));
-  copy(info->ca_file, sizeof info->ca_file, json_string_value(json_object_get(root, "caFile")));
-  copy(info->api, sizeof info->api, json_string_value(json_object_get(root, "api")));
-  copy(info->dps_mqtt, sizeof info->dps_mqtt, json_string_value(json_object_get(dps, "mqtt")));
-  copy(info->dps_https, sizeof info->dps_https, json_string_value(json_object_get(dps, "https")));
-  copy(info->group_key, sizeof info->group_key, json_string_value(json_object_get(root, "groupKey")));
-  for (size_t i = 0; i < json_array_size(hubs) && i < 2; ++i) {
-    copy(info->hubs[i], sizeof info->hubs[i], json_string_value(json_array_get(hubs, i)));
-    info->hub_count = (int)i + 1;
-  }
+  int r = from_ready_line(root, info, path);
   json_decref(root);
-  if (!info->id_scope[0] || !info->api[0] || !info->dps_mqtt[0] || !info->ca_file[0]) {
-    fprintf(stderr, "emu: %s lacks idScope, api, dps or caFile\n", path);
-    return -1;
-  }
-  return 0;
+  return r;
 }
 
 void emu_unique_id(const char *prefix, char *buf, size_t size) {
@@ -277,23 +292,90 @@ int emu_fault(const emu_info *info, const char *json_fault) {
   return api_ok(info, "POST", "/emulator/faults", json_fault, NULL);
 }
 
-bool emu_other_loopback_name(char *name, size_t size) {
-  FILE *f = fopen("/etc/hosts", "r");
-  if (f == NULL) return false;
-  char line[512];
-  bool found = false;
-  while (!found && fgets(line, sizeof line, f)) {
-    char addr[64], host[256];
-    int off = 0, used = 0;
-    if (sscanf(line, "%63s%n", addr, &off) != 1 || strcmp(addr, "127.0.0.1") != 0) continue;
-    for (char *p = line + off; !found && sscanf(p, "%255s%n", host, &used) == 1; p += used) {
-      if (host[0] == '#') break;
-      if (strcmp(host, "localhost") != 0 && strlen(host) < size) {
-        snprintf(name, size, "%s", host);
-        found = true;
-      }
-    }
+/* Read one line from fd into buf before the monotonic deadline; 0 on success. */
+static int read_line(int fd, char *buf, size_t size, const struct timespec *deadline) {
+  size_t len = 0;
+  while (len + 1 < size) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long ms = (deadline->tv_sec - now.tv_sec) * 1000L + (deadline->tv_nsec - now.tv_nsec) / 1000000L;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    if (ms <= 0 || poll(&pfd, 1, (int)ms) != 1) return -1;
+    ssize_t n = read(fd, buf + len, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != 1) return -1;
+    if (buf[len] == '\n') break;
+    ++len;
   }
-  fclose(f);
-  return found;
+  buf[len] = '\0';
+  return len > 0 ? 0 : -1;
+}
+
+int emu_start(const char *const *args, emu_info *info) {
+  memset(info, 0, sizeof *info);
+  char parent[32];
+  snprintf(parent, sizeof parent, "%ld", (long)getpid());
+  const char *argv[40] = {IOTC_EMU_NODE, IOTC_EMU_SCRIPT, "--parent-pid", parent};
+  size_t argc = 4;
+  for (; args != NULL && args[argc - 4] != NULL; ++argc) {
+    if (argc + 1 >= sizeof argv / sizeof argv[0]) {
+      fprintf(stderr, "emu: too many emulator arguments\n");
+      return -1;
+    }
+    argv[argc] = args[argc - 4];
+  }
+  argv[argc] = NULL;
+  int out[2];
+  if (pipe(out) != 0) return -1;
+  fcntl(out[0], F_SETFD, FD_CLOEXEC); /* the child keeps only its stdout end, as fd 1 */
+  fcntl(out[1], F_SETFD, FD_CLOEXEC);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, IOTC_EMU_NODE, &fa, NULL, (char *const *)argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(out[1]);
+  if (rc != 0) {
+    close(out[0]);
+    fprintf(stderr, "emu: cannot start %s: %s\n", IOTC_EMU_NODE, strerror(rc));
+    return -1;
+  }
+  info->pid = (int)pid;
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += 30;
+  char line[4096];
+  int ok = read_line(out[0], line, sizeof line, &deadline);
+  close(out[0]);
+  json_t *root = ok == 0 ? json_loads(line, 0, NULL) : NULL;
+  if (root == NULL || !json_is_true(json_object_get(root, "ready")) ||
+      from_ready_line(root, info, "emu_start's ready line") != 0) {
+    fprintf(stderr, "emu: %s %s gave no ready line\n", IOTC_EMU_NODE, IOTC_EMU_SCRIPT);
+    json_decref(root);
+    info->pid = (int)pid; /* the process to stop, whatever it printed */
+    emu_stop(info);
+    return -1;
+  }
+  json_decref(root);
+  info->pid = (int)pid; /* our child, which is the emulator itself */
+  return 0;
+}
+
+void emu_stop(emu_info *info) {
+  if (info == NULL || info->pid <= 0) return;
+  pid_t pid = (pid_t)info->pid;
+  info->pid = 0;
+  kill(pid, SIGTERM);
+  /* It stops within a second; give it five before SIGKILL. */
+  for (int i = 0; i < 500; ++i) {
+    pid_t r = waitpid(pid, NULL, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR)) return;
+    struct timespec ts = {0, 10 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
 }

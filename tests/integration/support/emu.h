@@ -57,9 +57,18 @@ json_t *emu_wire(const emu_info *info, const char *device_id, long since);
 int emu_wire_count(const emu_info *info, const char *device_id, const char *dir, const char *type,
                    const char *prefix);
 
-/* A name that /etc/hosts maps to 127.0.0.1 other than localhost (the name in the emulator's
- * certificate): reaches the emulator under a name its certificate does not carry. */
-bool emu_other_loopback_name(char *name, size_t size);
+/*
+ * Start an emulator of this test's own: node iotc-emulator.mjs --parent-pid <this pid> ARGS...
+ * (args: NULL-terminated, nullable), on ephemeral ports with certificates of its own. Waits up
+ * to 30 s for its ready line and fills *info from it; info->pid is the child to stop with
+ * emu_stop(), which the caller must do (also when the test fails: call it from a teardown).
+ * Returns 0, or -1 (nothing left running).
+ */
+int emu_start(const char *const *args, emu_info *info);
+
+/* Stop an emulator started by emu_start() by its pid (SIGTERM, SIGKILL after 5 s) and reap it;
+ * sets info->pid to 0. No-op when info->pid is 0. */
+void emu_stop(emu_info *info);
 
 /* POST /emulator/faults with the given JSON object; 0 when the emulator accepted it. */
 int emu_fault(const emu_info *info, const char *json_fault);
