@@ -1,14 +1,13 @@
 // The Device Provisioning Service: one registration logic, reached over MQTT (an aedes broker on TLS)
 // and over HTTPS (Node's https server).
 import aedesFactory from 'aedes';
-import tls from 'node:tls';
 import https from 'node:https';
 import crypto from 'node:crypto';
 import { decode, isSubscribed, parseBag, validDeviceId } from './topics.mjs';
 import { parseSas, verifySas, deriveKey, redactSas } from './sas.mjs';
 import { peerChain, anchorOf, commonName } from './x509.mjs';
 import { DEFAULT_GROUP } from './registry.mjs';
-import { capSubscribeQos } from './hub.mjs';
+import { listenBroker } from './hub.mjs';
 
 const MAX_OPERATIONS = 20000;
 const BODY_LIMIT = 64 * 1024;
@@ -206,23 +205,7 @@ export class DpsMqtt {
   }
 
   listen(port) {
-    const { cert, key } = this.emu.certs;
-    this.server = tls.createServer({ cert, key, requestCert: true, rejectUnauthorized: false, noDelay: true }, (socket) => {
-      socket.setNoDelay(true);
-      capSubscribeQos(this.broker.handle(socket));
-    });
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    this.server.on('tlsClientError', (err) => this.log(undefined, { type: 'TLS_ERROR', message: err.message }));
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => {
-        this.port = this.server.address().port;
-        resolve();
-      });
-    });
+    return listenBroker(this, port);
   }
 
   check(client, username, password) {

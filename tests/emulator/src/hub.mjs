@@ -32,6 +32,32 @@ export function capSubscribeQos(client) {
   });
 }
 
+/**
+ * Serve a service's aedes broker over TLS on loopback (the hubs and DPS-MQTT alike): client
+ * certificates are requested but judged by the service (X.509 enrollment), Nagle is off (small
+ * writes would otherwise stall ~40 ms), and sockets are tracked for a prompt shutdown. The service
+ * object provides emu, broker, sockets and log, and gets server and port.
+ */
+export function listenBroker(service, port) {
+  const { cert, key } = service.emu.certs;
+  service.server = tls.createServer({ cert, key, requestCert: true, rejectUnauthorized: false, noDelay: true }, (socket) => {
+    socket.setNoDelay(true);
+    capSubscribeQos(service.broker.handle(socket));
+  });
+  service.server.on('connection', (s) => {
+    service.sockets.add(s);
+    s.on('close', () => service.sockets.delete(s));
+  });
+  service.server.on('tlsClientError', (err) => service.log(undefined, { type: 'TLS_ERROR', message: err.message }));
+  return new Promise((resolve, reject) => {
+    service.server.once('error', reject);
+    service.server.listen(port, '127.0.0.1', () => {
+      service.port = service.server.address().port;
+      resolve();
+    });
+  });
+}
+
 export class Hub {
   constructor(emu, index) {
     this.emu = emu;
@@ -71,23 +97,7 @@ export class Hub {
   }
 
   listen(port) {
-    const { cert, key } = this.emu.certs;
-    this.server = tls.createServer({ cert, key, requestCert: true, rejectUnauthorized: false, noDelay: true }, (socket) => {
-      socket.setNoDelay(true);
-      capSubscribeQos(this.broker.handle(socket));
-    });
-    this.server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    this.server.on('tlsClientError', (err) => this.log(undefined, { type: 'TLS_ERROR', message: err.message }));
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => {
-        this.port = this.server.address().port;
-        resolve();
-      });
-    });
+    return listenBroker(this, port);
   }
 
   // ---- connect ----------------------------------------------------------------------------------
