@@ -23,18 +23,24 @@
 #include "iotc/client.h"
 #include "iotc/log.h"
 
-/* argv: log file, parent pid. Prints "PORT n" when listening; logs "CONNECT host:port". */
+/* argv: log file, parent pid. Prints "PORT n" when listening; logs "CONNECT host:port". It dials
+ * every address the host resolves to in turn, as a proxy must: on a stock Debian, localhost is ::1
+ * first and 127.0.0.1 second, and Node 18 tries only the first by itself. */
 static const char proxy_js[] =
-    "const net=require('net'),fs=require('fs');const [log,ppid]=process.argv.slice(1);"
+    "const net=require('net'),fs=require('fs'),dns=require('dns');const [log,ppid]=process.argv.slice(1);"
+    "const dial=(addrs,port,ok,fail)=>{if(!addrs.length)return fail();"
+    "const u=net.connect(port,addrs[0].address,()=>{u.removeAllListeners('error');ok(u);});"
+    "u.once('error',()=>dial(addrs.slice(1),port,ok,fail));};"
     "const srv=net.createServer(c=>{c.on('error',()=>{});c.once('data',d=>{"
     "const t=d.toString('latin1');const m=/^CONNECT ([^\\s]+):(\\d+) HTTP\\/1\\.[01]\\r\\n/.exec(t);"
     "const end=t.indexOf('\\r\\n\\r\\n');"
     "if(!m||end<0){c.end('HTTP/1.1 400 Bad Request\\r\\n\\r\\n');return;}"
     "fs.appendFileSync(log,'CONNECT '+m[1]+':'+m[2]+'\\n');"
-    "const u=net.connect(+m[2],m[1].replace(/^\\[|\\]$/g,''),()=>{"
-    "c.write('HTTP/1.1 200 Connection established\\r\\n\\r\\n');"
-    "const rest=d.subarray(end+4);if(rest.length)u.write(rest);c.pipe(u);u.pipe(c);});"
-    "u.on('error',()=>c.destroy());c.on('close',()=>u.destroy());});});"
+    "const bad=()=>c.end('HTTP/1.1 502 Bad Gateway\\r\\n\\r\\n');"
+    "dns.lookup(m[1].replace(/^\\[|\\]$/g,''),{all:true},(e,addrs)=>{if(e)return bad();"
+    "dial(addrs,+m[2],u=>{c.write('HTTP/1.1 200 Connection established\\r\\n\\r\\n');"
+    "const rest=d.subarray(end+4);if(rest.length)u.write(rest);c.pipe(u);u.pipe(c);"
+    "u.on('error',()=>c.destroy());c.on('close',()=>u.destroy());},bad);});});});"
     "srv.listen(0,'127.0.0.1',()=>process.stdout.write('PORT '+srv.address().port+'\\n'));"
     "setInterval(()=>{try{process.kill(+ppid,0)}catch(e){process.exit(0)}},500);";
 
@@ -102,6 +108,13 @@ static void clear_env(void) {
   unsetenv("HTTPS_PROXY");
   unsetenv("no_proxy");
   unsetenv("NO_PROXY");
+}
+
+/* Runs after every case, also one whose assertion failed: no proxy setting leaks into the next. */
+static int clear_env_after(void **state) {
+  (void)state;
+  clear_env();
+  return 0;
 }
 
 static void config(iotc_client_config *cfg, const char *id, bool https) {
@@ -220,10 +233,10 @@ int main(void) {
   }
   iotc_log_set_handler(log_line, getenv("IOTC_TEST_DEBUG") ? IOTC_LOG_DEBUG : IOTC_LOG_WARN, NULL);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(mqtt_dps_and_the_hub_go_through_an_http_proxy),
-      cmocka_unit_test(https_provisioning_goes_through_the_proxy_too),
-      cmocka_unit_test(no_proxy_connects_directly_when_only_https_proxy_upper_case_is_set),
-      cmocka_unit_test(no_proxy_with_lower_case_https_proxy_is_refused_with_a_clear_error),
+      cmocka_unit_test_teardown(mqtt_dps_and_the_hub_go_through_an_http_proxy, clear_env_after),
+      cmocka_unit_test_teardown(https_provisioning_goes_through_the_proxy_too, clear_env_after),
+      cmocka_unit_test_teardown(no_proxy_connects_directly_when_only_https_proxy_upper_case_is_set, clear_env_after),
+      cmocka_unit_test_teardown(no_proxy_with_lower_case_https_proxy_is_refused_with_a_clear_error, clear_env_after),
   };
   if (getenv("TEST_FILTER")) cmocka_set_test_filter(getenv("TEST_FILTER"));
   int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,12 +1,34 @@
 #!/usr/bin/env node
 // Starts the emulator and prints one JSON ready line on stdout; everything else goes to stderr.
 import fs from 'node:fs';
-import { startEmulator } from '../src/emulator.mjs';
+import { startEmulator, PORT_MODES } from '../src/emulator.mjs';
 import { serverNamesError } from '../src/certs.mjs';
 
-const USAGE = `usage: iotc-emulator [--config FILE] [--ports ephemeral|fixed] [--id-scope SCOPE] [--cert-dir DIR]
-                     [--state-dir DIR] [--parent-pid PID] [--retry-after SECONDS]
-                     [--server-names NAME,...]`;
+const USAGE = `usage: iotc-emulator [OPTION]...
+A local stand-in for Azure IoT Central: DPS (MQTT and HTTPS), two IoT hubs and the operator API, on
+loopback only. Prints one JSON line on stdout when ready (ports, names, CA file, ID scope, group key);
+logs one line per connection, disconnect and refusal on stderr. Stops on SIGTERM or SIGINT.
+
+  --ports MODE           where the services listen:
+                           ephemeral (default)  free ports on 127.0.0.1 and ::1, named localhost:PORT;
+                           fixed                the same names on ports 8882 (DPS MQTT), 8443 (DPS HTTPS),
+                                                8883 and 8884 (hubs), 8480 (API);
+                           standard             like the cloud: DPS on 127.X.Y.1 (MQTT 8883, HTTPS 443),
+                                                hubs on 127.X.Y.2 and 127.X.Y.3 port 8883, and DPS assigns
+                                                the bare address with no port, as it assigns a host name
+  --address-block 127.X.Y  the address block of standard mode (default: a random free one)
+  --config FILE          JSON with any of: ports, addressBlock, idScope, groupKey, certDir, stateDir,
+                         serverNames, retryAfter, portNumbers, devices, enrollmentGroups, deviceTemplates
+  --id-scope SCOPE       the ID scope DPS answers to (default: a random 0ne... one)
+  --cert-dir DIR         keep the test CA and certificates here (default: a temporary folder)
+  --state-dir DIR        keep devices, twins, templates and certificates here across restarts
+  --server-names N,...   the DNS names and IP addresses the server certificate names
+                         (default: localhost,127.0.0.1,::1; standard mode adds its addresses)
+  --retry-after SECONDS  the retry-after DPS sends while assigning (default 1)
+  --parent-pid PID       exit when this process ends
+  --verbose              also log every packet and request (passwords redacted)
+  --quiet                log nothing but errors
+  -h, --help             show this help and exit`;
 
 function fail(message) {
   process.stderr.write(`iotc-emulator: ${message}\n${USAGE}\n`);
@@ -18,8 +40,9 @@ function parseArgs(argv) {
   const flags = {
     '--config': 'config', '--ports': 'ports', '--id-scope': 'idScope', '--cert-dir': 'certDir',
     '--state-dir': 'stateDir', '--parent-pid': 'parentPid', '--retry-after': 'retryAfter',
-    '--server-names': 'serverNames',
+    '--server-names': 'serverNames', '--address-block': 'addressBlock',
   };
+  const switches = { '--verbose': ['verbosity', 2], '--quiet': ['verbosity', 0] };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value;
@@ -31,6 +54,10 @@ function parseArgs(argv) {
     if (arg === '--help' || arg === '-h') {
       process.stdout.write(USAGE + '\n');
       process.exit(0);
+    }
+    if (switches[arg] && value === undefined) {
+      opts[switches[arg][0]] = switches[arg][1];
+      continue;
     }
     const key = flags[arg];
     if (!key) fail(`unknown argument ${arg}`);
@@ -53,8 +80,9 @@ if (args.config) {
   }
   if (!opts || typeof opts !== 'object' || Array.isArray(opts)) fail('config must be a JSON object');
 }
-for (const k of ['ports', 'idScope', 'certDir', 'stateDir']) if (args[k] !== undefined) opts[k] = args[k];
-if (opts.ports !== undefined && !['ephemeral', 'fixed'].includes(opts.ports)) fail('--ports must be ephemeral or fixed');
+for (const k of ['ports', 'idScope', 'certDir', 'stateDir', 'addressBlock', 'verbosity']) if (args[k] !== undefined) opts[k] = args[k];
+if (opts.ports !== undefined && !PORT_MODES.includes(opts.ports)) fail(`--ports must be one of ${PORT_MODES.join(', ')}`);
+if (opts.addressBlock !== undefined && opts.ports !== 'standard') fail('--address-block needs --ports standard');
 if (opts.idScope !== undefined && !/^[A-Za-z0-9]{1,64}$/.test(opts.idScope)) fail('--id-scope must be letters and digits');
 if (args.retryAfter !== undefined) opts.retryAfter = Number(args.retryAfter);
 if (opts.retryAfter !== undefined && (!Number.isInteger(opts.retryAfter) || opts.retryAfter < 0 || opts.retryAfter > 3600)) {

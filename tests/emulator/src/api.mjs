@@ -1,6 +1,7 @@
 // The operator API: plain HTTP on loopback, shaped like IoT Central's REST API (/api/...), plus
 // emulator-only routes under /emulator/ for tests (messages, wire log, waits, faults, failover).
 import http from 'node:http';
+import { serve, unserve } from './listen.mjs';
 import crypto from 'node:crypto';
 import { decode, validDeviceId } from './topics.mjs';
 import { readBody } from './dps.mjs';
@@ -94,27 +95,18 @@ export class Api {
     ];
   }
 
-  listen(port) {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.keepAliveTimeout = 1000;
-    this.server.on('connection', (s) => {
-      s.setNoDelay(true);
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    this.server.on('clientError', (err, socket) => socket.destroy());
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => {
-        this.port = this.server.address().port;
-        resolve();
-      });
-    });
+  listen(port, hosts) {
+    const make = () => {
+      const server = http.createServer((req, res) => this.handle(req, res));
+      server.keepAliveTimeout = 1000;
+      server.on('clientError', (err, socket) => socket.destroy());
+      return server;
+    };
+    return serve(this, make, hosts, port);
   }
 
   close() {
-    for (const s of this.sockets) s.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return unserve(this);
   }
 
   async handle(req, res) {

@@ -45,31 +45,35 @@ function exists(dir, names) {
   return names.every((n) => fs.existsSync(path.join(dir, n)));
 }
 
-const SERVER_FILES = ['ca.pem', 'server.pem', 'server-key.pem'];
+const CA_FILES = ['ca.pem', 'ca-key.pem'];
+const SERVER_FILES = ['server.pem', 'server-key.pem'];
 const DEVICE_CA_FILES = ['device-ca.pem', 'device-ca-key.pem'];
 
 /**
  * Makes (or reuses) the certificates in dir; returns their PEM text and paths. The server certificate
- * names serverNames (default: localhost, 127.0.0.1, ::1; its CN is the first); when serverNames is
- * given, a server certificate already in dir must carry exactly those names.
+ * names serverNames (default: localhost, 127.0.0.1, ::1; its CN is the first). The root CA is kept
+ * across runs (clients trust its file); a server certificate that names other hosts is issued anew.
  */
 export function ensureCerts(dir, { serverNames } = {}) {
   const names = serverNames || DEFAULT_SERVER_NAMES;
   const bad = serverNamesError(names);
   if (bad) throw new Error(bad);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (!exists(dir, SERVER_FILES)) {
+  if (!exists(dir, CA_FILES)) {
+    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem',
+      '-days', '825', '-subj', '/CN=iotc emulator test root CA', '-addext', 'basicConstraints=critical,CA:TRUE',
+      '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+    for (const f of SERVER_FILES) fs.rmSync(path.join(dir, f), { force: true });
+  }
+  if (!exists(dir, SERVER_FILES) || !carriesExactly(fs.readFileSync(path.join(dir, 'server.pem'), 'utf8'), names)) {
     const san = names.map((n) => (net.isIP(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
     fs.writeFileSync(path.join(dir, 'server.ext'),
       'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' +
       `subjectAltName=${san}\n`);
-    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'ca.pem',
-      '-days', '825', '-subj', '/CN=iotc emulator test root CA', '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
     openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server-key.pem', '-out', 'server.csr',
       '-subj', `/CN=${names[0]}`], dir);
-    openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial',
-      '-out', 'server.pem', '-days', '825', '-extfile', 'server.ext'], dir);
+    openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-set_serial',
+      '0x' + crypto.randomBytes(12).toString('hex'), '-out', 'server.pem', '-days', '825', '-extfile', 'server.ext'], dir);
   }
   if (!exists(dir, DEVICE_CA_FILES)) {
     openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
@@ -77,10 +81,6 @@ export function ensureCerts(dir, { serverNames } = {}) {
       '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
   }
   const read = (n) => fs.readFileSync(path.join(dir, n), 'utf8');
-  if (serverNames && !carriesExactly(read('server.pem'), names)) {
-    throw new Error(`${path.join(dir, 'server.pem')} does not name exactly ${names.join(', ')} ` +
-      '(remove ca.pem, server.pem and server-key.pem to make new ones)');
-  }
   return {
     dir,
     caFile: path.join(dir, 'ca.pem'),

@@ -7,7 +7,8 @@ import { decode, isSubscribed, parseBag, validDeviceId } from './topics.mjs';
 import { parseSas, verifySas, deriveKey, redactSas } from './sas.mjs';
 import { peerChain, anchorOf, commonName } from './x509.mjs';
 import { DEFAULT_GROUP } from './registry.mjs';
-import { listenBroker } from './hub.mjs';
+import { listenBroker, closeBroker, peerName } from './hub.mjs';
+import { serve, unserve } from './listen.mjs';
 
 const MAX_OPERATIONS = 20000;
 const BODY_LIMIT = 64 * 1024;
@@ -204,8 +205,8 @@ export class DpsMqtt {
     return this.emu.wire.add(id, entry, payload);
   }
 
-  listen(port) {
-    return listenBroker(this, port);
+  listen(port, hosts) {
+    return listenBroker(this, port, hosts);
   }
 
   check(client, username, password) {
@@ -270,11 +271,7 @@ export class DpsMqtt {
   }
 
   close() {
-    for (const s of this.sockets) s.destroy();
-    return new Promise((resolve) => {
-      this.broker.close(() => {});
-      this.server.close(() => resolve());
-    });
+    return closeBroker(this);
   }
 }
 
@@ -288,26 +285,18 @@ export class DpsHttps {
     this.sockets = new Set();
   }
 
-  listen(port) {
+  listen(port, hosts) {
     const { cert, key } = this.emu.certs;
-    this.server = https.createServer({ cert, key, requestCert: true, rejectUnauthorized: false, noDelay: true }, (req, res) => {
-      this.handle(req, res).catch((err) => {
-        if (!res.headersSent) this.send(req, res, dpsError(500, 500000, 'internal error: ' + err.message));
+    const make = () => {
+      const server = https.createServer({ cert, key, requestCert: true, rejectUnauthorized: false, noDelay: true }, (req, res) => {
+        this.handle(req, res).catch((err) => {
+          if (!res.headersSent) this.send(req, res, dpsError(500, 500000, 'internal error: ' + err.message));
+        });
       });
-    });
-    this.server.on('connection', (s) => {
-      s.setNoDelay(true);
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    this.server.on('tlsClientError', () => {});
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => {
-        this.port = this.server.address().port;
-        resolve();
-      });
-    });
+      server.on('tlsClientError', (err, socket) => this.emu.note(`${this.svc}: TLS handshake from ${peerName(socket)} failed: ${err.message}`));
+      return server;
+    };
+    return serve(this, make, hosts, port);
   }
 
   async handle(req, res) {
@@ -353,8 +342,7 @@ export class DpsHttps {
   }
 
   close() {
-    for (const s of this.sockets) s.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return unserve(this);
   }
 }
 

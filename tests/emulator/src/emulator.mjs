@@ -4,7 +4,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureCerts, serverNamesError } from './certs.mjs';
+import { ensureCerts, serverNamesError, DEFAULT_SERVER_NAMES } from './certs.mjs';
+import { LOCALHOST_ADDRESSES } from './listen.mjs';
 import { Registry, applyDesired, DEFAULT_X509_GROUP } from './registry.mjs';
 import { WireLog } from './wire.mjs';
 import { Faults } from './faults.mjs';
@@ -15,6 +16,11 @@ import { buildBag, parseBag, encode } from './topics.mjs';
 import { anchorOf, toCert } from './x509.mjs';
 
 export const FIXED_PORTS = { api: 8480, dpsMqtt: 8882, dpsHttps: 8443, hubs: [8883, 8884] };
+// The cloud's ports: what an SDK dials when a host name comes without one.
+export const STANDARD_PORTS = { dpsMqtt: 8883, dpsHttps: 443, hubs: [8883, 8883] };
+export const PORT_MODES = ['ephemeral', 'fixed', 'standard'];
+const ADDRESS_BLOCK = /^127\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)$/;
+const BLOCK_ATTEMPTS = 8;
 const C2D_QUEUE_LIMIT = 50;
 
 export const DEFAULTS = {
@@ -45,42 +51,139 @@ export class Emulator {
   async start() {
     const o = this.opts;
     this.tmpDir = null;
+    this.verbosity = o.verbosity ?? 1;
+    this.wire.onEntry = (e) => this.noteWire(e);
+    const mode = o.ports || 'ephemeral';
+    if (!PORT_MODES.includes(mode)) throw new Error(`ports must be one of ${PORT_MODES.join(', ')}`);
+    if (o.addressBlock !== undefined && !ADDRESS_BLOCK.test(o.addressBlock)) throw new Error('addressBlock must look like 127.X.Y');
+    this.standard = mode === 'standard';
     const badNames = o.serverNames === undefined ? null : serverNamesError(o.serverNames);
     if (badNames) throw new Error(badNames);
     let certDir = o.certDir;
     if (!certDir && o.stateDir) certDir = path.join(o.stateDir, 'certs');
     if (!certDir) certDir = this.tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iotc-emulator-'));
-    this.certs = ensureCerts(certDir, { serverNames: o.serverNames });
+    this.certDir = certDir;
+    this.block = this.standard ? this.chooseBlock() : null;
+    this.makeCerts(o.serverNames, this.standardHosts());
     this.registry = new Registry({ retention: this.retention, stateDir: o.stateDir, idScope: o.idScope, groupKey: o.groupKey, deviceCa: this.certs.deviceCa });
     for (const spec of o.devices || []) this.configureDevice(spec);
     for (const g of o.enrollmentGroups || []) this.registry.groups.set(g.id, g);
-    const fixed = o.ports === 'fixed';
-    const ports = { ...FIXED_PORTS, ...(o.portNumbers || {}) };
+    for (const t of o.deviceTemplates || []) this.registry.putTemplate(t.id, t);
     this.hubs = [new Hub(this, 0), new Hub(this, 1)];
     this.dps = new Dps(this);
     this.dpsMqtt = new DpsMqtt(this, this.dps);
     this.dpsHttps = new DpsHttps(this, this.dps);
     this.api = new Api(this);
-    await Promise.all([
-      ...this.hubs.map((h, i) => h.listen(fixed ? ports.hubs[i] : 0)),
-      this.dpsMqtt.listen(fixed ? ports.dpsMqtt : 0),
-      this.dpsHttps.listen(fixed ? ports.dpsHttps : 0),
-      this.api.listen(fixed ? ports.api : 0),
-    ]);
+    const ports = { ...FIXED_PORTS, ...(o.portNumbers || {}) };
+    await this.api.listen(mode === 'fixed' ? ports.api : (o.portNumbers && o.portNumbers.api) || 0, LOCALHOST_ADDRESSES);
+    if (this.standard) await this.listenStandard(o);
+    else await this.listenLocalhost(mode === 'fixed' ? ports : null);
     return this.info();
+  }
+
+  /** The block 127.X.Y of standard mode: the configured one, else a random one. */
+  chooseBlock() {
+    return this.opts.addressBlock || `127.${1 + crypto.randomInt(254)}.${1 + crypto.randomInt(254)}`;
+  }
+
+  /** Standard mode's addresses: DPS, then each hub (none in the other modes). */
+  standardHosts() {
+    return this.block ? [`${this.block}.1`, `${this.block}.2`, `${this.block}.3`] : [];
+  }
+
+  /** The certificates, for serverNames (the defaults when absent) plus extra names. */
+  makeCerts(serverNames, extra = []) {
+    const names = [...(serverNames || DEFAULT_SERVER_NAMES)];
+    for (const n of extra) if (!names.includes(n)) names.push(n);
+    this.certs = ensureCerts(this.certDir, { serverNames: names });
+  }
+
+  /** Every service on 127.0.0.1 and ::1 (where there is IPv6 loopback), named localhost:PORT. */
+  async listenLocalhost(ports) {
+    await Promise.all([
+      ...this.hubs.map((h, i) => h.listen(ports ? ports.hubs[i] : 0, LOCALHOST_ADDRESSES)),
+      this.dpsMqtt.listen(ports ? ports.dpsMqtt : 0, LOCALHOST_ADDRESSES),
+      this.dpsHttps.listen(ports ? ports.dpsHttps : 0, LOCALHOST_ADDRESSES),
+    ]);
+    for (const h of this.hubs) h.host = `localhost:${h.port}`;
+    this.dpsHost = { mqtt: `localhost:${this.dpsMqtt.port}`, https: `localhost:${this.dpsHttps.port}` };
+  }
+
+  /**
+   * Like the cloud: DPS and each hub at an address of its own in a block 127.X.Y (all of 127/8 is
+   * loopback on Linux), DPS-MQTT and the hubs on 8883, DPS-HTTPS on 443 (or any free port where 443 is
+   * not permitted, stated in the ready line), and host names with no port. The addresses are the
+   * names: they resolve everywhere without /etc/hosts, and the server certificate names each.
+   */
+  async listenStandard(o) {
+    for (let attempt = 1; ; attempt++) {
+      const [dps, ...hubs] = this.standardHosts();
+      const started = [];
+      const start = (svc, port, host) => svc.listen(port, [host]).then(() => started.push(svc));
+      try {
+        await Promise.all([
+          ...this.hubs.map((h, i) => start(h, STANDARD_PORTS.hubs[i], hubs[i])),
+          start(this.dpsMqtt, STANDARD_PORTS.dpsMqtt, dps),
+          start(this.dpsHttps, STANDARD_PORTS.dpsHttps, dps).catch((err) => {
+            if (err.code !== 'EACCES') throw err;
+            this.note(`dps-https: may not listen on ${dps}:443 (${err.code}); using another port, given in the ready line`);
+            return start(this.dpsHttps, 0, dps);
+          }),
+        ]);
+      } catch (err) {
+        await Promise.all(started.map((s) => s.close()));
+        // Another emulator in standard mode holds this block: take another (a chosen block is final).
+        if (err.code !== 'EADDRINUSE' || o.addressBlock || attempt >= BLOCK_ATTEMPTS) {
+          throw new Error(`cannot listen in standard mode on ${this.block}.*: ${err.message}`);
+        }
+        this.block = this.chooseBlock();
+        this.makeCerts(o.serverNames, this.standardHosts());
+        continue;
+      }
+      hubs.forEach((a, i) => { this.hubs[i].host = a; });
+      const httpsPort = this.dpsHttps.port === STANDARD_PORTS.dpsHttps ? '' : `:${this.dpsHttps.port}`;
+      this.dpsHost = { mqtt: dps, https: dps + httpsPort };
+      return;
+    }
   }
 
   info() {
     return {
       ready: true,
       pid: process.pid,
+      mode: this.opts.ports || 'ephemeral',
       idScope: this.registry.idScope,
       caFile: this.certs.caFile,
       api: `http://127.0.0.1:${this.api.port}`,
-      dps: { mqtt: `localhost:${this.dpsMqtt.port}`, https: `localhost:${this.dpsHttps.port}` },
+      dps: { ...this.dpsHost },
       hubs: this.hubs.map((h) => h.hostName),
       groupKey: this.registry.groupKey,
     };
+  }
+
+  /** One line on stderr (verbosity 1 and up), with control characters escaped: the text may carry device data. */
+  note(line, level = 1) {
+    if (this.verbosity < level) return;
+    process.stderr.write(`iotc-emulator: ${printable(line)}\n`);
+  }
+
+  /** Connections, disconnects and refusals by default; every wire entry with verbosity 2. */
+  noteWire(e) {
+    if (this.verbosity < 1) return;
+    const who = e.id === undefined ? 'a client' : e.id;
+    if (e.type === 'CONNACK') {
+      if (e.returnCode === 0) this.note(`${e.svc}: ${who} connected${e.auth ? ` (${e.auth})` : ''}`);
+      else this.note(`${e.svc}: ${who} refused: CONNACK ${e.returnCode}, ${e.reason}`);
+    } else if (e.type === 'CLOSED') {
+      this.note(`${e.svc}: ${who} disconnected${e.reason && e.reason !== 'disconnected' ? ` (${e.reason})` : ''}`);
+    } else if (e.type === 'DISCONNECT') {
+      this.note(`${e.svc}: closing ${who}: ${e.reason}`);
+    } else if (e.type === 'HTTP' && e.dir === 'out' && e.status >= 400) {
+      this.note(`${e.svc}: ${who} refused: HTTP ${e.status}`);
+    } else if (this.verbosity >= 2) {
+      const what = [e.dir, e.type, e.method, e.url, e.topic, e.status, e.reason].filter((v) => v !== undefined).join(' ');
+      this.note(`${e.svc}: ${who}: ${what}${e.size !== undefined ? ` (${e.size} bytes)` : ''}`, 2);
+    }
   }
 
   async stop() {
@@ -360,6 +463,11 @@ export class Emulator {
     }, f.seconds * 1000);
     this.closeTimers.set(f.id, timer);
   }
+}
+
+/** Text with control characters (CR, LF, ESC, ...) shown as \\xNN, so one note stays one line. */
+export function printable(text) {
+  return String(text).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 export async function startEmulator(opts) {

@@ -3,6 +3,7 @@
 // connection that asked, and only if that connection subscribed to the reply's topic.
 import aedesFactory from 'aedes';
 import tls from 'node:tls';
+import { serve, unserve } from './listen.mjs';
 import { decode, isSubscribed, parseBag } from './topics.mjs';
 import { parseSas, verifySas, redactSas } from './sas.mjs';
 import { peerChain, anchorOf, commonName } from './x509.mjs';
@@ -33,29 +34,35 @@ export function capSubscribeQos(client) {
 }
 
 /**
- * Serve a service's aedes broker over TLS on loopback (the hubs and DPS-MQTT alike): client
- * certificates are requested but judged by the service (X.509 enrollment), Nagle is off (small
- * writes would otherwise stall ~40 ms), and sockets are tracked for a prompt shutdown. The service
- * object provides emu, broker, sockets and log, and gets server and port.
+ * Serve a service's aedes broker over TLS on the given loopback hosts (the hubs and DPS-MQTT alike):
+ * client certificates are requested but judged by the service (X.509 enrollment). The service object
+ * provides emu, broker and log, and gets what serve() sets.
  */
-export function listenBroker(service, port) {
+export function listenBroker(service, port, hosts) {
   const { cert, key } = service.emu.certs;
-  service.server = tls.createServer({ cert, key, requestCert: true, rejectUnauthorized: false, noDelay: true }, (socket) => {
-    socket.setNoDelay(true);
-    capSubscribeQos(service.broker.handle(socket));
-  });
-  service.server.on('connection', (s) => {
-    service.sockets.add(s);
-    s.on('close', () => service.sockets.delete(s));
-  });
-  service.server.on('tlsClientError', (err) => service.log(undefined, { type: 'TLS_ERROR', message: err.message }));
-  return new Promise((resolve, reject) => {
-    service.server.once('error', reject);
-    service.server.listen(port, '127.0.0.1', () => {
-      service.port = service.server.address().port;
-      resolve();
+  const make = () => {
+    const server = tls.createServer({ cert, key, requestCert: true, rejectUnauthorized: false, noDelay: true }, (socket) => {
+      capSubscribeQos(service.broker.handle(socket));
     });
-  });
+    server.on('tlsClientError', (err, socket) => {
+      service.log(undefined, { type: 'TLS_ERROR', message: err.message });
+      service.emu.note(`${service.svc}: TLS handshake from ${peerName(socket)} failed: ${err.message}`);
+    });
+    return server;
+  };
+  return serve(service, make, hosts, port);
+}
+
+/** Closes a broker service that listenBroker started. */
+export function closeBroker(service) {
+  service.broker.close(() => {});
+  return unserve(service);
+}
+
+/** address:port of a socket's peer, for log lines. */
+export function peerName(socket) {
+  if (!socket || !socket.remoteAddress) return 'an unknown peer';
+  return socket.remoteFamily === 'IPv6' ? `[${socket.remoteAddress}]:${socket.remotePort}` : `${socket.remoteAddress}:${socket.remotePort}`;
 }
 
 export class Hub {
@@ -89,15 +96,18 @@ export class Hub {
   /** Host names a token's resource or a username may use for this hub. */
   names() {
     const p = this.port;
-    return ['localhost', `localhost:${p}`, '127.0.0.1', `127.0.0.1:${p}`, `[::1]:${p}`, ...this.emu.extraHubNames(this.index)];
+    const own = this.emu.standard ? [this.host, `${this.host}:${p}`]
+      : ['localhost', `localhost:${p}`, '127.0.0.1', `127.0.0.1:${p}`, `[::1]:${p}`];
+    return [...own, ...this.emu.extraHubNames(this.index)];
   }
 
+  /** The name DPS assigns and devices dial: localhost:PORT, or in standard mode its address alone. */
   get hostName() {
-    return `localhost:${this.port}`;
+    return this.host;
   }
 
-  listen(port) {
-    return listenBroker(this, port);
+  listen(port, hosts) {
+    return listenBroker(this, port, hosts);
   }
 
   // ---- connect ----------------------------------------------------------------------------------
@@ -316,10 +326,6 @@ export class Hub {
   }
 
   close() {
-    for (const s of this.sockets) s.destroy();
-    return new Promise((resolve) => {
-      this.broker.close(() => {});
-      this.server.close(() => resolve());
-    });
+    return closeBroker(this);
   }
 }

@@ -36,6 +36,7 @@ export class WireLog {
       entry.payload = buf.length <= this.payloadBytes ? Buffer.from(buf) : Buffer.from(buf.subarray(0, this.payloadBytes));
     }
     this.ring(id).push(entry);
+    if (this.onEntry) this.onEntry(entry);
     return entry;
   }
 
