@@ -10,6 +10,7 @@ import { centralProperties, twinDocument, TwinError, DEFAULT_GROUP } from './reg
 import { FaultError } from './faults.mjs';
 import { issueDeviceCert } from './certs.mjs';
 import { toCert } from './x509.mjs';
+import { TemplateError, propertyRefusal, templateView } from './templates.mjs';
 
 const BODY_LIMIT = 1024 * 1024;
 const NAME = /^[A-Za-z0-9_\-.:$]{1,128}$/;
@@ -68,6 +69,10 @@ export class Api {
       ['GET', new RegExp(`^/api/devices/${D}/components/${D}/commands/${D}$`), this.listCommands],
       ['GET', new RegExp(`^/api/devices/${D}/telemetry/${D}$`), this.getTelemetry],
       ['GET', new RegExp(`^/api/devices/${D}/components/${D}/telemetry/${D}$`), this.getTelemetry],
+      ['GET', /^\/api\/deviceTemplates$/, this.listTemplates],
+      ['GET', new RegExp(`^/api/deviceTemplates/${D}$`), this.getTemplate],
+      ['PUT', new RegExp(`^/api/deviceTemplates/${D}$`), this.putTemplate],
+      ['DELETE', new RegExp(`^/api/deviceTemplates/${D}$`), this.deleteTemplate],
       ['GET', /^\/api\/enrollmentGroups$/, this.listGroups],
       ['GET', new RegExp(`^/api/enrollmentGroups/${D}$`), this.getGroup],
       ['PUT', new RegExp(`^/api/enrollmentGroups/${D}$`), this.putGroup],
@@ -187,6 +192,9 @@ export class Api {
     optType(body, 'displayName', 'string');
     optType(body, 'enabled', 'boolean');
     if (body.template !== undefined && body.template !== null && typeof body.template !== 'string') throw bad('template must be a string');
+    if (typeof body.template === 'string' && !this.emu.registry.templates.has(body.template)) {
+      throw notFound(`device template ${body.template.slice(0, 128)} not found (PUT /api/deviceTemplates/{id} first)`);
+    }
     const existed = !!this.device(params[0], { create: true });
     const d = this.emu.configureDevice({ id: params[0], ...pick(body, ['displayName', 'template', 'enabled']) });
     this.emu.registry.changed();
@@ -265,7 +273,8 @@ export class Api {
     for (const k of Object.keys(body)) {
       if (!NAME.test(k) || k.startsWith('$')) throw bad(`invalid property name '${k.slice(0, 64)}'`);
     }
-    const patch = component ? { [component]: { __t: 'c', ...body } } : body;
+    const template = this.emu.registry.templateOf(d);
+    const patch = template ? this.templatePatch(template, component, body) : component ? { [component]: { __t: 'c', ...body } } : body;
     try {
       this.emu.setDesired(d, patch, component);
     } catch (err) {
@@ -275,12 +284,79 @@ export class Api {
     return centralProperties(d, component);
   }
 
+  /**
+   * A property write checked against the device's template, as IoT Central checks it: at the root a
+   * key names a writable property or a component (whose value holds that component's properties).
+   */
+  templatePatch(template, component, body) {
+    const part = (name) => {
+      const c = template.components.get(name);
+      if (!c) throw notFound(`device template ${template.id} has no component ${name}`);
+      return c;
+    };
+    const checked = (where, caps, values) => {
+      if (!isObject(values) || Object.keys(values).length === 0) throw bad(`${where} needs a non-empty object of property values`);
+      for (const [k, v] of Object.entries(values)) {
+        const why = propertyRefusal(caps, k, v, where);
+        if (why) throw bad(why);
+      }
+      return values;
+    };
+    if (component !== undefined) return { [component]: { __t: 'c', ...checked(`component ${component}`, part(component), body) } };
+    const patch = {};
+    for (const [k, v] of Object.entries(body)) {
+      if (template.components.has(k)) patch[k] = { __t: 'c', ...checked(`component ${k}`, part(k), v) };
+      else patch[k] = checked('the device', template.root, { [k]: v })[k];
+    }
+    return patch;
+  }
+
+  // ---- device templates -------------------------------------------------------------------------
+
+  listTemplates() {
+    return { value: [...this.emu.registry.templates.values()].map(templateView) };
+  }
+
+  getTemplate({ params }) {
+    const t = this.emu.registry.templates.get(params[0]);
+    if (!t) throw notFound(`device template ${params[0].slice(0, 128)} not found`);
+    return templateView(t);
+  }
+
+  putTemplate({ params, body }) {
+    if (body === undefined) throw bad('body must be a device template (DTDL)');
+    const existed = this.emu.registry.templates.has(params[0]);
+    try {
+      return { status: existed ? 200 : 201, body: templateView(this.emu.registry.putTemplate(params[0], body)) };
+    } catch (err) {
+      if (err instanceof TemplateError) throw new ApiError(400, 'InvalidDeviceTemplate', err.message);
+      throw err;
+    }
+  }
+
+  deleteTemplate({ params }) {
+    const registry = this.emu.registry;
+    const t = registry.templates.get(params[0]);
+    if (!t) throw notFound(`device template ${params[0].slice(0, 128)} not found`);
+    const user = [...registry.devices.values()].find((d) => registry.templateOf(d) === t);
+    if (user) throw new ApiError(409, 'Conflict', `device template ${t.id} is used by device ${user.id}`);
+    registry.templates.delete(t.id);
+    registry.changed();
+    return { status: 204 };
+  }
+
   // ---- commands ---------------------------------------------------------------------------------
 
   async runCommand({ params, body }) {
     const d = this.device(params[0]);
     const [component, name] = params.length === 3 ? [params[1], params[2]] : [undefined, params[1]];
     if (!NAME.test(name) || (component !== undefined && !NAME.test(component))) throw bad('invalid command or component name');
+    const template = this.emu.registry.templateOf(d);
+    if (template) {
+      const part = component === undefined ? template.root : template.components.get(component);
+      if (!part) throw notFound(`device template ${template.id} has no component ${component}`);
+      if (!part.commands.has(name)) throw notFound(`device template ${template.id} has no command ${name}${component ? ` in component ${component}` : ''}`);
+    }
     body = body === undefined ? {} : body;
     if (!isObject(body)) throw bad('body must be a JSON object');
     const timeout = body.responseTimeout === undefined ? 30 : body.responseTimeout;

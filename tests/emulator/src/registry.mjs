@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseTemplate } from './templates.mjs';
 import { Ring } from './ring.mjs';
 import { deriveKey, randomKey } from './sas.mjs';
 import { toCert } from './x509.mjs';
@@ -55,6 +56,7 @@ export class Registry {
     this.stateDir = stateDir;
     this.devices = new Map();
     this.groups = new Map();
+    this.templates = new Map();
     this.idScope = idScope;
     this.hubCounter = 0;
     this.saveTimer = null;
@@ -75,6 +77,24 @@ export class Registry {
         attestation: { type: 'x509', x509: { signingCertificates: { primary: { certificate: deviceCa } } } },
       });
     }
+  }
+
+  /** Adds or replaces a device template (throws TemplateError); returns it. */
+  putTemplate(id, body) {
+    const t = { ...parseTemplate(id, body), body };
+    this.templates.set(id, t);
+    this.changed();
+    return t;
+  }
+
+  /** The template a device names, or null. */
+  templateOf(device) {
+    if (!device.template) return null;
+    const t = this.templates.get(device.template);
+    if (t) return t;
+    // A device that provisioned with a model id uses the template of that model, as IoT Central associates it.
+    for (const c of this.templates.values()) if (c.modelId === device.template) return c;
+    return null;
   }
 
   get groupKey() {
@@ -146,7 +166,8 @@ export class Registry {
     }
     const data = {
       version: 1, idScope: this.idScope, hubCounter: this.hubCounter,
-      groups: [...this.groups.values()], devices: [...this.devices.values()].map((d) => d.toJSON()),
+      groups: [...this.groups.values()], templates: [...this.templates.values()].map((t) => ({ id: t.id, body: t.body })),
+      devices: [...this.devices.values()].map((d) => d.toJSON()),
     };
     fs.mkdirSync(this.stateDir, { recursive: true });
     const file = path.join(this.stateDir, 'state.json');
@@ -161,6 +182,7 @@ export class Registry {
     if (!this.idScope) this.idScope = data.idScope;
     this.hubCounter = data.hubCounter || 0;
     for (const g of data.groups || []) this.groups.set(g.id, g);
+    for (const t of data.templates || []) this.putTemplate(t.id, t.body);
     for (const j of data.devices || []) {
       const d = new Device(j.id, this.retention);
       Object.assign(d, j);
@@ -234,11 +256,14 @@ export function applyDesired(device, patch, component) {
   t.desired = next;
   t.desiredVersion++;
   const now = new Date().toISOString();
-  const values = component ? patch[component] : patch;
-  for (const [k, v] of Object.entries(values)) {
-    if (k === '__t') continue;
-    t.meta[(component ? component + '/' : '') + k] = { desiredValue: v, desiredVersion: t.desiredVersion, lastUpdateTime: now };
-  }
+  const record = (values, prefix) => {
+    for (const [k, v] of Object.entries(values)) {
+      if (k === '__t') continue;
+      if (!prefix && isComponent(v)) record(v, k + '/');
+      else t.meta[prefix + k] = { desiredValue: v, desiredVersion: t.desiredVersion, lastUpdateTime: now };
+    }
+  };
+  record(component ? { [component]: patch[component] } : patch, '');
   return t.desiredVersion;
 }
 

@@ -76,7 +76,7 @@ function provTransport(emu, kind, ca = emu.ca) {
   }
   const [host, port] = emu.dps.https.split(':');
   const agent = new https.Agent({ ca, keepAlive: false });
-  agent.defaultPort = Number(port); // the Agent constructor forces 443; set it afterwards
+  agent.defaultPort = port ? Number(port) : 443; // the Agent constructor forces 443; set it afterwards
   const base = new HttpBase();
   base.setOptions({ ca, http: { agent } });
   return { host, transport: new ProvHttp(base) };
