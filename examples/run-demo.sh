@@ -137,6 +137,13 @@ model=$(json 'd["@id"]' <examples/environmental_sensor/EnvironmentalSensor.json)
 device=demo-sensor
 op "emulator pid $emu_pid, operator API $api, DPS $dps, hubs $(printf '%s' "$ready" | json 'd.hubs.join(" and ")')"
 
+step "Importing the device template, as an operator does in IoT Central (Device templates > New)"
+op "PUT /api/deviceTemplates/$model"
+template_path=/api/deviceTemplates/$(json 'encodeURIComponent(d["@id"])' <examples/environmental_sensor/EnvironmentalSensor.json)
+api PUT "$template_path" "$(cat examples/environmental_sensor/EnvironmentalSensor.json)" >/dev/null
+status=$(last_status)
+check "device template imported (HTTP $status)" test "$status" = 200 -o "$status" = 201
+
 step "Creating the device, as an operator does in IoT Central (Devices > New)"
 op "PUT /api/devices/$device"
 api PUT "/api/devices/$device" "{\"displayName\":\"Environmental sensor\",\"template\":\"$model\",\"enabled\":true}" >/dev/null

@@ -10,6 +10,8 @@ endif()
 set(CENTRAL_SUPPORT support/central.c)
 iotc_integration_test(central_tutorial SOURCES central_tutorial.c ${CENTRAL_SUPPORT}
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+target_compile_definitions(central_tutorial PRIVATE
+  IOTC_EXAMPLE_MODEL="${PROJECT_SOURCE_DIR}/examples/environmental_sensor/EnvironmentalSensor.json")
 iotc_integration_test(central_components SOURCES central_components.c ${CENTRAL_SUPPORT}
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
 iotc_integration_test(central_reconcile SOURCES central_reconcile.c ${CENTRAL_SUPPORT}
@@ -55,8 +57,7 @@ endif()
 if(IOTC_HAVE_EMULATOR AND TARGET environmental_sensor)
   iotc_integration_test(central_sensor SOURCES central_sensor.c ${CENTRAL_SUPPORT}
     LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
-  set_property(TEST integration.central_sensor APPEND PROPERTY
-    ENVIRONMENT "IOTC_SENSOR_BIN=$<TARGET_FILE:environmental_sensor>")
+  iotc_integration_test_property(central_sensor ENVIRONMENT "IOTC_SENSOR_BIN=$<TARGET_FILE:environmental_sensor>")
   add_test(NAME integration.demo
     COMMAND bash "${PROJECT_SOURCE_DIR}/examples/run-demo.sh" --no-install
             --sensor "$<TARGET_FILE:environmental_sensor>")
@@ -67,14 +68,11 @@ endif()
 # Paho 1.3.12 leaks what it abandons at a connection drop (see lsan.supp).
 get_property(CENTRAL_TESTS DIRECTORY PROPERTY TESTS)
 foreach(t IN LISTS CENTRAL_TESTS)
-  if(t MATCHES "^integration\\.central_")
+  if(t MATCHES "^integration\\.(standard\\.)?central_")
     set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT
       "${IOTC_LSAN_OPTIONS}")
   endif()
 endforeach()
-foreach(t IN ITEMS integration.central_disconnects integration.central_stress
-                   integration.central_failover)
-  if(TEST ${t})
-    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "${IOTC_LSAN_DROPS_OPTIONS}")
-  endif()
+foreach(t IN ITEMS central_disconnects central_stress central_failover)
+  iotc_integration_test_property(${t} ENVIRONMENT "${IOTC_LSAN_DROPS_OPTIONS}")
 endforeach()

@@ -16,10 +16,20 @@ if(IOTC_VALGRIND AND NOT IOTC_SANITIZE)
 endif()
 
 if(TARGET iotc_cli)
-  add_test(NAME integration.cli_provision
-    COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/test_cli_provision.sh" "$<TARGET_FILE:iotc_cli>")
-  set_tests_properties(integration.cli_provision PROPERTIES
-    FIXTURES_REQUIRED emulator TIMEOUT 120 LABELS integration
-    ENVIRONMENT "IOTC_EMULATOR_INFO=${IOTC_EMULATOR_INFO_FILE};${IOTC_LSAN_OPTIONS}"
-    ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
+  foreach(mode IN ITEMS "" standard)
+    set(t integration.cli_provision)
+    set(info "${IOTC_EMULATOR_INFO_FILE}")
+    set(fixture emulator)
+    if(mode)
+      set(t integration.standard.cli_provision)
+      set(info "${IOTC_EMULATOR_STANDARD_INFO_FILE}")
+      set(fixture emulator_standard)
+    endif()
+    add_test(NAME ${t}
+      COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/test_cli_provision.sh" "$<TARGET_FILE:iotc_cli>")
+    set_tests_properties(${t} PROPERTIES
+      FIXTURES_REQUIRED ${fixture} TIMEOUT 120 LABELS "integration;${mode}"
+      ENVIRONMENT "IOTC_EMULATOR_INFO=${info};${IOTC_LSAN_OPTIONS}"
+      ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
+  endforeach()
 endif()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start or stop the shared emulator for ctest (see CMakeLists.txt in this directory).
-#   emulator.sh start DIR EMULATOR_SCRIPT   starts it, writes DIR/ready.json and DIR/emulator.pid
+#   emulator.sh start DIR EMULATOR_SCRIPT [ARG...]   starts it (with the extra emulator arguments),
+#                                           writes DIR/ready.json and DIR/emulator.pid
 #   emulator.sh stop DIR                    stops the one started in DIR, by PID
 set -u
 cmd=${1:?start|stop}
@@ -26,11 +27,12 @@ stop() {
 case $cmd in
   start)
     script=${3:?emulator script}
+    shift 3
     stop # a leftover from an interrupted run
     rm -f "$dir/ready.json" "$dir/stdout"
     # The emulator exits by itself when ctest (our parent) goes away. All its descriptors point to
     # files, so ctest does not wait for it on this test's pipes.
-    node "$script" --parent-pid "$PPID" --retry-after 0 \
+    node "$script" --parent-pid "$PPID" --retry-after 0 "$@" \
       </dev/null >"$dir/stdout" 2>"$dir/emulator.log" &
     pid=$!
     echo "$pid" >"$pidfile"

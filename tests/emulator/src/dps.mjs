@@ -135,7 +135,9 @@ export class Dps {
     // IoT Central creates a device that proves a group's key on first registration.
     if (!device) device = reg.create(op.regId);
     const modelId = op.payload && (op.payload.modelId || op.payload.iotcModelId);
-    if (typeof modelId === 'string' && modelId) device.template = modelId;
+    // IoT Central associates a device with the template of its model id (a template's id is its model's
+    // DTMI there), unless the operator gave it a template of the app already.
+    if (typeof modelId === 'string' && modelId && !emu.registry.templateOf(device)) device.template = modelId;
     if (op.auth.group) device.group = op.auth.group;
     let substatus = 'initialAssignment';
     if (device.hub === null) device.hub = reg.nextHub(emu.hubs.length);

@@ -89,12 +89,7 @@ export class Registry {
 
   /** The template a device names, or null. */
   templateOf(device) {
-    if (!device.template) return null;
-    const t = this.templates.get(device.template);
-    if (t) return t;
-    // A device that provisioned with a model id uses the template of that model, as IoT Central associates it.
-    for (const c of this.templates.values()) if (c.modelId === device.template) return c;
-    return null;
+    return (device.template && this.templates.get(device.template)) || null;
   }
 
   get groupKey() {

@@ -35,10 +35,15 @@ void central_sleep_ms(uint32_t ms) {
 }
 
 int central_device_new(const char *prefix, central_device *out) {
+  return central_device_of_template(prefix, NULL, out);
+}
+
+int central_device_of_template(const char *prefix, const char *template_id, central_device *out) {
   const emu_info *emu = central_emu();
   memset(out, 0, sizeof *out);
   emu_unique_id(prefix, out->id, sizeof out->id);
-  if (emu_create_device(emu, out->id, "dtmi:com:example:iotc:EnvironmentalSensor;1") != 0) return -1;
+  /* Without a template the device takes its model id from its DPS registration, as in IoT Central. */
+  if (emu_create_device(emu, out->id, template_id) != 0) return -1;
   return emu_device_key(emu, out->id, out->key, sizeof out->key);
 }
 

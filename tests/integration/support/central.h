@@ -26,6 +26,8 @@ const emu_info *central_emu(void);
 
 /** Create a fresh device (unique id from @p prefix) and read its symmetric key. */
 int central_device_new(const char *prefix, central_device *out);
+/* The same, created as a device of the given device template (uploaded beforehand). */
+int central_device_of_template(const char *prefix, const char *template_id, central_device *out);
 
 /** A DPS-over-MQTT configuration for @p dev on the emulator (strings borrowed from @p dev). */
 void central_config(const central_device *dev, iotc_client_config *cfg);

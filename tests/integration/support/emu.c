@@ -164,6 +164,29 @@ static int api_ok(const emu_info *info, const char *method, const char *path, co
   return 0;
 }
 
+int emu_put_template(const emu_info *info, const char *template_id, const char *dtdl_file) {
+  json_error_t jerr;
+  json_t *model = json_load_file(dtdl_file, 0, &jerr);
+  if (model == NULL) {
+    fprintf(stderr, "emu: cannot read %s: %s\n", dtdl_file, jerr.text);
+    return -1;
+  }
+  char *text = json_dumps(model, JSON_COMPACT);
+  json_decref(model);
+  CURL *c = curl_easy_init();
+  char *escaped = c ? curl_easy_escape(c, template_id, 0) : NULL;
+  int r = -1;
+  if (text && escaped) {
+    char path[1024];
+    snprintf(path, sizeof path, "/api/deviceTemplates/%s", escaped);
+    r = api_ok(info, "PUT", path, text, NULL);
+  }
+  curl_free(escaped);
+  if (c) curl_easy_cleanup(c);
+  free(text);
+  return r;
+}
+
 int emu_create_device(const emu_info *info, const char *device_id, const char *template_id) {
   char path[512];
   snprintf(path, sizeof path, "/api/devices/%s", device_id);

@@ -37,6 +37,8 @@ int emu_api(const emu_info *info, const char *method, const char *path, const ch
 
 /* PUT /api/devices/{id} (enabled, optional template). */
 int emu_create_device(const emu_info *info, const char *device_id, const char *template_id);
+/* PUT /api/deviceTemplates/{template_id} with the DTDL model in dtdl_file. 0 on success. */
+int emu_put_template(const emu_info *info, const char *template_id, const char *dtdl_file);
 
 /* Give the device an individual symmetric key (PUT .../attestation) and return it. */
 int emu_set_device_key(const emu_info *info, const char *device_id, char *key, size_t size);
