@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureCerts, serverNamesError, DEFAULT_SERVER_NAMES } from './certs.mjs';
-import { LOCALHOST_ADDRESSES } from './listen.mjs';
+import { LOCALHOST_ADDRESSES, unserve } from './listen.mjs';
 import { Registry, applyDesired, DEFAULT_X509_GROUP } from './registry.mjs';
 import { WireLog } from './wire.mjs';
 import { Faults } from './faults.mjs';
@@ -49,6 +49,16 @@ export class Emulator {
   }
 
   async start() {
+    try {
+      return await this.listen();
+    } catch (err) {
+      // Nothing half-started stays behind: listeners that did open are closed again.
+      await this.stop().catch(() => {});
+      throw err;
+    }
+  }
+
+  async listen() {
     const o = this.opts;
     this.tmpDir = null;
     this.verbosity = o.verbosity ?? 1;
@@ -131,7 +141,8 @@ export class Emulator {
           }),
         ]);
       } catch (err) {
-        await Promise.all(started.map((s) => s.close()));
+        // Only the listeners: the services (brokers) stay for the next attempt.
+        await Promise.all(started.map((s) => unserve(s)));
         // Another emulator in standard mode holds this block: take another (a chosen block is final).
         if (err.code !== 'EADDRINUSE' || o.addressBlock || attempt >= BLOCK_ATTEMPTS) {
           throw new Error(`cannot listen in standard mode on ${this.block}.*: ${err.message}`);
@@ -191,16 +202,17 @@ export class Emulator {
     this.stopping = (async () => {
       this.faults.clear();
       for (const p of this.pendingMethods.values()) clearTimeout(p.timer);
-      for (const d of this.registry.devices.values()) {
+      for (const d of this.registry ? this.registry.devices.values() : []) {
         if (d.conn && d.conn.expiryTimer) clearTimeout(d.conn.expiryTimer);
         for (const w of d.waiters) w(true);
       }
       try {
-        this.registry.save();
+        if (this.registry) this.registry.save();
       } catch (err) {
         process.stderr.write(`iotc-emulator: could not save state: ${err.message}\n`);
       }
-      await Promise.all([...this.hubs.map((h) => h.close()), this.dpsMqtt.close(), this.dpsHttps.close(), this.api.close()]);
+      const services = [...(this.hubs || []), this.dpsMqtt, this.dpsHttps, this.api].filter(Boolean);
+      await Promise.all(services.map((s) => s.close()));
       if (this.tmpDir) fs.rmSync(this.tmpDir, { recursive: true, force: true });
     })();
     return this.stopping;

@@ -54,7 +54,10 @@ test('DPS over HTTPS with an individual enrollment key', async () => {
 
 test('a device created through the API provisions with the keys the API reports', async () => {
   const id = uniqueId('api-made');
-  await emu.api('PUT', `/api/devices/${id}`, { displayName: 'made by API', template: 'dtmi:x:y;1' });
+  const tmpl = await emu.api('PUT', '/api/deviceTemplates/dtmi:x:y;1', { '@id': 'dtmi:x:y;1', '@type': 'Interface', contents: [] });
+  assert.equal(tmpl.status, 201);
+  const made = await emu.api('PUT', `/api/devices/${id}`, { displayName: 'made by API', template: 'dtmi:x:y;1' });
+  assert.equal(made.status, 201);
   const att = await emu.api('GET', `/api/devices/${id}/attestation`);
   const r = await provision(emu, id, att.body.symmetricKey.secondaryKey, { kind: 'mqtt' });
   assert.equal(r.status, 'assigned');

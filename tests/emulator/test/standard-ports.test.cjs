@@ -93,3 +93,14 @@ test('a hub refuses a user name or token naming another host', async () => {
   const ok = await rawHub(emu, { hub: reg.assignedHub, id, key });
   ok.end(true);
 });
+
+test('emulators in standard mode run side by side; a block in use is refused and nothing stays open', async () => {
+  const other = await startEmulator(['--ports', 'standard']);
+  try {
+    assert.notEqual(other.hubs[0], emu.hubs[0]);
+  } finally {
+    await other.stop();
+  }
+  const block = emu.hubs[0].split('.').slice(0, 3).join('.');
+  await assert.rejects(startEmulator(['--ports', 'standard', '--address-block', block]), /cannot listen in standard mode.*EADDRINUSE/);
+});
