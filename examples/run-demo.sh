@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The iotc demo: the environmental sensor against the local IoT Central emulator, driven the way
 # an IoT Central operator drives a device (commands, writable properties), in under a minute.
 #

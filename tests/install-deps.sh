@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs what a fresh Debian 12 machine lacks to build iotc and run its emulator: the Debian
 # packages (through sudo when not root), then the emulator's npm packages (npm ci).
 # Used by tests/run.sh and examples/run-demo.sh.

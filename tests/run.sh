@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The test command: installs what a fresh Debian 12 machine lacks, builds iotc with ASan and
 # UBSan and warnings as errors, and runs every test. Exits non-zero on any failure.
 #   tests/run.sh            everything

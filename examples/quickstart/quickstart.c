@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A complete IoT Central device in one page: provisions with a device key, answers a command,
  * applies a writable property, and sends telemetry every 2 seconds until Ctrl-C. */
 #include <iotc/iotc.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file client.h
  * @brief The IoT Central device client: connect (through DPS or a connection string), send

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file dps.h
  * @brief Device provisioning (Azure IoT Hub Device Provisioning Service, as used by IoT Central).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file dps_topic.h
  * @brief DPS over MQTT: the user name, the topics and the response-topic parser.

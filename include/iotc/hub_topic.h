@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file hub_topic.h
  * @brief IoT Hub MQTT topic layer: builds the strings a device publishes and connects with,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file iotc.h
  * @brief Umbrella header of iotc: include this one.

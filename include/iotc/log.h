@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file log.h
  * @brief Where iotc's diagnostic messages go.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file result.h
  * @brief The single result type of iotc, its text, and the detailed error record.

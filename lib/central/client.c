@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client object: create, connect, disconnect, destroy, status and statistics. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The provisioning handle: configuration checks and copies, cancellation, small shared helpers. */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The benchmark driver behind tests/bench/run.sh: starts one emulator, provisions the devices,
 // runs every case for iotc, the official Azure IoT Node SDK and raw Paho, interleaved, and prints
 // a markdown table of medians (min–max) and, as the very last line, the headline JSON object.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Benchmarks: iotc against the official Azure IoT Node SDK and against raw Paho, side by side,
 # against one local emulator. Prints a markdown table of medians (min–max) and, as the very last
 # line, one JSON object with the headline ratios; the full results go to a JSON file.

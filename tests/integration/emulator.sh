@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Start or stop the shared emulator for ctest (see CMakeLists.txt in this directory).
 #   emulator.sh start DIR EMULATOR_SCRIPT   starts it, writes DIR/ready.json and DIR/emulator.pid
 #   emulator.sh stop DIR                    stops the one started in DIR, by PID

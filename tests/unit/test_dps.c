@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Provisioning without a network: configuration checks, the default trust bundle, response
  * interpretation, cancellation and local connection failures. The end-to-end flows run against
  * the emulator in tests/integration/test_dps_*.c. */
