@@ -39,7 +39,7 @@ int main(void) {
   cfg.device_id = getenv("IOTC_DEVICE_ID");
   cfg.device_key = getenv("IOTC_DEVICE_KEY");
   cfg.dps_endpoint = getenv("IOTC_DPS_ENDPOINT"); /* NULL: Azure's global endpoint */
-  cfg.ca_file = getenv("IOTC_CA_FILE");           /* NULL: the Azure roots installed with iotc */
+  cfg.ca_file = getenv("IOTC_CA_FILE");           /* NULL: the Azure roots built into iotc */
   cfg.model_id = "dtmi:com:example:Quickstart;1";
 
   iotc_client *client;

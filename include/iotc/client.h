@@ -123,7 +123,7 @@ typedef struct iotc_client_config {
   const char *dps_endpoint;      /**< host[:port]; NULL: global.azure-devices-provisioning.net */
   bool dps_over_https;           /**< provision over HTTPS (REST) instead of MQTT */
   const char *model_id;          /**< DTMI announced to DPS and in the MQTT username; nullable */
-  const char *ca_file;           /**< PEM trust bundle; NULL: the Azure roots installed with iotc */
+  const char *ca_file;           /**< PEM trust bundle; NULL: the Azure roots built into iotc */
   const char *cache_file;        /**< remembers the assigned hub so restarts skip DPS; nullable */
 
   uint32_t sas_ttl_s;            /**< SAS token lifetime; renewed at ~80 %. Default 3600 */

@@ -120,7 +120,7 @@ typedef struct iotc_dps_config {
   const char *key;                 /**< base64 device or group key (DEVICE_KEY, GROUP_KEY) */
   const char *cert_file;           /**< X509: PEM certificate (chain) file; CN = registration_id */
   const char *key_file;            /**< X509: PEM private key file (NULL: inside cert_file) */
-  const char *ca_file;             /**< PEM file of trusted roots; NULL: iotc_dps_default_ca_file() */
+  const char *ca_file;             /**< PEM file of trusted roots; NULL: the built-in Azure roots */
   const char *model_id;            /**< sends {"modelId": model_id} as the payload; NULL: none */
   const char *payload_json;        /**< any JSON object as the payload (overrides model_id) */
   uint32_t timeout_ms;             /**< whole registration, polls included; 0: 90 s */
@@ -210,11 +210,20 @@ void iotc_dps_destroy(iotc_dps *dps);
 void iotc_dps_registration_clear(iotc_dps_registration *reg);
 
 /**
- * @brief The trust bundle used when no CA file is named: the PEM file of the roots Azure's
- *        IoT endpoints chain to (DigiCert Global Root G2, Microsoft RSA Root Certificate
- *        Authority 2017, DigiCert Global Root G3), installed with the library.
- * @return a path in static storage, or NULL when neither the installed bundle nor the one in
- *         the source tree exists (then a CA file must be named).
+ * @brief The trust bundle used when no CA file is named: the roots Azure's IoT endpoints chain
+ *        to (DigiCert Global Root G2, Microsoft RSA Root Certificate Authority 2017, DigiCert
+ *        Global Root G3), compiled into the library, so they work wherever it is installed or
+ *        moved to.
+ *
+ * The MQTT library (Paho) reads its trust store from a file name only, so the first call puts
+ * the roots into a sealed anonymous memory file (memfd) of this process and returns its path,
+ * "/proc/self/fd/N": nothing is written to disk and no other process can change it. libcurl
+ * (DPS over HTTPS) reads the same path. The descriptor is close-on-exec and stays open for the
+ * life of the process; if the application closes it, the next call makes a new one.
+ * Thread-safe.
+ * @return a path in static storage (valid in this process only; copy it before another thread
+ *         could call this again), or NULL when memfd_create() fails or /proc is not mounted
+ *         (logged as an error; then name a CA file).
  */
 const char *iotc_dps_default_ca_file(void);
 
