@@ -17,7 +17,7 @@ say() { printf '\n== %s\n' "$*"; }
 
 # ---- build and test ---------------------------------------------------------
 say "configure ($build: ASan + UBSan, -Werror)"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DIOTC_SANITIZE=ON -DIOTC_WERROR=ON >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DIOTC_SANITIZE=ON -DIOTC_WERROR=ON -DIOTC_BUILD_TESTS=ON >/dev/null
 say "build"
 cmake --build "$build" -j "$jobs"
 
@@ -26,7 +26,7 @@ cmake -S . -B "$build-release" -DCMAKE_BUILD_TYPE=Release -DIOTC_WERROR=ON >/dev
 cmake --build "$build-release" -j "$jobs" >/dev/null
 
 say "pure layer alone (no third-party headers or libraries)"
-cmake -S . -B "$build-pure" -DIOTC_PURE_ONLY=ON -DIOTC_WERROR=ON -DIOTC_BUILD_EXAMPLES=OFF >/dev/null
+cmake -S . -B "$build-pure" -DIOTC_PURE_ONLY=ON -DIOTC_WERROR=ON -DIOTC_BUILD_EXAMPLES=OFF -DIOTC_BUILD_TESTS=ON >/dev/null
 cmake --build "$build-pure" -j "$jobs" >/dev/null
 ctest --test-dir "$build-pure" --output-on-failure
 
@@ -37,7 +37,7 @@ ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 300
 
 # valgrind cannot run sanitized programs: tests labelled `valgrind` run from a plain build.
 say "valgrind (non-sanitized build, tests labelled valgrind)"
-cmake -S . -B "$build-valgrind" -DCMAKE_BUILD_TYPE=Debug -DIOTC_WERROR=ON -DIOTC_BUILD_EXAMPLES=OFF >/dev/null
+cmake -S . -B "$build-valgrind" -DCMAKE_BUILD_TYPE=Debug -DIOTC_WERROR=ON -DIOTC_BUILD_EXAMPLES=OFF -DIOTC_BUILD_TESTS=ON >/dev/null
 cmake --build "$build-valgrind" -j "$jobs" >/dev/null
 ctest --test-dir "$build-valgrind" --output-on-failure -j "$jobs" --timeout 600 -L valgrind
 
