@@ -4,7 +4,7 @@
 # packages (through sudo when not root), then the emulator's npm packages (npm ci).
 # Used by tests/run.sh and examples/run-demo.sh.
 #   tests/install-deps.sh            everything
-#   tests/install-deps.sh --runtime  no test-only tools (valgrind, the emulator's
+#   tests/install-deps.sh --runtime  no test-only tools (valgrind, doxygen, the emulator's
 #                                    conformance-suite packages); keeps an up-to-date
 #                                    tests/emulator/node_modules instead of reinstalling it
 set -euo pipefail
@@ -18,7 +18,7 @@ say() { printf '\n== %s\n' "$*"; }
 # ---- system packages --------------------------------------------------------
 packages=(build-essential cmake pkg-config git ca-certificates openssl curl binutils
   libpaho-mqtt-dev libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev)
-$runtime_only || packages+=(valgrind)
+$runtime_only || packages+=(valgrind doxygen)
 # node/npm may come from another source than Debian (nodesource): only install when absent.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

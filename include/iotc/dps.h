@@ -6,6 +6,7 @@
  * One blocking call registers a device with DPS and returns the hub it was assigned to:
  *
  * @code
+ * const char *group_key_base64 = getenv("IOTC_GROUP_KEY");
  * iotc_dps_config cfg;
  * iotc_dps_config_init(&cfg);
  * cfg.id_scope = "0ne00ABCDEF";
@@ -89,7 +90,7 @@ extern "C" {
 /** Sizes (including the NUL) of the text fields of ::iotc_dps_registration. */
 #define IOTC_DPS_HUB_SIZE 270       /**< 255-byte host name + ":65535" + NUL, rounded up */
 #define IOTC_DPS_ID_SIZE 129        /**< device and registration ids: at most 128 characters */
-#define IOTC_DPS_STATUS_SIZE 64
+#define IOTC_DPS_STATUS_SIZE 64     /**< "assigned", "initialAssignment", ... */
 
 /** How to reach DPS. */
 typedef enum iotc_dps_transport {
@@ -178,6 +179,7 @@ IOTC_NODISCARD iotc_result iotc_dps_register(const iotc_dps_config *cfg,
 
 /**
  * @brief Validate and copy @p cfg into a new handle. Nothing is sent yet.
+ * @param cfg borrowed; strings copied
  * @param[out] out the handle; release with iotc_dps_destroy()
  * @param[out] err nullable detail
  * @retval IOTC_OK, IOTC_ERR_INVALID_ARG, IOTC_ERR_BAD_ENCODING, IOTC_ERR_NO_MEMORY, IOTC_ERR_CRYPTO
