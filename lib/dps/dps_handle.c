@@ -259,7 +259,8 @@ static iotc_result check_config(const iotc_dps_config *cfg, iotc_error *err) {
   }
   if (iotc_dps_default_ca_file() == NULL) {
     return iotc__dps_fail(err, IOTC_ERR_IO, 0,
-                          "no CA file named and the built-in Azure roots are unavailable (see the log)");
+                          "no CA file named, and the built-in Azure roots need "
+                          "memfd_create() and /proc: name a CA file");
   }
   return IOTC_OK;
 }
