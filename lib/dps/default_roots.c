@@ -4,7 +4,8 @@
  * Paho 1.3.12 takes its trust store only as a file name (and the hub connection always uses
  * Paho), so the roots are put once per process into a sealed anonymous memory file and handed
  * to Paho and libcurl as its /proc/self/fd path: nothing is written to disk, nothing is left to
- * clean up, and no other user can swap the file. */
+ * clean up, and no other user can swap the file. (libcurl alone could take them from memory,
+ * CURLOPT_CAINFO_BLOB since 7.77; one path for both transports keeps a single mechanism.) */
 #define _GNU_SOURCE /* memfd_create, F_ADD_SEALS */
 #include <errno.h>
 #include <fcntl.h>
