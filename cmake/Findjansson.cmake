@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Findjansson: provides the jansson::jansson target.
 # Debian ships jansson with pkg-config only; an upstream CMake build of jansson
 # installs a config package, which is preferred when present.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The iotc demo: the environmental sensor against the local IoT Central emulator, driven the way
 # an IoT Central operator drives a device (commands, writable properties), in under a minute.
 #
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
     --sensor) sensor=$2; shift ;;
     --build-dir) build=$2; shift ;;
     --keep-logs) keep_logs=true ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-demo.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift

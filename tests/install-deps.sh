@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs what a fresh Debian 12 machine lacks to build iotc and run its emulator: the Debian
 # packages (through sudo when not root), then the emulator's npm packages (npm ci).
 # Used by tests/run.sh and examples/run-demo.sh.
 #   tests/install-deps.sh            everything
-#   tests/install-deps.sh --runtime  no test-only tools (valgrind, the emulator's
+#   tests/install-deps.sh --runtime  no test-only tools (valgrind, doxygen, the emulator's
 #                                    conformance-suite packages); keeps an up-to-date
 #                                    tests/emulator/node_modules instead of reinstalling it
 set -euo pipefail
@@ -17,7 +18,7 @@ say() { printf '\n== %s\n' "$*"; }
 # ---- system packages --------------------------------------------------------
 packages=(build-essential cmake pkg-config git ca-certificates openssl curl binutils
   libpaho-mqtt-dev libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev)
-$runtime_only || packages+=(valgrind)
+$runtime_only || packages+=(valgrind doxygen)
 # node/npm may come from another source than Debian (nodesource): only install when absent.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

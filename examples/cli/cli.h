@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared pieces of the `iotc` command-line tool: exit codes, the subcommand table and a small
  * option parser. One file per subcommand (cli_<name>.c) defines `int cli_<name>(int, char **)`,
  * declared below and listed in the table in main.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* iotc derive-key: the device key IoT Central derives from an enrollment group key. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* iotc provision: register a device with DPS and print where it was assigned, as JSON. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* iotc sas: an IoT Hub device token or a DPS registration token. */
 #include <stdio.h>
 #include <stdlib.h>

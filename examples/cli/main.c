@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `iotc`: command-line companion of the iotc library. Each subcommand lives in its own file
  * (cli_<name>.c); to add one, declare its function in cli.h and add a row to `commands`. */
 #include <stdio.h>

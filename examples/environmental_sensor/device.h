@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the environmental sensor does: the IoT Central tutorial's device, on the iotc client.
  */

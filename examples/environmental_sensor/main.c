@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The environmental sensor of the IoT Central tutorial, in C on iotc.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The environmental sensor's settings: from the environment (IOTC_*), overridden by flags.
  */

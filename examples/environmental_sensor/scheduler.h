@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A tiny delayed-job runner for the environmental sensor: one thread that runs each job once,
  * at or after its due time, in due-time order. The sensor uses it for what the tutorial does

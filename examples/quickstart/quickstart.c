@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A complete IoT Central device in one page: provisions with a device key, answers a command,
  * applies a writable property, and sends telemetry every 2 seconds until Ctrl-C. */
 #include <iotc/iotc.h>
@@ -38,7 +39,7 @@ int main(void) {
   cfg.device_id = getenv("IOTC_DEVICE_ID");
   cfg.device_key = getenv("IOTC_DEVICE_KEY");
   cfg.dps_endpoint = getenv("IOTC_DPS_ENDPOINT"); /* NULL: Azure's global endpoint */
-  cfg.ca_file = getenv("IOTC_CA_FILE");           /* NULL: the Azure roots installed with iotc */
+  cfg.ca_file = getenv("IOTC_CA_FILE");           /* NULL: the Azure roots built into iotc */
   cfg.model_id = "dtmi:com:example:Quickstart;1";
 
   iotc_client *client;

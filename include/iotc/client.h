@@ -1,25 +1,52 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file client.h
  * @brief The IoT Central device client: connect (through DPS or a connection string), send
  *        telemetry, report properties, and receive commands and writable-property updates.
  *
  * @code
- * iotc_client_config cfg;
- * iotc_client_config_init(&cfg);
- * cfg.id_scope = "0ne00000000";
- * cfg.device_id = "sensor-1";
- * cfg.device_key = getenv("IOTC_DEVICE_KEY");
- * cfg.model_id = "dtmi:com:example:Thermostat;1";
- * iotc_client *client;
- * if (iotc_client_create(&cfg, &client) != IOTC_OK) return 1;
- * iotc_client_on_command(client, NULL, "reboot", on_reboot, NULL);
- * iotc_client_on_property(client, NULL, "brightness", on_brightness, NULL);
- * iotc_error err;
- * if (iotc_client_connect(client, 30000, &err) != IOTC_OK) fprintf(stderr, "%s\n", err.message);
- * iotc_client_send_telemetry(client, "{\"temp\":21.5}", NULL);
- * ...
- * iotc_client_disconnect(client, 5000);
- * iotc_client_destroy(client);
+ * #include <iotc/iotc.h>
+ * #include <stdio.h>
+ * #include <stdlib.h>
+ *
+ * static void on_reboot(iotc_client *client, const iotc_command_request *req,
+ *                       iotc_command_response *resp, void *ctx) {
+ *   (void)client; (void)req; (void)ctx;
+ *   resp->status = 200; // payload_json left NULL: the answer is {}
+ * }
+ *
+ * static void on_brightness(iotc_client *client, const iotc_property_update *u, void *ctx) {
+ *   (void)ctx;
+ *   if (iotc_client_ack_property(client, u->component, u->name, u->value_json, 200, u->version,
+ *                                "applied", NULL, NULL) != IOTC_OK) {
+ *     fprintf(stderr, "could not acknowledge %s\n", u->name);
+ *   }
+ * }
+ *
+ * int main(void) {
+ *   iotc_client_config cfg;
+ *   iotc_client_config_init(&cfg);
+ *   cfg.id_scope = "0ne00000000";
+ *   cfg.device_id = "sensor-1";
+ *   cfg.device_key = getenv("IOTC_DEVICE_KEY");
+ *   cfg.model_id = "dtmi:com:example:Thermostat;1";
+ *   iotc_client *client;
+ *   if (iotc_client_create(&cfg, &client) != IOTC_OK) return 1;
+ *   iotc_error err = {0};
+ *   if (iotc_client_on_command(client, NULL, "reboot", on_reboot, NULL) != IOTC_OK ||
+ *       iotc_client_on_property(client, NULL, "brightness", on_brightness, NULL) != IOTC_OK ||
+ *       iotc_client_connect(client, 30000, &err) != IOTC_OK) {
+ *     fprintf(stderr, "connect: %s\n", err.message);
+ *     iotc_client_destroy(client);
+ *     return 1;
+ *   }
+ *   if (iotc_client_send_telemetry(client, "{\"temp\":21.5}", NULL) != IOTC_OK) {
+ *     fprintf(stderr, "telemetry not queued\n");
+ *   }
+ *   (void)iotc_client_disconnect(client, 5000); // waits for the message to be acknowledged
+ *   iotc_client_destroy(client);
+ *   return 0;
+ * }
  * @endcode
  *
  * **Ownership.** Every string and buffer passed to a function here is copied before the call
@@ -64,8 +91,8 @@ typedef struct iotc_client iotc_client;
 
 /** A name/value pair of strings (telemetry and C2D application properties). */
 typedef struct iotc_property {
-  const char *name;
-  const char *value;
+  const char *name;  /**< property name, NUL-terminated */
+  const char *value; /**< property value, NUL-terminated */
 } iotc_property;
 
 /* ---------------------------------------------------------------------------------------------
@@ -122,7 +149,7 @@ typedef struct iotc_client_config {
   const char *dps_endpoint;      /**< host[:port]; NULL: global.azure-devices-provisioning.net */
   bool dps_over_https;           /**< provision over HTTPS (REST) instead of MQTT */
   const char *model_id;          /**< DTMI announced to DPS and in the MQTT username; nullable */
-  const char *ca_file;           /**< PEM trust bundle; NULL: the Azure roots installed with iotc */
+  const char *ca_file;           /**< PEM trust bundle; NULL: the Azure roots built into iotc */
   const char *cache_file;        /**< remembers the assigned hub so restarts skip DPS; nullable */
 
   uint32_t sas_ttl_s;            /**< SAS token lifetime; renewed at ~80 %. Default 3600 */
@@ -182,7 +209,7 @@ typedef enum iotc_connection_status {
 
 /** What the status callback receives (borrowed). */
 typedef struct iotc_status_info {
-  iotc_connection_status status;
+  iotc_connection_status status; /**< the state the client is in now */
   iotc_result reason;    /**< why we got here (IOTC_OK when connected) */
   const char *message;   /**< human-readable detail, never NULL, never a secret */
   const char *hub;       /**< hub host[:port] when known, else "" */
@@ -190,6 +217,10 @@ typedef struct iotc_status_info {
   uint32_t retry_in_ms;  /**< RECONNECTING: delay before the next attempt */
 } iotc_status_info;
 
+/**
+ * A status callback (client worker thread): @p info is borrowed for the call;
+ * @p user_context is the pointer given to iotc_client_on_status().
+ */
 typedef void (*iotc_status_fn)(iotc_client *client, const iotc_status_info *info,
                                void *user_context);
 
@@ -198,6 +229,7 @@ typedef void (*iotc_status_fn)(iotc_client *client, const iotc_status_info *info
  *        go), connect, subscribe, and fetch the twin. From then on the client keeps itself
  *        connected (reconnect with back-off, SAS renewal, re-provisioning) until
  *        iotc_client_disconnect() or iotc_client_destroy().
+ * @param client the client
  * @param timeout_ms how long to wait for the first connection; 0 returns IOTC_OK at once and
  *                   connects in the background (watch the status callback). Called from an iotc
  *                   callback it never waits (as with 0).
@@ -235,8 +267,8 @@ typedef struct iotc_client_stats {
   uint64_t telemetry_failed;    /**< completed with an error */
   uint64_t telemetry_resent;    /**< QoS 1 publishes sent again after a connection drop */
   uint64_t reported_sent;       /**< reported-property PATCHes acknowledged */
-  uint64_t commands_received;
-  uint64_t properties_received;
+  uint64_t commands_received;   /**< commands handed to a handler (direct and queued) */
+  uint64_t properties_received; /**< writable-property updates handed to a handler */
   uint64_t connects;            /**< successful connections (first + reconnects) */
   uint64_t provisionings;       /**< successful DPS registrations */
   size_t queued;                /**< messages waiting now (telemetry + reported) */
@@ -260,13 +292,14 @@ IOTC_NODISCARD iotc_result iotc_client_on_status(iotc_client *client, iotc_statu
 /** Completion of one message: IOTC_OK once the hub acknowledged it (QoS 1) or it was written (QoS 0). */
 typedef void (*iotc_done_fn)(iotc_client *client, iotc_result result, void *user_context);
 
+/** Value of iotc_telemetry_options::struct_version written by iotc_telemetry_options_init(). */
 #define IOTC_TELEMETRY_OPTIONS_VERSION 1
 /** Per-message options; initialise with iotc_telemetry_options_init(). Strings are copied. */
 typedef struct iotc_telemetry_options {
   int struct_version;                /**< IOTC_TELEMETRY_OPTIONS_VERSION */
   const char *component;             /**< `$.sub`; NULL for the root component */
   const iotc_property *properties;   /**< custom application properties; borrowed, copied */
-  size_t property_count;
+  size_t property_count;             /**< number of entries in @ref properties */
   const char *content_type;          /**< `$.ct`; default "application/json" */
   const char *content_encoding;      /**< `$.ce`; default "utf-8" */
   const char *message_id;            /**< `$.mid`; nullable */
@@ -283,6 +316,7 @@ void iotc_telemetry_options_init(iotc_telemetry_options *opts);
 /**
  * @brief Queue one telemetry message. Returns at once; the message goes out in order, now or
  *        after the next (re)connect. QoS 1 messages interrupted by a connection drop are sent again.
+ * @param client the client
  * @param json NUL-terminated JSON text (an object for IoT Central), copied
  * @param opts nullable (defaults)
  * @retval IOTC_OK queued; on_done reports the outcome
@@ -303,9 +337,12 @@ IOTC_NODISCARD iotc_result iotc_client_send_telemetry(iotc_client *client, const
  * @brief Report one property: `{"name": value}`, or for a component
  *        `{"component": {"__t": "c", "name": value}}`. Reported PATCHes go one at a time, in order;
  *        the rest wait in the queue (also across reconnects).
+ * @param client the client
  * @param component nullable (root)
+ * @param name the property name, copied
  * @param value_json JSON text of the value, copied
  * @param on_done nullable; IOTC_OK once the hub answered 2xx
+ * @param user_context passed to @p on_done
  */
 IOTC_NODISCARD iotc_result iotc_client_report_property(iotc_client *client, const char *component,
                                                        const char *name, const char *value_json,
@@ -323,12 +360,16 @@ IOTC_NODISCARD iotc_result iotc_client_report_properties(iotc_client *client, co
 /** A desired (writable) property value received from the service (borrowed). */
 typedef struct iotc_property_update {
   const char *component;   /**< NULL for the root component */
-  const char *name;
+  const char *name;        /**< the property name */
   const char *value_json;  /**< the value as JSON text (the `{"value":…}` wrapper removed) */
   int64_t version;         /**< desired `$version`: acknowledge with av = this */
   bool at_startup;         /**< from the twin fetched at (re)connect, not from a live patch */
 } iotc_property_update;
 
+/**
+ * A writable-property handler (client worker thread): @p update is borrowed for the call;
+ * acknowledge with iotc_client_ack_property(), now or later.
+ */
 typedef void (*iotc_property_fn)(iotc_client *client, const iotc_property_update *update,
                                  void *user_context);
 
@@ -349,7 +390,15 @@ IOTC_NODISCARD iotc_result iotc_client_on_any_property(iotc_client *client, iotc
  * @brief Acknowledge a writable property: reports `{"value": value_json, "ac": status,
  *        "av": version, "ad": description}` (under the component, with `"__t":"c"`). Callable at
  *        once from the handler or later from any thread.
- * @param description nullable
+ * @param client the client
+ * @param component nullable (root)
+ * @param name the property name, copied
+ * @param value_json the value applied, as JSON text, copied
+ * @param status `ac`: 200 applied, 202 in progress, 400 refused, ...
+ * @param version `av`: the desired version acknowledged (iotc_property_update::version)
+ * @param description `ad`, nullable
+ * @param on_done nullable; IOTC_OK once the hub answered 2xx
+ * @param user_context passed to @p on_done
  */
 IOTC_NODISCARD iotc_result iotc_client_ack_property(iotc_client *client, const char *component,
                                                     const char *name, const char *value_json,
@@ -372,9 +421,9 @@ IOTC_NODISCARD iotc_result iotc_client_set_property_default(iotc_client *client,
 /** A command invocation (borrowed). */
 typedef struct iotc_command_request {
   const char *component;    /**< NULL for the root component */
-  const char *name;
+  const char *name;         /**< the command name */
   const char *payload_json; /**< request payload as JSON text ("null" when none) */
-  size_t payload_len;
+  size_t payload_len;       /**< length of payload_json in bytes */
   const char *request_id;   /**< for iotc_client_respond_command(); NULL when queued */
   bool queued;              /**< an offline (C2D) command: no response is sent */
 } iotc_command_request;
@@ -411,7 +460,9 @@ IOTC_NODISCARD iotc_result iotc_client_on_any_command(iotc_client *client, iotc_
 
 /**
  * @brief Respond later to a command whose handler set `later`. Any thread.
+ * @param client the client
  * @param request_id copied from the request
+ * @param status the response status (200, 400, ...)
  * @param payload_json nullable ({})
  * @retval IOTC_ERR_NOT_FOUND no pending command with that id (answered already or expired)
  */
@@ -432,10 +483,10 @@ IOTC_NODISCARD iotc_result iotc_client_complete_command(iotc_client *client, con
 
 /** A cloud-to-device message; everything is borrowed for the duration of the callback. */
 typedef struct iotc_c2d_message {
-  const void *payload;
-  size_t payload_len;
+  const void *payload;             /**< the message body (any bytes, not NUL-terminated) */
+  size_t payload_len;              /**< its length in bytes */
   const iotc_property *properties; /**< decoded application and system properties */
-  size_t property_count;
+  size_t property_count;           /**< number of entries in properties */
 } iotc_c2d_message;
 
 /** A cloud-to-device message handler (client worker thread). */

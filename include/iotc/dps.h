@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file dps.h
  * @brief Device provisioning (Azure IoT Hub Device Provisioning Service, as used by IoT Central).
@@ -5,6 +6,7 @@
  * One blocking call registers a device with DPS and returns the hub it was assigned to:
  *
  * @code
+ * const char *group_key_base64 = getenv("IOTC_GROUP_KEY");
  * iotc_dps_config cfg;
  * iotc_dps_config_init(&cfg);
  * cfg.id_scope = "0ne00ABCDEF";
@@ -88,7 +90,7 @@ extern "C" {
 /** Sizes (including the NUL) of the text fields of ::iotc_dps_registration. */
 #define IOTC_DPS_HUB_SIZE 270       /**< 255-byte host name + ":65535" + NUL, rounded up */
 #define IOTC_DPS_ID_SIZE 129        /**< device and registration ids: at most 128 characters */
-#define IOTC_DPS_STATUS_SIZE 64
+#define IOTC_DPS_STATUS_SIZE 64     /**< "assigned", "initialAssignment", ... */
 
 /** How to reach DPS. */
 typedef enum iotc_dps_transport {
@@ -119,7 +121,7 @@ typedef struct iotc_dps_config {
   const char *key;                 /**< base64 device or group key (DEVICE_KEY, GROUP_KEY) */
   const char *cert_file;           /**< X509: PEM certificate (chain) file; CN = registration_id */
   const char *key_file;            /**< X509: PEM private key file (NULL: inside cert_file) */
-  const char *ca_file;             /**< PEM file of trusted roots; NULL: iotc_dps_default_ca_file() */
+  const char *ca_file;             /**< PEM file of trusted roots; NULL: the built-in Azure roots */
   const char *model_id;            /**< sends {"modelId": model_id} as the payload; NULL: none */
   const char *payload_json;        /**< any JSON object as the payload (overrides model_id) */
   uint32_t timeout_ms;             /**< whole registration, polls included; 0: 90 s */
@@ -177,6 +179,7 @@ IOTC_NODISCARD iotc_result iotc_dps_register(const iotc_dps_config *cfg,
 
 /**
  * @brief Validate and copy @p cfg into a new handle. Nothing is sent yet.
+ * @param cfg borrowed; strings copied
  * @param[out] out the handle; release with iotc_dps_destroy()
  * @param[out] err nullable detail
  * @retval IOTC_OK, IOTC_ERR_INVALID_ARG, IOTC_ERR_BAD_ENCODING, IOTC_ERR_NO_MEMORY, IOTC_ERR_CRYPTO
@@ -209,11 +212,20 @@ void iotc_dps_destroy(iotc_dps *dps);
 void iotc_dps_registration_clear(iotc_dps_registration *reg);
 
 /**
- * @brief The trust bundle used when no CA file is named: the PEM file of the roots Azure's
- *        IoT endpoints chain to (DigiCert Global Root G2, Microsoft RSA Root Certificate
- *        Authority 2017, DigiCert Global Root G3), installed with the library.
- * @return a path in static storage, or NULL when neither the installed bundle nor the one in
- *         the source tree exists (then a CA file must be named).
+ * @brief The trust bundle used when no CA file is named: the roots Azure's IoT endpoints chain
+ *        to (DigiCert Global Root G2, Microsoft RSA Root Certificate Authority 2017, DigiCert
+ *        Global Root G3), compiled into the library, so they work wherever it is installed or
+ *        moved to.
+ *
+ * The MQTT library (Paho) reads its trust store from a file name only, so the first call puts
+ * the roots into a sealed anonymous memory file (memfd) of this process and returns its path,
+ * "/proc/self/fd/N": nothing is written to disk and no other process can change it. libcurl
+ * (DPS over HTTPS) reads the same path. The descriptor is close-on-exec and stays open for the
+ * life of the process; if the application closes it, the next call makes a new one.
+ * Thread-safe.
+ * @return a path in static storage (valid in this process only; copy it before another thread
+ *         could call this again), or NULL when memfd_create() fails or /proc is not mounted
+ *         (logged as an error; then name a CA file).
  */
 const char *iotc_dps_default_ca_file(void);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file dps_topic.h
  * @brief DPS over MQTT: the user name, the topics and the response-topic parser.
@@ -32,8 +33,9 @@ extern "C" {
 /** The one subscription DPS over MQTT needs. */
 #define IOTC_DPS_TOPIC_RESPONSE_FILTER "$dps/registrations/res/#"
 
-/** Longest ID scope and registration id accepted. */
+/** Longest ID scope accepted (bytes, without the NUL). */
 #define IOTC_DPS_ID_SCOPE_MAX 64
+/** Longest registration id accepted (bytes, without the NUL). */
 #define IOTC_DPS_REGISTRATION_ID_MAX 128
 
 /** @brief True if @p id_scope is a well-formed ID scope (NULL: false). */
@@ -46,6 +48,9 @@ bool iotc_dps_registration_id_is_valid(const char *registration_id);
  * @brief MQTT user name: `{id_scope}/registrations/{registration_id}/api-version=2019-03-31`.
  * @param id_scope borrowed
  * @param registration_id borrowed (also the MQTT client id)
+ * @param[out] buf where the NUL-terminated result is written (NULL with @p size 0: length only)
+ * @param size size of @p buf in bytes
+ * @param[out] out_len nullable: the length written, or needed on IOTC_ERR_BUFFER_TOO_SMALL
  * @retval IOTC_OK
  * @retval IOTC_ERR_INVALID_ARG NULL buffer, or an ill-formed scope or registration id
  * @retval IOTC_ERR_BUFFER_TOO_SMALL
@@ -57,6 +62,9 @@ IOTC_NODISCARD iotc_result iotc_dps_topic_username(const char *id_scope,
 /**
  * @brief Register request topic: `$dps/registrations/PUT/iotdps-register/?$rid={rid}`.
  * @param rid request id, borrowed, non-empty, at most 128 bytes; percent-encoded
+ * @param[out] buf where the NUL-terminated result is written (NULL with @p size 0: length only)
+ * @param size size of @p buf in bytes
+ * @param[out] out_len nullable: the length written, or needed on IOTC_ERR_BUFFER_TOO_SMALL
  * @retval IOTC_OK, IOTC_ERR_INVALID_ARG, IOTC_ERR_BUFFER_TOO_SMALL
  */
 IOTC_NODISCARD iotc_result iotc_dps_topic_register(const char *rid, char *buf, size_t size,
@@ -67,6 +75,9 @@ IOTC_NODISCARD iotc_result iotc_dps_topic_register(const char *rid, char *buf, s
  *        `$dps/registrations/GET/iotdps-get-operationstatus/?$rid={rid}&operationId={id}`.
  * @param rid request id as for iotc_dps_topic_register()
  * @param operation_id the operationId DPS returned, borrowed, non-empty, at most 256 bytes
+ * @param[out] buf where the NUL-terminated result is written (NULL with @p size 0: length only)
+ * @param size size of @p buf in bytes
+ * @param[out] out_len nullable: the length written, or needed on IOTC_ERR_BUFFER_TOO_SMALL
  * @retval IOTC_OK, IOTC_ERR_INVALID_ARG, IOTC_ERR_BUFFER_TOO_SMALL
  */
 IOTC_NODISCARD iotc_result iotc_dps_topic_operation_status(const char *rid,
@@ -77,7 +88,7 @@ IOTC_NODISCARD iotc_result iotc_dps_topic_operation_status(const char *rid,
 typedef struct iotc_dps_topic_response {
   int status;               /**< 100–999, e.g. 200, 202, 401, 429 */
   const char *rid;          /**< value of `$rid` as it appears in the topic (not decoded) */
-  size_t rid_len;
+  size_t rid_len;           /**< length of rid in bytes */
   bool has_retry_after;     /**< a `retry-after` parameter was present */
   uint32_t retry_after_s;   /**< its value in seconds (0 when absent) */
 } iotc_dps_topic_response;
@@ -86,6 +97,7 @@ typedef struct iotc_dps_topic_response {
  * @brief Parse `$dps/registrations/res/{status}/?$rid={rid}[&retry-after={s}][&...]`.
  * @param topic borrowed; need not be NUL-terminated; @p out views stay valid while it is
  * @param topic_len its length
+ * @param[out] out the parsed parts, views into @p topic
  * @retval IOTC_OK
  * @retval IOTC_ERR_NO_MATCH    not a DPS response topic (another feature's topic)
  * @retval IOTC_ERR_MALFORMED   a DPS response topic with a bad status, no `$rid`, or a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file hub_topic.h
  * @brief IoT Hub MQTT topic layer: builds the strings a device publishes and connects with,
@@ -75,6 +76,9 @@ typedef struct iotc_hub_view {
 /**
  * @brief MQTT client id: the device id itself.
  * @param[in] device_id borrowed; see the device id rule
+ * @param[out] buf where the NUL-terminated result is written (NULL with @p size 0: length only)
+ * @param[in] size size of @p buf in bytes
+ * @param[out] out_len nullable: the length written, or needed on IOTC_ERR_BUFFER_TOO_SMALL
  * @retval IOTC_OK
  * @retval IOTC_ERR_INVALID_ARG @p device_id NULL, empty or breaking the rule; @p buf NULL
  * @retval IOTC_ERR_BUFFER_TOO_SMALL `*out_len` = length needed
@@ -93,6 +97,9 @@ IOTC_NODISCARD iotc_result iotc_hub_topic_client_id(const char *device_id, char 
  * @param[in] device_id borrowed; see the device id rule
  * @param[in] device_client_type nullable (absent); non-empty when given. E.g. `iotc/0.1.0`.
  * @param[in] model_id nullable (absent); non-empty when given. E.g. `dtmi:com:example:X;1`.
+ * @param[out] buf where the NUL-terminated result is written (NULL with @p size 0: length only)
+ * @param[in] size size of @p buf in bytes
+ * @param[out] out_len nullable: the length written, or needed on IOTC_ERR_BUFFER_TOO_SMALL
  * @retval IOTC_OK
  * @retval IOTC_ERR_INVALID_ARG NULL/empty/ill-formed input, or @p buf NULL
  * @retval IOTC_ERR_BUFFER_TOO_SMALL
@@ -143,6 +150,9 @@ void iotc_hub_telemetry_options_init(iotc_hub_telemetry_options *options);
  * @brief Telemetry publish topic: `devices/{device_id}/messages/events/{property-bag}`.
  * @param[in] device_id borrowed; see the device id rule
  * @param[in] options nullable: NULL means no properties (topic ends with `/`)
+ * @param[out] buf where the NUL-terminated result is written (NULL with @p size 0: length only)
+ * @param[in] size size of @p buf in bytes
+ * @param[out] out_len nullable: the length written, or needed on IOTC_ERR_BUFFER_TOO_SMALL
  * @retval IOTC_OK
  * @retval IOTC_ERR_INVALID_ARG bad device id, unknown struct_version, empty option string,
  *         empty property key, properties NULL with a non-zero count, bad component name,
@@ -159,6 +169,9 @@ IOTC_NODISCARD iotc_result iotc_hub_topic_telemetry(const char *device_id,
  *        caller that keeps the topic prefix and the bag apart (the device client builds the
  *        bag once when a message is queued and the prefix once per connection).
  * @param[in] options nullable: NULL, or no property set, gives the empty bag ""
+ * @param[out] buf where the NUL-terminated result is written (NULL with @p size 0: length only)
+ * @param[in] size size of @p buf in bytes
+ * @param[out] out_len nullable: the length written, or needed on IOTC_ERR_BUFFER_TOO_SMALL
  * @retval IOTC_OK
  * @retval IOTC_ERR_INVALID_ARG as for iotc_hub_topic_telemetry() (options), or @p buf NULL
  * @retval IOTC_ERR_TOO_LARGE the bag would not fit a topic (65535 bytes) even behind the
@@ -211,6 +224,7 @@ IOTC_NODISCARD iotc_result iotc_hub_property_next(iotc_hub_property_iter *iter,
 /**
  * @brief Find the first property whose decoded key equals @p key (compared byte for byte
  *        after percent-decoding the bag's key, no buffer needed).
+ * @param[in] bag the property bag (a view of the topic's tail)
  * @param[in] key NUL-terminated, borrowed
  * @param[out] out the raw property when found
  * @retval IOTC_OK found
@@ -294,6 +308,7 @@ IOTC_NODISCARD iotc_result iotc_hub_topic_method_parse(const char *topic, size_t
 
 /**
  * @brief Split an IoT Central command name `component*command` (or `command`).
+ * @param[in] name the method name (a view, e.g. iotc_hub_method_request::name)
  * @param[out] out_component `{NULL, 0}` when there is no `*`
  * @param[out] out_command never empty on success
  * @retval IOTC_OK
@@ -308,6 +323,9 @@ IOTC_NODISCARD iotc_result iotc_hub_command_name_split(iotc_hub_view name,
  * @brief Method response topic: `$iothub/methods/res/{status}/?$rid={request_id}`.
  * @param[in] status 100 to 999 (HTTP-like: 200 done, 202 accepted, 4xx/5xx failed)
  * @param[in] request_id borrowed; the request's `$rid` (see the request id rule)
+ * @param[out] buf where the NUL-terminated result is written (NULL with @p size 0: length only)
+ * @param[in] size size of @p buf in bytes
+ * @param[out] out_len nullable: the length written, or needed on IOTC_ERR_BUFFER_TOO_SMALL
  * @retval IOTC_OK, IOTC_ERR_INVALID_ARG, IOTC_ERR_BUFFER_TOO_SMALL
  */
 IOTC_NODISCARD iotc_result iotc_hub_topic_method_response(int status, const char *request_id,
@@ -403,6 +421,7 @@ typedef enum iotc_hub_name_rule {
 
 /**
  * @brief Check @p name against the rule for @p kind.
+ * @param[in] kind what the name is used as
  * @param[in] name NUL-terminated, borrowed; NULL counts as empty
  * @param[out] out_rule nullable: the rule broken, IOTC_HUB_NAME_VALID on success
  * @param[out] out_offset nullable: byte offset of the offending byte (0 for EMPTY/RESERVED,

@@ -1,6 +1,16 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file iotc.h
  * @brief Umbrella header of iotc: include this one.
+ */
+/**
+ * @mainpage iotc: Azure IoT Central device client for C
+ *
+ * Include iotc.h. A device is one ::iotc_client (client.h): configure it, register handlers,
+ * connect, then send telemetry and report properties. Provisioning alone is in dps.h; the
+ * dependency-free topic layer for other MQTT stacks in hub_topic.h and dps_topic.h; SAS tokens
+ * and derived keys in sas.h; logging in log.h; results and errors in result.h; the version in
+ * version.h. Each header states who owns what and which thread may call what.
  */
 #ifndef IOTC_IOTC_H
 #define IOTC_IOTC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file log.h
  * @brief Where iotc's diagnostic messages go.
@@ -18,10 +19,10 @@ extern "C" {
 
 /** Severity, most severe first. */
 typedef enum iotc_log_level {
-  IOTC_LOG_ERROR = 0,
-  IOTC_LOG_WARN = 1,
-  IOTC_LOG_INFO = 2,
-  IOTC_LOG_DEBUG = 3
+  IOTC_LOG_ERROR = 0, /**< an operation failed */
+  IOTC_LOG_WARN = 1,  /**< something is wrong but iotc carries on (a retry, a refused input) */
+  IOTC_LOG_INFO = 2,  /**< connection life: provisioned, connected, disconnected */
+  IOTC_LOG_DEBUG = 3  /**< protocol detail, for finding a problem */
 } iotc_log_level;
 
 /**
@@ -34,6 +35,8 @@ typedef void (*iotc_log_fn)(iotc_log_level level, const char *message, void *use
 
 /**
  * @brief Send messages at @p max_level and more severe to @p fn (NULL turns logging off).
+ * @param fn the handler, or NULL
+ * @param max_level the least severe level passed to @p fn
  * @param user_context borrowed; passed back to @p fn
  */
 void iotc_log_set_handler(iotc_log_fn fn, iotc_log_level max_level, void *user_context);

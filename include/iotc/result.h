@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file result.h
  * @brief The single result type of iotc, its text, and the detailed error record.
@@ -22,7 +23,9 @@ extern "C" {
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
+/** Marks a function whose result must be checked (the compiler warns when it is ignored). */
 #define IOTC_NODISCARD __attribute__((warn_unused_result))
+/** Marks a function that will be removed: since @p version, use what @p msg says instead. */
 #define IOTC_DEPRECATED(version, msg) __attribute__((deprecated("since " #version ": " msg)))
 #else
 #define IOTC_NODISCARD
@@ -35,7 +38,7 @@ extern "C" {
  *       DPS errorCode) are reported separately, in ::iotc_error.
  */
 typedef enum iotc_result {
-  IOTC_OK = 0,
+  IOTC_OK = 0,                    /**< success */
   IOTC_ERR_INVALID_ARG = -1,      /**< NULL, empty, oversized or ill-formed argument */
   IOTC_ERR_BUFFER_TOO_SMALL = -2, /**< output buffer too small; the size needed is reported */
   IOTC_ERR_NO_MATCH = -3,         /**< parser: the input belongs to another feature */
@@ -74,8 +77,8 @@ typedef enum iotc_result {
 const char *iotc_strerror(iotc_result result);
 
 /** Sizes of the text fields of ::iotc_error. */
-#define IOTC_ERROR_MESSAGE_SIZE 256
-#define IOTC_ERROR_ID_SIZE 64
+#define IOTC_ERROR_MESSAGE_SIZE 256 /**< iotc_error::message and iotc_error::transport */
+#define IOTC_ERROR_ID_SIZE 64 /**< iotc_error::tracking_id, with the NUL */
 
 /**
  * @brief Detail of a failed multi-step operation (provisioning, connect), caller-owned.

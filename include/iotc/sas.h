@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file sas.h
  * @brief Shared access signatures and IoT Central derived device keys.

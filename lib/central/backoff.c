@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Exponential back-off with full jitter. */
 #include "central/backoff.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reconnect back-off: exponential growth with full jitter. */
 #ifndef IOTC_CENTRAL_BACKOFF_H
 #define IOTC_CENTRAL_BACKOFF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The provisioning cache file, a small JSON object. */
 #include "central/cache.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The provisioning cache file: the hub DPS assigned and the device id, so restarts skip DPS. */
 #ifndef IOTC_CENTRAL_CACHE_H
 #define IOTC_CENTRAL_CACHE_H

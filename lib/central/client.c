@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client object: create, connect, disconnect, destroy, status and statistics. */
 #include <errno.h>
 #include <stdio.h>
@@ -208,7 +209,8 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   const char *ca = set(cfg->ca_file) ? cfg->ca_file : iotc_dps_default_ca_file();
   if (ca == NULL) {
     free_client(c);
-    return refuse("no ca_file given and the Azure roots bundle is not installed");
+    return refuse("no ca_file given, and the built-in Azure roots need memfd_create() and "
+                  "/proc: set ca_file");
   }
   c->ca_file = dup_opt(ca, &oom);
   c->sas_ttl_s = cfg->sas_ttl_s;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Client API: telemetry, reported and writable properties, commands, C2D handlers. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client object shared by the API functions (client.c, client_api.c), the worker
  * (worker.c) and the telemetry window (window.c). Locking: `mu` guards the fields marked (mu);
  * it is never held across a Paho call or a user callback. `send_mu` guards the fields marked

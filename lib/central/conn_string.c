@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Device connection string parsing. */
 #include "central/conn_string.h"
 

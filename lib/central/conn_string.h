@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Device connection strings: `HostName=…;DeviceId=…;SharedAccessKey=…`. */
 #ifndef IOTC_CENTRAL_CONN_STRING_H
 #define IOTC_CENTRAL_CONN_STRING_H

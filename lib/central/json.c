@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One-pass JSON validation and the builders of reported-property payloads. */
 #include "central/json.h"
 

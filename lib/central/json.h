@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Small JSON helpers for the client's hot paths: a one-pass validator and the builders of
  * reported-property payloads (direct string building, no DOM). */
 #ifndef IOTC_CENTRAL_JSON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A DTDL device model (v2 or v3) held in memory, and the checks of values against it.
  * model_parse.c builds the representation once (client create); model_check.c reads it. A built
  * model is immutable, so any thread may check values against it without a lock. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Values against a DTDL model: is the name in the (component's) interface, and does the value
  * match its schema? Refusals say where and why: "config.limits[2]: expected number, got string". */
 #include <float.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client's device model: loaded once at create, then read without a lock (immutable). */
 #include "central/model_client.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client's use of its device model (config model_file): loading it at create, and the
  * checks the API functions and the worker make with it. All are no-ops without a model. */
 #ifndef IOTC_CENTRAL_MODEL_CLIENT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The string formats of DTDL's primitive schemas: RFC 3339 date, time and date-time, ISO 8601
  * duration, UUID and base64 bytes. */
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* String formats of DTDL primitive schemas (date, time, dateTime, duration, uuid, bytes). */
 #ifndef IOTC_CENTRAL_MODEL_FORMAT_H
 #define IOTC_CENTRAL_MODEL_FORMAT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DTDL v2/v3 device model -> the compact representation of model.h. Every refusal names the
  * place in the document ("[1].contents[3].schema") and what is wrong with it. */
 #include <errno.h>

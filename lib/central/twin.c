@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reconciliation of writable properties: which desired values the device still has to apply. */
 #include "central/twin.h"
 

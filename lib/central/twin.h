@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Writable-property reconciliation over twin documents and desired patches (jansson). */
 #ifndef IOTC_CENTRAL_TWIN_H
 #define IOTC_CENTRAL_TWIN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Typed readers for the JSON values handed to callbacks. */
 #include <jansson.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The telemetry publish window: the in-flight list and the session it may publish through.
  * Two kinds of threads send: the worker (after completions, on connect) and an API thread that
  * queues telemetry while the window has room, so such a message goes out without waking the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client's worker thread: connection life cycle, sending, and every user callback. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "common/base64.h"
 
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Standard base64 (RFC 4648 section 4, '=' padding, no line breaks), strictly validated. */
 #ifndef IOTC_COMMON_BASE64_H
 #define IOTC_COMMON_BASE64_H

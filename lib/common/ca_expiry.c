@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Expiry of the configured trust anchors. */
 #include "common/ca_expiry.h"
 

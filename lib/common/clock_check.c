@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Clock sanity checks and the hint they add to authentication refusals. */
 #include "common/clock_check.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Clock sanity (internal). A SAS token carries an absolute expiry computed from the local clock,
  * so a device whose clock is wrong mints tokens the service refuses as expired or not yet valid,
  * and nothing else says why. Two checks leave a process-wide note that refusals then quote:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "common/hmac.h"
 
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HMAC-SHA256 (OpenSSL). */
 #ifndef IOTC_COMMON_HMAC_H
 #define IOTC_COMMON_HMAC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal logging. Never pass a key, token, signature or password to these functions. */
 #ifndef IOTC_COMMON_LOG_H
 #define IOTC_COMMON_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "common/mqtt_options.h"
 
 void iotc__mqtt_connect_options(const iotc__mqtt_endpoint *ep, MQTTAsync_SSLOptions *ssl,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The connect settings every iotc MQTT connection shares (IoT Hub and DPS), in one place so no
  * transport can forget one: MQTT 3.1.1 only (no 3.1 fallback doubling each attempt), a clean
  * session, iotc's own reconnects, and TLS that verifies the server certificate AND its host name

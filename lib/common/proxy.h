@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* How an MQTT/TLS connection (DPS or IoT Hub, both over Paho) goes through an HTTP proxy
  * (internal; the decision is pure, reading the environment is the caller's one getenv each).
  *

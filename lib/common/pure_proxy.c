@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The MQTT proxy decision (see proxy.h): pure, no allocation, no I/O. */
 #include <string.h>
 

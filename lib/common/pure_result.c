@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "iotc/result.h"
 
 #include <string.h>

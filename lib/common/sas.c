@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SAS tokens and derived device keys (include/iotc/sas.h). */
 #include "iotc/sas.h"
 

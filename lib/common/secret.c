@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "common/secret.h"
 
 #include <stdlib.h>

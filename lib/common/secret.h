@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Wiping and freeing memory that held key material, signatures or passwords. */
 #ifndef IOTC_COMMON_SECRET_H
 #define IOTC_COMMON_SECRET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bounded text copies (pure). */
 #ifndef IOTC_COMMON_TEXT_H
 #define IOTC_COMMON_TEXT_H

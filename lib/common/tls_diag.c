@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TLS failure detail: Paho's error callback note and a diagnostic handshake. */
 #include "common/tls_diag.h"
 

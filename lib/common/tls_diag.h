@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Why a TLS connection failed, in words a field engineer can act on (internal).
  *
  * Paho reports OpenSSL's errors only through its ssl_error_cb, and says nothing at all when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* RFC 3986 percent-encoding (pure: no allocation, no I/O). */
 #ifndef IOTC_COMMON_URL_H
 #define IOTC_COMMON_URL_H

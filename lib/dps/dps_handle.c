@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The provisioning handle: configuration checks and copies, cancellation, small shared helpers. */
 #include <errno.h>
 #include <stdarg.h>
@@ -36,21 +37,6 @@ void iotc_dps_registration_clear(iotc_dps_registration *reg) {
   }
   free(reg->payload_json);
   memset(reg, 0, sizeof *reg);
-}
-
-const char *iotc_dps_default_ca_file(void) {
-  static const char *const candidates[] = {
-      IOTC_TRUST_BUNDLE_INSTALLED,
-#ifdef IOTC_TRUST_BUNDLE_SOURCE
-      IOTC_TRUST_BUNDLE_SOURCE,
-#endif
-  };
-  for (size_t i = 0; i < sizeof candidates / sizeof *candidates; ++i) {
-    if (access(candidates[i], R_OK) == 0) {
-      return candidates[i];
-    }
-  }
-  return NULL;
 }
 
 iotc_result iotc__dps_fail(iotc_error *err, iotc_result result, int status, const char *fmt, ...) {
@@ -273,7 +259,8 @@ static iotc_result check_config(const iotc_dps_config *cfg, iotc_error *err) {
   }
   if (iotc_dps_default_ca_file() == NULL) {
     return iotc__dps_fail(err, IOTC_ERR_IO, 0,
-                          "no CA file named and the Azure root bundle is not installed");
+                          "no CA file named, and the built-in Azure roots need "
+                          "memfd_create() and /proc: name a CA file");
   }
   return IOTC_OK;
 }

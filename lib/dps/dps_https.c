@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DPS over HTTPS (libcurl): PUT .../register, then GET .../operations/{id}, on one easy handle so
  * the TLS connection is reused. curl runs on the calling thread; a progress callback turns
  * iotc_dps_cancel() into an aborted transfer. */

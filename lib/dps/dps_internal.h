@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared state of a provisioning handle and the contract between the polling loop and the two
  * transports (MQTT in dps_mqtt.c, HTTPS in dps_https.c). */
 #ifndef IOTC_DPS_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DPS request and response bodies (jansson). */
 #include <jansson.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DPS over MQTT (Paho MQTTAsync). Paho's callbacks run on Paho's threads under its global lock:
  * they only copy what arrived into this state and signal the handle's condition variable. All
  * decisions, logging and Paho API calls happen on the thread running iotc_dps_run(), never while

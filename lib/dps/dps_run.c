@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The registration loop shared by both transports: register, poll, back off, give up. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DPS over MQTT: user name, request topics, response-topic parser (pure layer). */
 #include "iotc/dps_topic.h"
 

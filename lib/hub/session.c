@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* IoT Hub MQTT connection over Paho MQTTAsync. */
 #include "hub/session.h"
 

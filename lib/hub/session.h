@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One IoT Hub MQTT connection over Paho MQTTAsync (internal).
  *
  * A session is one Paho client used for one connection: create, connect, use, then destroy

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cloud-to-device messages: subscribe filter and received-topic parser. */
 #include "hub/topic_common.h"
 

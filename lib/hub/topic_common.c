@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Rules and small tools shared by the IoT Hub topic builders and parsers. */
 #include "hub/topic_common.h"
 

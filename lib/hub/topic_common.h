@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by the IoT Hub topic builders and parsers (pure: no I/O, no allocation). */
 #ifndef IOTC_HUB_TOPIC_COMMON_H
 #define IOTC_HUB_TOPIC_COMMON_H

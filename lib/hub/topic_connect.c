@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* MQTT CONNECT strings for IoT Hub: client id and username. */
 #include "common/url.h"
 #include "hub/topic_common.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Direct methods (IoT Central commands): request parser, name split, response topic. */
 #include "hub/topic_common.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Name rules: what may be used as a component, property, command, telemetry or message
  * property name, or as a device id, without breaking a topic or a JSON document. */
 #include "hub/topic_common.h"

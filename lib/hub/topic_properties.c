@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Property bags `k=v&k2&k3=`: iteration, lookup by decoded key, decoding. */
 #include "common/url.h"
 #include "hub/topic_common.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Telemetry publish topic and its property bag. Runs once per message, so it avoids
  * formatting libraries and, when the buffer fits even the worst case (every byte escaped),
  * skips the measuring pass and writes in one go. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Device twin: GET and reported-PATCH topics, response and desired-update parsers. */
 #include "hub/topic_common.h"
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # `iotc derive-key` and `iotc sas`: outputs, exit codes and error lines.
 # Expected keys and tokens are computed here, independently of the library, with the openssl
 # CLI (HMAC-SHA256), coreutils base64/od and a bash percent-encoder; keys are fresh random ones

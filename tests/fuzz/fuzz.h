@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the fuzz harnesses: the libFuzzer entry point and small helpers. */
 #ifndef IOTC_FUZZ_H
 #define IOTC_FUZZ_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Base64 decoding (keys from connection strings and configuration), and round trips. */
 #include "common/base64.h"
 #include "fuzz.h"

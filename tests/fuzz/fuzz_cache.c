@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The provisioning cache file, as read back from disk. */
 #include <stdio.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Device connection strings. */
 #include "central/conn_string.h"
 #include "fuzz.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DPS registration and operation-status answers: the first byte picks the HTTP status,
  * the rest is the body. */
 #include <stdbool.h>

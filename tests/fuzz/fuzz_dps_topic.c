@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DPS response topics as received. */
 #include "fuzz.h"
 #include "iotc/dps_topic.h"

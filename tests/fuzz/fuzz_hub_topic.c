@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* IoT Hub topics as received: every parser, the property-bag iterator and the decoder, and the
  * name checks applied to names the service sends. */
 #include "fuzz.h"

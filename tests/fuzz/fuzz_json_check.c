@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client's one-pass JSON checker, and the reported-property builders fed what it accepts.
  * On printable ASCII without \u escapes (where the checker deliberately does less: UTF-8 and
  * surrogate validation) it must agree with jansson. */

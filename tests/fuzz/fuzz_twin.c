@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Twin documents and desired patches: parse, reconcile, look up, visit, on a stack the size of
  * the client worker's. The first byte says which names the application knows as components. */
 #include "central/twin.h"

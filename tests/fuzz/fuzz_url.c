@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Percent-decoding, and encode/decode round trips. */
 #include "common/url.h"
 #include "fuzz.h"

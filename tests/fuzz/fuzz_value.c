@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The iotc_value_* readers applications call on the JSON values handed to their callbacks. */
 #include "fuzz.h"
 #include "iotc/client.h"

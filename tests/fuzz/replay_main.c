@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Replays files through a harness without libFuzzer: `replay FILE|DIR...`. Lets the committed
  * corpus run as an ordinary test under any compiler and sanitizer. */
 #include <dirent.h>

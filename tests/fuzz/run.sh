@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Build the libFuzzer harnesses with clang (ASan + UBSan) and run each one for a while.
 #   tests/fuzz/run.sh                 every target, 60 s each
 #   tests/fuzz/run.sh 300 twin url    those targets, 300 s each

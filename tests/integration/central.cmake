@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The IoT Central client (include/iotc/client.h) against the emulator: one program per theme.
 # Included by CMakeLists.txt in this directory (see there for iotc_integration_test and the
 # emulator fixture).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bad input gets a clear IOTC_ERR_* (from the API) or a 4xx (to the service) and loses
  * nothing: NULL, empty and oversized arguments, names that would break a topic or JSON,
  * payloads that are not JSON, and malformed twin documents and desired patches. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Components: telemetry with $.sub, reported properties under {"__t":"c"}, component writable
  * properties (plain and with the {"value":…} wrapper) acknowledged under the component, and
  * component commands arriving as "component*name". */

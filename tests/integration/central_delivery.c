@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "central_delivery.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Checking a numbered telemetry stream ({"n":0}, {"n":1}, …) as the emulator received it:
  * shared by the tests that disturb the connection while messages flow. */
 #ifndef IOTC_TEST_CENTRAL_DELIVERY_H

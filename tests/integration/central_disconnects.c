@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connections dropped under a flowing QoS 1 stream: forced disconnects, connections the hub
  * closes every second, and an application disconnect with messages queued meanwhile. Nothing is
  * lost, first arrivals stay in order, and duplicates appear only for messages sent again. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Failover: IoT Central moves the device to its other hub, and the old hub refuses it as not
  * authorized. The client registers with DPS again, connects to the new hub, and loses no
  * telemetry on the way. */

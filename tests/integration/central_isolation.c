@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Several clients in one process are isolated: one client's slow command callback does not
  * stall another client's commands or telemetry, and nothing of one device reaches another. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Secrets never reach the log: with a DEBUG log handler installed, run provisioning with a
  * group key, connect, telemetry, a command, SAS renewal and a refused connect, then look for any
  * key (raw, URL-encoded or in part), SAS signature or token in everything that was logged and in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The device model (config model_file) enforced end to end with the environmental sensor's
  * template: the model id comes from the file, a bad writable value is refused with ac=400 without
  * reaching the handler, a good one reaches it, telemetry and reports outside the model are refused

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Queued (offline) commands: IoT Central sends them as C2D messages with a method-name
  * property. They reach the command's handler marked queued, with no response expected, also
  * when queued while the device was off; other C2D messages reach the C2D handler. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Startup reconciliation: writable properties set while the device is off reach their handlers
  * once when it starts (at_startup, with the desired $version), their acknowledgements show in the
  * operator's $metadata, and a restart with nothing new calls no handler again. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A short SAS lifetime (20 s) over a 60 s run: the token is renewed before the hub would close
  * the connection, and no telemetry is lost. */
 #include <setjmp.h>

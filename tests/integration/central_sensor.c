@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The real environmental sensor program (examples/environmental_sensor), run as a subprocess
  * and driven through the operator API: what the tutorial's device does, and that Q, SIGTERM
  * and end of input each quit it cleanly. $IOTC_SENSOR_BIN names the program. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small client program for the valgrind check: connect through DPS, send telemetry, report a
  * property, answer a command, then disconnect and destroy. Exits 0 when all of it worked; valgrind
  * (--error-exitcode) fails it on any leak or invalid access, and ctest on a thread left behind. */

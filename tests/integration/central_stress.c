@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Concurrency under fire: several threads send telemetry and report properties, commands arrive
  * and are answered later from other threads, while the emulator drops the connection again and
  * again; then the client is destroyed with work still queued and in flight. Every accepted

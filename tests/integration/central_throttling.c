@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Throttling: the hub answers reported-property PATCHes with 429 twice; the client backs off,
  * sends them again, keeps their order, and reports success only once the hub accepted them. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The IoT Central tutorial's whole device flow, in process, asserted through the operator API:
  * DPS with a symmetric key and the model id, startup reported properties, telemetry, the blink,
  * turnon, turnoff and rundiagnostics commands (202, then the completion property), and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Checks shared by the device-client integration tests that drive connect paths, the cache file
  * and permanent failures: a status recorder, a telemetry round trip seen by the operator, and
  * wire-log counts per service. Header-only (static functions); include after cmocka.h. */

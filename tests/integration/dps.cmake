@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Provisioning (lib/dps) and `iotc provision` against the emulator.
 iotc_integration_test(test_dps_provision SOURCES test_dps_provision.c LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
 iotc_integration_test(test_dps_repeat SOURCES test_dps_repeat.c TIMEOUT 240)

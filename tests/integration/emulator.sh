@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Start or stop the shared emulator for ctest (see CMakeLists.txt in this directory).
 #   emulator.sh start DIR EMULATOR_SCRIPT [ARG...]   starts it (with the extra emulator arguments),
 #                                           writes DIR/ready.json and DIR/emulator.pid

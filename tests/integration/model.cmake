@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The device model (client config model_file) against the emulator, with the environmental
 # sensor's template. Included by CMakeLists.txt in this directory.
 iotc_integration_test(central_model SOURCES central_model.c support/central.c

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The README's quickstart program, driven through the operator API.
 if(TARGET quickstart)
   add_test(NAME integration.quickstart

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # `iotc provision` against the emulator: the JSON it prints, its exit codes and error lines.
 #   usage: test_cli_provision.sh path/to/iotc      (IOTC_EMULATOR_INFO names the ready line)
 set -u

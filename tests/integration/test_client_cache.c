@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The device client's cache file, permanent failures and throttled reported properties, end to
  * end against the emulator:
  * - a restart with a valid cache connects without any DPS exchange (wire log);

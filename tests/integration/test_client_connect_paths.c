@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every way the device client reaches its hub, end to end against the emulator: X.509 through
  * DPS (MQTT and HTTPS), a device connection string straight to a hub, provisioning over HTTPS,
  * an enrollment-group key and an individual device key. Each path ends with telemetry the

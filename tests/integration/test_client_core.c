@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The device client end to end against the emulator: provisioning and connect, telemetry seen
  * by the operator, a command answered, a writable property acknowledged, and telemetry that
  * survives a forced disconnect without loss and in order. */

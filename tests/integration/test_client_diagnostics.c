@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Failures a field engineer can act on, end to end against the emulator: a hub whose certificate
  * the configured roots do not trust, and a hub reached under a name its certificate does not
  * carry, both come back as IOTC_ERR_TLS with OpenSSL's reason in the error; a DPS whose Date

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The device client behind an HTTP CONNECT proxy, end to end: a tiny proxy (Node, started here
  * and stopped by PID) logs every CONNECT it tunnels. With https_proxy=http://... both DPS over
  * MQTT and the hub connection go through it; DPS over HTTPS (libcurl) too; HTTPS_PROXY with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Provisioning end to end against the emulator: both transports, all credentials, the polling
  * and retry rules (checked from the emulator's wire log), refusals, TLS checks, cancel, timeout
  * and malformed responses. */

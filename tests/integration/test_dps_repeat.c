@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Provisions repeatedly over both transports and with each credential kind, then exits: run
  * under valgrind (integration.test_dps_repeat_valgrind) it shows that every registration frees
  * what it took, Paho clients and curl handles included. */

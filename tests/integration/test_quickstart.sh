@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The README's quickstart program (examples/quickstart), run against the emulator as a user would:
 # it connects, sends telemetry, answers `reboot`, acknowledges `interval` (200 for a good value,
 # 400 for a bad one), and exits 0 on SIGINT.   Usage: test_quickstart.sh QUICKSTART_BINARY

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs the central_shutdown program under valgrind: no leak, no invalid access.
 #   valgrind_shutdown.sh run PROGRAM            a program built without sanitizers
 #   valgrind_shutdown.sh nested SOURCE BUILD    build a plain copy in BUILD first (ASan trees)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The pure protocol layer may call only these C library functions: no allocation, no I/O, no
 # locale, no third-party code. Anything else it references must be defined in the layer itself.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Fails when libiotc.a defines a global symbol outside the iotc_ namespace, which could clash
 # at an application's final link.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Usage: install_and_consume.sh BUILD_DIR CONSUMER_SRC WORK_DIR
 set -eu
 build=$1 src=$2 work=$3

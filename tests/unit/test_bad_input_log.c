@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Public functions that refuse an argument say why in the log, and never quote a key. */
 #include <setjmp.h>
 #include <stdarg.h>

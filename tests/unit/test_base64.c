@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Base64 (lib/common/base64.h). Vectors are those of RFC 4648 section 10, plus values checked
  * with coreutils: printf '\373\377\277' | base64 -> "+/+/". */
 #include <setjmp.h>

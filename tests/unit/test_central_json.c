@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client's JSON helpers: the one-pass validator and the reported-property builders. */
 #include <setjmp.h>
 #include <stdarg.h>

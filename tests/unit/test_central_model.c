@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DTDL device models: parsing (v2, v3, arrays of interfaces, components, every
  * schema kind, malformed models and their exact errors) and checking values
  * against them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Writable-property reconciliation, connection strings and reconnect back-off. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The iotc_value_* readers of JSON values handed to callbacks. */
 #include <setjmp.h>
 #include <stdarg.h>

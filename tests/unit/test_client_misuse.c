@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The client refuses misuse that would otherwise crash or fail much later: destroy from its own
  * callback, and credentials that can never sign a token. No network is needed: the DPS endpoint
  * is a closed local port. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HMAC-SHA256 (lib/common/hmac.h) and secret wiping (lib/common/secret.h).
  * HMAC vectors: RFC 4231 test cases 1, 2 and 6, re-checked with python3
  * (hmac.new(key, msg, hashlib.sha256).hexdigest()); the empty key/empty message value was

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The decisions behind actionable failures: OpenSSL error lines shortened to their reason, the
  * clock checks (build date, DPS Date header), the hint added to a refused credential, and the
  * expiry of the roots in a CA file (with CAs made by the openssl command). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Provisioning without a network: configuration checks, the default trust bundle, response
  * interpretation, cancellation and local connection failures. The end-to-end flows run against
  * the emulator in tests/integration/test_dps_*.c. */
@@ -10,6 +11,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "dps/dps_internal.h"
 #include "iotc/dps.h"
@@ -124,24 +127,52 @@ static void test_create_refuses_missing_or_ill_formed_settings(void **state) {
   assert_int_equal(create_with(&cfg, &err), IOTC_ERR_IO);
 }
 
+/* Counts the certificates and the Azure root names in the PEM file at @p path. */
+static void count_roots(const char *path, int *certs, int *names) {
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  char line[256];
+  *certs = *names = 0;
+  while (fgets(line, sizeof line, f)) {
+    *certs += strncmp(line, "-----BEGIN CERTIFICATE-----", 27) == 0;
+    *names += strstr(line, "DigiCert Global Root G2") != NULL ||
+              strstr(line, "DigiCert Global Root G3") != NULL ||
+              strstr(line, "Microsoft RSA Root Certificate Authority 2017") != NULL;
+  }
+  fclose(f);
+}
+
 static void test_default_trust_bundle_holds_the_three_azure_roots(void **state) {
   (void)state;
   const char *path = iotc_dps_default_ca_file();
   assert_non_null(path);
-  FILE *f = fopen(path, "r");
-  assert_non_null(f);
-  char line[256];
-  int certs = 0;
-  int names = 0;
-  while (fgets(line, sizeof line, f)) {
-    certs += strncmp(line, "-----BEGIN CERTIFICATE-----", 27) == 0;
-    names += strstr(line, "DigiCert Global Root G2") != NULL ||
-             strstr(line, "DigiCert Global Root G3") != NULL ||
-             strstr(line, "Microsoft RSA Root Certificate Authority 2017") != NULL;
-  }
-  fclose(f);
+  int certs, names;
+  count_roots(path, &certs, &names);
   assert_int_equal(certs, 3);
   assert_int_equal(names, 3);
+  /* Sealed: nobody, this process included, can truncate or rewrite it. */
+  assert_null(fopen(path, "w"));
+}
+
+/* An application that closes the descriptor behind the default roots (and reuses its number)
+ * gets a fresh copy of the roots from the next call, never the other file. */
+static void test_default_trust_bundle_survives_its_descriptor_being_closed(void **state) {
+  (void)state;
+  const char *path = iotc_dps_default_ca_file();
+  assert_non_null(path);
+  const char *prefix = "/proc/self/fd/";
+  assert_int_equal(strncmp(path, prefix, strlen(prefix)), 0);
+  int fd = atoi(path + strlen(prefix));
+  assert_int_equal(close(fd), 0);
+  int other = open("/dev/null", O_RDONLY);
+  assert_true(other >= 0);
+  path = iotc_dps_default_ca_file();
+  assert_non_null(path);
+  int certs, names;
+  count_roots(path, &certs, &names);
+  assert_int_equal(certs, 3);
+  assert_int_equal(names, 3);
+  close(other);
 }
 
 /* ---- response interpretation ------------------------------------------------------------ */
@@ -372,6 +403,7 @@ int main(void) {
       cmocka_unit_test(test_create_accepts_a_complete_configuration),
       cmocka_unit_test(test_create_refuses_missing_or_ill_formed_settings),
       cmocka_unit_test(test_default_trust_bundle_holds_the_three_azure_roots),
+      cmocka_unit_test(test_default_trust_bundle_survives_its_descriptor_being_closed),
       cmocka_unit_test(test_assigning_yields_the_operation_to_poll),
       cmocka_unit_test(test_assigned_fills_hub_device_substatus_and_payload),
       cmocka_unit_test(test_failed_and_disabled_carry_the_dps_error_code),

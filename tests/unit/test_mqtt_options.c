@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The MQTT connect settings shared by the IoT Hub and DPS transports: TLS always verifies the
  * server certificate and its host name (Paho's initializer does not), MQTT 3.1.1 only, clean
  * session, iotc's own reconnects. */

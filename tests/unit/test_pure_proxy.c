@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The MQTT proxy decision: which proxy Paho gets, when it connects directly, and when iotc
  * refuses because Paho 1.3.12 would break or ignore no_proxy. */
 #include <setjmp.h>

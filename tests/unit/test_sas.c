@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SAS tokens and derived device keys.
  *
  * Expected values were computed outside the library, with python3's hmac, hashlib, base64 and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* DPS over MQTT topics. Expected strings come from PROTOCOL.md section 4 (Azure's documented
  * examples), not from running the library. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "topic_hub_test.h"
 
 static iotc_result build_c2d_subscribe(const void *ctx, char *buf, size_t size, size_t *out_len) {

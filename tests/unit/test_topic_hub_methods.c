@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "topic_hub_test.h"
 
 typedef struct {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared checks for the IoT Hub topic tests (included by test_topic_hub_*.c). */
 #ifndef IOTC_TESTS_TOPIC_HUB_TEST_H
 #define IOTC_TESTS_TOPIC_HUB_TEST_H

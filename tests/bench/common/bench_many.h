@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* K devices in one process: the schedule the *-many programs share. Connects the devices of a
  * list in steps (--steps 100,1000) with at most --connect-window connects under way; each
  * connected device sends one message at once and then one every --period seconds; after each

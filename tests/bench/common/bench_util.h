@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by the benchmark programs (raw Paho and iotc): arguments, clocks, CPU and memory
  * of the process, the telemetry payload, the device list, and the one JSON result line. None of
  * this is library code: the raw Paho programs must stay free of iotc. */

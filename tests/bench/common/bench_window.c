@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "bench_window.h"
 
 #include <pthread.h>

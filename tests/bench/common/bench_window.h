@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sending N messages with at most W unacknowledged: the loop the telemetry programs share. The
  * implementation provides the send function and reports each completion; sends after the first
  * window happen from the completion, on whatever thread the library calls it. */

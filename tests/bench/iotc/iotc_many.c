@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* iotc: K devices in one process, one iotc client each, connected with connection strings so
  * only the hubs are involved (the schedule is bench_many's). */
 #include <iotc/iotc.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* iotc: one device sends --count QoS 1 telemetry messages of 200 bytes, keeping --inflight of them
  * unacknowledged (the client's max_inflight; each completion sends the next). Connects with a
  * connection string so only the hub is involved. Prints one JSON line like paho-telemetry. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Shared by the Node SDK benchmark programs: arguments, the payload every implementation sends,
 // process CPU and memory, and the one JSON result line.

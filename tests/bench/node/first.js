@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Node SDK: process start to first telemetry acknowledged: DPS over MQTT, hub connect, one QoS 1
 // message. Prints the wall-clock time of the acknowledgement; the harness subtracts the time it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Node SDK: K devices in one process, one Client each. Same schedule and output as paho-many:
 // connect in steps (--steps 100,1000) with at most --connect-window connects under way, one QoS 1

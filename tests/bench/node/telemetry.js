@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 'use strict';
 // Node SDK: one device sends --count QoS 1 telemetry messages of 200 bytes, keeping --inflight of
 // them unacknowledged (each completion sends the next). The CA comes from NODE_EXTRA_CA_CERTS.

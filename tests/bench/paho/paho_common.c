@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "paho_common.h"
 
 #include <openssl/evp.h>

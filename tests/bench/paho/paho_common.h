@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the raw Paho programs share: SAS tokens computed with OpenSSL alone, and a blocking
  * TLS connect of one MQTTAsync client. This is the floor the library is compared with, so it
  * does only what an IoT Hub device must: no iotc code. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Raw Paho: process start to first telemetry acknowledged. Provisions over DPS MQTT (register,
  * poll the operation), destroys the DPS client (a second live Paho client slows the next connect),
  * connects to the assigned hub and sends one QoS 1 message. Prints the wall-clock time of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Raw Paho: K devices in one process, one MQTTAsync client each (the schedule is bench_many's). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Raw Paho: one device sends --count QoS 1 telemetry messages of 200 bytes, keeping --inflight
  * of them unacknowledged with its own window (maxInflight = the window, so Paho never queues
  * beyond it). Prints one JSON line: messages, seconds from first send to last ack, CPU. */

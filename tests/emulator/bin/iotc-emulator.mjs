@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 // Starts the emulator and prints one JSON ready line on stdout; everything else goes to stderr.
 import fs from 'node:fs';
 import { startEmulator, PORT_MODES } from '../src/emulator.mjs';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The operator API: plain HTTP on loopback, shaped like IoT Central's REST API (/api/...), plus
 // emulator-only routes under /emulator/ for tests (messages, wire log, waits, faults, failover).
 import http from 'node:http';

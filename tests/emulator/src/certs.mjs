@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Test certificates made with the openssl CLI: a root CA, a server certificate for localhost (or the
 // names asked for), and a device CA that signs X.509 device certificates on request.
 import { execFileSync } from 'node:child_process';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Device Provisioning Service: one registration logic, reached over MQTT (an aedes broker on TLS)
 // and over HTTPS (Node's https server).
 import aedesFactory from 'aedes';

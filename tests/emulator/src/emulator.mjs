@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Composition: registry + wire log + faults, two hubs, DPS over MQTT and HTTPS, and the operator API.
 // startEmulator() is also usable in-process by Node tests.
 import crypto from 'node:crypto';

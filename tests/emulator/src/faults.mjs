@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fault injection: operator-defined misbehaviour that the brokers consult at the points where a real
 // service can fail. Every fault has a kind, an optional device filter and a count of remaining uses.
 import crypto from 'node:crypto';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One IoT hub: an aedes broker on a TLS server whose hooks implement IoT Hub's MQTT surface. Nothing a
 // device publishes is routed to another connection; every reply is sent by the emulator to the one
 // connection that asked, and only if that connection subscribed to the reply's topic.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Devices, enrollment groups and twins: the state that IoT Central's DPS, hubs and REST API share.
 import crypto from 'node:crypto';
 import fs from 'node:fs';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fixed-capacity ring buffer of entries that carry a monotonically increasing `seq`. It keeps memory
 // bounded under sustained load (benchmarks send hundreds of thousands of messages).
 

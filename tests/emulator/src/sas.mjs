@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared access signatures as IoT Hub and DPS check them. The signature is computed over `sr` exactly as
 // it appears in the token: clients encode the resource differently (upper- or lower-case escapes, or not
 // at all), and each signs what it sends.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Topic helpers shared by the hub and DPS brokers: query strings, property bags, filter matching.
 
 /** Decodes a percent-encoded component; returns the raw text when it is not valid encoding. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The wire log: every CONNECT (password redacted), CONNACK, SUBSCRIBE, PUBLISH (both directions),
 // disconnect and DPS HTTP request. Entries are kept per device in bounded rings and only turned into JSON
 // when asked for, so logging costs little per message.

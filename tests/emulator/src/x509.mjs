@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Checks a TLS client certificate against CAs registered on enrollment groups (or a device's own
 // certificate). The TLS servers request a certificate but accept any, so the decision, and its reason,
 // is made here per device.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // DPS over MQTT and HTTPS with the official provisioning SDK: group and individual keys, the payload,
 // refusals, and what the operator API shows afterwards.
 'use strict';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fault injection, each fault driven through the official SDK or a plain client and checked on the wire.
 'use strict';
 const test = require('node:test');

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared by the conformance tests: starts the emulator as a child process (as C tests do), talks to its
 // operator API, and builds official-SDK clients that trust the emulator's CA.
 'use strict';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // IoT Hub with the official device SDK: telemetry, twin, methods, C2D and commands, isolation between
 // devices, and the operator API's view of each.
 'use strict';

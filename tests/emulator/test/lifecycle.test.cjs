@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Connection lifecycle with the official SDK: SAS expiry, one connection per device, failover to the
 // other hub, and the emulator's own start/stop contract.
 'use strict';

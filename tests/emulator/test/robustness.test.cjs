@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Bad input from one device or API caller: clear refusals, the connection (only that one) closed where
 // IoT Hub closes it, and the emulator and every other device unaffected.
 'use strict';

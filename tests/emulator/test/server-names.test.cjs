@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // --server-names: the servers' certificate names exactly the hosts asked for, so a client can meet a
 // host name mismatch without any help from /etc/hosts.
 'use strict';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // X.509: DPS over MQTT and HTTPS with a device certificate signed by an enrollment group's CA, then
 // the hub with mutual TLS and no password; untrusted certificates are refused.
 'use strict';

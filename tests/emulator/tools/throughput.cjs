@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 // Measures how many QoS 1 telemetry messages per second the emulator's hub accepts from one device.
 //   node tools/throughput.cjs [--messages N] [--size BYTES] [--window W]
 // Starts its own emulator, provisions one device directly on a hub, warms up, then publishes N

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test support for the IoT Central client tests. */
 #include "central.h"
 

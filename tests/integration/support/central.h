@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test support for the IoT Central client tests (central_*.c): devices on the emulator, clients
  * configured for it, waiting on the operator API, and recording callbacks.
  * Built on emu.h. Functions print one line to stderr when they fail. */

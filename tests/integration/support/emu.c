@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Operator-API helpers for integration tests (libcurl + jansson). */
 #include "emu.h"
 

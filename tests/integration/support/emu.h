@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test support: the emulator's ready line and its operator API, for integration tests.
  * Link: libcurl + jansson. Functions return 0 on success and print one line to stderr on failure.
  * Not thread-safe with respect to emu_load(); everything else may be called from any thread. */
