@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loopback listeners. A name the emulator hands out must reach it whichever address the name resolves
 // to first: Debian maps localhost to ::1 as well as 127.0.0.1, and Node 18 dials ::1 first without
 // falling back. So a service listens on every address of its name, with one server per address, all

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Device templates, as IoT Central keeps them: a DTDL model (one interface, or an array of interfaces
 // with components and extends, the same JSON a device's model file holds), optionally in IoT Central's
 // envelope {"@type": [...], "displayName", "capabilityModel": <interface>}. From it the operator API

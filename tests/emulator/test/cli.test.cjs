@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The emulator as a person runs it: --help explains every option, and stderr carries one line per
 // connection, disconnect and refusal (nothing with --quiet, every packet with --verbose).
 'use strict';

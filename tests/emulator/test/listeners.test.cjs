@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reachable by every name it gives: each listener answers on 127.0.0.1 and on ::1, and every address
 // that a name from the ready line resolves to on this machine reaches the service (Debian's stock
 // /etc/hosts maps localhost to ::1 as well, and Node 18 dials only the first address).

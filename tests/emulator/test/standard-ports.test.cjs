@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Standard-ports mode, as devices meet the cloud: DPS assigns a bare host name and the official SDK
 // dials it on 8883 with nothing but the ID scope, the DPS host, the device key and the CA.
 'use strict';

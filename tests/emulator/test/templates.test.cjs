@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Device templates, as IoT Central has them: a DTDL model tells the operator API which components,
 // writable properties and commands a device has; writes outside it are refused with IoT Central's
 // error shape, and nothing is half-created.
