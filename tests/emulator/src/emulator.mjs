@@ -131,17 +131,19 @@ export class Emulator {
       const [dps, ...hubs] = this.standardHosts();
       const started = [];
       const start = (svc, port, host) => svc.listen(port, [host]).then(() => started.push(svc));
-      try {
-        await Promise.all([
-          ...this.hubs.map((h, i) => start(h, STANDARD_PORTS.hubs[i], hubs[i])),
-          start(this.dpsMqtt, STANDARD_PORTS.dpsMqtt, dps),
-          start(this.dpsHttps, STANDARD_PORTS.dpsHttps, dps).catch((err) => {
-            if (err.code !== 'EACCES') throw err;
-            this.note(`dps-https: may not listen on ${dps}:443 (${err.code}); using another port, given in the ready line`);
-            return start(this.dpsHttps, 0, dps);
-          }),
-        ]);
-      } catch (err) {
+      // Settle every listen before judging, so none opens after a failure was cleaned up.
+      const results = await Promise.allSettled([
+        ...this.hubs.map((h, i) => start(h, STANDARD_PORTS.hubs[i], hubs[i])),
+        start(this.dpsMqtt, STANDARD_PORTS.dpsMqtt, dps),
+        start(this.dpsHttps, STANDARD_PORTS.dpsHttps, dps).catch((err) => {
+          if (err.code !== 'EACCES') throw err;
+          this.note(`dps-https: may not listen on ${dps}:443 (${err.code}); using another port, given in the ready line`);
+          return start(this.dpsHttps, 0, dps);
+        }),
+      ]);
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) {
+        const err = failed.reason;
         // Only the listeners: the services (brokers) stay for the next attempt.
         await Promise.all(started.map((s) => unserve(s)));
         // Another emulator in standard mode holds this block: take another (a chosen block is final).
