@@ -33,9 +33,15 @@
  * mutual TLS). The server certificate and host name are always verified.
  *
  * Polling honours the service's retry-after hint (default 2 s when absent, capped by
- * iotc_dps_config::max_poll_interval_ms). 429 and 5xx answers are retried with back-off and
- * jitter; 401, 403 and 404 fail at once; a "failed" or "disabled" registration fails with the
- * service's errorCode and message in ::iotc_error.
+ * iotc_dps_config::max_poll_interval_ms; any number of digits on both transports, values above
+ * IOTC_DPS_RETRY_AFTER_MAX_S of dps_topic.h reading as that maximum). 429 and 5xx answers are
+ * retried with back-off and jitter. Whatever the hint (0 included), pauses have a floor that
+ * doubles with each answer of the same kind in a row: 250 ms, 500 ms, 1 s, ... between polls
+ * while assigning, 1 s, 2 s, 4 s, ... between retries after 429/5xx, and never less than 250 ms.
+ * 401, 403 and 404 fail at once; a "failed" or "disabled" registration fails with the
+ * service's errorCode and message in ::iotc_error. When timeout_ms runs out, the result and
+ * message are those of DPS's last answer, the same on both transports: IOTC_ERR_THROTTLED (429),
+ * IOTC_ERR_SERVICE (5xx), or IOTC_ERR_TIMEOUT with status 202 while DPS was still assigning.
  *
  * Ownership: every string of ::iotc_dps_config is **copied** by iotc_dps_create() and
  * iotc_dps_register(); the configuration may be freed as soon as the call returns. Keys are

@@ -11,6 +11,7 @@
 #include "common/clock_check.h"
 #include "common/secret.h"
 #include "dps/dps_internal.h"
+#include "dps/retry_after.h"
 #include "iotc/version.h"
 
 typedef struct https_state {
@@ -68,15 +69,17 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx) {
     while (i < n && (data[i] == ' ' || data[i] == '\t')) {
       ++i;
     }
-    uint32_t v = 0;
-    size_t digits = 0;
-    while (i < n && data[i] >= '0' && data[i] <= '9' && digits < 9) {
-      v = v * 10u + (uint32_t)(data[i] - '0');
+    size_t start = i;
+    while (i < n && data[i] >= '0' && data[i] <= '9') {
       ++i;
-      ++digits;
+    }
+    size_t digits = i - start;
+    while (i < n && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n')) {
+      ++i;
     }
     /* An HTTP-date instead of seconds is ignored: the default pause applies. */
-    if (digits > 0) {
+    uint32_t v = 0;
+    if (i == n && iotc__dps_retry_after_parse(data + start, digits, &v)) {
       st->has_retry_after = true;
       st->retry_after_s = v;
     }
