@@ -172,7 +172,9 @@ void iotc_dps_config_init(iotc_dps_config *cfg);
  * @retval IOTC_ERR_PROVISIONING_DISABLED  status "disabled"
  * @retval IOTC_ERR_THROTTLED              still throttled (429) when the time ran out
  * @retval IOTC_ERR_SERVICE                5xx when the time ran out, or another unexpected status
- * @retval IOTC_ERR_MALFORMED              a response is not the JSON expected
+ * @retval IOTC_ERR_MALFORMED              a response is not the JSON expected, or "assigned" names a
+ *                                         hub that is not a host name[:port] or a device id IoT
+ *                                         Hub cannot use (the device client retries it later)
  * @retval IOTC_ERR_PROTOCOL               a response breaks the protocol (oversized, wrong topic)
  * @retval IOTC_ERR_TIMEOUT                timeout_ms elapsed
  * @retval IOTC_ERR_NOT_SUPPORTED          MQTT with proxy variables Paho cannot follow (see the file comment)

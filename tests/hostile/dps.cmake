@@ -23,3 +23,4 @@ function(iotc_hostile_dps_test name)
 endfunction()
 
 iotc_hostile_dps_test(dps_retry)
+iotc_hostile_dps_test(dps_answers)
