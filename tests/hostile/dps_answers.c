@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "dps_harness.h"
+#include "iotc/client.h"
 #include "iotc/log.h"
 
 /* ---- log lines ---------------------------------------------------------------------------- */
@@ -185,12 +187,53 @@ static void test_line_breaks_in_service_words_are_escaped(void **s) {
          IOTC_ERR_PROTOCOL, NULL);
 }
 
+/* The device client keeps asking DPS after an unusable assignment instead of giving up. */
+static void test_client_retries_after_an_unusable_assignment(void **s) {
+  (void)s;
+  for (int t = 0; t < 2; ++t) {
+    char *script = assigned_script("localhost\r\nX-Evil: 1", "device-1");
+    dps_hostile h;
+    assert_int_equal(dps_hostile_start(script, &h), 0);
+    free(script);
+    iotc_dps_config d;
+    dps_hostile_config(&h, (iotc_dps_transport)t, &d);
+    iotc_client_config cfg;
+    iotc_client_config_init(&cfg);
+    cfg.id_scope = d.id_scope;
+    cfg.device_id = d.registration_id;
+    cfg.device_key = d.key;
+    cfg.dps_endpoint = d.endpoint;
+    cfg.dps_over_https = t == IOTC_DPS_TRANSPORT_HTTPS;
+    cfg.ca_file = d.ca_file;
+    cfg.connect_timeout_ms = 5000;
+    cfg.reconnect_min_ms = 100;
+    cfg.reconnect_max_ms = 200;
+    iotc_client *client = NULL;
+    assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
+    iotc_error err;
+    iotc_result r = iotc_client_connect(client, 3000, &err);
+    printf("# %-5s client: %s: %s\n", tname((iotc_dps_transport)t), iotc_strerror(r), err.message);
+    /* Bounded wait (at most 100 x 100 ms) for DPS to be asked again. */
+    for (int i = 0; i < 100 && dps_hostile_count(&h, "register") < 2; ++i) {
+      struct timespec ts = {0, 100 * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+    int registers = dps_hostile_count(&h, "register");
+    iotc_client_destroy(client);
+    dps_hostile_stop(&h);
+    assert_int_equal(r, IOTC_ERR_TIMEOUT);
+    assert_true(one_line(err.message));
+    assert_true(registers >= 2);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_unusable_assigned_hubs_are_malformed),
       cmocka_unit_test(test_unusable_device_ids_are_malformed),
       cmocka_unit_test(test_usable_names_and_ids_are_accepted),
       cmocka_unit_test(test_line_breaks_in_service_words_are_escaped),
+      cmocka_unit_test(test_client_retries_after_an_unusable_assignment),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
