@@ -164,7 +164,8 @@ void iotc_dps_config_init(iotc_dps_config *cfg);
  * @retval IOTC_ERR_INVALID_ARG            missing or ill-formed configuration
  * @retval IOTC_ERR_IO                     a certificate, key or CA file cannot be read
  * @retval IOTC_ERR_BAD_ENCODING           a key is not valid base64
- * @retval IOTC_ERR_CONNECT                DPS could not be reached
+ * @retval IOTC_ERR_CONNECT                DPS could not be reached, or closed the connection
+ *                                         before answering
  * @retval IOTC_ERR_TLS                    TLS failed (untrusted server, host name mismatch, client cert)
  * @retval IOTC_ERR_UNAUTHORIZED           401/403 (bad key or certificate), CONNACK 4/5
  * @retval IOTC_ERR_NOT_FOUND              404 (unknown ID scope or enrollment)
@@ -175,7 +176,7 @@ void iotc_dps_config_init(iotc_dps_config *cfg);
  * @retval IOTC_ERR_MALFORMED              a response is not the JSON expected, or "assigned" names a
  *                                         hub that is not a host name[:port] or a device id IoT
  *                                         Hub cannot use (the device client retries it later)
- * @retval IOTC_ERR_PROTOCOL               a response breaks the protocol (oversized, wrong topic)
+ * @retval IOTC_ERR_PROTOCOL               a response breaks the protocol (oversized, truncated, wrong topic)
  * @retval IOTC_ERR_TIMEOUT                timeout_ms elapsed
  * @retval IOTC_ERR_NOT_SUPPORTED          MQTT with proxy variables Paho cannot follow (see the file comment)
  * @retval IOTC_ERR_TRANSPORT, IOTC_ERR_HTTP, IOTC_ERR_NO_MEMORY, IOTC_ERR_CRYPTO

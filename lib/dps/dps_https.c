@@ -139,7 +139,8 @@ static iotc_result https_open(iotc_dps *dps, void **state, uint64_t deadline, io
   return IOTC_OK;
 }
 
-static iotc_result curl_failure(https_state *st, CURLcode cc, iotc_error *err) {
+/* The same causes read as the MQTT transport words them (dps_mqtt.c). */
+static iotc_result curl_failure(https_state *st, CURLcode cc, const char *what, iotc_error *err) {
   iotc_result r;
   const iotc_dps *dps = st->dps;
   switch (cc) {
@@ -158,7 +159,7 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, iotc_error *err) {
                        dps->port);
     break;
   case CURLE_OPERATION_TIMEDOUT:
-    r = iotc__dps_fail(err, IOTC_ERR_TIMEOUT, 0, "DPS did not answer over HTTPS in time");
+    r = iotc__dps_fail(err, IOTC_ERR_TIMEOUT, 0, "DPS did not answer the %s in time", what);
     break;
   case CURLE_PEER_FAILED_VERIFICATION:
   case CURLE_SSL_CONNECT_ERROR:
@@ -172,9 +173,10 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, iotc_error *err) {
   case CURLE_GOT_NOTHING:
   case CURLE_RECV_ERROR:
   case CURLE_SEND_ERROR:
+    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "DPS closed the connection");
+    break;
   case CURLE_PARTIAL_FILE:
-    r = iotc__dps_fail(err, IOTC_ERR_PROTOCOL, 0, "DPS closed the connection or sent a truncated "
-                                                  "response");
+    r = iotc__dps_fail(err, IOTC_ERR_PROTOCOL, 0, "DPS sent a truncated response");
     break;
   default:
     r = iotc__dps_fail(err, IOTC_ERR_HTTP, 0, "the HTTPS request to DPS failed");
@@ -287,7 +289,7 @@ static iotc_result https_request(iotc_dps *dps, void *state, const char *operati
   if (cc != CURLE_OK) {
     free(st->body);
     st->body = NULL;
-    return curl_failure(st, cc, err);
+    return curl_failure(st, cc, operation_id ? "status query" : "registration", err);
   }
   if (st->has_date) {
     iotc__clock_check_server(st->date);

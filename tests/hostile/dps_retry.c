@@ -19,6 +19,9 @@
 #define MAX_THROTTLED_REQUESTS 4
 #define MAX_POLLS 6
 
+/* Timeout of one exchange; the whole budget unless a test says otherwise. */
+static uint32_t request_timeout_ms = BUDGET_MS;
+
 typedef struct outcome {
   iotc_result result;
   iotc_error err;
@@ -37,7 +40,7 @@ static outcome attempt(const char *script, iotc_dps_transport t) {
   iotc_dps_config cfg;
   dps_hostile_config(&h, t, &cfg);
   cfg.timeout_ms = BUDGET_MS;
-  cfg.request_timeout_ms = BUDGET_MS;
+  cfg.request_timeout_ms = request_timeout_ms;
   outcome o;
   memset(&o, 0, sizeof o);
   iotc_dps_registration reg;
@@ -130,6 +133,21 @@ static void test_poll_throttled_with_retry_after_0(void **s) {
        IOTC_ERR_THROTTLED, 429, 1, MAX_THROTTLED_REQUESTS);
 }
 
+/* A DPS that drops the connection instead of answering, or never answers. */
+static void test_closed_connection_reads_alike(void **s) {
+  (void)s;
+  both("{\"register\":[{\"action\":\"close\"}]}", IOTC_ERR_CONNECT, 0, 1, 0);
+}
+
+static void test_silence_reads_alike(void **s) {
+  (void)s;
+  request_timeout_ms = 2000;
+  both("{\"register\":[{\"action\":\"silent\"}]}", IOTC_ERR_TIMEOUT, 0, 1, 0);
+  both("{\"register\":[" ASSIGNING("0") "],\"poll\":[{\"action\":\"silent\"}]}",
+       IOTC_ERR_TIMEOUT, 0, 1, 1);
+  request_timeout_ms = BUDGET_MS;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_429_with_retry_after_0_backs_off),
@@ -139,6 +157,8 @@ int main(void) {
       cmocka_unit_test(test_nine_and_thirty_digit_retry_after),
       cmocka_unit_test(test_assigning_for_ever_with_retry_after_0),
       cmocka_unit_test(test_poll_throttled_with_retry_after_0),
+      cmocka_unit_test(test_closed_connection_reads_alike),
+      cmocka_unit_test(test_silence_reads_alike),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

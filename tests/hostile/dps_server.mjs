@@ -16,6 +16,7 @@
 //   connack:  N               MQTT CONNACK return code (default 0: accepted)
 // An answer: {"status":429, "retryAfter":"0", "body":<any JSON>} or {"status":200, "raw":"text"}.
 // retryAfter is sent as written (a string, so "9999999999" keeps its ten digits); absent: none.
+// {"action":"close"} closes the connection instead of answering; {"action":"silent"} never answers.
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
@@ -80,6 +81,8 @@ const httpsServer = https.createServer({ cert: certs.cert, key: certs.key }, (re
     const kind = /\/operations\//.test(req.url) ? 'poll' : 'register';
     record(kind, 'https', { url: req.url, size });
     const a = answer(kind);
+    if (a.action === 'close') return req.socket.destroy();
+    if (a.action === 'silent') return undefined;
     const headers = { 'content-type': 'application/json; charset=utf-8' };
     if (a.retryAfter !== undefined) headers['retry-after'] = String(a.retryAfter);
     const body = payloadOf(a);
@@ -136,6 +139,8 @@ const mqttServer = tls.createServer({ cert: certs.cert, key: certs.key }, (sock)
         if (kind === null) break;
         record(kind, 'mqtt', { topic: p.topic, size: p.payload.length });
         const a = answer(kind);
+        if (a.action === 'close') return sock.destroy();
+        if (a.action === 'silent') break;
         let topic = `$dps/registrations/res/${a.status}/?$rid=${query(p.topic).$rid}`;
         if (a.retryAfter !== undefined) topic += `&retry-after=${a.retryAfter}`;
         send(sock, { cmd: 'publish', topic, payload: payloadOf(a), qos: 0, retain: false, dup: false });
