@@ -164,8 +164,9 @@ void iotc_dps_config_init(iotc_dps_config *cfg);
  * @retval IOTC_ERR_INVALID_ARG            missing or ill-formed configuration
  * @retval IOTC_ERR_IO                     a certificate, key or CA file cannot be read
  * @retval IOTC_ERR_BAD_ENCODING           a key is not valid base64
- * @retval IOTC_ERR_CONNECT                DPS could not be reached, or closed the connection
- *                                         before answering
+ * @retval IOTC_ERR_CONNECT                DPS could not be reached (the message names the cause:
+ *                                         "name not resolved", "connection refused", ...), or
+ *                                         closed the connection before answering
  * @retval IOTC_ERR_TLS                    TLS failed (untrusted server, host name mismatch, client cert)
  * @retval IOTC_ERR_UNAUTHORIZED           401/403 (bad key or certificate), CONNACK 4/5
  * @retval IOTC_ERR_NOT_FOUND              404 (unknown ID scope or enrollment)
@@ -177,7 +178,8 @@ void iotc_dps_config_init(iotc_dps_config *cfg);
  *                                         hub that is not a host name[:port] or a device id IoT
  *                                         Hub cannot use (the device client retries it later)
  * @retval IOTC_ERR_PROTOCOL               a response breaks the protocol (oversized, truncated, wrong topic)
- * @retval IOTC_ERR_TIMEOUT                timeout_ms elapsed
+ * @retval IOTC_ERR_TIMEOUT                timeout_ms elapsed (a connect that never completed says
+ *                                         "cannot connect to HOST:PORT ...: timed out after N ms")
  * @retval IOTC_ERR_NOT_SUPPORTED          MQTT with proxy variables Paho cannot follow (see the file comment)
  * @retval IOTC_ERR_TRANSPORT, IOTC_ERR_HTTP, IOTC_ERR_NO_MEMORY, IOTC_ERR_CRYPTO
  */

@@ -14,6 +14,7 @@
 #include "central/model_client.h"
 #include "central/twin.h"
 #include "common/log.h"
+#include "common/net_diag.h"
 #include "common/secret.h"
 #include "iotc/hub_topic.h"
 #include "iotc/sas.h"
@@ -419,8 +420,11 @@ static void connack_refused(iotc_client *c, int code, const char *text) {
   }
   char tls[IOTC_ERROR_MESSAGE_SIZE];
   tls[0] = '\0';
-  if (code <= 0 && c->session && iotc__session_tls_failure(c->session, tls, sizeof tls)) {
-    r = IOTC_ERR_TLS;
+  char cause[IOTC__NET_CAUSE_SIZE]; /* Paho's -1 does not say why TCP failed */
+  cause[0] = '\0';
+  if (code <= 0 && c->session && !iotc__session_connect_cause(c->session, cause, sizeof cause)) {
+    cause[0] = '\0';
+    if (iotc__session_tls_failure(c->session, tls, sizeof tls)) r = IOTC_ERR_TLS;
   }
   if (code == 4 || code == 5) {
     char hint[IOTC_ERROR_MESSAGE_SIZE];
@@ -432,7 +436,7 @@ static void connack_refused(iotc_client *c, int code, const char *text) {
   } else if (tls[0]) {
     snprintf(msg, sizeof msg, "TLS with %s failed: %.200s", c->hub, tls);
   } else {
-    snprintf(msg, sizeof msg, "could not connect to %s: %s (%d)", c->hub, text, code);
+    snprintf(msg, sizeof msg, "could not connect to %s: %s", c->hub, cause[0] ? cause : text);
   }
   iotc_error e;
   iotc_error_clear(&e);
@@ -440,7 +444,7 @@ static void connack_refused(iotc_client *c, int code, const char *text) {
   if (tls[0]) {
     snprintf(e.transport, sizeof e.transport, "paho %d: %.60s; %.160s", code, text, tls);
   } else {
-    iotc__copy_text(e.transport, sizeof e.transport, text);
+    snprintf(e.transport, sizeof e.transport, "paho %d: %.100s", code, text[0] ? text : cause);
   }
   record_error(c, r, msg, &e);
   attempt_failed(c, r, permanent, refused, msg);

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "common/clock_check.h"
+#include "common/net_diag.h"
 #include "common/secret.h"
 #include "dps/dps_internal.h"
 #include "dps/retry_after.h"
@@ -153,14 +154,33 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, const char *what, 
                       : iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
     break;
   case CURLE_COULDNT_RESOLVE_HOST:
-  case CURLE_COULDNT_CONNECT:
+    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over HTTPS: %s",
+                       dps->host, dps->port, "name not resolved");
+    break;
   case CURLE_COULDNT_RESOLVE_PROXY:
-    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over HTTPS", dps->host,
-                       dps->port);
+    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over HTTPS: %s",
+                       dps->host, dps->port, "the proxy's name not resolved");
     break;
-  case CURLE_OPERATION_TIMEDOUT:
-    r = iotc__dps_fail(err, IOTC_ERR_TIMEOUT, 0, "DPS did not answer the %s in time", what);
+  case CURLE_COULDNT_CONNECT: {
+    long os_errno = 0;
+    curl_easy_getinfo(st->curl, CURLINFO_OS_ERRNO, &os_errno);
+    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over HTTPS: %s",
+                       dps->host, dps->port,
+                       os_errno ? iotc__connect_errno_text((int)os_errno) : "connect failed");
     break;
+  }
+  case CURLE_OPERATION_TIMEDOUT: {
+    curl_off_t connected_us = 0;
+    curl_easy_getinfo(st->curl, CURLINFO_CONNECT_TIME_T, &connected_us);
+    double total_s = 0;
+    curl_easy_getinfo(st->curl, CURLINFO_TOTAL_TIME, &total_s);
+    r = connected_us == 0
+            ? iotc__dps_fail(err, IOTC_ERR_TIMEOUT, 0,
+                             "cannot connect to %s:%d over HTTPS: timed out after %lu ms",
+                             dps->host, dps->port, (unsigned long)(total_s * 1000.0))
+            : iotc__dps_fail(err, IOTC_ERR_TIMEOUT, 0, "DPS did not answer the %s in time", what);
+    break;
+  }
   case CURLE_PEER_FAILED_VERIFICATION:
   case CURLE_SSL_CONNECT_ERROR:
   case CURLE_SSL_CERTPROBLEM:

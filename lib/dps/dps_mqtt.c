@@ -9,6 +9,7 @@
 
 #include "common/clock_check.h"
 #include "common/log.h"
+#include "common/net_diag.h"
 #include "common/proxy.h"
 #include "common/secret.h"
 #include "common/tls_diag.h"
@@ -215,7 +216,15 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
   const iotc_dps *dps = st->dps;
   char tls[IOTC_ERROR_MESSAGE_SIZE];
   tls[0] = '\0';
-  if (code < 1 || code > 5) {
+  /* Paho says -1 whether the name did not resolve, the port was refused or TLS failed: find out
+   * which (directly only: through a proxy, the proxy is what answered). */
+  char cause[IOTC__NET_CAUSE_SIZE];
+  cause[0] = '\0';
+  if ((code < 1 || code > 5) && st->proxy[0] == '\0' &&
+      !iotc__connect_cause(dps->host, dps->port, dps->request_timeout_ms, cause, sizeof cause)) {
+    cause[0] = '\0';
+  }
+  if ((code < 1 || code > 5) && cause[0] == '\0') {
     char note[IOTC__TLS_NOTE_SIZE];
     char probe[IOTC__TLS_NOTE_SIZE + 96];
     iotc__tls_note_get(&st->tls, note, sizeof note);
@@ -240,15 +249,19 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
     r = iotc__dps_fail(err, IOTC_ERR_TLS, 0, "TLS with %s:%d failed: %.180s", dps->host, dps->port,
                        tls);
   } else {
-    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over MQTT/TLS",
-                       dps->host, dps->port);
+    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over MQTT/TLS: %s",
+                       dps->host, dps->port,
+                       cause[0]          ? cause
+                       : st->proxy[0] ? "through the proxy"
+                                      : "the connection closed during the TLS or MQTT handshake");
   }
   if (err != NULL) {
     if (code >= 1 && code <= 5) {
       err->service_code = code;
     }
-    snprintf(err->transport, sizeof err->transport, "paho %d: %.60s%s%.180s", code, text,
-             tls[0] ? "; " : "", tls);
+    const char *detail = tls[0] ? tls : cause;
+    snprintf(err->transport, sizeof err->transport, "paho %d: %.60s%s%.180s", code,
+             text[0] ? text : "connect failed", detail[0] ? "; " : "", detail);
   }
   return r;
 }
@@ -276,6 +289,16 @@ static iotc_result mqtt_connect(mqtt_state *st, const char *username, const char
     return r;
   }
   iotc_result r = wait_field(st, &st->connect, until);
+  if (r == IOTC_ERR_TIMEOUT) {
+    unsigned long waited = (unsigned long)(iotc__dps_now_ms() - now);
+    r = iotc__dps_fail(err, r, 0, "cannot connect to %s:%d over MQTT/TLS: timed out after %lu ms",
+                       dps->host, dps->port, waited);
+    if (err) {
+      snprintf(err->transport, sizeof err->transport,
+               "no answer to the TCP, TLS and MQTT connect within %lu ms", waited);
+    }
+    return r;
+  }
   if (r != IOTC_OK) {
     return waited_out(r, "connect", err);
   }

@@ -24,3 +24,4 @@ endfunction()
 
 iotc_hostile_dps_test(dps_retry)
 iotc_hostile_dps_test(dps_answers)
+iotc_hostile_dps_test(dps_connect)
