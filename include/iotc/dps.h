@@ -169,6 +169,9 @@ void iotc_dps_config_init(iotc_dps_config *cfg);
  *                                         closed the connection before answering
  * @retval IOTC_ERR_TLS                    TLS failed (untrusted server, host name mismatch, client cert)
  * @retval IOTC_ERR_UNAUTHORIZED           401/403 (bad key or certificate), CONNACK 4/5
+ *                                         (err->service_code; a bare CONNACK cannot say whether
+ *                                         the ID scope, device ID or credential is wrong, so the
+ *                                         message names all three: HTTPS provisioning says which)
  * @retval IOTC_ERR_NOT_FOUND              404 (unknown ID scope or enrollment)
  * @retval IOTC_ERR_PROVISIONING_FAILED    status "failed" (err->service_code = DPS errorCode)
  * @retval IOTC_ERR_PROVISIONING_DISABLED  status "disabled"

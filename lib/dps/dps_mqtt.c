@@ -237,14 +237,21 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
   }
   iotc_result r;
   if (code == 4 || code == 5) {
+    /* A bare CONNACK cannot say which part of the identity DPS refused: name what to check,
+     * and that HTTPS provisioning answers precisely. */
     char hint[IOTC_ERROR_MESSAGE_SIZE];
     iotc__auth_refusal_hint(NULL, hint, sizeof hint);
+    bool x509 = dps->credential == IOTC_DPS_CREDENTIAL_X509;
     r = iotc__dps_fail(err, IOTC_ERR_UNAUTHORIZED, 401,
-                       "DPS refused the MQTT connection (CONNACK %d: %s)%.180s", code,
-                       code == 4 ? "bad user name or password" : "not authorized", hint);
+                       "DPS refused the device over MQTT (not authorized)%.100s: check the ID "
+                       "scope, the device ID and %s; MQTT does not say which is wrong, "
+                       "provisioning over HTTPS does",
+                       hint, x509 ? "the certificate (CN = device ID, enrolled CA)" : "the key");
   } else if (code >= 1 && code <= 3) {
-    r = iotc__dps_fail(err, IOTC_ERR_SERVICE, 0, "DPS refused the MQTT connection (CONNACK %d)",
-                       code);
+    static const char *const why[] = {"", "protocol version not accepted",
+                                      "client identifier rejected", "service unavailable"};
+    r = iotc__dps_fail(err, IOTC_ERR_SERVICE, 0, "DPS refused the MQTT connection: %s",
+                       why[code]);
   } else if (tls[0] != '\0') {
     r = iotc__dps_fail(err, IOTC_ERR_TLS, 0, "TLS with %s:%d failed: %.180s", dps->host, dps->port,
                        tls);
@@ -259,9 +266,12 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
     if (code >= 1 && code <= 5) {
       err->service_code = code;
     }
-    const char *detail = tls[0] ? tls : cause;
-    snprintf(err->transport, sizeof err->transport, "paho %d: %.60s%s%.180s", code,
-             text[0] ? text : "connect failed", detail[0] ? "; " : "", detail);
+    if (code >= 1 && code <= 5) {
+      snprintf(err->transport, sizeof err->transport, "MQTT CONNACK return code %d", code);
+    } else {
+      snprintf(err->transport, sizeof err->transport, "paho %d: %.60s%s%.180s", code,
+               text[0] ? text : "connect failed", tls[0] ? "; " : "", tls);
+    }
   }
   return r;
 }

@@ -141,6 +141,50 @@ static void test_hub_unknown_name(void **s) {
   hub_cause("no-such-hub.invalid", "name not resolved");
 }
 
+/* DPS over MQTT refuses the CONNECT: say what to check, not a bare number. */
+static iotc_error connack(int code, iotc_result want) {
+  char script[64];
+  snprintf(script, sizeof script, "{\"connack\":%d}", code);
+  dps_hostile h;
+  assert_int_equal(dps_hostile_start(script, &h), 0);
+  iotc_dps_config cfg;
+  dps_hostile_config(&h, IOTC_DPS_TRANSPORT_MQTT, &cfg);
+  cfg.timeout_ms = 5000;
+  iotc_dps_registration reg;
+  iotc_error err;
+  iotc_result r = iotc_dps_register(&cfg, &reg, &err);
+  int connects = dps_hostile_count(&h, "connect");
+  dps_hostile_stop(&h);
+  printf("# CONNACK %d: %s: %s [%s]\n", code, iotc_strerror(r), err.message, err.transport);
+  assert_int_equal(r, want);
+  assert_int_equal(connects, 1);
+  assert_int_equal(err.service_code, code);
+  assert_null(strstr(err.message, "paho"));
+  assert_null(strstr(err.message, "CONNACK"));
+  assert_null(strstr(err.transport, "paho"));
+  return err;
+}
+
+static void test_mqtt_refusal_names_what_to_check(void **s) {
+  (void)s;
+  for (int code = 4; code <= 5; ++code) {
+    iotc_error err = connack(code, IOTC_ERR_UNAUTHORIZED);
+    assert_int_equal(err.status, 401);
+    assert_non_null(strstr(err.message, "not authorized"));
+    assert_non_null(strstr(err.message, "ID scope"));
+    assert_non_null(strstr(err.message, "device ID"));
+    assert_non_null(strstr(err.message, "key"));
+    assert_non_null(strstr(err.message, "HTTPS"));
+  }
+}
+
+/* Neighbours: the other refusals say what they mean. */
+static void test_other_mqtt_refusals_are_words(void **s) {
+  (void)s;
+  assert_non_null(strstr(connack(3, IOTC_ERR_SERVICE).message, "service unavailable"));
+  assert_non_null(strstr(connack(2, IOTC_ERR_SERVICE).message, "identifier rejected"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dps_refused_port),
@@ -148,6 +192,8 @@ int main(void) {
       cmocka_unit_test(test_dps_handshake_never_completes),
       cmocka_unit_test(test_hub_refused_port),
       cmocka_unit_test(test_hub_unknown_name),
+      cmocka_unit_test(test_mqtt_refusal_names_what_to_check),
+      cmocka_unit_test(test_other_mqtt_refusals_are_words),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
