@@ -147,12 +147,15 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, const char *what, 
   switch (cc) {
   case CURLE_ABORTED_BY_CALLBACK:
     return iotc__dps_fail(err, IOTC_ERR_CANCELLED, 0, "provisioning was cancelled");
-  case CURLE_WRITE_ERROR:
-    r = st->oversized ? iotc__dps_fail(err, IOTC_ERR_PROTOCOL, 0,
+  case CURLE_WRITE_ERROR: {
+    long status = 0; /* the headers came: the status is known, as over MQTT */
+    curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &status);
+    r = st->oversized ? iotc__dps_fail(err, IOTC_ERR_PROTOCOL, (int)status,
                                        "DPS sent a response larger than %d bytes",
                                        IOTC__DPS_MAX_RESPONSE)
                       : iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
     break;
+  }
   case CURLE_COULDNT_RESOLVE_HOST:
     r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over HTTPS: %s",
                        dps->host, dps->port, "name not resolved");
@@ -170,11 +173,11 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, const char *what, 
     break;
   }
   case CURLE_OPERATION_TIMEDOUT: {
-    curl_off_t connected_us = 0;
-    curl_easy_getinfo(st->curl, CURLINFO_CONNECT_TIME_T, &connected_us);
+    long sent = 0; /* nothing sent: the connection (new, not reused) never came up */
+    curl_easy_getinfo(st->curl, CURLINFO_REQUEST_SIZE, &sent);
     double total_s = 0;
     curl_easy_getinfo(st->curl, CURLINFO_TOTAL_TIME, &total_s);
-    r = connected_us == 0
+    r = sent == 0
             ? iotc__dps_fail(err, IOTC_ERR_TIMEOUT, 0,
                              "cannot connect to %s:%d over HTTPS: timed out after %lu ms",
                              dps->host, dps->port, (unsigned long)(total_s * 1000.0))

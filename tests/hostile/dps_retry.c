@@ -148,6 +148,28 @@ static void test_silence_reads_alike(void **s) {
   request_timeout_ms = BUDGET_MS;
 }
 
+/* Garbage where JSON belongs, and a body beyond the response limit: the same on both. */
+static void test_garbage_bodies_read_alike(void **s) {
+  (void)s;
+  both("{\"register\":[{\"status\":200,\"raw\":\"\\u0001\\u00ff not json {\"}]}",
+       IOTC_ERR_MALFORMED, 200, 1, 0);
+  both("{\"register\":[{\"status\":202,\"raw\":\"[1,2,3]\"}]}", IOTC_ERR_MALFORMED, 202, 1, 0);
+  both("{\"register\":[" ASSIGNING("0") "],\"poll\":[{\"status\":200,\"raw\":\"\"}]}",
+       IOTC_ERR_MALFORMED, 200, 1, 1);
+  /* A refusal with garbage for a body is still a refusal, retried as such. */
+  both("{\"register\":[{\"status\":429,\"retryAfter\":\"0\",\"raw\":\"<html>busy\"}]}",
+       IOTC_ERR_THROTTLED, 429, MAX_THROTTLED_REQUESTS, 0);
+}
+
+static void test_oversized_body_reads_alike(void **s) {
+  (void)s;
+  static char script[80 * 1024];
+  int n = snprintf(script, sizeof script, "{\"register\":[{\"status\":200,\"raw\":\"");
+  memset(script + n, 'x', 70 * 1024);
+  snprintf(script + n + 70 * 1024, sizeof script - (size_t)n - 70 * 1024, "\"}]}");
+  both(script, IOTC_ERR_PROTOCOL, 200, 1, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_429_with_retry_after_0_backs_off),
@@ -159,6 +181,8 @@ int main(void) {
       cmocka_unit_test(test_poll_throttled_with_retry_after_0),
       cmocka_unit_test(test_closed_connection_reads_alike),
       cmocka_unit_test(test_silence_reads_alike),
+      cmocka_unit_test(test_garbage_bodies_read_alike),
+      cmocka_unit_test(test_oversized_body_reads_alike),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
