@@ -141,6 +141,15 @@ static void test_hub_unknown_name(void **s) {
   hub_cause("no-such-hub.invalid", "name not resolved");
 }
 
+static void test_hub_handshake_never_completes(void **s) {
+  (void)s;
+  int fds[3];
+  char host[64];
+  snprintf(host, sizeof host, "127.0.0.1:%d", full_port(fds));
+  hub_cause(host, "timed out");
+  close_all(fds);
+}
+
 /* DPS over MQTT refuses the CONNECT: say what to check, not a bare number. */
 static iotc_error connack(int code, iotc_result want) {
   char script[64];
@@ -192,6 +201,7 @@ int main(void) {
       cmocka_unit_test(test_dps_handshake_never_completes),
       cmocka_unit_test(test_hub_refused_port),
       cmocka_unit_test(test_hub_unknown_name),
+      cmocka_unit_test(test_hub_handshake_never_completes),
       cmocka_unit_test(test_mqtt_refusal_names_what_to_check),
       cmocka_unit_test(test_other_mqtt_refusals_are_words),
   };
