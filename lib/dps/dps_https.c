@@ -162,7 +162,7 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, const char *what, 
     break;
   case CURLE_COULDNT_RESOLVE_PROXY:
     r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over HTTPS: %s",
-                       dps->host, dps->port, "the proxy's name not resolved");
+                       dps->host, dps->port, "proxy name not resolved");
     break;
   case CURLE_COULDNT_CONNECT: {
     long os_errno = 0;

@@ -256,11 +256,11 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
     r = iotc__dps_fail(err, IOTC_ERR_TLS, 0, "TLS with %s:%d failed: %.180s", dps->host, dps->port,
                        tls);
   } else {
+    const char *why = cause[0]       ? cause
+                      : st->proxy[0] ? "the proxy did not connect"
+                                     : "the connection closed during the TLS or MQTT handshake";
     r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over MQTT/TLS: %s",
-                       dps->host, dps->port,
-                       cause[0]          ? cause
-                       : st->proxy[0] ? "through the proxy"
-                                      : "the connection closed during the TLS or MQTT handshake");
+                       dps->host, dps->port, why);
   }
   if (err != NULL) {
     if (code >= 1 && code <= 5) {

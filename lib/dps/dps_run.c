@@ -42,7 +42,7 @@ static uint64_t pause_ms(const iotc_dps *dps, const iotc__dps_reply *reply, uint
 
 /* Why the deadline passed, in the terms of the last thing DPS said: @p last is the outcome of the
  * last answer (a retryable refusal, with its detail in @p last_err, or IOTC_OK while assigning),
- * @p last_status its status (0: DPS has not answered yet). */
+ * @p last_status its status. */
 static iotc_result out_of_time(iotc_result last, int last_status, const iotc_error *last_err,
                                iotc_error *err) {
   if (last == IOTC_ERR_THROTTLED || last == IOTC_ERR_SERVICE) {
@@ -50,9 +50,6 @@ static iotc_result out_of_time(iotc_result last, int last_status, const iotc_err
       *err = *last_err;
     }
     return last;
-  }
-  if (last_status == 0) {
-    return iotc__dps_fail(err, IOTC_ERR_TIMEOUT, 0, "DPS did not answer in time");
   }
   return iotc__dps_fail(err, IOTC_ERR_TIMEOUT, last_status,
                         "provisioning did not finish in time: DPS was still assigning the device "
