@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TCP connect diagnostics: name resolution and connect errors in words. */
 #include "common/net_diag.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Why a TCP connection cannot be made, in words (internal). Paho reports a failed connect as
  * "-1" with an empty or generic text whether the name did not resolve, the port was refused or
  * nothing answered; these helpers repeat the connect on the calling thread to say which. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* retry-after values as both DPS transports read them (pure; internal). */
 #ifndef IOTC_DPS_RETRY_AFTER_H
 #define IOTC_DPS_RETRY_AFTER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Provisioning against a DPS that assigns hub names and device ids no hub connection can use, or
  * puts line breaks into its words: IOTC_ERR_MALFORMED (which the client retries) instead of an
  * "assigned" that fails for ever later, and every message and log line stays one line. */

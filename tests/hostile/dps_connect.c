@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Why a connection could not be made, in words: an unknown name, a refused port and a server
  * that never completes the TCP handshake each name their cause, over both DPS transports and for
  * the hub connection, and never as an empty transport text. */

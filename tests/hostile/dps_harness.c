@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Starts and stops the hostile DPS; see dps_harness.h. */
 #include "dps_harness.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test support: start the hostile DPS (dps_server.mjs) with a script, read what it counted, stop
  * it by PID. Functions print one line to stderr on failure. */
 #ifndef IOTC_TEST_DPS_HARNESS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Provisioning against a DPS that throttles, fails or stays "assigning" with retry-after 0 or an
  * absurd retry-after: no spin (requests per attempt are counted, never seconds), and the same
  * code and message on both transports. */

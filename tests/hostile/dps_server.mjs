@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 // A hostile Device Provisioning Service for tests: DPS over HTTPS and over MQTT 3.1.1/TLS that
 // answers exactly what a test scripts, however wrong (retry-after 0 or 10 digits, 429/503 for
 // ever, "assigning" for ever, malformed assignedHub or deviceId, garbage bodies, CONNACK codes).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* common/text.h: bounded copies and control-character escaping. */
 #include <setjmp.h>
 #include <stdarg.h>
