@@ -241,12 +241,15 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
      * and that HTTPS provisioning answers precisely. */
     char hint[IOTC_ERROR_MESSAGE_SIZE];
     iotc__auth_refusal_hint(NULL, hint, sizeof hint);
-    bool x509 = dps->credential == IOTC_DPS_CREDENTIAL_X509;
+    const char *credential = dps->credential == IOTC_DPS_CREDENTIAL_X509
+                                 ? "the certificate (CN = device ID, enrolled CA)"
+                             : dps->credential == IOTC_DPS_CREDENTIAL_GROUP_KEY ? "the group key"
+                                                                                 : "the key";
     r = iotc__dps_fail(err, IOTC_ERR_UNAUTHORIZED, 401,
                        "DPS refused the device over MQTT (not authorized)%.100s: check the ID "
                        "scope, the device ID and %s; MQTT does not say which is wrong, "
                        "provisioning over HTTPS does",
-                       hint, x509 ? "the certificate (CN = device ID, enrolled CA)" : "the key");
+                       hint, credential);
   } else if (code >= 1 && code <= 3) {
     static const char *const why[] = {"", "protocol version not accepted",
                                       "client identifier rejected", "service unavailable"};

@@ -152,13 +152,14 @@ static void test_hub_handshake_never_completes(void **s) {
 }
 
 /* DPS over MQTT refuses the CONNECT: say what to check, not a bare number. */
-static iotc_error connack(int code, iotc_result want) {
+static iotc_error connack(int code, iotc_result want, iotc_dps_credential credential) {
   char script[64];
   snprintf(script, sizeof script, "{\"connack\":%d}", code);
   dps_hostile h;
   assert_int_equal(dps_hostile_start(script, &h), 0);
   iotc_dps_config cfg;
   dps_hostile_config(&h, IOTC_DPS_TRANSPORT_MQTT, &cfg);
+  cfg.credential = credential;
   cfg.timeout_ms = 5000;
   iotc_dps_registration reg;
   iotc_error err;
@@ -178,7 +179,7 @@ static iotc_error connack(int code, iotc_result want) {
 static void test_mqtt_refusal_names_what_to_check(void **s) {
   (void)s;
   for (int code = 4; code <= 5; ++code) {
-    iotc_error err = connack(code, IOTC_ERR_UNAUTHORIZED);
+    iotc_error err = connack(code, IOTC_ERR_UNAUTHORIZED, IOTC_DPS_CREDENTIAL_DEVICE_KEY);
     assert_int_equal(err.status, 401);
     assert_non_null(strstr(err.message, "not authorized"));
     assert_non_null(strstr(err.message, "ID scope"));
@@ -186,13 +187,16 @@ static void test_mqtt_refusal_names_what_to_check(void **s) {
     assert_non_null(strstr(err.message, "key"));
     assert_non_null(strstr(err.message, "HTTPS"));
   }
+  /* With a group key, that is the key to check. */
+  iotc_error err = connack(5, IOTC_ERR_UNAUTHORIZED, IOTC_DPS_CREDENTIAL_GROUP_KEY);
+  assert_non_null(strstr(err.message, "group key"));
 }
 
 /* Neighbours: the other refusals say what they mean. */
 static void test_other_mqtt_refusals_are_words(void **s) {
   (void)s;
-  assert_non_null(strstr(connack(3, IOTC_ERR_SERVICE).message, "service unavailable"));
-  assert_non_null(strstr(connack(2, IOTC_ERR_SERVICE).message, "identifier rejected"));
+  assert_non_null(strstr(connack(3, IOTC_ERR_SERVICE, IOTC_DPS_CREDENTIAL_DEVICE_KEY).message, "service unavailable"));
+  assert_non_null(strstr(connack(2, IOTC_ERR_SERVICE, IOTC_DPS_CREDENTIAL_DEVICE_KEY).message, "identifier rejected"));
 }
 
 int main(void) {
