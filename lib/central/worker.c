@@ -436,15 +436,19 @@ static void connack_refused(iotc_client *c, int code, const char *text) {
   } else if (tls[0]) {
     snprintf(msg, sizeof msg, "TLS with %s failed: %.200s", c->hub, tls);
   } else {
-    snprintf(msg, sizeof msg, "could not connect to %s: %s", c->hub, cause[0] ? cause : text);
+    snprintf(msg, sizeof msg, "could not connect to %s: %s", c->hub,
+             cause[0] ? cause : text[0] ? text : "the connection closed during TLS or MQTT");
   }
   iotc_error e;
   iotc_error_clear(&e);
   e.service_code = code > 0 ? code : 0;
   if (tls[0]) {
     snprintf(e.transport, sizeof e.transport, "paho %d: %.60s; %.160s", code, text, tls);
+  } else if (code <= 0) {
+    snprintf(e.transport, sizeof e.transport, "paho %d: %.100s", code,
+             text[0] ? text : "connect failed");
   } else {
-    snprintf(e.transport, sizeof e.transport, "paho %d: %.100s", code, text[0] ? text : cause);
+    iotc__copy_text(e.transport, sizeof e.transport, text);
   }
   record_error(c, r, msg, &e);
   attempt_failed(c, r, permanent, refused, msg);
