@@ -130,7 +130,8 @@ typedef struct iotc_dps_config {
   const char *payload_json;        /**< any JSON object as the payload (overrides model_id) */
   uint32_t timeout_ms;             /**< whole registration, polls included; 0: 90 s */
   uint32_t request_timeout_ms;     /**< one connect or request/response; 0: 30 s */
-  uint32_t max_poll_interval_ms;   /**< cap on retry-after and back-off waits; 0: 30 s */
+  uint32_t max_poll_interval_ms;   /**< cap on retry-after and back-off waits (pauses are never
+                                        shorter than 250 ms); 0: 30 s */
 } iotc_dps_config;
 
 /**
