@@ -63,7 +63,9 @@ static int failure(const char *name, iotc_result rc, const iotc_error *err) {
     if (err->status != 0) {
       n += (size_t)snprintf(detail + n, sizeof detail - n, "status %d", err->status);
     }
-    if (err->service_code != 0) {
+    /* DPS errorCodes have six digits; 1-5 is an MQTT CONNACK return code, which the transport
+     * text names. */
+    if (err->service_code >= 100) {
       n += (size_t)snprintf(detail + n, sizeof detail - n, "%sDPS code %d",
                             err->status ? ", " : "", err->service_code);
     }
@@ -72,8 +74,20 @@ static int failure(const char *name, iotc_result rc, const iotc_error *err) {
     }
     snprintf(detail + n, sizeof detail - n, "]");
   }
-  cli_error(name, "%s%s%s%s", err->message[0] ? err->message : iotc_strerror(rc), detail,
-            err->transport[0] ? "; " : "", err->transport);
+  /* The parts of the transport text ("a; b; c") the message does not already say. */
+  char transport[sizeof err->transport + 2] = "";
+  size_t t = 0;
+  for (const char *p = err->transport; *p != '\0';) {
+    size_t len = strcspn(p, ";");
+    char part[sizeof err->transport];
+    snprintf(part, sizeof part, "%.*s", (int)len, p);
+    if (strstr(err->message, part) == NULL) {
+      t += (size_t)snprintf(transport + t, sizeof transport - t, "; %s", part);
+    }
+    p += len;
+    p += strspn(p, "; ");
+  }
+  cli_error(name, "%s%s%s", err->message[0] ? err->message : iotc_strerror(rc), detail, transport);
   switch (rc) {
   case IOTC_ERR_INVALID_ARG:
   case IOTC_ERR_BAD_ENCODING:
@@ -171,7 +185,10 @@ int cli_provision(int argc, char **argv) {
       "Register the device with the Device Provisioning Service and print one JSON object:\n"
       "{\"status\":\"assigned\",\"assignedHub\":...,\"deviceId\":...,\"substatus\":...}.\n"
       "Exit status 1 when DPS refuses or cannot be reached, 2 for bad usage or input.\n"
-      "Both transports follow https_proxy/HTTPS_PROXY and no_proxy (see include/iotc/dps.h).",
+      "Both transports follow https_proxy/HTTPS_PROXY and no_proxy. Over MQTT, a host listed in\n"
+      "no_proxy cannot bypass a lower-case https_proxy: use HTTPS_PROXY or --transport https.\n"
+      "A refusal over MQTT cannot say whether the ID scope, device ID or key is wrong;\n"
+      "--transport https says which.",
       options,
       OPT_COUNT,
   };

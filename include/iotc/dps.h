@@ -35,9 +35,15 @@
  * mutual TLS). The server certificate and host name are always verified.
  *
  * Polling honours the service's retry-after hint (default 2 s when absent, capped by
- * iotc_dps_config::max_poll_interval_ms). 429 and 5xx answers are retried with back-off and
- * jitter; 401, 403 and 404 fail at once; a "failed" or "disabled" registration fails with the
- * service's errorCode and message in ::iotc_error.
+ * iotc_dps_config::max_poll_interval_ms; any number of digits on both transports, values above
+ * IOTC_DPS_RETRY_AFTER_MAX_S of dps_topic.h reading as that maximum). 429 and 5xx answers are
+ * retried with back-off and jitter. Whatever the hint (0 included), pauses have a floor that
+ * doubles with each answer of the same kind in a row: 50 ms, 100 ms, 200 ms, ... between polls
+ * while assigning, 1 s, 2 s, 4 s, ... between retries after 429/5xx, and never less than 50 ms.
+ * 401, 403 and 404 fail at once; a "failed" or "disabled" registration fails with the
+ * service's errorCode and message in ::iotc_error. When timeout_ms runs out, the result and
+ * message are those of DPS's last answer, the same on both transports: IOTC_ERR_THROTTLED (429),
+ * IOTC_ERR_SERVICE (5xx), or IOTC_ERR_TIMEOUT with status 202 while DPS was still assigning.
  *
  * Ownership: every string of ::iotc_dps_config is **copied** by iotc_dps_create() and
  * iotc_dps_register(); the configuration may be freed as soon as the call returns. Keys are
@@ -126,7 +132,8 @@ typedef struct iotc_dps_config {
   const char *payload_json;        /**< any JSON object as the payload (overrides model_id) */
   uint32_t timeout_ms;             /**< whole registration, polls included; 0: 90 s */
   uint32_t request_timeout_ms;     /**< one connect or request/response; 0: 30 s */
-  uint32_t max_poll_interval_ms;   /**< cap on retry-after and back-off waits; 0: 30 s */
+  uint32_t max_poll_interval_ms;   /**< cap on retry-after and back-off waits (pauses are never
+                                        shorter than 50 ms); 0: 30 s */
 } iotc_dps_config;
 
 /**
@@ -160,17 +167,25 @@ void iotc_dps_config_init(iotc_dps_config *cfg);
  * @retval IOTC_ERR_INVALID_ARG            missing or ill-formed configuration
  * @retval IOTC_ERR_IO                     a certificate, key or CA file cannot be read
  * @retval IOTC_ERR_BAD_ENCODING           a key is not valid base64
- * @retval IOTC_ERR_CONNECT                DPS could not be reached
+ * @retval IOTC_ERR_CONNECT                DPS could not be reached (the message names the cause:
+ *                                         "name not resolved", "connection refused", ...), or
+ *                                         closed the connection before answering
  * @retval IOTC_ERR_TLS                    TLS failed (untrusted server, host name mismatch, client cert)
  * @retval IOTC_ERR_UNAUTHORIZED           401/403 (bad key or certificate), CONNACK 4/5
+ *                                         (err->service_code; a bare CONNACK cannot say whether
+ *                                         the ID scope, device ID or credential is wrong, so the
+ *                                         message names all three: HTTPS provisioning says which)
  * @retval IOTC_ERR_NOT_FOUND              404 (unknown ID scope or enrollment)
  * @retval IOTC_ERR_PROVISIONING_FAILED    status "failed" (err->service_code = DPS errorCode)
  * @retval IOTC_ERR_PROVISIONING_DISABLED  status "disabled"
  * @retval IOTC_ERR_THROTTLED              still throttled (429) when the time ran out
  * @retval IOTC_ERR_SERVICE                5xx when the time ran out, or another unexpected status
- * @retval IOTC_ERR_MALFORMED              a response is not the JSON expected
- * @retval IOTC_ERR_PROTOCOL               a response breaks the protocol (oversized, wrong topic)
- * @retval IOTC_ERR_TIMEOUT                timeout_ms elapsed
+ * @retval IOTC_ERR_MALFORMED              a response is not the JSON expected, or "assigned" names a
+ *                                         hub that is not a host name[:port] or a device id IoT
+ *                                         Hub cannot use (the device client retries it later)
+ * @retval IOTC_ERR_PROTOCOL               a response breaks the protocol (oversized, truncated, wrong topic)
+ * @retval IOTC_ERR_TIMEOUT                timeout_ms elapsed (a connect that never completed says
+ *                                         "cannot connect to HOST:PORT ...: timed out after N ms")
  * @retval IOTC_ERR_NOT_SUPPORTED          MQTT with proxy variables Paho cannot follow (see the file comment)
  * @retval IOTC_ERR_TRANSPORT, IOTC_ERR_HTTP, IOTC_ERR_NO_MEMORY, IOTC_ERR_CRYPTO
  */

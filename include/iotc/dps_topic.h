@@ -84,13 +84,17 @@ IOTC_NODISCARD iotc_result iotc_dps_topic_operation_status(const char *rid,
                                                            const char *operation_id, char *buf,
                                                            size_t size, size_t *out_len);
 
+/** The largest retry-after, in seconds, a response reports; larger values read as this one. */
+#define IOTC_DPS_RETRY_AFTER_MAX_S 999999999u
+
 /** A parsed `$dps/registrations/res/...` topic. Views point into the parsed topic. */
 typedef struct iotc_dps_topic_response {
   int status;               /**< 100–999, e.g. 200, 202, 401, 429 */
   const char *rid;          /**< value of `$rid` as it appears in the topic (not decoded) */
   size_t rid_len;           /**< length of rid in bytes */
   bool has_retry_after;     /**< a `retry-after` parameter was present */
-  uint32_t retry_after_s;   /**< its value in seconds (0 when absent) */
+  uint32_t retry_after_s;   /**< its value in seconds (0 when absent), at most
+                                 IOTC_DPS_RETRY_AFTER_MAX_S */
 } iotc_dps_topic_response;
 
 /**
@@ -101,7 +105,8 @@ typedef struct iotc_dps_topic_response {
  * @retval IOTC_OK
  * @retval IOTC_ERR_NO_MATCH    not a DPS response topic (another feature's topic)
  * @retval IOTC_ERR_MALFORMED   a DPS response topic with a bad status, no `$rid`, or a
- *                              `retry-after` that is not a number of seconds (< 10^9)
+ *                              `retry-after` that is not a run of digits (a larger number
+ *                              than IOTC_DPS_RETRY_AFTER_MAX_S reads as that maximum)
  * @retval IOTC_ERR_INVALID_ARG NULL topic or out
  */
 IOTC_NODISCARD iotc_result iotc_dps_topic_parse_response(const char *topic, size_t topic_len,

@@ -28,7 +28,9 @@ typedef enum iotc_log_level {
 /**
  * @brief A log handler.
  * @param level   severity of the message
- * @param message one line without trailing newline; borrowed, valid during the call
+ * @param message one line without trailing newline; borrowed, valid during the call. Control
+ *                characters (from text a service sent, e.g. a DPS error message) are escaped as
+ *                `\r`, `\n`, `\t` or `\xNN`, so a line can never be split or forged.
  * @param user_context the pointer given to iotc_log_set_handler()
  */
 typedef void (*iotc_log_fn)(iotc_log_level level, const char *message, void *user_context);

@@ -15,6 +15,7 @@
 #include "central/model_client.h"
 #include "central/twin.h"
 #include "common/log.h"
+#include "common/net_diag.h"
 #include "common/secret.h"
 #include "iotc/hub_topic.h"
 #include "iotc/sas.h"
@@ -420,8 +421,11 @@ static void connack_refused(iotc_client *c, int code, const char *text) {
   }
   char tls[IOTC_ERROR_MESSAGE_SIZE];
   tls[0] = '\0';
-  if (code <= 0 && c->session && iotc__session_tls_failure(c->session, tls, sizeof tls)) {
-    r = IOTC_ERR_TLS;
+  char cause[IOTC__NET_CAUSE_SIZE]; /* Paho's -1 does not say why TCP failed */
+  cause[0] = '\0';
+  if (code <= 0 && c->session && !iotc__session_connect_cause(c->session, cause, sizeof cause)) {
+    cause[0] = '\0';
+    if (iotc__session_tls_failure(c->session, tls, sizeof tls)) r = IOTC_ERR_TLS;
   }
   if (code == 4 || code == 5) {
     char hint[IOTC_ERROR_MESSAGE_SIZE];
@@ -433,13 +437,17 @@ static void connack_refused(iotc_client *c, int code, const char *text) {
   } else if (tls[0]) {
     snprintf(msg, sizeof msg, "TLS with %s failed: %.200s", c->hub, tls);
   } else {
-    snprintf(msg, sizeof msg, "could not connect to %s: %s (%d)", c->hub, text, code);
+    snprintf(msg, sizeof msg, "could not connect to %s: %s", c->hub,
+             cause[0] ? cause : text[0] ? text : "the connection closed during TLS or MQTT");
   }
   iotc_error e;
   iotc_error_clear(&e);
   e.service_code = code > 0 ? code : 0;
   if (tls[0]) {
     snprintf(e.transport, sizeof e.transport, "paho %d: %.60s; %.160s", code, text, tls);
+  } else if (code <= 0) {
+    snprintf(e.transport, sizeof e.transport, "paho %d: %.100s", code,
+             text[0] ? text : "connect failed");
   } else {
     iotc__copy_text(e.transport, sizeof e.transport, text);
   }

@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "common/text.h"
+
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static iotc_log_fn log_fn;
 static void *log_context;
@@ -45,10 +47,14 @@ void iotc__log(iotc_log_level level, const char *fmt, ...) {
   if (!on) {
     return;
   }
-  char line[1024];
+  char raw[1024];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
+  vsnprintf(raw, sizeof raw, fmt, ap);
   va_end(ap);
+  /* Lines carry service data (DPS messages, hub names, ids): escape control characters so a
+   * CR/LF from a server can never split or forge a line. */
+  char line[1024];
+  iotc__escape_text(line, sizeof line, raw);
   fn(level, line, ctx);
 }

@@ -2,10 +2,8 @@
 /* TLS failure detail: Paho's error callback note and a diagnostic handshake. */
 #include "common/tls_diag.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
+#include "common/net_diag.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -100,43 +98,6 @@ static void set_timeouts(int fd, uint64_t ms) {
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-/* A connected blocking socket, or -1 when the server cannot be reached before `until`. */
-static int tcp_connect(const char *host, int port, uint64_t until) {
-  struct addrinfo hints;
-  memset(&hints, 0, sizeof hints);
-  hints.ai_socktype = SOCK_STREAM;
-  char service[16];
-  snprintf(service, sizeof service, "%d", port);
-  struct addrinfo *res = NULL;
-  if (getaddrinfo(host, service, &hints, &res) != 0) return -1;
-  int fd = -1;
-  for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
-    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) continue;
-    int flags = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-    int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
-    if (rc != 0 && errno == EINPROGRESS) {
-      uint64_t now = mono_ms();
-      struct pollfd pfd = {fd, POLLOUT, 0};
-      int soerr = ETIMEDOUT;
-      socklen_t sl = sizeof soerr;
-      if (now < until && poll(&pfd, 1, (int)(until - now)) == 1) {
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-      }
-      rc = soerr == 0 ? 0 : -1;
-    }
-    if (rc != 0) {
-      close(fd);
-      fd = -1;
-      continue;
-    }
-    fcntl(fd, F_SETFL, flags);
-  }
-  freeaddrinfo(res);
-  return fd;
-}
-
 static const char *first_reason(void) {
   unsigned long e = ERR_peek_error();
   const char *r = e ? ERR_reason_error_string(e) : NULL;
@@ -224,7 +185,7 @@ bool iotc__tls_probe(const char *host, int port, const char *ca_file, const char
   }
   if (!failed) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    int fd = tcp_connect(host, port, until);
+    int fd = iotc__tcp_connect(host, port, until, NULL, 0);
     if (fd >= 0) {
       uint64_t now = mono_ms();
       set_timeouts(fd, until > now ? until - now : 0);

@@ -44,10 +44,13 @@ iotc_result iotc__dps_fail(iotc_error *err, iotc_result result, int status, cons
     iotc_error_clear(err);
     err->result = result;
     err->status = status;
+    /* Messages quote DPS's own words: keep them on one line whatever DPS sent. */
+    char raw[sizeof err->message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    iotc__escape_text(err->message, sizeof err->message, raw);
   }
   return result;
 }

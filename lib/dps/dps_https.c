@@ -10,8 +10,10 @@
 #include <strings.h>
 
 #include "common/clock_check.h"
+#include "common/net_diag.h"
 #include "common/secret.h"
 #include "dps/dps_internal.h"
+#include "dps/retry_after.h"
 #include "iotc/version.h"
 
 typedef struct https_state {
@@ -69,15 +71,17 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx) {
     while (i < n && (data[i] == ' ' || data[i] == '\t')) {
       ++i;
     }
-    uint32_t v = 0;
-    size_t digits = 0;
-    while (i < n && data[i] >= '0' && data[i] <= '9' && digits < 9) {
-      v = v * 10u + (uint32_t)(data[i] - '0');
+    size_t start = i;
+    while (i < n && data[i] >= '0' && data[i] <= '9') {
       ++i;
-      ++digits;
+    }
+    size_t digits = i - start;
+    while (i < n && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n')) {
+      ++i;
     }
     /* An HTTP-date instead of seconds is ignored: the default pause applies. */
-    if (digits > 0) {
+    uint32_t v = 0;
+    if (i == n && iotc__dps_retry_after_parse(data + start, digits, &v)) {
       st->has_retry_after = true;
       st->retry_after_s = v;
     }
@@ -137,27 +141,50 @@ static iotc_result https_open(iotc_dps *dps, void **state, uint64_t deadline, io
   return IOTC_OK;
 }
 
-static iotc_result curl_failure(https_state *st, CURLcode cc, iotc_error *err) {
+/* The same causes read as the MQTT transport words them (dps_mqtt.c). */
+static iotc_result curl_failure(https_state *st, CURLcode cc, const char *what, iotc_error *err) {
   iotc_result r;
   const iotc_dps *dps = st->dps;
   switch (cc) {
   case CURLE_ABORTED_BY_CALLBACK:
     return iotc__dps_fail(err, IOTC_ERR_CANCELLED, 0, "provisioning was cancelled");
-  case CURLE_WRITE_ERROR:
-    r = st->oversized ? iotc__dps_fail(err, IOTC_ERR_PROTOCOL, 0,
+  case CURLE_WRITE_ERROR: {
+    long status = 0; /* the headers came: the status is known, as over MQTT */
+    curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &status);
+    r = st->oversized ? iotc__dps_fail(err, IOTC_ERR_PROTOCOL, (int)status,
                                        "DPS sent a response larger than %d bytes",
                                        IOTC__DPS_MAX_RESPONSE)
                       : iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
     break;
+  }
   case CURLE_COULDNT_RESOLVE_HOST:
-  case CURLE_COULDNT_CONNECT:
+    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over HTTPS: %s",
+                       dps->host, dps->port, "name not resolved");
+    break;
   case CURLE_COULDNT_RESOLVE_PROXY:
-    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over HTTPS", dps->host,
-                       dps->port);
+    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over HTTPS: %s",
+                       dps->host, dps->port, "proxy name not resolved");
     break;
-  case CURLE_OPERATION_TIMEDOUT:
-    r = iotc__dps_fail(err, IOTC_ERR_TIMEOUT, 0, "DPS did not answer over HTTPS in time");
+  case CURLE_COULDNT_CONNECT: {
+    long os_errno = 0;
+    curl_easy_getinfo(st->curl, CURLINFO_OS_ERRNO, &os_errno);
+    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over HTTPS: %s",
+                       dps->host, dps->port,
+                       os_errno ? iotc__connect_errno_text((int)os_errno) : "connect failed");
     break;
+  }
+  case CURLE_OPERATION_TIMEDOUT: {
+    long sent = 0; /* nothing sent: the connection (new, not reused) never came up */
+    curl_easy_getinfo(st->curl, CURLINFO_REQUEST_SIZE, &sent);
+    double total_s = 0;
+    curl_easy_getinfo(st->curl, CURLINFO_TOTAL_TIME, &total_s);
+    r = sent == 0
+            ? iotc__dps_fail(err, IOTC_ERR_TIMEOUT, 0,
+                             "cannot connect to %s:%d over HTTPS: timed out after %lu ms",
+                             dps->host, dps->port, (unsigned long)(total_s * 1000.0))
+            : iotc__dps_fail(err, IOTC_ERR_TIMEOUT, 0, "DPS did not answer the %s in time", what);
+    break;
+  }
   case CURLE_PEER_FAILED_VERIFICATION:
   case CURLE_SSL_CONNECT_ERROR:
   case CURLE_SSL_CERTPROBLEM:
@@ -170,9 +197,10 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, iotc_error *err) {
   case CURLE_GOT_NOTHING:
   case CURLE_RECV_ERROR:
   case CURLE_SEND_ERROR:
+    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "DPS closed the connection");
+    break;
   case CURLE_PARTIAL_FILE:
-    r = iotc__dps_fail(err, IOTC_ERR_PROTOCOL, 0, "DPS closed the connection or sent a truncated "
-                                                  "response");
+    r = iotc__dps_fail(err, IOTC_ERR_PROTOCOL, 0, "DPS sent a truncated response");
     break;
   default:
     r = iotc__dps_fail(err, IOTC_ERR_HTTP, 0, "the HTTPS request to DPS failed");
@@ -285,7 +313,7 @@ static iotc_result https_request(iotc_dps *dps, void *state, const char *operati
   if (cc != CURLE_OK) {
     free(st->body);
     st->body = NULL;
-    return curl_failure(st, cc, err);
+    return curl_failure(st, cc, operation_id ? "status query" : "registration", err);
   }
   if (st->has_date) {
     iotc__clock_check_server(st->date);

@@ -8,6 +8,7 @@
 #include "central/json.h"
 #include "dps/dps_internal.h"
 #include "common/text.h"
+#include "hub/topic_common.h"
 
 /* JSON goes through iotc__json_check() before jansson: it bounds the nesting, and jansson
  * recurses per level when it dumps a value, which would overflow the small stack of the client
@@ -42,19 +43,40 @@ iotc_result iotc__dps_request_body(const char *registration_id, const char *mode
   return *out ? IOTC_OK : iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "cannot build the request body");
 }
 
-/* Copy a string member into a fixed field; false if absent, not a string, or too long. */
+/* Copy a string member into a fixed field, control characters escaped; false if absent, not a
+ * string, empty or too long. */
 static bool copy_member(json_t *obj, const char *key, char *dst, size_t size) {
-  json_t *v = json_object_get(obj, key);
-  const char *s = json_string_value(v);
-  if (s == NULL) {
-    return false;
+  const char *s = json_string_value(json_object_get(obj, key));
+  return s != NULL && s[0] != '\0' && iotc__escape_text(dst, size, s);
+}
+
+/* A DNS host name or IPv4 address (labels of letters, digits and inner '-', 1-63 characters,
+ * 253 at most), optionally ":port" (1-65535): what the hub connection can dial and put into its
+ * MQTT user name and SAS resource. */
+static bool hub_name_ok(const char *s) {
+  size_t label = 0;
+  size_t i = 0;
+  for (; s[i] != '\0' && s[i] != ':'; ++i) {
+    char c = s[i];
+    if (c == '.') {
+      if (label == 0 || s[i - 1] == '-') return false;
+      label = 0;
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               (c == '-' && label > 0)) {
+      if (++label > 63) return false;
+    } else {
+      return false;
+    }
   }
-  size_t n = strlen(s);
-  if (n == 0 || n >= size) {
-    return false;
+  if (i == 0 || i > 253 || label == 0 || s[i - 1] == '-') return false;
+  if (s[i] == '\0') return true;
+  const char *p = s + i + 1;
+  long port = 0;
+  size_t digits = 0;
+  for (; p[digits] >= '0' && p[digits] <= '9' && digits < 5; ++digits) {
+    port = port * 10 + (p[digits] - '0');
   }
-  memcpy(dst, s, n + 1);
-  return true;
+  return digits > 0 && p[digits] == '\0' && p[0] != '0' && port <= 65535;
 }
 
 /* Error detail common to all refusals: errorCode, message / errorMessage, trackingId. */
@@ -72,7 +94,7 @@ static void error_details(json_t *obj, int *code, const char **message, iotc_err
   }
   const char *t = json_string_value(json_object_get(obj, "trackingId"));
   if (t != NULL && err != NULL) {
-    iotc__copy_text(err->tracking_id, sizeof err->tracking_id, t);
+    iotc__escape_text(err->tracking_id, sizeof err->tracking_id, t);
   }
 }
 
@@ -130,11 +152,23 @@ static iotc_result assigned(json_t *root, iotc_dps_registration *out, iotc_error
   iotc_dps_registration reg;
   memset(&reg, 0, sizeof reg);
   snprintf(reg.status, sizeof reg.status, "assigned");
-  if (!copy_member(state, "assignedHub", reg.assigned_hub, sizeof reg.assigned_hub) ||
-      !copy_member(state, "deviceId", reg.device_id, sizeof reg.device_id)) {
+  const char *hub = json_string_value(json_object_get(state, "assignedHub"));
+  const char *device = json_string_value(json_object_get(state, "deviceId"));
+  if (hub == NULL || device == NULL) {
     return iotc__dps_fail(err, IOTC_ERR_MALFORMED, 200,
                           "DPS said assigned without a usable assignedHub and deviceId");
   }
+  /* Checked here, where a retry can still fix it, not at the hub connect. */
+  if (!hub_name_ok(hub) || strlen(hub) >= sizeof reg.assigned_hub) {
+    return iotc__dps_fail(err, IOTC_ERR_MALFORMED, 200,
+                          "DPS assigned a hub that is not a host name[:port]: \"%.80s\"", hub);
+  }
+  if (iotc__hub_device_id_len(device) == 0 || strlen(device) >= sizeof reg.device_id) {
+    return iotc__dps_fail(err, IOTC_ERR_MALFORMED, 200,
+                          "DPS assigned a device id IoT Hub cannot use: \"%.80s\"", device);
+  }
+  memcpy(reg.assigned_hub, hub, strlen(hub) + 1);
+  memcpy(reg.device_id, device, strlen(device) + 1);
   (void)copy_member(state, "substatus", reg.substatus, sizeof reg.substatus);
   (void)copy_member(state, "registrationId", reg.registration_id, sizeof reg.registration_id);
   json_t *payload = json_object_get(state, "payload");

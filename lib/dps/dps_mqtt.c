@@ -10,6 +10,7 @@
 
 #include "common/clock_check.h"
 #include "common/log.h"
+#include "common/net_diag.h"
 #include "common/proxy.h"
 #include "common/secret.h"
 #include "common/tls_diag.h"
@@ -216,7 +217,15 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
   const iotc_dps *dps = st->dps;
   char tls[IOTC_ERROR_MESSAGE_SIZE];
   tls[0] = '\0';
-  if (code < 1 || code > 5) {
+  /* Paho says -1 whether the name did not resolve, the port was refused or TLS failed: find out
+   * which (directly only: through a proxy, the proxy is what answered). */
+  char cause[IOTC__NET_CAUSE_SIZE];
+  cause[0] = '\0';
+  if ((code < 1 || code > 5) && st->proxy[0] == '\0' &&
+      !iotc__connect_cause(dps->host, dps->port, dps->request_timeout_ms, cause, sizeof cause)) {
+    cause[0] = '\0';
+  }
+  if ((code < 1 || code > 5) && cause[0] == '\0') {
     char note[IOTC__TLS_NOTE_SIZE];
     char probe[IOTC__TLS_NOTE_SIZE + 96];
     iotc__tls_note_get(&st->tls, note, sizeof note);
@@ -229,27 +238,44 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
   }
   iotc_result r;
   if (code == 4 || code == 5) {
+    /* A bare CONNACK cannot say which part of the identity DPS refused: name what to check,
+     * and that HTTPS provisioning answers precisely. */
     char hint[IOTC_ERROR_MESSAGE_SIZE];
     iotc__auth_refusal_hint(NULL, hint, sizeof hint);
+    const char *credential = dps->credential == IOTC_DPS_CREDENTIAL_X509
+                                 ? "the certificate (CN = device ID, enrolled CA)"
+                             : dps->credential == IOTC_DPS_CREDENTIAL_GROUP_KEY ? "the group key"
+                                                                                 : "the key";
     r = iotc__dps_fail(err, IOTC_ERR_UNAUTHORIZED, 401,
-                       "DPS refused the MQTT connection (CONNACK %d: %s)%.180s", code,
-                       code == 4 ? "bad user name or password" : "not authorized", hint);
+                       "DPS refused the device over MQTT (not authorized)%.100s: check the ID "
+                       "scope, the device ID and %s; MQTT does not say which is wrong, "
+                       "provisioning over HTTPS does",
+                       hint, credential);
   } else if (code >= 1 && code <= 3) {
-    r = iotc__dps_fail(err, IOTC_ERR_SERVICE, 0, "DPS refused the MQTT connection (CONNACK %d)",
-                       code);
+    static const char *const why[] = {"", "protocol version not accepted",
+                                      "client identifier rejected", "service unavailable"};
+    r = iotc__dps_fail(err, IOTC_ERR_SERVICE, 0, "DPS refused the MQTT connection: %s",
+                       why[code]);
   } else if (tls[0] != '\0') {
     r = iotc__dps_fail(err, IOTC_ERR_TLS, 0, "TLS with %s:%d failed: %.180s", dps->host, dps->port,
                        tls);
   } else {
-    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over MQTT/TLS",
-                       dps->host, dps->port);
+    const char *why = cause[0]       ? cause
+                      : st->proxy[0] ? "the proxy did not connect"
+                                     : "the connection closed during the TLS or MQTT handshake";
+    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over MQTT/TLS: %s",
+                       dps->host, dps->port, why);
   }
   if (err != NULL) {
     if (code >= 1 && code <= 5) {
       err->service_code = code;
     }
-    snprintf(err->transport, sizeof err->transport, "paho %d: %.60s%s%.180s", code, text,
-             tls[0] ? "; " : "", tls);
+    if (code >= 1 && code <= 5) {
+      snprintf(err->transport, sizeof err->transport, "MQTT CONNACK return code %d", code);
+    } else {
+      snprintf(err->transport, sizeof err->transport, "paho %d: %.60s%s%.180s", code,
+               text[0] ? text : "connect failed", tls[0] ? "; " : "", tls);
+    }
   }
   return r;
 }
@@ -277,6 +303,16 @@ static iotc_result mqtt_connect(mqtt_state *st, const char *username, const char
     return r;
   }
   iotc_result r = wait_field(st, &st->connect, until);
+  if (r == IOTC_ERR_TIMEOUT) {
+    unsigned long waited = (unsigned long)(iotc__dps_now_ms() - now);
+    r = iotc__dps_fail(err, r, 0, "cannot connect to %s:%d over MQTT/TLS: timed out after %lu ms",
+                       dps->host, dps->port, waited);
+    if (err) {
+      snprintf(err->transport, sizeof err->transport,
+               "no answer to the TCP, TLS and MQTT connect within %lu ms", waited);
+    }
+    return r;
+  }
   if (r != IOTC_OK) {
     return waited_out(r, "connect", err);
   }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/url.h"
+#include "dps/retry_after.h"
 
 #define RESPONSE_PREFIX "$dps/registrations/res/"
 #define REGISTER_PREFIX "$dps/registrations/PUT/iotdps-register/?$rid="
@@ -12,7 +13,6 @@
 #define OPERATION_PARAM "&operationId="
 #define RID_MAX 128
 #define OPERATION_ID_MAX 256
-#define RETRY_AFTER_DIGITS_MAX 9
 
 #define LIT_LEN(s) (sizeof(s) - 1)
 
@@ -153,9 +153,8 @@ iotc_result iotc_dps_topic_operation_status(const char *rid, const char *operati
   return IOTC_OK;
 }
 
-/* Seconds from a run of 1..RETRY_AFTER_DIGITS_MAX digits; false for anything else. */
-static bool parse_seconds(const char *s, size_t n, uint32_t *out) {
-  if (n == 0 || n > RETRY_AFTER_DIGITS_MAX) {
+bool iotc__dps_retry_after_parse(const char *s, size_t n, uint32_t *out) {
+  if (n == 0) {
     return false;
   }
   uint32_t v = 0;
@@ -163,9 +162,10 @@ static bool parse_seconds(const char *s, size_t n, uint32_t *out) {
     if (!is_digit(s[i])) {
       return false;
     }
-    v = v * 10u + (uint32_t)(s[i] - '0');
+    v = v > IOTC_DPS_RETRY_AFTER_MAX_S / 10u ? IOTC_DPS_RETRY_AFTER_MAX_S
+                                              : v * 10u + (uint32_t)(s[i] - '0');
   }
-  *out = v;
+  *out = v > IOTC_DPS_RETRY_AFTER_MAX_S ? IOTC_DPS_RETRY_AFTER_MAX_S : v;
   return true;
 }
 
@@ -197,7 +197,7 @@ static iotc_result parse_query(const char *q, size_t n, iotc_dps_topic_response 
       out->rid_len = val_len;
       have_rid = true;
     } else if (key_is(item, key_len, "retry-after")) {
-      if (out->has_retry_after || !parse_seconds(val, val_len, &out->retry_after_s)) {
+      if (out->has_retry_after || !iotc__dps_retry_after_parse(val, val_len, &out->retry_after_s)) {
         return IOTC_ERR_MALFORMED;
       }
       out->has_retry_after = true;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/net_diag.h"
 #include "common/proxy.h"
 #include "common/tls_diag.h"
 #include "iotc/hub_topic.h"
@@ -240,6 +241,11 @@ bool iotc__session_tls_failure(iotc__session *s, char *out, size_t size) {
   snprintf(out, size, "%.150s%s%.90s", probed ? probe : "", probed && note[0] ? "; OpenSSL: " : "",
            note);
   return true;
+}
+
+bool iotc__session_connect_cause(iotc__session *s, char *out, size_t size) {
+  return s->proxy[0] == '\0' &&
+         iotc__connect_cause(s->host, s->port, s->connect_timeout_ms, out, size);
 }
 
 void iotc__session_destroy(iotc__session *s) {

@@ -99,6 +99,13 @@ iotc_result iotc__session_disconnect(iotc__session *s, uint32_t timeout_ms);
 bool iotc__session_tls_failure(iotc__session *s, char *out, size_t size);
 
 /**
+ * Why a connect failed before TLS: "name not resolved", "connection refused", "timed out after
+ * N ms"... (repeats the TCP connect on the calling thread, up to the connect timeout). False
+ * when the hub accepts TCP, or when a proxy stands between (then it cannot be told).
+ */
+bool iotc__session_connect_cause(iotc__session *s, char *out, size_t size);
+
+/**
  * Free the Paho client. Publishes still pending are reported to their op->done with
  * IOTC__SESSION_RC_INCOMPLETE during this call, on the calling thread. NULL is a no-op.
  */

@@ -60,6 +60,7 @@ for t in mqtt https; do
     [ "$(wc -l <"$work/err")" -eq 1 ] || fail "$t: error is not one line: $(cat "$work/err")"
     grep -q 401 "$work/err" || fail "$t: no 401 in: $(cat "$work/err")"
     grep -qF "$wrong" "$work/err" && fail "$t: the key leaked into stderr"
+    grep -q 'DPS code [0-9]\b' "$work/err" && fail "$t: a CONNACK code labelled as a DPS code: $(cat "$work/err")"
     [ ! -s "$work/out" ] || fail "$t: stdout not empty on failure"
   fi
 done
@@ -69,6 +70,12 @@ run "unreachable endpoint" 1 --id-scope "$scope" --device-id "$(id x)" --group-k
   --dps-endpoint 127.0.0.1:1 --ca-file "$ca"
 run "untrusted server" 1 --id-scope "$scope" --device-id "$(id x)" --group-key "$group" \
   --dps-endpoint "$https" --transport https
+# The TLS reason is told once, not once in the message and again in the transport text.
+if run "untrusted server over mqtt" 1 --id-scope "$scope" --device-id "$(id x)" --group-key "$group" \
+    --dps-endpoint "$mqtt"; then
+  n=$(grep -o 'X509 error' "$work/err" | wc -l)
+  [ "$n" -eq 1 ] || fail "untrusted server over mqtt: TLS reason told $n times: $(cat "$work/err")"
+fi
 
 # Bad usage or input: exit 2, nothing on stdout, key never echoed.
 run "no credential" 2 --id-scope "$scope" --device-id d1
@@ -83,6 +90,7 @@ run "missing cert file" 2 --id-scope "$scope" --device-id d1 --cert "$work/none.
 run "payload not an object" 2 --id-scope "$scope" --device-id d1 --key "$wrong" --payload '[1]'
 run "help" 0 --help
 grep -q -- '--group-key' "$work/out" || fail "help lacks --group-key"
+grep -qE '(include|lib|src)/|\.[ch]\b' "$work/out" && fail "help points to a source file: $(grep -E '(include|lib|src)/|\.[ch]\b' "$work/out")"
 
 echo "passed $passed, failed $failed"
 [ "$failed" -eq 0 ]
