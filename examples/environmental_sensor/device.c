@@ -104,7 +104,7 @@ static void on_blink(iotc_client *client, const iotc_command_request *request,
                      iotc_command_response *response, void *ctx) {
   (void)client;
   (void)ctx;
-  static _Thread_local char body[128];
+  char body[128];
   printf("Received synchronous call to blink\n");
   int64_t seconds = 0;
   if (iotc_value_int(request->payload_json, &seconds) != IOTC_OK || seconds < 0) {
@@ -117,7 +117,7 @@ static void on_blink(iotc_client *client, const iotc_command_request *request,
   snprintf(body, sizeof body, "{\"description\":\"Blinking LED every %" PRId64 " seconds\"}",
            seconds);
   response->status = 200;
-  response->payload_json = body;
+  if (iotc_command_response_set_payload(response, body) != IOTC_OK) response->status = 500;
   printf("Blinking LED every %" PRId64 " seconds\n", seconds);
 }
 

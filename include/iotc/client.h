@@ -379,12 +379,49 @@ typedef struct iotc_command_request {
   bool queued;              /**< an offline (C2D) command: no response is sent */
 } iotc_command_request;
 
-/** Filled by the command handler; iotc copies it after the handler returns. */
+/**
+ * @brief Filled by the command handler. iotc reads it after the handler has returned, so
+ *        everything it points to must outlive the handler.
+ *
+ * Text built in the handler (a stack buffer, a formatted string) is handed over with
+ * iotc_command_response_set_payload(), which copies it:
+ * @code
+ * char body[128];
+ * snprintf(body, sizeof body, "{\"uptime\":%ld}", uptime_s);
+ * iotc_command_response_set_payload(resp, body); // copied: body may go away
+ * @endcode
+ * Assigning @ref payload_json directly is for text that stays valid after the handler returns
+ * (a string literal, static or heap memory the application keeps). A direct assignment that
+ * points into the handler's own, returned stack frame is detected where iotc can see it (the
+ * worker thread's stack) and answered 500 with an error log, instead of sending garbage.
+ */
 typedef struct iotc_command_response {
-  int status;               /**< preset to 200 */
-  const char *payload_json; /**< JSON text, valid until the handler returns; NULL sends {} */
+  int status;               /**< HTTP-like status to answer (100-999); preset to 200 */
+  /** JSON text to answer; NULL sends `{}`. Must stay valid after the handler returns (see
+   *  above); iotc_command_response_set_payload() points it at iotc's own copy. */
+  const char *payload_json;
   bool later;               /**< true: respond later with iotc_client_respond_command() */
+  /** iotc's copy made by iotc_command_response_set_payload(), freed by iotc after the response
+   *  is sent; NULL until then. Owned by iotc: never set or free it in a handler. A response an
+   *  application builds itself (to test a handler) starts zeroed and is released with
+   *  iotc_free() on this field. */
+  char *payload_copy;
 } iotc_command_response;
+
+/**
+ * @brief Set the JSON text a command handler answers with, copying it at once: the caller's
+ *        buffer (e.g. on the handler's stack) may go away as soon as this returns.
+ * @param response the response the handler received (or one the application zeroed itself)
+ * @param payload_json JSON text, copied; NULL answers `{}`
+ * @retval IOTC_OK @ref iotc_command_response::payload_json now points at iotc's copy
+ * @retval IOTC_ERR_INVALID_ARG @p response is NULL or @p payload_json is not valid JSON
+ *         (logged; the response is unchanged)
+ * @retval IOTC_ERR_NO_MEMORY the response is unchanged
+ * @note Call it from the handler, on the thread that runs it; a later call replaces the
+ *       earlier copy.
+ */
+IOTC_NODISCARD iotc_result iotc_command_response_set_payload(iotc_command_response *response,
+                                                             const char *payload_json);
 
 /**
  * A command handler: fill @p response (or set `later`). Runs on the client's worker thread;

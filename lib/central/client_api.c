@@ -543,6 +543,24 @@ iotc_result iotc_client_set_property_default(iotc_client *c, const char *compone
   return IOTC_OK;
 }
 
+/* ---- command responses ------------------------------------------------------------------ */
+
+iotc_result iotc_command_response_set_payload(iotc_command_response *resp,
+                                              const char *payload_json) {
+  static const char f[] = "iotc_command_response_set_payload";
+  if (resp == NULL) return bad(f, "response is NULL");
+  char *copy = NULL;
+  if (payload_json != NULL) {
+    if (check_json(f, "payload_json", payload_json, 0)) return IOTC_ERR_INVALID_ARG;
+    copy = strdup(payload_json);
+    if (copy == NULL) return IOTC_ERR_NO_MEMORY;
+  }
+  free(resp->payload_copy);
+  resp->payload_copy = copy;
+  resp->payload_json = copy;
+  return IOTC_OK;
+}
+
 /* ---- late command responses ------------------------------------------------------------- */
 
 bool iotc__pending_cmd_take(iotc_client *c, const char *rid) {

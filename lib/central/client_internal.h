@@ -192,6 +192,7 @@ struct iotc_client {
   char twin_rid[16], rep_rid[16];
   char topic_prefix[IOTC_DPS_ID_SIZE + 32]; /* written only while the window is closed */
   size_t prefix_len;
+  uintptr_t stack_lo, stack_hi; /* the worker's stack (see stack_check.h) */
 };
 
 uint64_t iotc__now_ms(void);

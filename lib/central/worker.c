@@ -12,6 +12,7 @@
 #include "central/client_internal.h"
 #include "central/json.h"
 #include "central/model_client.h"
+#include "central/stack_check.h"
 #include "central/twin.h"
 #include "common/log.h"
 #include "common/secret.h"
@@ -855,6 +856,33 @@ static char *view_dup(iotc_hub_view v) {
   return s;
 }
 
+/* Send what the handler put in @p resp; @p live_frame is the frame that called the handler. */
+static void answer_command(iotc_client *c, const char *rid, const char *name,
+                           const iotc_command_response *resp, const void *live_frame) {
+  const char *out = resp->payload_json ? resp->payload_json : "{}";
+  if (out != resp->payload_copy &&
+      iotc__points_into_dead_frame(out, c->stack_lo, c->stack_hi, live_frame)) {
+    IOTC_LOGE("command '%s': the handler's payload_json points into its own stack frame, which "
+              "is gone when iotc reads it; use iotc_command_response_set_payload(), which copies "
+              "it; answering 500", name);
+    respond_error(c, rid, 500, "the device produced an invalid response");
+    return;
+  }
+  if (iotc__json_check(out, strlen(out), NULL) != NULL) {
+    IOTC_LOGE("command '%s': the handler's response is not valid JSON; answering 500", name);
+    respond_error(c, rid, 500, "the device produced an invalid response");
+    return;
+  }
+  int status = resp->status;
+  if (status < 100 || status > 999) {
+    IOTC_LOGE("command '%s': the handler's status %d is not HTTP-like; answering 500", name,
+              status);
+    respond_error(c, rid, 500, "the device produced an invalid status");
+    return;
+  }
+  send_method_response(c, rid, status, out);
+}
+
 /* Run the handler for one command; @p rid NULL for a queued (C2D) command. */
 static void run_command(iotc_client *c, const char *comp, const char *name, const char *payload,
                         size_t payload_len, const char *rid) {
@@ -878,24 +906,12 @@ static void run_command(iotc_client *c, const char *comp, const char *name, cons
   }
   if (rid) add_pending_cmd(c, rid);
   iotc_command_request req = {comp, name, payload, payload_len, rid, rid == NULL};
-  iotc_command_response resp = {200, NULL, false};
+  iotc_command_response resp = {200, NULL, false, NULL};
   fn(c, &req, &resp, fctx);
-  if (rid == NULL || resp.later) return;
-  if (!iotc__pending_cmd_take(c, rid)) return; /* answered already with respond_command() */
-  const char *out = resp.payload_json ? resp.payload_json : "{}";
-  if (iotc__json_check(out, strlen(out), NULL) != NULL) {
-    IOTC_LOGE("command '%s': the handler's response is not valid JSON; answering 500", name);
-    respond_error(c, rid, 500, "the device produced an invalid response");
-    return;
+  if (rid != NULL && !resp.later && iotc__pending_cmd_take(c, rid)) { /* else answered already */
+    answer_command(c, rid, name, &resp, __builtin_frame_address(0));
   }
-  int status = resp.status;
-  if (status < 100 || status > 999) {
-    IOTC_LOGE("command '%s': the handler's status %d is not HTTP-like; answering 500", name,
-              status);
-    respond_error(c, rid, 500, "the device produced an invalid status");
-    return;
-  }
-  send_method_response(c, rid, status, out);
+  free(resp.payload_copy);
 }
 
 static void process_method(iotc_client *c, iotc__event *ev) {
@@ -1193,6 +1209,7 @@ void *iotc__worker_main(void *arg) {
   c->wstate = IOTC__W_IDLE;
   c->t_retry = c->t_sas = c->t_twin = c->t_rep = c->t_connect = c->t_renew_limit = NO_TIMER;
   c->twin_version = -1;
+  iotc__stack_bounds(&c->stack_lo, &c->stack_hi);
   pthread_mutex_lock(&c->mu);
   while (!c->quit) {
     /* Announced before the completions are looked at: a completion pushed after the look sees
