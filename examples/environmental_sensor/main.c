@@ -162,9 +162,10 @@ int main(int argc, char **argv) {
   cfg.cache_file = opts.cache_file;
 
   iotc_client *client = NULL;
-  iotc_result r = iotc_client_create(&cfg, &client);
+  iotc_error err;
+  iotc_result r = iotc_client_create(&cfg, &client, &err);
   if (r != IOTC_OK) {
-    fprintf(stderr, "environmental_sensor: the configuration was refused: %s\n", iotc_strerror(r));
+    fprintf(stderr, "environmental_sensor: the configuration was refused: %s\n", err.message);
     return 2;
   }
   scheduler *jobs = NULL;
@@ -189,8 +190,6 @@ int main(int argc, char **argv) {
            opts.id_scope, opts.dps_endpoint ? opts.dps_endpoint : "global.azure-devices-provisioning.net",
            opts.dps_over_https ? "HTTPS" : "MQTT", opts.group_key ? "group" : "device",
            opts.model_id);
-  iotc_error err;
-  iotc_error_clear(&err);
   r = iotc_client_connect(client, opts.connect_timeout_s * 1000u, &err);
   int status = 0;
   if (r == IOTC_ERR_TIMEOUT) {

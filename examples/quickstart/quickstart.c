@@ -42,12 +42,13 @@ int main(void) {
   cfg.model_id = "dtmi:com:example:Quickstart;1";
 
   iotc_client *client;
-  if (iotc_client_create(&cfg, &client) != IOTC_OK) {
-    fprintf(stderr, "bad configuration: set IOTC_ID_SCOPE, IOTC_DEVICE_ID, IOTC_DEVICE_KEY\n");
+  iotc_error err;
+  iotc_result r = iotc_client_create(&cfg, &client, &err);
+  if (r != IOTC_OK) { /* err.message names the field, e.g. "device_key is not valid base64" */
+    fprintf(stderr, "configuration: %s (set IOTC_ID_SCOPE, IOTC_DEVICE_ID, IOTC_DEVICE_KEY)\n",
+            err.message);
     return 2;
   }
-  iotc_error err = {0};
-  iotc_result r;
   if ((r = iotc_client_on_command(client, NULL, "reboot", on_reboot, NULL)) != IOTC_OK ||
       (r = iotc_client_on_property(client, NULL, "interval", on_interval, NULL)) != IOTC_OK ||
       (r = iotc_client_connect(client, 30000, &err)) != IOTC_OK) {

@@ -11,10 +11,13 @@
  * cfg.device_key = getenv("IOTC_DEVICE_KEY");
  * cfg.model_id = "dtmi:com:example:Thermostat;1";
  * iotc_client *client;
- * if (iotc_client_create(&cfg, &client) != IOTC_OK) return 1;
+ * iotc_error err;
+ * if (iotc_client_create(&cfg, &client, &err) != IOTC_OK) {
+ *   fprintf(stderr, "%s\n", err.message);
+ *   return 1;
+ * }
  * iotc_client_on_command(client, NULL, "reboot", on_reboot, NULL);
  * iotc_client_on_property(client, NULL, "brightness", on_brightness, NULL);
- * iotc_error err;
  * if (iotc_client_connect(client, 30000, &err) != IOTC_OK) fprintf(stderr, "%s\n", err.message);
  * iotc_client_send_telemetry(client, "{\"temp\":21.5}", NULL);
  * ...
@@ -127,7 +130,7 @@ typedef struct iotc_client_config {
 
   uint32_t sas_ttl_s;            /**< SAS token lifetime; renewed at ~80 %. Default 3600 */
   uint16_t keepalive_s;          /**< MQTT keep-alive. Default 60 */
-  uint32_t connect_timeout_ms;   /**< one provisioning or connect attempt. Default 30000 */
+  uint32_t connect_timeout_ms;   /**< one provisioning or connect attempt, 1 to 3600000. Default 30000 */
   uint32_t reconnect_min_ms;     /**< first reconnect back-off (full jitter). Default 1000 */
   uint32_t reconnect_max_ms;     /**< back-off cap. Default 60000 */
   uint32_t reprovision_after;    /**< re-provision after this many failed reconnects; 0 never. Default 5 */
@@ -143,18 +146,35 @@ typedef struct iotc_client_config {
 void iotc_client_config_init(iotc_client_config *cfg);
 
 /**
- * @brief Create a client (no network activity yet).
+ * @brief Create a client (no network activity yet). Everything that can be checked without the
+ *        network is checked here, so a mistake in the configuration shows now, with a message
+ *        naming the field, not as a failure at connect.
  * @param cfg copied; NULL is refused (identity is required)
- * @param[out] out_client the new client, to be released with iotc_client_destroy()
+ * @param[out] out_client the new client, to be released with iotc_client_destroy(); NULL on
+ *             failure
+ * @param[out] err on failure, what is wrong in words (`err->message`, e.g. "device_key is not
+ *             valid base64", "ca_file '/etc/x.pem' cannot be read: No such file or directory",
+ *             "model_file 'm.json': contents[3].schema: unknown schema 'foo'"), readable without
+ *             turning logging on; nullable. Never contains a key.
  * @retval IOTC_OK
- * @retval IOTC_ERR_INVALID_ARG missing/contradictory identity, bad key encoding, bad names, bad
- *         limits, a model file that is not DTDL or uses what is not supported (the log says
- *         what and where, e.g. "contents[3].schema: unknown schema 'foo'")
- * @retval IOTC_ERR_IO the model file cannot be read
+ * @retval IOTC_ERR_INVALID_ARG missing or contradictory identity (none, or more than one), a key
+ *         that is not base64, a device id, ID scope, DPS endpoint (`host[:port]`, port 1-65535)
+ *         or connection-string HostName that is not well-formed, bad limits (zero, or
+ *         connect_timeout_ms over one hour), a model file that is not DTDL or uses what is not
+ *         supported
+ * @retval IOTC_ERR_IO the model file, ca_file, cert_file or key_file cannot be read, or no
+ *         ca_file is given and the Azure roots bundle is missing
  * @retval IOTC_ERR_NO_MEMORY
+ * @code
+ * iotc_error err;
+ * if (iotc_client_create(&cfg, &client, &err) != IOTC_OK) {
+ *   fprintf(stderr, "iotc_client_create: %s\n", err.message);
+ *   return 1;
+ * }
+ * @endcode
  */
 IOTC_NODISCARD iotc_result iotc_client_create(const iotc_client_config *cfg,
-                                              iotc_client **out_client);
+                                              iotc_client **out_client, iotc_error *err);
 
 /**
  * @brief Stop the client and free it. Every pending operation completes before it returns, on

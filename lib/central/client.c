@@ -1,5 +1,6 @@
 /* The client object: create, connect, disconnect, destroy, status and statistics. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,34 +87,64 @@ static void free_client(iotc_client *c) {
   free(c);
 }
 
-static iotc_result refuse(const char *why) {
-  IOTC_LOGE("iotc_client_create: %s", why);
-  return IOTC_ERR_INVALID_ARG;
+/* A refusal of iotc_client_create(): logged, and handed to the caller through @p err. */
+__attribute__((format(printf, 3, 4)))
+static iotc_result fail(iotc_error *err, iotc_result r, const char *fmt, ...) {
+  char msg[IOTC_ERROR_MESSAGE_SIZE];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  IOTC_LOGE("iotc_client_create: %s", msg);
+  if (err) {
+    iotc_error_clear(err);
+    err->result = r;
+    memcpy(err->message, msg, sizeof msg);
+  }
+  return r;
+}
+
+static iotc_result check_readable(iotc_error *err, const char *field, const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    return fail(err, IOTC_ERR_IO, "%s '%.160s' cannot be read: %s", field, path, strerror(errno));
+  }
+  fclose(f);
+  return IOTC_OK;
 }
 
 /* Identity: which credential, and the key the hub SAS is signed with. */
-static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, bool *oom) {
+static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, bool *oom,
+                                 iotc_error *err) {
   if (set(cfg->connection_string)) {
-    if (set(cfg->id_scope) || set(cfg->device_key) || set(cfg->group_key) || set(cfg->cert_file)) {
-      return refuse("give either a connection string or DPS settings, not both");
+    if (set(cfg->id_scope) || set(cfg->device_key) || set(cfg->group_key) || set(cfg->cert_file) ||
+        set(cfg->key_file)) {
+      return fail(err, IOTC_ERR_INVALID_ARG,
+                  "give either a connection string or DPS settings (id_scope, device_key, "
+                  "group_key, cert_file, key_file), not both");
     }
     iotc__conn_string cs;
     const char *why = "";
     iotc_result r = iotc__conn_string_parse(cfg->connection_string, &cs, &why);
-    if (r != IOTC_OK) {
-      IOTC_LOGE("iotc_client_create: %s", why);
-      return r;
-    }
-    if (strlen(cs.host) >= sizeof c->hub || strlen(cs.device_id) >= sizeof c->device_id ||
-        iotc_hub_name_check(IOTC_HUB_NAME_DEVICE_ID, cs.device_id, NULL, NULL) != IOTC_OK) {
+    if (r != IOTC_OK) return fail(err, r, "connection_string: %s", why);
+    if (strlen(cs.host) >= sizeof c->hub) {
       iotc__conn_string_clear(&cs);
-      return refuse("the connection string's HostName or DeviceId is not valid");
+      return fail(err, IOTC_ERR_INVALID_ARG, "connection_string: HostName is too long");
+    }
+    iotc_hub_name_rule rule;
+    size_t at = 0;
+    if (strlen(cs.device_id) >= sizeof c->device_id ||
+        iotc_hub_name_check(IOTC_HUB_NAME_DEVICE_ID, cs.device_id, &rule, &at) != IOTC_OK) {
+      iotc__conn_string_clear(&cs);
+      return fail(err, IOTC_ERR_INVALID_ARG, "connection_string: DeviceId is not valid: %s (byte %zu)",
+                  iotc_hub_name_rule_text(rule), at);
     }
     char probe[8]; /* size 0 below: only the key is checked, nothing is written */
     iotc_result kr = iotc_sas_hub_token("h", cs.device_id, cs.key, 1, probe, 0, NULL);
     if (kr == IOTC_ERR_BAD_ENCODING || kr == IOTC_ERR_INVALID_ARG) {
       iotc__conn_string_clear(&cs);
-      return refuse("the connection string's SharedAccessKey is not valid base64");
+      return fail(err, IOTC_ERR_INVALID_ARG,
+                  "connection_string: SharedAccessKey is not valid base64");
     }
     strcpy(c->hub, cs.host);
     strcpy(c->device_id, cs.device_id);
@@ -124,13 +155,21 @@ static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, 
     return IOTC_OK;
   }
   if (!set(cfg->id_scope) || !set(cfg->device_id)) {
-    return refuse("id_scope and device_id (or a connection_string) are required");
+    return fail(err, IOTC_ERR_INVALID_ARG,
+                "%s is missing: give id_scope, device_id and one credential, or a "
+                "connection_string", set(cfg->id_scope) ? "device_id" : "id_scope");
   }
-  if (iotc_hub_name_check(IOTC_HUB_NAME_DEVICE_ID, cfg->device_id, NULL, NULL) != IOTC_OK) {
-    return refuse("device_id has characters IoT Hub does not accept (or is longer than 128)");
+  iotc_hub_name_rule rule;
+  size_t at = 0;
+  if (iotc_hub_name_check(IOTC_HUB_NAME_DEVICE_ID, cfg->device_id, &rule, &at) != IOTC_OK) {
+    return fail(err, IOTC_ERR_INVALID_ARG, "device_id '%.64s' is not valid: %s (byte %zu)",
+                cfg->device_id, iotc_hub_name_rule_text(rule), at);
   }
   int kinds = set(cfg->device_key) + set(cfg->group_key) + (set(cfg->cert_file) || set(cfg->key_file));
-  if (kinds != 1) return refuse("give exactly one of device_key, group_key, cert_file+key_file");
+  if (kinds != 1) {
+    return fail(err, IOTC_ERR_INVALID_ARG, "%s: give exactly one of device_key, group_key, "
+                "cert_file+key_file", kinds == 0 ? "no credential" : "more than one credential");
+  }
   c->use_dps = true;
   c->id_scope = dup_opt(cfg->id_scope, oom);
   c->registration_id = dup_opt(cfg->device_id, oom);
@@ -138,7 +177,7 @@ static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, 
     char probe[8];
     iotc_result r = iotc_sas_hub_token("h", cfg->device_id, cfg->device_key, 1, probe, 0, NULL);
     if (r == IOTC_ERR_BAD_ENCODING || r == IOTC_ERR_INVALID_ARG) {
-      return refuse("device_key is not valid base64");
+      return fail(err, IOTC_ERR_INVALID_ARG, "device_key is not valid base64");
     }
     c->device_key = iotc__secret_dup(cfg->device_key);
     if (c->device_key == NULL) *oom = true;
@@ -148,15 +187,20 @@ static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, 
                                            NULL);
     if (r != IOTC_OK) {
       iotc__wipe(derived, sizeof derived);
-      return r == IOTC_ERR_NO_MEMORY ? r : refuse("group_key is not valid base64");
+      return r == IOTC_ERR_NO_MEMORY ? fail(err, r, "out of memory")
+                                     : fail(err, IOTC_ERR_INVALID_ARG, "group_key is not valid base64");
     }
     c->device_key = iotc__secret_dup(derived);
     iotc__wipe(derived, sizeof derived);
     if (c->device_key == NULL) *oom = true;
   } else {
     if (!set(cfg->cert_file) || !set(cfg->key_file)) {
-      return refuse("X.509 needs both cert_file and key_file");
+      return fail(err, IOTC_ERR_INVALID_ARG, "X.509 needs both cert_file and key_file (%s is "
+                  "missing)", set(cfg->cert_file) ? "key_file" : "cert_file");
     }
+    iotc_result r = check_readable(err, "cert_file", cfg->cert_file);
+    if (r == IOTC_OK) r = check_readable(err, "key_file", cfg->key_file);
+    if (r != IOTC_OK) return r;
     c->x509 = true;
     c->cert_file = dup_opt(cfg->cert_file, oom);
     c->key_file = dup_opt(cfg->key_file, oom);
@@ -164,40 +208,53 @@ static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, 
   return IOTC_OK;
 }
 
-iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_client) {
-  if (out_client == NULL) return refuse("out_client is NULL");
-  *out_client = NULL;
-  if (cfg == NULL) return refuse("cfg is NULL");
-  /* Version 1 (built against an older iotc) ends before model_file. */
-  if (cfg->struct_version != IOTC_CLIENT_CONFIG_VERSION && cfg->struct_version != 1) {
-    return refuse("cfg->struct_version is unknown: initialise with iotc_client_config_init()");
+void iotc__client_dps_config(const iotc_client *c, iotc_dps_config *d) {
+  iotc_dps_config_init(d);
+  d->id_scope = c->id_scope;
+  d->registration_id = c->registration_id;
+  d->transport = c->dps_https ? IOTC_DPS_TRANSPORT_HTTPS : IOTC_DPS_TRANSPORT_MQTT;
+  d->endpoint = c->dps_endpoint;
+  d->credential = c->x509 ? IOTC_DPS_CREDENTIAL_X509 : IOTC_DPS_CREDENTIAL_DEVICE_KEY;
+  d->key = c->device_key;
+  d->cert_file = c->cert_file;
+  d->key_file = c->key_file;
+  d->ca_file = c->ca_file;
+  d->model_id = c->model_id;
+  d->timeout_ms = c->connect_timeout_ms;
+  d->request_timeout_ms = c->connect_timeout_ms;
+}
+
+/* Limits and timers; every refusal names the field. */
+static iotc_result check_limits(const iotc_client_config *cfg, iotc_error *err) {
+  const char *zero = cfg->max_inflight == 0 ? "max_inflight" :
+                     cfg->queue_capacity == 0 ? "queue_capacity" :
+                     cfg->connect_timeout_ms == 0 ? "connect_timeout_ms" :
+                     cfg->keepalive_s == 0 ? "keepalive_s" : NULL;
+  if (zero) return fail(err, IOTC_ERR_INVALID_ARG, "%s must be greater than 0", zero);
+  if (cfg->sas_ttl_s < 10) {
+    return fail(err, IOTC_ERR_INVALID_ARG, "sas_ttl_s must be at least 10 (seconds)");
   }
-  if (cfg->max_inflight == 0 || cfg->queue_capacity == 0 || cfg->sas_ttl_s < 10 ||
-      cfg->connect_timeout_ms == 0 || cfg->keepalive_s == 0) {
-    return refuse("max_inflight, queue_capacity, connect_timeout_ms and keepalive_s must be > 0 "
-                  "and sas_ttl_s >= 10");
+  if (cfg->connect_timeout_ms > IOTC__CONNECT_TIMEOUT_MAX_MS) {
+    return fail(err, IOTC_ERR_INVALID_ARG, "connect_timeout_ms %u is more than %u (one hour)",
+                (unsigned)cfg->connect_timeout_ms, (unsigned)IOTC__CONNECT_TIMEOUT_MAX_MS);
   }
-  if (set(cfg->model_id) && strlen(cfg->model_id) > 512) return refuse("model_id is too long");
-  iotc_client *c = calloc(1, sizeof *c);
-  if (c == NULL) return IOTC_ERR_NO_MEMORY;
+  return IOTC_OK;
+}
+
+/* Everything that needs no thread: configuration, identity, model, trust, DPS settings. */
+static iotc_result build_client(iotc_client *c, const iotc_client_config *cfg, iotc_error *err) {
   bool oom = false;
-  iotc_result r = take_identity(c, cfg, &oom);
-  if (r != IOTC_OK) {
-    free_client(c);
-    return r;
-  }
+  iotc_result r = take_identity(c, cfg, &oom, err);
+  if (r != IOTC_OK) return r;
   c->dps_https = cfg->dps_over_https;
   c->dps_endpoint = dup_opt(cfg->dps_endpoint, &oom);
   const char *model_file = cfg->struct_version >= 2 ? cfg->model_file : NULL;
-  if (set(model_file) && (r = iotc__client_model_load(c, model_file)) != IOTC_OK) {
-    free_client(c);
-    return r;
-  }
+  if (set(model_file) && (r = iotc__client_model_load(c, model_file, err)) != IOTC_OK) return r;
   const char *model_id = cfg->model_id;
   if (!set(model_id) && c->model) model_id = iotc__model_id(c->model);
   if (set(model_id) && strlen(model_id) > 512) {
-    free_client(c);
-    return refuse("the device model's @id is too long for a model id");
+    return fail(err, IOTC_ERR_INVALID_ARG, "%s is longer than 512 characters",
+                set(cfg->model_id) ? "model_id" : "the device model's @id (the model id)");
   }
   if (set(cfg->model_id) && c->model && strcmp(cfg->model_id, iotc__model_id(c->model)) != 0) {
     IOTC_LOGW("iotc_client_create: model_id '%s' differs from the model file's @id '%s'",
@@ -207,8 +264,11 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   c->cache_file = c->use_dps ? dup_opt(cfg->cache_file, &oom) : NULL;
   const char *ca = set(cfg->ca_file) ? cfg->ca_file : iotc_dps_default_ca_file();
   if (ca == NULL) {
-    free_client(c);
-    return refuse("no ca_file given and the Azure roots bundle is not installed");
+    return fail(err, IOTC_ERR_IO, "no ca_file given and the Azure roots bundle installed with "
+                "iotc is missing: name a PEM trust bundle in ca_file");
+  }
+  if ((r = check_readable(err, set(cfg->ca_file) ? "ca_file" : "the Azure roots bundle", ca))) {
+    return r;
   }
   c->ca_file = dup_opt(ca, &oom);
   c->sas_ttl_s = cfg->sas_ttl_s;
@@ -221,6 +281,19 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   c->give_up_after = cfg->give_up_after;
   c->queue_capacity = cfg->queue_capacity;
   c->max_inflight = cfg->max_inflight;
+  if (oom) return fail(err, IOTC_ERR_NO_MEMORY, "out of memory");
+  if (c->use_dps) { /* the DPS settings are checked now, not at the first connect */
+    iotc_dps_config d;
+    iotc__client_dps_config(c, &d);
+    iotc_error derr;
+    iotc_error_clear(&derr);
+    iotc_dps *dps = NULL;
+    r = iotc_dps_create(&d, &dps, &derr);
+    iotc_dps_destroy(dps);
+    if (r != IOTC_OK) {
+      return fail(err, r, "DPS settings: %s", derr.message[0] ? derr.message : iotc_strerror(r));
+    }
+  }
   /* The default property bag, computed once: the hot path copies it. */
   iotc_hub_telemetry_options ho;
   iotc_hub_telemetry_options_init(&ho);
@@ -228,12 +301,30 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   ho.content_encoding = "utf-8";
   if (iotc_hub_topic_property_bag(&ho, c->default_bag, sizeof c->default_bag,
                                   &c->default_bag_len) != IOTC_OK) {
-    free_client(c);
-    return IOTC_ERR_INTERNAL;
+    return fail(err, IOTC_ERR_INTERNAL, "the default telemetry property bag cannot be built");
   }
-  if (oom) {
+  return IOTC_OK;
+}
+
+iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_client,
+                               iotc_error *err) {
+  iotc_error_clear(err);
+  if (out_client == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "out_client is NULL");
+  *out_client = NULL;
+  if (cfg == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "cfg is NULL");
+  /* Version 1 (built against an older iotc) ends before model_file. */
+  if (cfg->struct_version != IOTC_CLIENT_CONFIG_VERSION && cfg->struct_version != 1) {
+    return fail(err, IOTC_ERR_INVALID_ARG, "cfg->struct_version %d is unknown: initialise the "
+                "config with iotc_client_config_init()", cfg->struct_version);
+  }
+  iotc_result r = check_limits(cfg, err);
+  if (r != IOTC_OK) return r;
+  iotc_client *c = calloc(1, sizeof *c);
+  if (c == NULL) return fail(err, IOTC_ERR_NO_MEMORY, "out of memory");
+  r = build_client(c, cfg, err);
+  if (r != IOTC_OK) {
     free_client(c);
-    return IOTC_ERR_NO_MEMORY;
+    return r;
   }
   pthread_mutex_init(&c->mu, NULL);
   pthread_mutex_init(&c->send_mu, NULL);
@@ -254,7 +345,7 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
     pthread_mutex_destroy(&c->mu);
     pthread_mutex_destroy(&c->send_mu);
     free_client(c);
-    return IOTC_ERR_NO_MEMORY;
+    return fail(err, IOTC_ERR_NO_MEMORY, "cannot start the client's thread: %s", strerror(e));
   }
   *out_client = c;
   return IOTC_OK;

@@ -195,7 +195,12 @@ struct iotc_client {
   uintptr_t stack_lo, stack_hi; /* the worker's stack (see stack_check.h) */
 };
 
+/* Paho takes the connect timeout in whole seconds, as an int: stay far from any wrap. */
+#define IOTC__CONNECT_TIMEOUT_MAX_MS 3600000u
+
 uint64_t iotc__now_ms(void);
+/** The DPS configuration of the client's identity (strings borrowed from @p c). */
+void iotc__client_dps_config(const iotc_client *c, iotc_dps_config *d);
 void iotc__wake_locked(iotc_client *c);
 /** Append a received event (Paho thread or API); takes mu. */
 void iotc__post_event(iotc_client *c, iotc__event *ev);

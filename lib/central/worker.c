@@ -260,19 +260,7 @@ static bool provision(iotc_client *c) {
   emit_status(c, again ? IOTC_STATUS_REPROVISIONING : IOTC_STATUS_PROVISIONING, IOTC_OK,
               again ? "asking DPS for the device's hub again" : "registering with DPS", 0);
   iotc_dps_config d;
-  iotc_dps_config_init(&d);
-  d.id_scope = c->id_scope;
-  d.registration_id = c->registration_id;
-  d.transport = c->dps_https ? IOTC_DPS_TRANSPORT_HTTPS : IOTC_DPS_TRANSPORT_MQTT;
-  d.endpoint = c->dps_endpoint;
-  d.credential = c->x509 ? IOTC_DPS_CREDENTIAL_X509 : IOTC_DPS_CREDENTIAL_DEVICE_KEY;
-  d.key = c->device_key;
-  d.cert_file = c->cert_file;
-  d.key_file = c->key_file;
-  d.ca_file = c->ca_file;
-  d.model_id = c->model_id;
-  d.timeout_ms = c->connect_timeout_ms;
-  d.request_timeout_ms = c->connect_timeout_ms;
+  iotc__client_dps_config(c, &d);
   iotc_error err;
   iotc_error_clear(&err);
   iotc_dps *dps = NULL;

@@ -39,7 +39,7 @@ static iotc_client *offline_client(void) {
   cfg.device_id = "bad-input";
   cfg.device_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
   iotc_client *client = NULL;
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_OK);
   return client;
 }
 
@@ -48,49 +48,49 @@ static void configurations_without_a_clear_identity_are_refused(void **state) {
   iotc_client *client = (iotc_client *)(uintptr_t)1;
   iotc_client_config_init(NULL);
   iotc_client_destroy(NULL);
-  assert_int_equal(iotc_client_create(NULL, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(NULL, &client, NULL), IOTC_ERR_INVALID_ARG);
   iotc_client_config cfg;
   iotc_client_config_init(&cfg);
-  assert_int_equal(iotc_client_create(&cfg, NULL), IOTC_ERR_INVALID_ARG);
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG); /* no identity */
+  assert_int_equal(iotc_client_create(&cfg, NULL, NULL), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG); /* no identity */
   cfg.id_scope = "0ne00000000";
   cfg.device_id = "dev";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG); /* no credential */
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG); /* no credential */
   cfg.device_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
   cfg.group_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG); /* two credentials */
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG); /* two credentials */
   cfg.group_key = NULL;
   cfg.device_key = "not base64!";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
   cfg.device_key = "";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
   cfg.device_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
   static const char *const bad_ids[] = {"", "a/b", "a#b", "a+b", "a\"b", "a b", "a\nb", NULL};
   for (const char *const *id = bad_ids; *id; id++) {
     cfg.device_id = *id;
-    assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+    assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
   }
   char long_id[200];
   memset(long_id, 'a', sizeof long_id - 1);
   long_id[sizeof long_id - 1] = '\0';
   cfg.device_id = long_id;
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
   cfg.device_id = "dev";
   cfg.connection_string = "HostName=h;DeviceId=d;SharedAccessKey=AAAA";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG); /* DPS and direct */
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG); /* DPS and direct */
   iotc_client_config_init(&cfg);
   cfg.connection_string = "HostName=only-a-host";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
   iotc_client_config_init(&cfg);
   cfg.struct_version = 999;
   cfg.id_scope = "0ne00000000";
   cfg.device_id = "dev";
   cfg.device_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
   cfg.struct_version = IOTC_CLIENT_CONFIG_VERSION;
   cfg.max_inflight = 0;
   cfg.queue_capacity = 0;
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
 }
 
 static void bad_names_are_refused_everywhere(void **state) {

@@ -57,7 +57,7 @@ void central_config(const central_device *dev, iotc_client_config *cfg) {
 
 iotc_client *central_client(const iotc_client_config *cfg) {
   iotc_client *client = NULL;
-  iotc_result r = iotc_client_create(cfg, &client);
+  iotc_result r = iotc_client_create(cfg, &client, NULL);
   if (r != IOTC_OK) {
     fprintf(stderr, "central: iotc_client_create: %s\n", iotc_strerror(r));
     return NULL;
