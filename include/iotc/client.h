@@ -200,6 +200,15 @@ typedef enum iotc_connection_status {
   IOTC_STATUS_GAVE_UP = 6         /**< permanent failure; the client stays down until iotc_client_connect() */
 } iotc_connection_status;
 
+/**
+ * @brief Name of a connection status, for logs and messages: "provisioning", "connecting",
+ *        "connected", "disconnected", "reconnecting", "reprovisioning", "gave up".
+ * @param status any value
+ * @return static text, never NULL; "unknown status" for a value not in ::iotc_connection_status
+ * @note Thread-safe; callable from any callback.
+ */
+const char *iotc_status_str(iotc_connection_status status);
+
 /** What the status callback receives (borrowed). */
 typedef struct iotc_status_info {
   iotc_connection_status status;
@@ -331,7 +340,12 @@ IOTC_NODISCARD iotc_result iotc_client_report_property(iotc_client *client, cons
                                                        const char *name, const char *value_json,
                                                        iotc_done_fn on_done, void *user_context);
 
-/** @brief Report several properties at once: @p json_object is `{"name": value, ...}`. */
+/**
+ * @brief Report several properties at once: @p json_object is `{"name": value, ...}`. Each
+ *        member name follows the rule iotc_client_report_property() applies to @p name (a DTDL
+ *        name: no `$`, `/`, `#`, ...); one bad name refuses the whole object (IOTC_ERR_INVALID_ARG,
+ *        logged with the name), and nothing is sent.
+ */
 IOTC_NODISCARD iotc_result iotc_client_report_properties(iotc_client *client, const char *component,
                                                          const char *json_object,
                                                          iotc_done_fn on_done, void *user_context);

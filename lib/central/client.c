@@ -492,6 +492,19 @@ void iotc_client_destroy(iotc_client *c) {
   free_client(c);
 }
 
+const char *iotc_status_str(iotc_connection_status status) {
+  switch (status) {
+    case IOTC_STATUS_PROVISIONING: return "provisioning";
+    case IOTC_STATUS_CONNECTING: return "connecting";
+    case IOTC_STATUS_CONNECTED: return "connected";
+    case IOTC_STATUS_DISCONNECTED: return "disconnected";
+    case IOTC_STATUS_RECONNECTING: return "reconnecting";
+    case IOTC_STATUS_REPROVISIONING: return "reprovisioning";
+    case IOTC_STATUS_GAVE_UP: return "gave up";
+  }
+  return "unknown status";
+}
+
 bool iotc_client_is_connected(const iotc_client *client) {
   if (client == NULL) return false;
   iotc_client *c = (iotc_client *)client;

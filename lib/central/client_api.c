@@ -1,4 +1,5 @@
 /* Client API: telemetry, reported and writable properties, commands, C2D handlers. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,22 @@ static iotc_result check_component(const char *fn, const char *component) {
   return check_name(fn, IOTC_HUB_NAME_COMPONENT, "component", component);
 }
 
+/* The member names of @p json_object (a valid JSON object) as property names: the rule
+ * iotc_client_report_property() applies to its name. */
+static iotc_result check_member_names(const char *fn, const char *json_object) {
+  json_t *o = json_loads(json_object, 0, NULL);
+  if (o == NULL) return IOTC_ERR_NO_MEMORY; /* it was checked as valid JSON already */
+  iotc_result r = IOTC_OK;
+  const char *key;
+  json_t *value;
+  json_object_foreach(o, key, value) {
+    (void)value;
+    if ((r = check_name(fn, IOTC_HUB_NAME_PROPERTY, "property name", key)) != IOTC_OK) break;
+  }
+  json_decref(o);
+  return r;
+}
+
 iotc_result iotc_client_report_property(iotc_client *c, const char *component, const char *name,
                                         const char *value_json, iotc_done_fn on_done,
                                         void *user_context) {
@@ -335,8 +352,12 @@ iotc_result iotc_client_report_properties(iotc_client *c, const char *component,
                                           void *user_context) {
   static const char fn[] = "iotc_client_report_properties";
   if (c == NULL) return bad(fn, "client is NULL");
-  if (check_component(fn, component) || check_json(fn, "json_object", json_object, '{') ||
-      iotc__client_model_members(c, fn, component, IOTC__MODEL_REPORTED, json_object,
+  if (check_component(fn, component) || check_json(fn, "json_object", json_object, '{')) {
+    return IOTC_ERR_INVALID_ARG;
+  }
+  iotc_result nr = check_member_names(fn, json_object);
+  if (nr != IOTC_OK) return nr;
+  if (iotc__client_model_members(c, fn, component, IOTC__MODEL_REPORTED, json_object,
                                  strlen(json_object))) {
     return IOTC_ERR_INVALID_ARG;
   }

@@ -123,7 +123,7 @@ static void emit_status(iotc_client *c, iotc_connection_status status, iotc_resu
   char hub[sizeof c->hub];
   memcpy(hub, c->hub, sizeof hub);
   pthread_mutex_unlock(&c->mu);
-  IOTC_LOGI("status %d (%s): %s", (int)status, iotc_strerror(reason), message);
+  IOTC_LOGI("status %s (%s): %s", iotc_status_str(status), iotc_strerror(reason), message);
   if (fn == NULL) return;
   iotc_status_info info = {status, reason, message, hub, c->attempt, retry_in_ms};
   fn(c, &info, ctx);
@@ -462,14 +462,14 @@ static void on_subscribed(iotc_client *c) {
 
 static void connection_lost(iotc_client *c, const char *why) {
   iotc__teardown_session(c);
-  record_error(c, IOTC_ERR_CONNECT, why, NULL);
-  emit_status(c, IOTC_STATUS_DISCONNECTED, IOTC_ERR_CONNECT, why, 0);
+  record_error(c, IOTC_ERR_CONNECTION_LOST, why, NULL);
+  emit_status(c, IOTC_STATUS_DISCONNECTED, IOTC_ERR_CONNECTION_LOST, why, 0);
   c->attempt = 0;
   uint32_t delay = iotc__backoff_ms(0, c->reconnect_min_ms, c->reconnect_max_ms, false,
                                     iotc__backoff_random());
   c->wstate = IOTC__W_WAIT_RETRY;
   c->t_retry = iotc__now_ms() + delay;
-  emit_status(c, IOTC_STATUS_RECONNECTING, IOTC_ERR_CONNECT, why, delay);
+  emit_status(c, IOTC_STATUS_RECONNECTING, IOTC_ERR_CONNECTION_LOST, why, delay);
 }
 
 static void stopped(iotc_client *c) {

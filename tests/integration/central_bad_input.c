@@ -106,6 +106,18 @@ static void bad_names_are_refused_everywhere(void **state) {
     assert_int_equal(iotc_client_ack_property(client, NULL, *n, "1", 200, 1, NULL, NULL, NULL), IOTC_ERR_INVALID_ARG);
     assert_int_equal(iotc_client_complete_command(client, NULL, *n, "1", NULL, NULL), IOTC_ERR_INVALID_ARG);
     assert_int_equal(iotc_client_set_property_default(client, NULL, *n, "1"), IOTC_ERR_INVALID_ARG);
+    json_t *one = json_object();
+    assert_int_equal(json_object_set_new(one, *n, json_integer(1)), 0);
+    json_t *two = json_pack("{s:i}", "ok", 1);
+    assert_int_equal(json_object_set_new(two, *n, json_integer(2)), 0);
+    char *one_text = json_dumps(one, JSON_COMPACT), *two_text = json_dumps(two, JSON_COMPACT);
+    assert_int_equal(iotc_client_report_properties(client, NULL, one_text, NULL, NULL), IOTC_ERR_INVALID_ARG);
+    assert_int_equal(iotc_client_report_properties(client, NULL, two_text, NULL, NULL), IOTC_ERR_INVALID_ARG);
+    assert_int_equal(iotc_client_report_properties(client, "comp", two_text, NULL, NULL), IOTC_ERR_INVALID_ARG);
+    free(one_text);
+    free(two_text);
+    json_decref(one);
+    json_decref(two);
     iotc_telemetry_options opts;
     iotc_telemetry_options_init(&opts);
     opts.component = *n;
