@@ -312,11 +312,12 @@ void iotc_telemetry_options_init(iotc_telemetry_options *opts);
 /**
  * @brief Queue one telemetry message. Returns at once; the message goes out in order, now or
  *        after the next (re)connect. QoS 1 messages interrupted by a connection drop are sent again.
- * @param json NUL-terminated JSON text (an object for IoT Central), copied
+ * @param json NUL-terminated text, copied: with a JSON content type (the default) a JSON object,
+ *        the only telemetry IoT Central reads (`[1,2]` or `42` are refused)
  * @param opts nullable (defaults)
  * @retval IOTC_OK queued; on_done reports the outcome
- * @retval IOTC_ERR_INVALID_ARG NULL/empty payload, not JSON (for a JSON content type), bad names,
- *         refused by the device model
+ * @retval IOTC_ERR_INVALID_ARG NULL/empty payload, not a JSON object (for a JSON content type),
+ *         bad names, refused by the device model
  * @retval IOTC_ERR_TOO_LARGE larger than IoT Hub accepts (256 KiB with its topic)
  * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached; nothing was queued
  * @retval IOTC_ERR_STATE the client gave up or is being destroyed
@@ -383,6 +384,10 @@ IOTC_NODISCARD iotc_result iotc_client_on_any_property(iotc_client *client, iotc
  * @brief Acknowledge a writable property: reports `{"value": value_json, "ac": status,
  *        "av": version, "ad": description}` (under the component, with `"__t":"c"`). Callable at
  *        once from the handler or later from any thread.
+ * @param version the `$version` of the desired value acknowledged (@ref
+ *        iotc_property_update::version); 0 for a value the service never asked for (a default).
+ *        A version newer than any desired version this client has handed to a handler is
+ *        refused (IOTC_ERR_INVALID_ARG, logged): the service would ignore it.
  * @param description nullable
  */
 IOTC_NODISCARD iotc_result iotc_client_ack_property(iotc_client *client, const char *component,

@@ -236,9 +236,15 @@ iotc_result iotc_client_send_telemetry(iotc_client *c, const char *json,
   size_t len = strlen(json);
   const char *ct = opts ? opts->content_type : NULL;
   if (ct == NULL || strncasecmp(ct, "application/json", 16) == 0) {
-    const char *why = iotc__json_check(json, len, NULL);
+    char kind = 0;
+    const char *why = iotc__json_check(json, len, &kind);
     if (why) {
       IOTC_LOGE("%s: the payload is not valid JSON (%s)", fn, why);
+      return IOTC_ERR_INVALID_ARG;
+    }
+    if (kind != '{') {
+      IOTC_LOGE("%s: the payload must be a JSON object ({\"name\": value, ...}): IoT Central "
+                "reads telemetry only from objects", fn);
       return IOTC_ERR_INVALID_ARG;
     }
     if (c->model != NULL && iotc__client_model_members(c, fn, opts ? opts->component : NULL,
@@ -378,6 +384,13 @@ static iotc_result ack_property(iotc_client *c, const char *component, const cha
   }
   if (status < 100 || status > 999) return bad(fn, "status must be an HTTP-like code (100-999)");
   if (version < 0) return bad(fn, "version must be >= 0");
+  int64_t seen = atomic_load(&c->desired_seen);
+  if (version > seen) {
+    /* The service ignores it; the operator would wait for an acknowledgement that never came. */
+    IOTC_LOGE("%s: version %lld is newer than any desired version received (%lld): acknowledge "
+              "with the version the update carried", fn, (long long)version, (long long)seen);
+    return IOTC_ERR_INVALID_ARG;
+  }
   if (description && strlen(description) > 1024) return bad(fn, "description is longer than 1024");
   if (model_check &&
       iotc__client_model_value(c, fn, component, IOTC__MODEL_WRITABLE, name, value_json)) {
@@ -395,6 +408,12 @@ iotc_result iotc_client_ack_property(iotc_client *c, const char *component, cons
                                      void *user_context) {
   return ack_property(c, component, name, value_json, status, version, description, on_done,
                       user_context, true);
+}
+
+void iotc__desired_seen(iotc_client *c, int64_t version) {
+  int64_t seen = atomic_load(&c->desired_seen);
+  while (version > seen && !atomic_compare_exchange_weak(&c->desired_seen, &seen, version)) {
+  }
 }
 
 iotc_result iotc__refuse_property(iotc_client *c, const char *component, const char *name,

@@ -166,6 +166,7 @@ struct iotc_client {
   size_t default_count;
   iotc__pending_cmd *pending_cmds;
   iotc_dps *dps; /* while provisioning, for cancel */
+  _Atomic int64_t desired_seen; /* newest desired version handed to the application; no lock */
 
   /* ---- the telemetry window (send) ---- */
   pthread_mutex_t send_mu;
@@ -215,6 +216,8 @@ void iotc__teardown_session(iotc_client *c);
 /** Remove a later-response entry; true when it was there. */
 bool iotc__pending_cmd_take(iotc_client *c, const char *rid);
 void iotc__free_event(iotc__event *ev);
+/** Worker: a desired @p version reaches the application; acknowledgements up to it are valid. */
+void iotc__desired_seen(iotc_client *c, int64_t version);
 /** Acknowledge a writable property without the device-model check (the worker's refusals). */
 iotc_result iotc__refuse_property(iotc_client *c, const char *component, const char *name,
                                   const char *value_json, int status, int64_t version,

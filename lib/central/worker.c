@@ -606,6 +606,7 @@ static void dispatch_property(void *ctx, const iotc__twin_update *u) {
   pthread_mutex_unlock(&c->mu);
   IOTC_LOGD("writable property %s%s%s version %lld", u->component ? u->component : "",
             u->component ? "." : "", u->name, (long long)u->version);
+  iotc__desired_seen(c, u->version);
   char why[IOTC__MODEL_WHY_SIZE];
   if (c->model && iotc__model_check_text(c->model, u->component, IOTC__MODEL_WRITABLE, u->name,
                                          u->value_json, strlen(u->value_json), why) != IOTC_OK) {

@@ -157,7 +157,23 @@ static void null_empty_oversized_and_non_json_arguments_are_refused(void **state
   opts.struct_version = 0;
   assert_int_equal(iotc_client_send_telemetry(client, "{}", &opts), IOTC_ERR_INVALID_ARG);
   iotc_telemetry_options_init(&opts);
-  /* Not JSON is fine with a content type that is not JSON. */
+  /* IoT Central reads telemetry only from JSON objects. */
+  static const char *const not_objects[] = {"[1,2]", "42", "\"text\"", "true", "null", " [ ] "};
+  for (size_t i = 0; i < sizeof not_objects / sizeof not_objects[0]; i++) {
+    assert_int_equal(iotc_client_send_telemetry(client, not_objects[i], NULL), IOTC_ERR_INVALID_ARG);
+    opts.content_type = "application/json; charset=utf-8";
+    assert_int_equal(iotc_client_send_telemetry(client, not_objects[i], &opts), IOTC_ERR_INVALID_ARG);
+    iotc_telemetry_options_init(&opts);
+  }
+  assert_int_equal(iotc_client_send_telemetry(client, " {\"t\":[1,2]} ", NULL), IOTC_OK);
+  /* No desired version has been received: only av=0 (a default) can be acknowledged. */
+  assert_int_equal(iotc_client_ack_property(client, NULL, "a", "1", 200, 1, NULL, NULL, NULL),
+                   IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_ack_property(client, NULL, "a", "1", 203, 0, NULL, NULL, NULL),
+                   IOTC_OK);
+  /* Not JSON is fine with a content type that is not JSON, and so is JSON that is no object. */
+  opts.content_type = "text/plain";
+  assert_int_equal(iotc_client_send_telemetry(client, "42", &opts), IOTC_OK);
   opts.content_type = "text/plain";
   assert_int_equal(iotc_client_send_telemetry(client, "plain text", &opts), IOTC_OK);
   size_t big = 300 * 1024;
@@ -233,11 +249,14 @@ static void null_empty_oversized_and_non_json_arguments_are_refused(void **state
 typedef struct got {
   central_counter calls;
   char value[64];
+  iotc_result future_ack; /* an acknowledgement of a version not received yet */
 } got;
 
 static void on_brightness(iotc_client *c, const iotc_property_update *u, void *ctx) {
   got *g = ctx;
   snprintf(g->value, sizeof g->value, "%s", u->value_json);
+  g->future_ack = iotc_client_ack_property(c, u->component, u->name, u->value_json, 200,
+                                           u->version + 1, NULL, NULL, NULL);
   iotc_result r = iotc_client_ack_property(c, u->component, u->name, u->value_json, 200, u->version, NULL, NULL, NULL);
   if (r != IOTC_OK) fprintf(stderr, "ack: %s\n", iotc_strerror(r));
   central_counter_add(&g->calls, 1);
@@ -281,6 +300,7 @@ static void malformed_service_input_breaks_nothing(void **state) {
   /* The client asks for the twin again and still reconciles the property set while it was off. */
   assert_true(central_counter_wait(&bright.calls, 1));
   assert_string_equal(bright.value, "1");
+  assert_int_equal(bright.future_ack, IOTC_ERR_INVALID_ARG);
 
   /* A desired patch that is not JSON: nothing is called, the connection lives, and the next
    * good patch is handled. */
