@@ -227,14 +227,17 @@ static void on_status(iotc_client *client, const iotc_status_info *info, void *c
     printf("Disconnected: %s (%s)\n", info->message, iotc_strerror(info->reason));
     break;
   case IOTC_STATUS_RECONNECTING:
-    printf("Reconnecting in %" PRIu32 " ms (attempt %" PRIu32 ")\n", info->retry_in_ms,
-           info->attempt + 1);
+    printf("Reconnecting in %" PRIu32 " ms (attempt %" PRIu32 ", %s)\n", info->retry_in_ms,
+           info->attempt + 1, iotc_strerror(info->reason));
     break;
   case IOTC_STATUS_REPROVISIONING:
     printf("The hub refused the device: registering with DPS again (%s)\n", info->message);
     break;
   case IOTC_STATUS_GAVE_UP:
     printf("Device could not connect: %s (%s)\n", info->message, iotc_strerror(info->reason));
+    break;
+  default: /* a status added in a later iotc */
+    printf("Connection status %s: %s\n", iotc_status_str(info->status), info->message);
     break;
   }
   dev->last_status = (int)info->status;

@@ -22,9 +22,11 @@
 #include "scheduler.h"
 
 static int wake_pipe[2] = {-1, -1};
+static iotc_client *volatile connecting; /* set while iotc_client_connect() may wait */
 
 static void on_signal(int sig) {
   int saved = errno;
+  iotc_client_cancel_connect(connecting); /* async-signal-safe; NULL is ignored */
   unsigned char b = (unsigned char)sig;
   ssize_t n = write(wake_pipe[1], &b, 1);
   (void)n; /* a full pipe already holds a wake-up */
@@ -190,9 +192,14 @@ int main(int argc, char **argv) {
            opts.id_scope, opts.dps_endpoint ? opts.dps_endpoint : "global.azure-devices-provisioning.net",
            opts.dps_over_https ? "HTTPS" : "MQTT", opts.group_key ? "group" : "device",
            opts.model_id);
+  connecting = client; /* a signal now cancels the connect instead of waiting it out */
   r = iotc_client_connect(client, opts.connect_timeout_s * 1000u, &err);
+  connecting = NULL;
   int status = 0;
-  if (r == IOTC_ERR_TIMEOUT) {
+  if (r == IOTC_ERR_CANCELLED) {
+    printf("Connect cancelled: quitting\n");
+    status = -1;
+  } else if (r == IOTC_ERR_TIMEOUT) {
     printf("Not connected yet (%s): still trying; telemetry waits in the queue\n",
            err.message[0] ? err.message : iotc_strerror(r));
   } else if (r != IOTC_OK) {
@@ -221,6 +228,7 @@ int main(int argc, char **argv) {
            stats.commands_received, stats.properties_received, stats.connects);
   if (closed != IOTC_OK && status == 0)
     printf("Disconnected with messages still queued: %s\n", iotc_strerror(closed));
+  if (status < 0) status = 0; /* cancelled by the user */
   iotc_client_destroy(client);
   close(wake_pipe[0]);
   close(wake_pipe[1]);

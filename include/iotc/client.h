@@ -41,6 +41,8 @@
  *   (except the completions iotc_client_destroy() runs), and never while iotc holds a lock. A slow callback delays only its own client's callbacks; other
  *   clients in the process, and the MQTT I/O of this one (keep-alive, acknowledgements), go on.
  * - Do not block a callback for long: the client's later callbacks wait for it.
+ * - iotc's threads (each client's worker, and the MQTT and HTTP library threads it starts)
+ *   block asynchronous signals, so signal handlers run on the application's own threads.
  *
  * **HTTP proxies.** DPS (both transports) and the hub connection follow `https_proxy` /
  * `HTTPS_PROXY` and `no_proxy` / `NO_PROXY` as described in iotc/dps.h: MQTT goes through an
@@ -236,10 +238,36 @@ typedef void (*iotc_status_fn)(iotc_client *client, const iotc_status_info *info
  * @retval IOTC_ERR_UNAUTHORIZED, IOTC_ERR_PROVISIONING_FAILED, IOTC_ERR_PROVISIONING_DISABLED,
  *         IOTC_ERR_NOT_FOUND, IOTC_ERR_TLS, IOTC_ERR_NOT_SUPPORTED (proxy variables, see above),
  *         ... permanent failure: the client gave up
+ * @retval IOTC_ERR_CANCELLED iotc_client_cancel_connect() was called: the client is stopped
+ *         (as after iotc_client_disconnect() with a timeout of 0) and may be connected again
  * @retval IOTC_ERR_STATE already started
  */
 IOTC_NODISCARD iotc_result iotc_client_connect(iotc_client *client, uint32_t timeout_ms,
                                                iotc_error *err);
+
+/**
+ * @brief Cancel the iotc_client_connect() that is waiting (on any thread): it returns
+ *        IOTC_ERR_CANCELLED within about a tenth of a second, and the client stops trying (a
+ *        DPS request or MQTT connect in progress is abandoned; over HTTPS that can take up to a
+ *        second more, in the background, and a later connect() waits for it). When no
+ *        connect() is waiting, the request applies to the next one, which then returns
+ *        IOTC_ERR_CANCELLED at once.
+ *
+ * **Async-signal-safe**: it only sets an atomic flag, so it may be called from a signal
+ * handler, for Ctrl-C during a connect:
+ * @code
+ * static iotc_client *volatile g_client;
+ * static void on_sigint(int sig) { (void)sig; iotc_client_cancel_connect(g_client); }
+ * ...
+ * g_client = client;
+ * signal(SIGINT, on_sigint);                 // before connecting
+ * r = iotc_client_connect(client, 30000, &err); // IOTC_ERR_CANCELLED after Ctrl-C
+ * @endcode
+ * @param client NULL is ignored
+ * @note Thread-safe and async-signal-safe. It must not race iotc_client_destroy(): clear the
+ *       pointer a signal handler uses (and block the signal) before destroying the client.
+ */
+void iotc_client_cancel_connect(iotc_client *client);
 
 /**
  * @brief Wait up to @p timeout_ms for queued QoS 1 messages and reported properties to be

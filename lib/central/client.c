@@ -1,5 +1,6 @@
 /* The client object: create, connect, disconnect, destroy, status and statistics. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,12 @@
 #include "iotc/sas.h"
 
 #define WORKER_STACK_SIZE (256 * 1024)
+/* How often a waiting iotc_client_connect() looks for a cancel request. */
+#define CANCEL_POLL_MS 20u
+/* How long a cancelled connect() waits for the worker to stop before it returns. */
+#define CANCEL_STOP_WAIT_MS 100u
+/* How long connect() waits for an earlier stop to finish before it calls the client started. */
+#define STOP_SETTLE_MS 5000u
 
 uint64_t iotc__now_ms(void) {
   struct timespec ts;
@@ -337,7 +344,15 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
+  /* The worker, and the MQTT and HTTP threads it starts, inherit a mask that blocks the
+   * asynchronous signals: the application's handlers run on the application's threads. */
+  sigset_t blocked, old_mask;
+  sigfillset(&blocked);
+  static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
+  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) sigdelset(&blocked, faults[i]);
+  pthread_sigmask(SIG_BLOCK, &blocked, &old_mask);
   int e = pthread_create(&c->worker, &attr, iotc__worker_main, c);
+  pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
   pthread_attr_destroy(&attr);
   if (e != 0) {
     pthread_cond_destroy(&c->wake);
@@ -358,6 +373,47 @@ static void abs_deadline(struct timespec *ts, uint64_t deadline_ms) {
 
 static bool on_worker(const iotc_client *c) { return pthread_equal(pthread_self(), c->worker); }
 
+void iotc_client_cancel_connect(iotc_client *c) {
+  /* Only a lock-free atomic store: safe in a signal handler. The waiting connect() looks at
+   * the flag at least every CANCEL_POLL_MS. */
+  if (c != NULL) atomic_store(&c->cancel_connect, true);
+}
+
+static iotc_result cancelled(iotc_error *err) {
+  if (err) {
+    err->result = IOTC_ERR_CANCELLED;
+    snprintf(err->message, sizeof err->message, "the connect was cancelled by the application");
+  }
+  return IOTC_ERR_CANCELLED;
+}
+
+/* connect() was cancelled (mu held): stop the client as disconnect(0) would. Waits a moment
+ * for the worker, which is usually done by then; an abandoned DPS request over HTTPS can take
+ * up to a second more, and a later connect() waits for that (see wait_stop_locked). */
+static void stop_cancelled_locked(iotc_client *c) {
+  c->req_stop = true;
+  c->stopped = false;
+  c->stop_deadline = iotc__now_ms();
+  if (c->dps) iotc_dps_cancel(c->dps);
+  iotc__wake_locked(c);
+  struct timespec ts;
+  abs_deadline(&ts, c->stop_deadline + CANCEL_STOP_WAIT_MS);
+  while (!c->stopped && !c->quit) {
+    if (pthread_cond_timedwait(&c->state_cv, &c->mu, &ts) == ETIMEDOUT) break;
+  }
+}
+
+/* A stop (disconnect or cancel) still running (mu held): wait for it, bounded, so connect()
+ * can start again. Not on the worker, which is the one that finishes the stop. */
+static void wait_stop_locked(iotc_client *c) {
+  if (on_worker(c)) return;
+  struct timespec ts;
+  abs_deadline(&ts, iotc__now_ms() + STOP_SETTLE_MS);
+  while (c->started && c->req_stop && !c->gave_up && !c->quit) {
+    if (pthread_cond_timedwait(&c->state_cv, &c->mu, &ts) == ETIMEDOUT) break;
+  }
+}
+
 iotc_result iotc_client_connect(iotc_client *c, uint32_t timeout_ms, iotc_error *err) {
   iotc_error_clear(err);
   if (c == NULL) {
@@ -369,6 +425,7 @@ iotc_result iotc_client_connect(iotc_client *c, uint32_t timeout_ms, iotc_error 
     return IOTC_ERR_INVALID_ARG;
   }
   pthread_mutex_lock(&c->mu);
+  wait_stop_locked(c);
   if (c->quit || (c->started && !c->gave_up)) {
     pthread_mutex_unlock(&c->mu);
     IOTC_LOGW("iotc_client_connect: the client is already started");
@@ -377,6 +434,10 @@ iotc_result iotc_client_connect(iotc_client *c, uint32_t timeout_ms, iotc_error 
       snprintf(err->message, sizeof err->message, "the client is already started");
     }
     return IOTC_ERR_STATE;
+  }
+  if (atomic_exchange(&c->cancel_connect, false)) { /* requested before this connect began */
+    pthread_mutex_unlock(&c->mu);
+    return cancelled(err);
   }
   c->started = true;
   c->gave_up = false;
@@ -391,12 +452,20 @@ iotc_result iotc_client_connect(iotc_client *c, uint32_t timeout_ms, iotc_error 
   }
   uint64_t deadline = iotc__now_ms() + timeout_ms;
   struct timespec ts;
-  abs_deadline(&ts, deadline);
+  bool cancel = false;
   while (!c->connected && !c->gave_up && !c->quit && !c->stopped) {
-    if (pthread_cond_timedwait(&c->state_cv, &c->mu, &ts) == ETIMEDOUT) break;
+    /* A signal handler cannot signal the condition variable: look at the flag in slices. */
+    if ((cancel = atomic_exchange(&c->cancel_connect, false))) break;
+    uint64_t now = iotc__now_ms();
+    if (now >= deadline) break;
+    abs_deadline(&ts, deadline - now > CANCEL_POLL_MS ? now + CANCEL_POLL_MS : deadline);
+    pthread_cond_timedwait(&c->state_cv, &c->mu, &ts);
   }
   iotc_result r;
-  if (c->connected) {
+  if (cancel && !c->connected) {
+    stop_cancelled_locked(c);
+    r = cancelled(err);
+  } else if (c->connected) {
     r = IOTC_OK;
   } else if (c->gave_up) {
     r = c->last_error.result ? c->last_error.result : IOTC_ERR_CONNECT;

@@ -133,6 +133,7 @@ struct iotc_client {
 
   /* ---- (mu) ---- */
   atomic_bool worker_waiting; /* written under mu; read without it by op_done (window.c) */
+  atomic_bool cancel_connect; /* set by iotc_client_cancel_connect() without a lock (signals) */
   bool quit;
   bool started;
   bool req_start;
