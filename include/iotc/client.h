@@ -314,7 +314,8 @@ IOTC_NODISCARD iotc_result iotc_client_on_status(iotc_client *client, iotc_statu
  * Telemetry
  * ------------------------------------------------------------------------------------------- */
 
-/** Completion of one message: IOTC_OK once the hub acknowledged it (QoS 1) or it was written (QoS 0). */
+/** Completion of one message (IOTC_OK once the hub acknowledged it at QoS 1, or it was written at
+ *  QoS 0), and of a callback scheduled with iotc_client_schedule(). */
 typedef void (*iotc_done_fn)(iotc_client *client, iotc_result result, void *user_context);
 
 #define IOTC_TELEMETRY_OPTIONS_VERSION 1
@@ -552,6 +553,50 @@ typedef void (*iotc_c2d_fn)(iotc_client *client, const iotc_c2d_message *message
  */
 IOTC_NODISCARD iotc_result iotc_client_on_c2d(iotc_client *client, iotc_c2d_fn fn,
                                               void *user_context);
+
+/* ---------------------------------------------------------------------------------------------
+ * Work later, on the client's thread
+ * ------------------------------------------------------------------------------------------- */
+
+/**
+ * @brief Run @p fn on the client's worker thread, like any iotc callback, about @p delay_ms
+ *        from now: for a delayed acknowledgement, the steps of a long-running command, a
+ *        retry, without a thread or timer of the application's own.
+ *
+ * @p fn is called exactly once, with the result saying why:
+ * - IOTC_OK: the delay passed; it runs on the worker (never under an iotc lock), after the
+ *   callbacks before it. Callbacks due at the same time run in the order they were scheduled.
+ * - IOTC_ERR_CANCELLED: iotc_client_cancel_scheduled() removed it first; it runs on the worker.
+ * - IOTC_ERR_SHUTDOWN: iotc_client_destroy() found it pending; it runs on the thread calling
+ *   destroy, before destroy returns (so @p user_context can be freed there).
+ * Scheduled callbacks run whether or not the client is connected. A callback may schedule
+ * again (also with no delay: each round of the worker runs only what was due when it began).
+ * @param client the client
+ * @param delay_ms at least this long, from now (0: as soon as the worker is free)
+ * @param fn called once as above; not NULL
+ * @param user_context passed to @p fn (borrowed: it must stay valid until @p fn ran)
+ * @param[out] out_id the id for iotc_client_cancel_scheduled() (never 0); nullable
+ * @retval IOTC_OK scheduled
+ * @retval IOTC_ERR_INVALID_ARG @p client or @p fn is NULL
+ * @retval IOTC_ERR_STATE the client is being destroyed; @p fn will not be called
+ * @retval IOTC_ERR_NO_MEMORY @p fn will not be called
+ * @note Thread-safe; callable from any thread and from any iotc callback.
+ */
+IOTC_NODISCARD iotc_result iotc_client_schedule(iotc_client *client, uint32_t delay_ms,
+                                                iotc_done_fn fn, void *user_context,
+                                                uint64_t *out_id);
+
+/**
+ * @brief Cancel a scheduled callback that has not started: it is called soon with
+ *        IOTC_ERR_CANCELLED, on the worker thread, instead of IOTC_OK.
+ * @param client the client
+ * @param id from iotc_client_schedule()
+ * @retval IOTC_OK cancelled: the callback will learn it
+ * @retval IOTC_ERR_NOT_FOUND no such pending callback (it ran, is running, or was cancelled)
+ * @retval IOTC_ERR_INVALID_ARG @p client is NULL
+ * @note Thread-safe; callable from any thread and from any iotc callback.
+ */
+IOTC_NODISCARD iotc_result iotc_client_cancel_scheduled(iotc_client *client, uint64_t id);
 
 /* ---------------------------------------------------------------------------------------------
  * Reading JSON values handed to callbacks

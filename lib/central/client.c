@@ -538,6 +538,7 @@ void iotc_client_destroy(iotc_client *c) {
   pthread_mutex_unlock(&c->mu);
   pthread_join(c->worker, NULL);
   /* The worker is gone: this thread owns everything now. */
+  iotc__jobs_shutdown(c);
   iotc__teardown_session(c);
   finish_list(c, &c->inflight);
   if (c->rep_inflight) iotc__op_finish(c, c->rep_inflight, IOTC_ERR_SHUTDOWN);

@@ -82,6 +82,9 @@ typedef struct iotc__default {
   char *component, *name, *value_json;
 } iotc__default;
 
+/** A callback scheduled with iotc_client_schedule() (schedule.c). */
+typedef struct iotc__job iotc__job;
+
 typedef struct iotc__pending_cmd {
   struct iotc__pending_cmd *next;
   uint64_t created_ms;
@@ -168,6 +171,8 @@ struct iotc_client {
   iotc__pending_cmd *pending_cmds;
   iotc_dps *dps; /* while provisioning, for cancel */
   _Atomic int64_t desired_seen; /* newest desired version handed to the application; no lock */
+  iotc__job *jobs;              /* scheduled callbacks, by due time (schedule.c) */
+  uint64_t job_counter;
 
   /* ---- the telemetry window (send) ---- */
   pthread_mutex_t send_mu;
@@ -226,6 +231,15 @@ iotc_result iotc__refuse_property(iotc_client *c, const char *component, const c
 
 iotc__event *iotc__event_new(int type, const char *topic, size_t topic_len, const void *payload,
                              size_t payload_len);
+
+/* ---- scheduled callbacks (schedule.c) ---- */
+/** When the first scheduled callback is due (a cancelled one: 0); UINT64_MAX when none. mu held. */
+uint64_t iotc__jobs_next_due_locked(const iotc_client *c);
+/** Worker: run the callbacks that are due, and complete the cancelled ones; no lock held. */
+void iotc__jobs_run_due(iotc_client *c);
+/** Destroy, after the worker is gone: complete every remaining callback with IOTC_ERR_SHUTDOWN
+ * (IOTC_ERR_CANCELLED for one already cancelled), in due order. */
+void iotc__jobs_shutdown(iotc_client *c);
 
 /* ---- the telemetry window (window.c) ---- */
 /** Set the completion of a telemetry op before it is queued. */

@@ -1223,6 +1223,8 @@ void *iotc__worker_main(void *arg) {
     bool draining = stop && c->wstate != IOTC__W_CLOSING_STOP;
     uint64_t t = next_timer(c);
     if (draining && stop_deadline < t) t = stop_deadline;
+    uint64_t job_due = iotc__jobs_next_due_locked(c);
+    if (job_due < t) t = job_due;
     if (!flags && !evs && !done && !start && !sendable && t > now &&
         !(draining && c->wstate != IOTC__W_DRAINING)) {
       if (t == NO_TIMER) {
@@ -1245,6 +1247,7 @@ void *iotc__worker_main(void *arg) {
     handle_events(c, evs);
     now = iotc__now_ms();
     run_timers(c, now);
+    if (job_due <= now) iotc__jobs_run_due(c);
     if (stop) handle_stop(c, now, stop_deadline);
     if (can_send(c)) {
       iotc__window_pump(c);
