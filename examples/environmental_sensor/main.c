@@ -3,7 +3,7 @@
  *
  * Main thread: reads standard input (Q/q + Enter quits), waits for SIGINT/SIGTERM, and sends a
  * telemetry message every interval. Commands and writable properties arrive on the client's
- * own callback thread (device.c); delayed work runs on a scheduler thread (scheduler.c).
+ * own callback thread (device.c), and so does delayed work (iotc_client_schedule()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,6 @@
 #include "iotc/client.h"
 #include "iotc/log.h"
 #include "options.h"
-#include "scheduler.h"
 
 static int wake_pipe[2] = {-1, -1};
 static iotc_client *volatile connecting; /* set while iotc_client_connect() may wait */
@@ -170,17 +169,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "environmental_sensor: the configuration was refused: %s\n", err.message);
     return 2;
   }
-  scheduler *jobs = NULL;
-  if (scheduler_start(&jobs) != 0) {
-    perror("environmental_sensor: scheduler");
-    iotc_client_destroy(client);
-    return 1;
-  }
   sensor_device dev;
-  r = sensor_device_attach(&dev, client, jobs);
+  r = sensor_device_attach(&dev, client);
   if (r != IOTC_OK) {
     fprintf(stderr, "environmental_sensor: handlers: %s\n", iotc_strerror(r));
-    scheduler_stop(jobs);
     iotc_client_destroy(client);
     return 1;
   }
@@ -217,8 +209,7 @@ int main(int argc, char **argv) {
     printf("Quitting...\n");
   }
 
-  /* Pending delayed work is dropped first, so nothing calls the client once it is gone. */
-  scheduler_stop(jobs);
+  /* Delayed work still pending is completed as cancelled by iotc_client_destroy() below. */
   iotc_result closed = iotc_client_disconnect(client, 5000);
   iotc_client_stats stats;
   if (iotc_client_get_stats(client, &stats) == IOTC_OK)
