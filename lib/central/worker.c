@@ -845,12 +845,11 @@ static char *view_dup(iotc_hub_view v) {
   return s;
 }
 
-/* Send what the handler put in @p resp; @p live_frame is the frame that called the handler. */
+/* Send what the handler put in @p resp; @p dangling: its payload points into a returned frame. */
 static void answer_command(iotc_client *c, const char *rid, const char *name,
-                           const iotc_command_response *resp, const void *live_frame) {
+                           const iotc_command_response *resp, bool dangling) {
   const char *out = resp->payload_json ? resp->payload_json : "{}";
-  if (out != resp->payload_copy &&
-      iotc__points_into_dead_frame(out, c->stack_lo, c->stack_hi, live_frame)) {
+  if (dangling) {
     IOTC_LOGE("command '%s': the handler's payload_json points into its own stack frame, which "
               "is gone when iotc reads it; use iotc_command_response_set_payload(), which copies "
               "it; answering 500", name);
@@ -897,8 +896,12 @@ static void run_command(iotc_client *c, const char *comp, const char *name, cons
   iotc_command_request req = {comp, name, payload, payload_len, rid, rid == NULL};
   iotc_command_response resp = {200, NULL, false, NULL};
   fn(c, &req, &resp, fctx);
+  /* Checked before anything else runs: a later call could reuse the handler's frame. */
+  bool dangling = resp.payload_json != NULL && resp.payload_json != resp.payload_copy &&
+                  iotc__points_into_dead_frame(resp.payload_json, c->stack_lo, c->stack_hi,
+                                               __builtin_frame_address(0));
   if (rid != NULL && !resp.later && iotc__pending_cmd_take(c, rid)) { /* else answered already */
-    answer_command(c, rid, name, &resp, __builtin_frame_address(0));
+    answer_command(c, rid, name, &resp, dangling);
   }
   free(resp.payload_copy);
 }

@@ -61,9 +61,10 @@ void central_config(const central_device *dev, iotc_client_config *cfg) {
 
 iotc_client *central_client(const iotc_client_config *cfg) {
   iotc_client *client = NULL;
-  iotc_result r = iotc_client_create(cfg, &client, NULL);
+  iotc_error err;
+  iotc_result r = iotc_client_create(cfg, &client, &err);
   if (r != IOTC_OK) {
-    fprintf(stderr, "central: iotc_client_create: %s\n", iotc_strerror(r));
+    fprintf(stderr, "central: iotc_client_create: %s: %s\n", iotc_strerror(r), err.message);
     return NULL;
   }
   return client;
