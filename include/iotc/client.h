@@ -247,9 +247,10 @@ IOTC_NODISCARD iotc_result iotc_client_connect(iotc_client *client, uint32_t tim
 
 /**
  * @brief Cancel the iotc_client_connect() that is waiting (on any thread): it returns
- *        IOTC_ERR_CANCELLED within about a tenth of a second, and the client stops trying (a
- *        DPS request or MQTT connect in progress is abandoned; over HTTPS that can take up to a
- *        second more, in the background, and a later connect() waits for it). When no
+ *        IOTC_ERR_CANCELLED within about 20 ms (it looks for the request that often), and the
+ *        client stops trying (a DPS request or MQTT connect in progress is abandoned, in the
+ *        background: over HTTPS that can take up to a second, and a later connect() or
+ *        iotc_client_destroy() waits for it). When no
  *        connect() is waiting, the request applies to the next one, which then returns
  *        IOTC_ERR_CANCELLED at once.
  *

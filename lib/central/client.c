@@ -18,8 +18,6 @@
 #define WORKER_STACK_SIZE (256 * 1024)
 /* How often a waiting iotc_client_connect() looks for a cancel request. */
 #define CANCEL_POLL_MS 20u
-/* How long a cancelled connect() waits for the worker to stop before it returns. */
-#define CANCEL_STOP_WAIT_MS 100u
 /* How long connect() waits for an earlier stop to finish before it calls the client started. */
 #define STOP_SETTLE_MS 5000u
 
@@ -387,20 +385,15 @@ static iotc_result cancelled(iotc_error *err) {
   return IOTC_ERR_CANCELLED;
 }
 
-/* connect() was cancelled (mu held): stop the client as disconnect(0) would. Waits a moment
- * for the worker, which is usually done by then; an abandoned DPS request over HTTPS can take
- * up to a second more, and a later connect() waits for that (see wait_stop_locked). */
+/* connect() was cancelled (mu held): stop the client as disconnect(0) would. The worker
+ * finishes the stop in the background (an abandoned DPS request over HTTPS can take up to a
+ * second); a later connect() waits for it (see wait_stop_locked). */
 static void stop_cancelled_locked(iotc_client *c) {
   c->req_stop = true;
   c->stopped = false;
   c->stop_deadline = iotc__now_ms();
   if (c->dps) iotc_dps_cancel(c->dps);
   iotc__wake_locked(c);
-  struct timespec ts;
-  abs_deadline(&ts, c->stop_deadline + CANCEL_STOP_WAIT_MS);
-  while (!c->stopped && !c->quit) {
-    if (pthread_cond_timedwait(&c->state_cv, &c->mu, &ts) == ETIMEDOUT) break;
-  }
 }
 
 /* A stop (disconnect or cancel) still running (mu held): wait for it, bounded, so connect()
