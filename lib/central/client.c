@@ -371,6 +371,8 @@ static void abs_deadline(struct timespec *ts, uint64_t deadline_ms) {
 
 static bool on_worker(const iotc_client *c) { return pthread_equal(pthread_self(), c->worker); }
 
+_Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "iotc_client_cancel_connect() needs a lock-free flag");
+
 void iotc_client_cancel_connect(iotc_client *c) {
   /* Only a lock-free atomic store: safe in a signal handler. The waiting connect() looks at
    * the flag at least every CANCEL_POLL_MS. */
