@@ -373,9 +373,20 @@ IOTC_NODISCARD iotc_result iotc_client_report_property(iotc_client *client, cons
 
 /**
  * @brief Report several properties at once: @p json_object is `{"name": value, ...}`. Each
- *        member name follows the rule iotc_client_report_property() applies to @p name (a DTDL
- *        name: no `$`, `/`, `#`, ...); one bad name refuses the whole object (IOTC_ERR_INVALID_ARG,
- *        logged with the name), and nothing is sent.
+ *        member name follows the rule iotc_client_report_property() applies to its name (a
+ *        DTDL name: no `$`, `/`, `#`, ...); one bad name refuses the whole object, and nothing
+ *        is sent.
+ * @param client the client
+ * @param component nullable (root)
+ * @param json_object a JSON object of the properties, copied
+ * @param on_done nullable; IOTC_OK once the hub answered 2xx
+ * @param user_context passed to @p on_done
+ * @retval IOTC_OK queued
+ * @retval IOTC_ERR_INVALID_ARG not a JSON object, a bad member name or component (logged with
+ *         the name), refused by the device model
+ * @retval IOTC_ERR_TOO_LARGE larger than IoT Hub's 32 KiB for a reported document
+ * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached; nothing was queued
+ * @retval IOTC_ERR_STATE the client gave up or is being destroyed
  */
 IOTC_NODISCARD iotc_result iotc_client_report_properties(iotc_client *client, const char *component,
                                                          const char *json_object,
@@ -459,7 +470,7 @@ typedef struct iotc_command_request {
  * snprintf(body, sizeof body, "{\"uptime\":%ld}", uptime_s);
  * iotc_command_response_set_payload(resp, body); // copied: body may go away
  * @endcode
- * Assigning @ref payload_json directly is for text that stays valid after the handler returns
+ * Assigning @ref iotc_command_response::payload_json directly is for text that stays valid after the handler returns
  * (a string literal, static or heap memory the application keeps). A direct assignment that
  * points into the handler's own, returned stack frame is detected where iotc can see it (the
  * worker thread's stack) and answered 500 with an error log, instead of sending garbage.
