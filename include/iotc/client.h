@@ -191,7 +191,7 @@ void iotc_client_destroy(iotc_client *client);
  * Connection
  * ------------------------------------------------------------------------------------------- */
 
-/** Connection states reported to the status callback. */
+/** Connection states reported to the status callback; iotc_status_str() names them. */
 typedef enum iotc_connection_status {
   IOTC_STATUS_PROVISIONING = 0,   /**< registering with DPS */
   IOTC_STATUS_CONNECTING = 1,     /**< connecting to the hub */
