@@ -136,8 +136,8 @@ static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, 
       iotc__conn_string_clear(&cs);
       return fail(err, IOTC_ERR_INVALID_ARG, "connection_string: HostName is too long");
     }
-    iotc_hub_name_rule rule;
-    size_t at = 0;
+    iotc_hub_name_rule rule = IOTC_HUB_NAME_TOO_LONG;
+    size_t at = sizeof c->device_id - 1;
     if (strlen(cs.device_id) >= sizeof c->device_id ||
         iotc_hub_name_check(IOTC_HUB_NAME_DEVICE_ID, cs.device_id, &rule, &at) != IOTC_OK) {
       iotc__conn_string_clear(&cs);
