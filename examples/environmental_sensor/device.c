@@ -49,9 +49,11 @@ static void on_ack_done(iotc_client *client, iotc_result result, void *ctx) {
     printf("Acknowledging %s failed: %s\n", prop->name, iotc_strerror(result));
 }
 
-static void send_ack(void *arg, bool cancelled) {
+/* Runs on the client's worker when the delay is over (IOTC_OK), or when the client is destroyed
+ * first (IOTC_ERR_SHUTDOWN): either way exactly once, so it frees the ack. */
+static void send_ack(iotc_client *client, iotc_result result, void *arg) {
   pending_ack *ack = arg;
-  if (!cancelled) {
+  if (result == IOTC_OK) {
     if (ack->status == 200) {
       printf("Setting %s value ", ack->prop->name);
       print_value(ack->value_json);
@@ -60,7 +62,7 @@ static void send_ack(void *arg, bool cancelled) {
       printf("Refusing %s value %s - %" PRId64 ": %s\n", ack->prop->name, ack->value_json,
              ack->version, ack->description);
     }
-    iotc_result r = iotc_client_ack_property(ack->prop->dev->client, NULL, ack->prop->name,
+    iotc_result r = iotc_client_ack_property(client, NULL, ack->prop->name,
                                              ack->value_json, ack->status, ack->version,
                                              ack->description, on_ack_done, (void *)ack->prop);
     if (r != IOTC_OK) printf("Acknowledging %s failed: %s\n", ack->prop->name, iotc_strerror(r));
@@ -71,7 +73,6 @@ static void send_ack(void *arg, bool cancelled) {
 }
 
 static void on_writable(iotc_client *client, const iotc_property_update *update, void *ctx) {
-  (void)client;
   const sensor_property *prop = ctx;
   size_t len = strlen(update->value_json);
   pending_ack *ack = malloc(sizeof *ack + len + 1);
@@ -93,7 +94,7 @@ static void on_writable(iotc_client *client, const iotc_property_update *update,
                                                   : "name must be a string";
     delay = 0;
   }
-  if (scheduler_after(prop->dev->jobs, delay, send_ack, ack) != 0) {
+  if (iotc_client_schedule(client, delay, send_ack, ack, NULL) != IOTC_OK) {
     printf("Not acknowledging %s - %" PRId64 ": quitting\n", prop->name, update->version);
     free(ack);
   }
@@ -105,7 +106,7 @@ static void on_blink(iotc_client *client, const iotc_command_request *request,
                      iotc_command_response *response, void *ctx) {
   (void)client;
   (void)ctx;
-  static _Thread_local char body[128];
+  char body[128];
   printf("Received synchronous call to blink\n");
   int64_t seconds = 0;
   if (iotc_value_int(request->payload_json, &seconds) != IOTC_OK || seconds < 0) {
@@ -118,7 +119,7 @@ static void on_blink(iotc_client *client, const iotc_command_request *request,
   snprintf(body, sizeof body, "{\"description\":\"Blinking LED every %" PRId64 " seconds\"}",
            seconds);
   response->status = 200;
-  response->payload_json = body;
+  if (iotc_command_response_set_payload(response, body) != IOTC_OK) response->status = 500;
   printf("Blinking LED every %" PRId64 " seconds\n", seconds);
 }
 
@@ -172,9 +173,9 @@ static void complete_diagnostics(sensor_device *dev) {
   if (r != IOTC_OK) printf("Reporting the diagnostics completion failed: %s\n", iotc_strerror(r));
 }
 
-static void diagnostics_step(void *arg, bool cancelled) {
+static void diagnostics_step(iotc_client *client, iotc_result result, void *arg) {
   diagnostics_run *run = arg;
-  if (cancelled) {
+  if (result != IOTC_OK) {
     printf("Diagnostics run abandoned: quitting\n");
     free(run);
     return;
@@ -186,12 +187,11 @@ static void diagnostics_step(void *arg, bool cancelled) {
   }
   printf("Generating diagnostics...\n");
   run->step++;
-  if (scheduler_after(run->dev->jobs, 2000, diagnostics_step, run) != 0) free(run);
+  if (iotc_client_schedule(client, 2000, diagnostics_step, run, NULL) != IOTC_OK) free(run);
 }
 
 static void on_rundiagnostics(iotc_client *client, const iotc_command_request *request,
                               iotc_command_response *response, void *ctx) {
-  (void)client;
   (void)request;
   sensor_device *dev = ctx;
   printf("Starting asynchronous diagnostics run...\n");
@@ -199,7 +199,7 @@ static void on_rundiagnostics(iotc_client *client, const iotc_command_request *r
   diagnostics_run *run = calloc(1, sizeof *run);
   if (run) {
     run->dev = dev;
-    if (scheduler_after(dev->jobs, 0, diagnostics_step, run) == 0) return;
+    if (iotc_client_schedule(client, 0, diagnostics_step, run, NULL) == IOTC_OK) return;
     free(run);
   }
   response->status = 503;
@@ -228,14 +228,17 @@ static void on_status(iotc_client *client, const iotc_status_info *info, void *c
     printf("Disconnected: %s (%s)\n", info->message, iotc_strerror(info->reason));
     break;
   case IOTC_STATUS_RECONNECTING:
-    printf("Reconnecting in %" PRIu32 " ms (attempt %" PRIu32 ")\n", info->retry_in_ms,
-           info->attempt + 1);
+    printf("Reconnecting in %" PRIu32 " ms (attempt %" PRIu32 ", %s)\n", info->retry_in_ms,
+           info->attempt + 1, iotc_strerror(info->reason));
     break;
   case IOTC_STATUS_REPROVISIONING:
     printf("The hub refused the device: registering with DPS again (%s)\n", info->message);
     break;
   case IOTC_STATUS_GAVE_UP:
     printf("Device could not connect: %s (%s)\n", info->message, iotc_strerror(info->reason));
+    break;
+  default: /* a status added in a later iotc */
+    printf("Connection status %s: %s\n", iotc_status_str(info->status), info->message);
     break;
   }
   dev->last_status = (int)info->status;
@@ -294,10 +297,9 @@ iotc_result sensor_device_send_telemetry(sensor_device *dev) {
 
 /* ---- wiring ------------------------------------------------------------------------------- */
 
-iotc_result sensor_device_attach(sensor_device *dev, iotc_client *client, scheduler *jobs) {
+iotc_result sensor_device_attach(sensor_device *dev, iotc_client *client) {
   memset(dev, 0, sizeof *dev);
   dev->client = client;
-  dev->jobs = jobs;
   dev->seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
   dev->last_status = -1;
   dev->properties[0] = (sensor_property){dev, "name", 1000, KIND_STRING};

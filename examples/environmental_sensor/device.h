@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "iotc/client.h"
-#include "scheduler.h"
 
 typedef struct sensor_device sensor_device;
 
@@ -22,7 +21,6 @@ typedef struct sensor_property {
 
 struct sensor_device {
   iotc_client *client;
-  scheduler *jobs;        /* delayed acknowledgements and the diagnostics run */
   unsigned int seed;      /* rand_r() state: telemetry values */
   int last_status;        /* last iotc_connection_status seen, -1 before any */
   sensor_property properties[2];
@@ -30,9 +28,10 @@ struct sensor_device {
 
 /**
  * Install the command, writable-property and status handlers on @p client. @p dev must stay
- * where it is while the client lives (the handlers point to it).
+ * where it is while the client lives (the handlers point to it). Delayed work (acknowledgements,
+ * the diagnostics run) is scheduled on the client's own thread with iotc_client_schedule().
  */
-iotc_result sensor_device_attach(sensor_device *dev, iotc_client *client, scheduler *jobs);
+iotc_result sensor_device_attach(sensor_device *dev, iotc_client *client);
 
 /** Queue the reported properties the device sends at startup (state, architecture, version). */
 iotc_result sensor_device_report_startup(sensor_device *dev);

@@ -4,7 +4,7 @@
  *
  * Main thread: reads standard input (Q/q + Enter quits), waits for SIGINT/SIGTERM, and sends a
  * telemetry message every interval. Commands and writable properties arrive on the client's
- * own callback thread (device.c); delayed work runs on a scheduler thread (scheduler.c).
+ * own callback thread (device.c), and so does delayed work (iotc_client_schedule()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,12 +20,13 @@
 #include "iotc/client.h"
 #include "iotc/log.h"
 #include "options.h"
-#include "scheduler.h"
 
 static int wake_pipe[2] = {-1, -1};
+static iotc_client *volatile connecting; /* set while iotc_client_connect() may wait */
 
 static void on_signal(int sig) {
   int saved = errno;
+  iotc_client_cancel_connect(connecting); /* async-signal-safe; NULL is ignored */
   unsigned char b = (unsigned char)sig;
   ssize_t n = write(wake_pipe[1], &b, 1);
   (void)n; /* a full pipe already holds a wake-up */
@@ -163,22 +164,16 @@ int main(int argc, char **argv) {
   cfg.cache_file = opts.cache_file;
 
   iotc_client *client = NULL;
-  iotc_result r = iotc_client_create(&cfg, &client);
+  iotc_error err;
+  iotc_result r = iotc_client_create(&cfg, &client, &err);
   if (r != IOTC_OK) {
-    fprintf(stderr, "environmental_sensor: the configuration was refused: %s\n", iotc_strerror(r));
+    fprintf(stderr, "environmental_sensor: the configuration was refused: %s\n", err.message);
     return 2;
   }
-  scheduler *jobs = NULL;
-  if (scheduler_start(&jobs) != 0) {
-    perror("environmental_sensor: scheduler");
-    iotc_client_destroy(client);
-    return 1;
-  }
   sensor_device dev;
-  r = sensor_device_attach(&dev, client, jobs);
+  r = sensor_device_attach(&dev, client);
   if (r != IOTC_OK) {
     fprintf(stderr, "environmental_sensor: handlers: %s\n", iotc_strerror(r));
-    scheduler_stop(jobs);
     iotc_client_destroy(client);
     return 1;
   }
@@ -190,11 +185,14 @@ int main(int argc, char **argv) {
            opts.id_scope, opts.dps_endpoint ? opts.dps_endpoint : "global.azure-devices-provisioning.net",
            opts.dps_over_https ? "HTTPS" : "MQTT", opts.group_key ? "group" : "device",
            opts.model_id);
-  iotc_error err;
-  iotc_error_clear(&err);
+  connecting = client; /* a signal now cancels the connect instead of waiting it out */
   r = iotc_client_connect(client, opts.connect_timeout_s * 1000u, &err);
+  connecting = NULL;
   int status = 0;
-  if (r == IOTC_ERR_TIMEOUT) {
+  if (r == IOTC_ERR_CANCELLED) {
+    printf("Connect cancelled: quitting\n");
+    status = -1;
+  } else if (r == IOTC_ERR_TIMEOUT) {
     printf("Not connected yet (%s): still trying; telemetry waits in the queue\n",
            err.message[0] ? err.message : iotc_strerror(r));
   } else if (r != IOTC_OK) {
@@ -212,8 +210,7 @@ int main(int argc, char **argv) {
     printf("Quitting...\n");
   }
 
-  /* Pending delayed work is dropped first, so nothing calls the client once it is gone. */
-  scheduler_stop(jobs);
+  /* Delayed work still pending is completed as cancelled by iotc_client_destroy() below. */
   iotc_result closed = iotc_client_disconnect(client, 5000);
   iotc_client_stats stats;
   if (iotc_client_get_stats(client, &stats) == IOTC_OK)
@@ -223,6 +220,7 @@ int main(int argc, char **argv) {
            stats.commands_received, stats.properties_received, stats.connects);
   if (closed != IOTC_OK && status == 0)
     printf("Disconnected with messages still queued: %s\n", iotc_strerror(closed));
+  if (status < 0) status = 0; /* cancelled by the user */
   iotc_client_destroy(client);
   close(wake_pipe[0]);
   close(wake_pipe[1]);

@@ -8,9 +8,23 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop;
-static void on_sigint(int sig) { (void)sig; stop = 1; }
+static iotc_client *volatile client_to_cancel;
+/* Ctrl-C quits the send loop, and cancels the connect while it waits (async-signal-safe). */
+static void on_sigint(int sig) {
+  (void)sig;
+  stop = 1;
+  iotc_client_cancel_connect(client_to_cancel);
+}
 
-/* Commands: answer at once with a status and a JSON payload (copied after we return). */
+/* Connection status, in words: "connected", "reconnecting (connection lost): ...". */
+static void on_status(iotc_client *client, const iotc_status_info *info, void *ctx) {
+  (void)client; (void)ctx;
+  fprintf(stderr, "%s (%s): %s\n", iotc_status_str(info->status), iotc_strerror(info->reason),
+          info->message);
+}
+
+/* Commands: answer at once with a status and a JSON payload (a literal outlives the handler;
+ * text built here goes through iotc_command_response_set_payload(), which copies it). */
 static void on_reboot(iotc_client *client, const iotc_command_request *req,
                       iotc_command_response *resp, void *ctx) {
   (void)client; (void)ctx;
@@ -43,24 +57,28 @@ int main(void) {
   cfg.model_id = "dtmi:com:example:Quickstart;1";
 
   iotc_client *client;
-  if (iotc_client_create(&cfg, &client) != IOTC_OK) {
-    fprintf(stderr, "bad configuration: set IOTC_ID_SCOPE, IOTC_DEVICE_ID, IOTC_DEVICE_KEY\n");
+  iotc_error err;
+  iotc_result r = iotc_client_create(&cfg, &client, &err);
+  if (r != IOTC_OK) { /* err.message names the field, e.g. "device_key is not valid base64" */
+    fprintf(stderr, "configuration: %s (set IOTC_ID_SCOPE, IOTC_DEVICE_ID, IOTC_DEVICE_KEY)\n",
+            err.message);
     return 2;
   }
-  iotc_error err = {0};
-  iotc_result r;
-  if ((r = iotc_client_on_command(client, NULL, "reboot", on_reboot, NULL)) != IOTC_OK ||
+  client_to_cancel = client;
+  signal(SIGINT, on_sigint); /* before connecting: Ctrl-C cancels a connect that hangs */
+  if ((r = iotc_client_on_status(client, on_status, NULL)) != IOTC_OK ||
+      (r = iotc_client_on_command(client, NULL, "reboot", on_reboot, NULL)) != IOTC_OK ||
       (r = iotc_client_on_property(client, NULL, "interval", on_interval, NULL)) != IOTC_OK ||
       (r = iotc_client_connect(client, 30000, &err)) != IOTC_OK) {
     fprintf(stderr, "connect: %s: %s\n", iotc_strerror(r), err.message);
+    client_to_cancel = NULL;
     iotc_client_destroy(client);
-    return 1;
+    return r == IOTC_ERR_CANCELLED ? 0 : 1;
   }
   if (iotc_client_report_property(client, NULL, "swVersion", "\"1.0.0\"", NULL, NULL) != IOTC_OK) {
     fprintf(stderr, "could not report swVersion\n");
   }
 
-  signal(SIGINT, on_sigint);
   for (int i = 0; !stop; i++) {
     char json[64];
     snprintf(json, sizeof json, "{\"temp\":%d}", 20 + i % 5);
@@ -68,6 +86,7 @@ int main(void) {
     sleep(2);
   }
   (void)iotc_client_disconnect(client, 5000); /* waits for queued messages to be acknowledged */
+  client_to_cancel = NULL; /* the handler must not reach a destroyed client */
   iotc_client_destroy(client);
   return 0;
 }

@@ -31,8 +31,11 @@
  *   cfg.device_key = getenv("IOTC_DEVICE_KEY");
  *   cfg.model_id = "dtmi:com:example:Thermostat;1";
  *   iotc_client *client;
- *   if (iotc_client_create(&cfg, &client) != IOTC_OK) return 1;
  *   iotc_error err = {0};
+ *   if (iotc_client_create(&cfg, &client, &err) != IOTC_OK) {
+ *     fprintf(stderr, "create: %s\n", err.message);
+ *     return 1;
+ *   }
  *   if (iotc_client_on_command(client, NULL, "reboot", on_reboot, NULL) != IOTC_OK ||
  *       iotc_client_on_property(client, NULL, "brightness", on_brightness, NULL) != IOTC_OK ||
  *       iotc_client_connect(client, 30000, &err) != IOTC_OK) {
@@ -65,6 +68,8 @@
  *   (except the completions iotc_client_destroy() runs), and never while iotc holds a lock. A slow callback delays only its own client's callbacks; other
  *   clients in the process, and the MQTT I/O of this one (keep-alive, acknowledgements), go on.
  * - Do not block a callback for long: the client's later callbacks wait for it.
+ * - iotc's threads (each client's worker, and the MQTT and HTTP library threads it starts)
+ *   block asynchronous signals, so signal handlers run on the application's own threads.
  *
  * **HTTP proxies.** DPS (both transports) and the hub connection follow `https_proxy` /
  * `HTTPS_PROXY` and `no_proxy` / `NO_PROXY` as described in iotc/dps.h: MQTT goes through an
@@ -154,7 +159,7 @@ typedef struct iotc_client_config {
 
   uint32_t sas_ttl_s;            /**< SAS token lifetime; renewed at ~80 %. Default 3600 */
   uint16_t keepalive_s;          /**< MQTT keep-alive. Default 60 */
-  uint32_t connect_timeout_ms;   /**< one provisioning or connect attempt. Default 30000 */
+  uint32_t connect_timeout_ms;   /**< one provisioning or connect attempt, 1 to 3600000. Default 30000 */
   uint32_t reconnect_min_ms;     /**< first reconnect back-off (full jitter). Default 1000 */
   uint32_t reconnect_max_ms;     /**< back-off cap. Default 60000 */
   uint32_t reprovision_after;    /**< re-provision after this many failed reconnects; 0 never. Default 5 */
@@ -170,18 +175,35 @@ typedef struct iotc_client_config {
 void iotc_client_config_init(iotc_client_config *cfg);
 
 /**
- * @brief Create a client (no network activity yet).
+ * @brief Create a client (no network activity yet). Everything that can be checked without the
+ *        network is checked here, so a mistake in the configuration shows now, with a message
+ *        naming the field, not as a failure at connect.
  * @param cfg copied; NULL is refused (identity is required)
- * @param[out] out_client the new client, to be released with iotc_client_destroy()
+ * @param[out] out_client the new client, to be released with iotc_client_destroy(); NULL on
+ *             failure
+ * @param[out] err on failure, what is wrong in words (`err->message`, e.g. "device_key is not
+ *             valid base64", "ca_file '/etc/x.pem' cannot be read: No such file or directory",
+ *             "model_file 'm.json': contents[3].schema: unknown schema 'foo'"), readable without
+ *             turning logging on; nullable. Never contains a key.
  * @retval IOTC_OK
- * @retval IOTC_ERR_INVALID_ARG missing/contradictory identity, bad key encoding, bad names, bad
- *         limits, a model file that is not DTDL or uses what is not supported (the log says
- *         what and where, e.g. "contents[3].schema: unknown schema 'foo'")
- * @retval IOTC_ERR_IO the model file cannot be read
+ * @retval IOTC_ERR_INVALID_ARG missing or contradictory identity (none, or more than one), a key
+ *         that is not base64, a device id, ID scope, DPS endpoint (`host[:port]`, port 1-65535)
+ *         or connection-string HostName that is not well-formed, bad limits (zero, or
+ *         connect_timeout_ms over one hour), a model file that is not DTDL or uses what is not
+ *         supported
+ * @retval IOTC_ERR_IO the model file, ca_file, cert_file or key_file cannot be read, or no
+ *         ca_file is given and the Azure roots bundle is missing
  * @retval IOTC_ERR_NO_MEMORY
+ * @code
+ * iotc_error err;
+ * if (iotc_client_create(&cfg, &client, &err) != IOTC_OK) {
+ *   fprintf(stderr, "iotc_client_create: %s\n", err.message);
+ *   return 1;
+ * }
+ * @endcode
  */
 IOTC_NODISCARD iotc_result iotc_client_create(const iotc_client_config *cfg,
-                                              iotc_client **out_client);
+                                              iotc_client **out_client, iotc_error *err);
 
 /**
  * @brief Stop the client and free it. Every pending operation completes before it returns, on
@@ -196,7 +218,7 @@ void iotc_client_destroy(iotc_client *client);
  * Connection
  * ------------------------------------------------------------------------------------------- */
 
-/** Connection states reported to the status callback. */
+/** Connection states reported to the status callback; iotc_status_str() names them. */
 typedef enum iotc_connection_status {
   IOTC_STATUS_PROVISIONING = 0,   /**< registering with DPS */
   IOTC_STATUS_CONNECTING = 1,     /**< connecting to the hub */
@@ -206,6 +228,15 @@ typedef enum iotc_connection_status {
   IOTC_STATUS_REPROVISIONING = 5, /**< the hub refused the device: asking DPS again */
   IOTC_STATUS_GAVE_UP = 6         /**< permanent failure; the client stays down until iotc_client_connect() */
 } iotc_connection_status;
+
+/**
+ * @brief Name of a connection status, for logs and messages: "provisioning", "connecting",
+ *        "connected", "disconnected", "reconnecting", "reprovisioning", "gave up".
+ * @param status any value
+ * @return static text, never NULL; "unknown status" for a value not in ::iotc_connection_status
+ * @note Thread-safe; callable from any callback.
+ */
+const char *iotc_status_str(iotc_connection_status status);
 
 /** What the status callback receives (borrowed). */
 typedef struct iotc_status_info {
@@ -239,10 +270,37 @@ typedef void (*iotc_status_fn)(iotc_client *client, const iotc_status_info *info
  * @retval IOTC_ERR_UNAUTHORIZED, IOTC_ERR_PROVISIONING_FAILED, IOTC_ERR_PROVISIONING_DISABLED,
  *         IOTC_ERR_NOT_FOUND, IOTC_ERR_TLS, IOTC_ERR_NOT_SUPPORTED (proxy variables, see above),
  *         ... permanent failure: the client gave up
+ * @retval IOTC_ERR_CANCELLED iotc_client_cancel_connect() was called: the client is stopped
+ *         (as after iotc_client_disconnect() with a timeout of 0) and may be connected again
  * @retval IOTC_ERR_STATE already started
  */
 IOTC_NODISCARD iotc_result iotc_client_connect(iotc_client *client, uint32_t timeout_ms,
                                                iotc_error *err);
+
+/**
+ * @brief Cancel the iotc_client_connect() that is waiting (on any thread): it returns
+ *        IOTC_ERR_CANCELLED within about 20 ms (it looks for the request that often), and the
+ *        client stops trying (a DPS request or MQTT connect in progress is abandoned, in the
+ *        background: over HTTPS that can take up to a second, and a later connect() or
+ *        iotc_client_destroy() waits for it). When no
+ *        connect() is waiting, the request applies to the next one, which then returns
+ *        IOTC_ERR_CANCELLED at once.
+ *
+ * **Async-signal-safe**: it only sets an atomic flag, so it may be called from a signal
+ * handler, for Ctrl-C during a connect:
+ * @code
+ * static iotc_client *volatile g_client;
+ * static void on_sigint(int sig) { (void)sig; iotc_client_cancel_connect(g_client); }
+ * ...
+ * g_client = client;
+ * signal(SIGINT, on_sigint);                 // before connecting
+ * r = iotc_client_connect(client, 30000, &err); // IOTC_ERR_CANCELLED after Ctrl-C
+ * @endcode
+ * @param client NULL is ignored
+ * @note Thread-safe and async-signal-safe. It must not race iotc_client_destroy(): clear the
+ *       pointer a signal handler uses (and block the signal) before destroying the client.
+ */
+void iotc_client_cancel_connect(iotc_client *client);
 
 /**
  * @brief Wait up to @p timeout_ms for queued QoS 1 messages and reported properties to be
@@ -289,7 +347,8 @@ IOTC_NODISCARD iotc_result iotc_client_on_status(iotc_client *client, iotc_statu
  * Telemetry
  * ------------------------------------------------------------------------------------------- */
 
-/** Completion of one message: IOTC_OK once the hub acknowledged it (QoS 1) or it was written (QoS 0). */
+/** Completion of one message (IOTC_OK once the hub acknowledged it at QoS 1, or it was written at
+ *  QoS 0), and of a callback scheduled with iotc_client_schedule(). */
 typedef void (*iotc_done_fn)(iotc_client *client, iotc_result result, void *user_context);
 
 /** Value of iotc_telemetry_options::struct_version written by iotc_telemetry_options_init(). */
@@ -317,11 +376,12 @@ void iotc_telemetry_options_init(iotc_telemetry_options *opts);
  * @brief Queue one telemetry message. Returns at once; the message goes out in order, now or
  *        after the next (re)connect. QoS 1 messages interrupted by a connection drop are sent again.
  * @param client the client
- * @param json NUL-terminated JSON text (an object for IoT Central), copied
+ * @param json NUL-terminated text, copied: with a JSON content type (the default) a JSON object,
+ *        the only telemetry IoT Central reads (`[1,2]` or `42` are refused)
  * @param opts nullable (defaults)
  * @retval IOTC_OK queued; on_done reports the outcome
- * @retval IOTC_ERR_INVALID_ARG NULL/empty payload, not JSON (for a JSON content type), bad names,
- *         refused by the device model
+ * @retval IOTC_ERR_INVALID_ARG NULL/empty payload, not a JSON object (for a JSON content type),
+ *         bad names, refused by the device model
  * @retval IOTC_ERR_TOO_LARGE larger than IoT Hub accepts (256 KiB with its topic)
  * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached; nothing was queued
  * @retval IOTC_ERR_STATE the client gave up or is being destroyed
@@ -348,7 +408,23 @@ IOTC_NODISCARD iotc_result iotc_client_report_property(iotc_client *client, cons
                                                        const char *name, const char *value_json,
                                                        iotc_done_fn on_done, void *user_context);
 
-/** @brief Report several properties at once: @p json_object is `{"name": value, ...}`. */
+/**
+ * @brief Report several properties at once: @p json_object is `{"name": value, ...}`. Each
+ *        member name follows the rule iotc_client_report_property() applies to its name (a
+ *        DTDL name: no `$`, `/`, `#`, ...); one bad name refuses the whole object, and nothing
+ *        is sent.
+ * @param client the client
+ * @param component nullable (root)
+ * @param json_object a JSON object of the properties, copied
+ * @param on_done nullable; IOTC_OK once the hub answered 2xx
+ * @param user_context passed to @p on_done
+ * @retval IOTC_OK queued
+ * @retval IOTC_ERR_INVALID_ARG not a JSON object, a bad member name or component (logged with
+ *         the name), refused by the device model
+ * @retval IOTC_ERR_TOO_LARGE larger than IoT Hub's 32 KiB for a reported document
+ * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached; nothing was queued
+ * @retval IOTC_ERR_STATE the client gave up or is being destroyed
+ */
 IOTC_NODISCARD iotc_result iotc_client_report_properties(iotc_client *client, const char *component,
                                                          const char *json_object,
                                                          iotc_done_fn on_done, void *user_context);
@@ -395,7 +471,10 @@ IOTC_NODISCARD iotc_result iotc_client_on_any_property(iotc_client *client, iotc
  * @param name the property name, copied
  * @param value_json the value applied, as JSON text, copied
  * @param status `ac`: 200 applied, 202 in progress, 400 refused, ...
- * @param version `av`: the desired version acknowledged (iotc_property_update::version)
+ * @param version `av`: the `$version` of the desired value acknowledged (@ref
+ *        iotc_property_update::version); 0 for a value the service never asked for (a default).
+ *        A version newer than any desired version this client has handed to a handler is
+ *        refused (IOTC_ERR_INVALID_ARG, logged): the service would ignore it.
  * @param description `ad`, nullable
  * @param on_done nullable; IOTC_OK once the hub answered 2xx
  * @param user_context passed to @p on_done
@@ -428,12 +507,49 @@ typedef struct iotc_command_request {
   bool queued;              /**< an offline (C2D) command: no response is sent */
 } iotc_command_request;
 
-/** Filled by the command handler; iotc copies it after the handler returns. */
+/**
+ * @brief Filled by the command handler. iotc reads it after the handler has returned, so
+ *        everything it points to must outlive the handler.
+ *
+ * Text built in the handler (a stack buffer, a formatted string) is handed over with
+ * iotc_command_response_set_payload(), which copies it:
+ * @code
+ * char body[128];
+ * snprintf(body, sizeof body, "{\"uptime\":%ld}", uptime_s);
+ * iotc_command_response_set_payload(resp, body); // copied: body may go away
+ * @endcode
+ * Assigning @ref iotc_command_response::payload_json directly is for text that stays valid after the handler returns
+ * (a string literal, static or heap memory the application keeps). A direct assignment that
+ * points into the handler's own, returned stack frame is detected where iotc can see it (the
+ * worker thread's stack) and answered 500 with an error log, instead of sending garbage.
+ */
 typedef struct iotc_command_response {
-  int status;               /**< preset to 200 */
-  const char *payload_json; /**< JSON text, valid until the handler returns; NULL sends {} */
+  int status;               /**< HTTP-like status to answer (100-999); preset to 200 */
+  /** JSON text to answer; NULL sends `{}`. Must stay valid after the handler returns (see
+   *  above); iotc_command_response_set_payload() points it at iotc's own copy. */
+  const char *payload_json;
   bool later;               /**< true: respond later with iotc_client_respond_command() */
+  /** iotc's copy made by iotc_command_response_set_payload(), freed by iotc after the response
+   *  is sent; NULL until then. Owned by iotc: never set or free it in a handler. A response an
+   *  application builds itself (to test a handler) starts zeroed and is released with
+   *  iotc_free() on this field. */
+  char *payload_copy;
 } iotc_command_response;
+
+/**
+ * @brief Set the JSON text a command handler answers with, copying it at once: the caller's
+ *        buffer (e.g. on the handler's stack) may go away as soon as this returns.
+ * @param response the response the handler received (or one the application zeroed itself)
+ * @param payload_json JSON text, copied; NULL answers `{}`
+ * @retval IOTC_OK @ref iotc_command_response::payload_json now points at iotc's copy
+ * @retval IOTC_ERR_INVALID_ARG @p response is NULL or @p payload_json is not valid JSON
+ *         (logged; the response is unchanged)
+ * @retval IOTC_ERR_NO_MEMORY the response is unchanged
+ * @note Call it from the handler, on the thread that runs it; a later call replaces the
+ *       earlier copy.
+ */
+IOTC_NODISCARD iotc_result iotc_command_response_set_payload(iotc_command_response *response,
+                                                             const char *payload_json);
 
 /**
  * A command handler: fill @p response (or set `later`). Runs on the client's worker thread;
@@ -499,6 +615,50 @@ typedef void (*iotc_c2d_fn)(iotc_client *client, const iotc_c2d_message *message
  */
 IOTC_NODISCARD iotc_result iotc_client_on_c2d(iotc_client *client, iotc_c2d_fn fn,
                                               void *user_context);
+
+/* ---------------------------------------------------------------------------------------------
+ * Work later, on the client's thread
+ * ------------------------------------------------------------------------------------------- */
+
+/**
+ * @brief Run @p fn on the client's worker thread, like any iotc callback, about @p delay_ms
+ *        from now: for a delayed acknowledgement, the steps of a long-running command, a
+ *        retry, without a thread or timer of the application's own.
+ *
+ * @p fn is called exactly once, with the result saying why:
+ * - IOTC_OK: the delay passed; it runs on the worker (never under an iotc lock), after the
+ *   callbacks before it. Callbacks due at the same time run in the order they were scheduled.
+ * - IOTC_ERR_CANCELLED: iotc_client_cancel_scheduled() removed it first; it runs on the worker.
+ * - IOTC_ERR_SHUTDOWN: iotc_client_destroy() found it pending; it runs on the thread calling
+ *   destroy, before destroy returns (so @p user_context can be freed there).
+ * Scheduled callbacks run whether or not the client is connected. A callback may schedule
+ * again (also with no delay: each round of the worker runs only what was due when it began).
+ * @param client the client
+ * @param delay_ms at least this long, from now (0: as soon as the worker is free)
+ * @param fn called once as above; not NULL
+ * @param user_context passed to @p fn (borrowed: it must stay valid until @p fn ran)
+ * @param[out] out_id the id for iotc_client_cancel_scheduled() (never 0); nullable
+ * @retval IOTC_OK scheduled
+ * @retval IOTC_ERR_INVALID_ARG @p client or @p fn is NULL
+ * @retval IOTC_ERR_STATE the client is being destroyed; @p fn will not be called
+ * @retval IOTC_ERR_NO_MEMORY @p fn will not be called
+ * @note Thread-safe; callable from any thread and from any iotc callback.
+ */
+IOTC_NODISCARD iotc_result iotc_client_schedule(iotc_client *client, uint32_t delay_ms,
+                                                iotc_done_fn fn, void *user_context,
+                                                uint64_t *out_id);
+
+/**
+ * @brief Cancel a scheduled callback that has not started: it is called soon with
+ *        IOTC_ERR_CANCELLED, on the worker thread, instead of IOTC_OK.
+ * @param client the client
+ * @param id from iotc_client_schedule()
+ * @retval IOTC_OK cancelled: the callback will learn it
+ * @retval IOTC_ERR_NOT_FOUND no such pending callback (it ran, is running, or was cancelled)
+ * @retval IOTC_ERR_INVALID_ARG @p client is NULL
+ * @note Thread-safe; callable from any thread and from any iotc callback.
+ */
+IOTC_NODISCARD iotc_result iotc_client_cancel_scheduled(iotc_client *client, uint64_t id);
 
 /* ---------------------------------------------------------------------------------------------
  * Reading JSON values handed to callbacks

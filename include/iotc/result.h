@@ -67,7 +67,8 @@ typedef enum iotc_result {
   IOTC_ERR_SHUTDOWN = -26,        /**< the client is shutting down; the operation was abandoned */
   IOTC_ERR_NOT_SUPPORTED = -27,   /**< not supported by this build or configuration */
   IOTC_ERR_INTERNAL = -28,        /**< an internal invariant failed (a bug: please report) */
-  IOTC_ERR_EXPIRED = -29          /**< a token, request or command expired */
+  IOTC_ERR_EXPIRED = -29,         /**< a token, request or command expired */
+  IOTC_ERR_CONNECTION_LOST = -30  /**< an established connection was lost (the client reconnects) */
 } iotc_result;
 
 /**

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The client object: create, connect, disconnect, destroy, status and statistics. */
 #include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,10 @@
 #include "iotc/sas.h"
 
 #define WORKER_STACK_SIZE (256 * 1024)
+/* How often a waiting iotc_client_connect() looks for a cancel request. */
+#define CANCEL_POLL_MS 20u
+/* How long connect() waits for an earlier stop to finish before it calls the client started. */
+#define STOP_SETTLE_MS 5000u
 
 uint64_t iotc__now_ms(void) {
   struct timespec ts;
@@ -87,34 +93,64 @@ static void free_client(iotc_client *c) {
   free(c);
 }
 
-static iotc_result refuse(const char *why) {
-  IOTC_LOGE("iotc_client_create: %s", why);
-  return IOTC_ERR_INVALID_ARG;
+/* A refusal of iotc_client_create(): logged, and handed to the caller through @p err. */
+__attribute__((format(printf, 3, 4)))
+static iotc_result fail(iotc_error *err, iotc_result r, const char *fmt, ...) {
+  char msg[IOTC_ERROR_MESSAGE_SIZE];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  IOTC_LOGE("iotc_client_create: %s", msg);
+  if (err) {
+    iotc_error_clear(err);
+    err->result = r;
+    memcpy(err->message, msg, sizeof msg);
+  }
+  return r;
+}
+
+static iotc_result check_readable(iotc_error *err, const char *field, const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    return fail(err, IOTC_ERR_IO, "%s '%.160s' cannot be read: %s", field, path, strerror(errno));
+  }
+  fclose(f);
+  return IOTC_OK;
 }
 
 /* Identity: which credential, and the key the hub SAS is signed with. */
-static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, bool *oom) {
+static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, bool *oom,
+                                 iotc_error *err) {
   if (set(cfg->connection_string)) {
-    if (set(cfg->id_scope) || set(cfg->device_key) || set(cfg->group_key) || set(cfg->cert_file)) {
-      return refuse("give either a connection string or DPS settings, not both");
+    if (set(cfg->id_scope) || set(cfg->device_key) || set(cfg->group_key) || set(cfg->cert_file) ||
+        set(cfg->key_file)) {
+      return fail(err, IOTC_ERR_INVALID_ARG,
+                  "give either a connection string or DPS settings (id_scope, device_key, "
+                  "group_key, cert_file, key_file), not both");
     }
     iotc__conn_string cs;
     const char *why = "";
     iotc_result r = iotc__conn_string_parse(cfg->connection_string, &cs, &why);
-    if (r != IOTC_OK) {
-      IOTC_LOGE("iotc_client_create: %s", why);
-      return r;
-    }
-    if (strlen(cs.host) >= sizeof c->hub || strlen(cs.device_id) >= sizeof c->device_id ||
-        iotc_hub_name_check(IOTC_HUB_NAME_DEVICE_ID, cs.device_id, NULL, NULL) != IOTC_OK) {
+    if (r != IOTC_OK) return fail(err, r, "connection_string: %s", why);
+    if (strlen(cs.host) >= sizeof c->hub) {
       iotc__conn_string_clear(&cs);
-      return refuse("the connection string's HostName or DeviceId is not valid");
+      return fail(err, IOTC_ERR_INVALID_ARG, "connection_string: HostName is too long");
+    }
+    iotc_hub_name_rule rule = IOTC_HUB_NAME_TOO_LONG;
+    size_t at = sizeof c->device_id - 1;
+    if (strlen(cs.device_id) >= sizeof c->device_id ||
+        iotc_hub_name_check(IOTC_HUB_NAME_DEVICE_ID, cs.device_id, &rule, &at) != IOTC_OK) {
+      iotc__conn_string_clear(&cs);
+      return fail(err, IOTC_ERR_INVALID_ARG, "connection_string: DeviceId is not valid: %s (byte %zu)",
+                  iotc_hub_name_rule_text(rule), at);
     }
     char probe[8]; /* size 0 below: only the key is checked, nothing is written */
     iotc_result kr = iotc_sas_hub_token("h", cs.device_id, cs.key, 1, probe, 0, NULL);
     if (kr == IOTC_ERR_BAD_ENCODING || kr == IOTC_ERR_INVALID_ARG) {
       iotc__conn_string_clear(&cs);
-      return refuse("the connection string's SharedAccessKey is not valid base64");
+      return fail(err, IOTC_ERR_INVALID_ARG,
+                  "connection_string: SharedAccessKey is not valid base64");
     }
     strcpy(c->hub, cs.host);
     strcpy(c->device_id, cs.device_id);
@@ -125,13 +161,21 @@ static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, 
     return IOTC_OK;
   }
   if (!set(cfg->id_scope) || !set(cfg->device_id)) {
-    return refuse("id_scope and device_id (or a connection_string) are required");
+    return fail(err, IOTC_ERR_INVALID_ARG,
+                "%s is missing: give id_scope, device_id and one credential, or a "
+                "connection_string", set(cfg->id_scope) ? "device_id" : "id_scope");
   }
-  if (iotc_hub_name_check(IOTC_HUB_NAME_DEVICE_ID, cfg->device_id, NULL, NULL) != IOTC_OK) {
-    return refuse("device_id has characters IoT Hub does not accept (or is longer than 128)");
+  iotc_hub_name_rule rule;
+  size_t at = 0;
+  if (iotc_hub_name_check(IOTC_HUB_NAME_DEVICE_ID, cfg->device_id, &rule, &at) != IOTC_OK) {
+    return fail(err, IOTC_ERR_INVALID_ARG, "device_id '%.64s' is not valid: %s (byte %zu)",
+                cfg->device_id, iotc_hub_name_rule_text(rule), at);
   }
   int kinds = set(cfg->device_key) + set(cfg->group_key) + (set(cfg->cert_file) || set(cfg->key_file));
-  if (kinds != 1) return refuse("give exactly one of device_key, group_key, cert_file+key_file");
+  if (kinds != 1) {
+    return fail(err, IOTC_ERR_INVALID_ARG, "%s: give exactly one of device_key, group_key, "
+                "cert_file+key_file", kinds == 0 ? "no credential" : "more than one credential");
+  }
   c->use_dps = true;
   c->id_scope = dup_opt(cfg->id_scope, oom);
   c->registration_id = dup_opt(cfg->device_id, oom);
@@ -139,7 +183,7 @@ static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, 
     char probe[8];
     iotc_result r = iotc_sas_hub_token("h", cfg->device_id, cfg->device_key, 1, probe, 0, NULL);
     if (r == IOTC_ERR_BAD_ENCODING || r == IOTC_ERR_INVALID_ARG) {
-      return refuse("device_key is not valid base64");
+      return fail(err, IOTC_ERR_INVALID_ARG, "device_key is not valid base64");
     }
     c->device_key = iotc__secret_dup(cfg->device_key);
     if (c->device_key == NULL) *oom = true;
@@ -149,15 +193,20 @@ static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, 
                                            NULL);
     if (r != IOTC_OK) {
       iotc__wipe(derived, sizeof derived);
-      return r == IOTC_ERR_NO_MEMORY ? r : refuse("group_key is not valid base64");
+      return r == IOTC_ERR_NO_MEMORY ? fail(err, r, "out of memory")
+                                     : fail(err, IOTC_ERR_INVALID_ARG, "group_key is not valid base64");
     }
     c->device_key = iotc__secret_dup(derived);
     iotc__wipe(derived, sizeof derived);
     if (c->device_key == NULL) *oom = true;
   } else {
     if (!set(cfg->cert_file) || !set(cfg->key_file)) {
-      return refuse("X.509 needs both cert_file and key_file");
+      return fail(err, IOTC_ERR_INVALID_ARG, "X.509 needs both cert_file and key_file (%s is "
+                  "missing)", set(cfg->cert_file) ? "key_file" : "cert_file");
     }
+    iotc_result r = check_readable(err, "cert_file", cfg->cert_file);
+    if (r == IOTC_OK) r = check_readable(err, "key_file", cfg->key_file);
+    if (r != IOTC_OK) return r;
     c->x509 = true;
     c->cert_file = dup_opt(cfg->cert_file, oom);
     c->key_file = dup_opt(cfg->key_file, oom);
@@ -165,40 +214,53 @@ static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, 
   return IOTC_OK;
 }
 
-iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_client) {
-  if (out_client == NULL) return refuse("out_client is NULL");
-  *out_client = NULL;
-  if (cfg == NULL) return refuse("cfg is NULL");
-  /* Version 1 (built against an older iotc) ends before model_file. */
-  if (cfg->struct_version != IOTC_CLIENT_CONFIG_VERSION && cfg->struct_version != 1) {
-    return refuse("cfg->struct_version is unknown: initialise with iotc_client_config_init()");
+void iotc__client_dps_config(const iotc_client *c, iotc_dps_config *d) {
+  iotc_dps_config_init(d);
+  d->id_scope = c->id_scope;
+  d->registration_id = c->registration_id;
+  d->transport = c->dps_https ? IOTC_DPS_TRANSPORT_HTTPS : IOTC_DPS_TRANSPORT_MQTT;
+  d->endpoint = c->dps_endpoint;
+  d->credential = c->x509 ? IOTC_DPS_CREDENTIAL_X509 : IOTC_DPS_CREDENTIAL_DEVICE_KEY;
+  d->key = c->device_key;
+  d->cert_file = c->cert_file;
+  d->key_file = c->key_file;
+  d->ca_file = c->ca_file;
+  d->model_id = c->model_id;
+  d->timeout_ms = c->connect_timeout_ms;
+  d->request_timeout_ms = c->connect_timeout_ms;
+}
+
+/* Limits and timers; every refusal names the field. */
+static iotc_result check_limits(const iotc_client_config *cfg, iotc_error *err) {
+  const char *zero = cfg->max_inflight == 0 ? "max_inflight" :
+                     cfg->queue_capacity == 0 ? "queue_capacity" :
+                     cfg->connect_timeout_ms == 0 ? "connect_timeout_ms" :
+                     cfg->keepalive_s == 0 ? "keepalive_s" : NULL;
+  if (zero) return fail(err, IOTC_ERR_INVALID_ARG, "%s must be greater than 0", zero);
+  if (cfg->sas_ttl_s < 10) {
+    return fail(err, IOTC_ERR_INVALID_ARG, "sas_ttl_s must be at least 10 (seconds)");
   }
-  if (cfg->max_inflight == 0 || cfg->queue_capacity == 0 || cfg->sas_ttl_s < 10 ||
-      cfg->connect_timeout_ms == 0 || cfg->keepalive_s == 0) {
-    return refuse("max_inflight, queue_capacity, connect_timeout_ms and keepalive_s must be > 0 "
-                  "and sas_ttl_s >= 10");
+  if (cfg->connect_timeout_ms > IOTC__CONNECT_TIMEOUT_MAX_MS) {
+    return fail(err, IOTC_ERR_INVALID_ARG, "connect_timeout_ms %u is more than %u (one hour)",
+                (unsigned)cfg->connect_timeout_ms, (unsigned)IOTC__CONNECT_TIMEOUT_MAX_MS);
   }
-  if (set(cfg->model_id) && strlen(cfg->model_id) > 512) return refuse("model_id is too long");
-  iotc_client *c = calloc(1, sizeof *c);
-  if (c == NULL) return IOTC_ERR_NO_MEMORY;
+  return IOTC_OK;
+}
+
+/* Everything that needs no thread: configuration, identity, model, trust, DPS settings. */
+static iotc_result build_client(iotc_client *c, const iotc_client_config *cfg, iotc_error *err) {
   bool oom = false;
-  iotc_result r = take_identity(c, cfg, &oom);
-  if (r != IOTC_OK) {
-    free_client(c);
-    return r;
-  }
+  iotc_result r = take_identity(c, cfg, &oom, err);
+  if (r != IOTC_OK) return r;
   c->dps_https = cfg->dps_over_https;
   c->dps_endpoint = dup_opt(cfg->dps_endpoint, &oom);
   const char *model_file = cfg->struct_version >= 2 ? cfg->model_file : NULL;
-  if (set(model_file) && (r = iotc__client_model_load(c, model_file)) != IOTC_OK) {
-    free_client(c);
-    return r;
-  }
+  if (set(model_file) && (r = iotc__client_model_load(c, model_file, err)) != IOTC_OK) return r;
   const char *model_id = cfg->model_id;
   if (!set(model_id) && c->model) model_id = iotc__model_id(c->model);
   if (set(model_id) && strlen(model_id) > 512) {
-    free_client(c);
-    return refuse("the device model's @id is too long for a model id");
+    return fail(err, IOTC_ERR_INVALID_ARG, "%s is longer than 512 characters",
+                set(cfg->model_id) ? "model_id" : "the device model's @id (the model id)");
   }
   if (set(cfg->model_id) && c->model && strcmp(cfg->model_id, iotc__model_id(c->model)) != 0) {
     IOTC_LOGW("iotc_client_create: model_id '%s' differs from the model file's @id '%s'",
@@ -208,9 +270,11 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   c->cache_file = c->use_dps ? dup_opt(cfg->cache_file, &oom) : NULL;
   const char *ca = set(cfg->ca_file) ? cfg->ca_file : iotc_dps_default_ca_file();
   if (ca == NULL) {
-    free_client(c);
-    return refuse("no ca_file given, and the built-in Azure roots need memfd_create() and "
-                  "/proc: set ca_file");
+    return fail(err, IOTC_ERR_IO, "no ca_file given, and the built-in Azure roots need "
+                "memfd_create() and /proc: name a PEM trust bundle in ca_file");
+  }
+  if ((r = check_readable(err, set(cfg->ca_file) ? "ca_file" : "the built-in Azure roots", ca))) {
+    return r;
   }
   c->ca_file = dup_opt(ca, &oom);
   c->sas_ttl_s = cfg->sas_ttl_s;
@@ -223,6 +287,19 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   c->give_up_after = cfg->give_up_after;
   c->queue_capacity = cfg->queue_capacity;
   c->max_inflight = cfg->max_inflight;
+  if (oom) return fail(err, IOTC_ERR_NO_MEMORY, "out of memory");
+  if (c->use_dps) { /* the DPS settings are checked now, not at the first connect */
+    iotc_dps_config d;
+    iotc__client_dps_config(c, &d);
+    iotc_error derr;
+    iotc_error_clear(&derr);
+    iotc_dps *dps = NULL;
+    r = iotc_dps_create(&d, &dps, &derr);
+    iotc_dps_destroy(dps);
+    if (r != IOTC_OK) {
+      return fail(err, r, "DPS settings: %s", derr.message[0] ? derr.message : iotc_strerror(r));
+    }
+  }
   /* The default property bag, computed once: the hot path copies it. */
   iotc_hub_telemetry_options ho;
   iotc_hub_telemetry_options_init(&ho);
@@ -230,12 +307,30 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   ho.content_encoding = "utf-8";
   if (iotc_hub_topic_property_bag(&ho, c->default_bag, sizeof c->default_bag,
                                   &c->default_bag_len) != IOTC_OK) {
-    free_client(c);
-    return IOTC_ERR_INTERNAL;
+    return fail(err, IOTC_ERR_INTERNAL, "the default telemetry property bag cannot be built");
   }
-  if (oom) {
+  return IOTC_OK;
+}
+
+iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_client,
+                               iotc_error *err) {
+  iotc_error_clear(err);
+  if (out_client == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "out_client is NULL");
+  *out_client = NULL;
+  if (cfg == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "cfg is NULL");
+  /* Version 1 (built against an older iotc) ends before model_file. */
+  if (cfg->struct_version != IOTC_CLIENT_CONFIG_VERSION && cfg->struct_version != 1) {
+    return fail(err, IOTC_ERR_INVALID_ARG, "cfg->struct_version %d is unknown: initialise the "
+                "config with iotc_client_config_init()", cfg->struct_version);
+  }
+  iotc_result r = check_limits(cfg, err);
+  if (r != IOTC_OK) return r;
+  iotc_client *c = calloc(1, sizeof *c);
+  if (c == NULL) return fail(err, IOTC_ERR_NO_MEMORY, "out of memory");
+  r = build_client(c, cfg, err);
+  if (r != IOTC_OK) {
     free_client(c);
-    return IOTC_ERR_NO_MEMORY;
+    return r;
   }
   pthread_mutex_init(&c->mu, NULL);
   pthread_mutex_init(&c->send_mu, NULL);
@@ -248,7 +343,15 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
+  /* The worker, and the MQTT and HTTP threads it starts, inherit a mask that blocks the
+   * asynchronous signals: the application's handlers run on the application's threads. */
+  sigset_t blocked, old_mask;
+  sigfillset(&blocked);
+  static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
+  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) sigdelset(&blocked, faults[i]);
+  pthread_sigmask(SIG_BLOCK, &blocked, &old_mask);
   int e = pthread_create(&c->worker, &attr, iotc__worker_main, c);
+  pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
   pthread_attr_destroy(&attr);
   if (e != 0) {
     pthread_cond_destroy(&c->wake);
@@ -256,7 +359,7 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
     pthread_mutex_destroy(&c->mu);
     pthread_mutex_destroy(&c->send_mu);
     free_client(c);
-    return IOTC_ERR_NO_MEMORY;
+    return fail(err, IOTC_ERR_NO_MEMORY, "cannot start the client's thread: %s", strerror(e));
   }
   *out_client = c;
   return IOTC_OK;
@@ -269,6 +372,44 @@ static void abs_deadline(struct timespec *ts, uint64_t deadline_ms) {
 
 static bool on_worker(const iotc_client *c) { return pthread_equal(pthread_self(), c->worker); }
 
+_Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "iotc_client_cancel_connect() needs a lock-free flag");
+
+void iotc_client_cancel_connect(iotc_client *c) {
+  /* Only a lock-free atomic store: safe in a signal handler. The waiting connect() looks at
+   * the flag at least every CANCEL_POLL_MS. */
+  if (c != NULL) atomic_store(&c->cancel_connect, true);
+}
+
+static iotc_result cancelled(iotc_error *err) {
+  if (err) {
+    err->result = IOTC_ERR_CANCELLED;
+    snprintf(err->message, sizeof err->message, "the connect was cancelled by the application");
+  }
+  return IOTC_ERR_CANCELLED;
+}
+
+/* connect() was cancelled (mu held): stop the client as disconnect(0) would. The worker
+ * finishes the stop in the background (an abandoned DPS request over HTTPS can take up to a
+ * second); a later connect() waits for it (see wait_stop_locked). */
+static void stop_cancelled_locked(iotc_client *c) {
+  c->req_stop = true;
+  c->stopped = false;
+  c->stop_deadline = iotc__now_ms();
+  if (c->dps) iotc_dps_cancel(c->dps);
+  iotc__wake_locked(c);
+}
+
+/* A stop (disconnect or cancel) still running (mu held): wait for it, bounded, so connect()
+ * can start again. Not on the worker, which is the one that finishes the stop. */
+static void wait_stop_locked(iotc_client *c) {
+  if (on_worker(c)) return;
+  struct timespec ts;
+  abs_deadline(&ts, iotc__now_ms() + STOP_SETTLE_MS);
+  while (c->started && c->req_stop && !c->gave_up && !c->quit) {
+    if (pthread_cond_timedwait(&c->state_cv, &c->mu, &ts) == ETIMEDOUT) break;
+  }
+}
+
 iotc_result iotc_client_connect(iotc_client *c, uint32_t timeout_ms, iotc_error *err) {
   iotc_error_clear(err);
   if (c == NULL) {
@@ -280,6 +421,7 @@ iotc_result iotc_client_connect(iotc_client *c, uint32_t timeout_ms, iotc_error 
     return IOTC_ERR_INVALID_ARG;
   }
   pthread_mutex_lock(&c->mu);
+  wait_stop_locked(c);
   if (c->quit || (c->started && !c->gave_up)) {
     pthread_mutex_unlock(&c->mu);
     IOTC_LOGW("iotc_client_connect: the client is already started");
@@ -288,6 +430,10 @@ iotc_result iotc_client_connect(iotc_client *c, uint32_t timeout_ms, iotc_error 
       snprintf(err->message, sizeof err->message, "the client is already started");
     }
     return IOTC_ERR_STATE;
+  }
+  if (atomic_exchange(&c->cancel_connect, false)) { /* requested before this connect began */
+    pthread_mutex_unlock(&c->mu);
+    return cancelled(err);
   }
   c->started = true;
   c->gave_up = false;
@@ -302,12 +448,20 @@ iotc_result iotc_client_connect(iotc_client *c, uint32_t timeout_ms, iotc_error 
   }
   uint64_t deadline = iotc__now_ms() + timeout_ms;
   struct timespec ts;
-  abs_deadline(&ts, deadline);
+  bool cancel = false;
   while (!c->connected && !c->gave_up && !c->quit && !c->stopped) {
-    if (pthread_cond_timedwait(&c->state_cv, &c->mu, &ts) == ETIMEDOUT) break;
+    /* A signal handler cannot signal the condition variable: look at the flag in slices. */
+    if ((cancel = atomic_exchange(&c->cancel_connect, false))) break;
+    uint64_t now = iotc__now_ms();
+    if (now >= deadline) break;
+    abs_deadline(&ts, deadline - now > CANCEL_POLL_MS ? now + CANCEL_POLL_MS : deadline);
+    pthread_cond_timedwait(&c->state_cv, &c->mu, &ts);
   }
   iotc_result r;
-  if (c->connected) {
+  if (cancel && !c->connected) {
+    stop_cancelled_locked(c);
+    r = cancelled(err);
+  } else if (c->connected) {
     r = IOTC_OK;
   } else if (c->gave_up) {
     r = c->last_error.result ? c->last_error.result : IOTC_ERR_CONNECT;
@@ -380,6 +534,7 @@ void iotc_client_destroy(iotc_client *c) {
   pthread_mutex_unlock(&c->mu);
   pthread_join(c->worker, NULL);
   /* The worker is gone: this thread owns everything now. */
+  iotc__jobs_shutdown(c);
   iotc__teardown_session(c);
   finish_list(c, &c->inflight);
   if (c->rep_inflight) iotc__op_finish(c, c->rep_inflight, IOTC_ERR_SHUTDOWN);
@@ -401,6 +556,19 @@ void iotc_client_destroy(iotc_client *c) {
   pthread_mutex_destroy(&c->mu);
   pthread_mutex_destroy(&c->send_mu);
   free_client(c);
+}
+
+const char *iotc_status_str(iotc_connection_status status) {
+  switch (status) {
+    case IOTC_STATUS_PROVISIONING: return "provisioning";
+    case IOTC_STATUS_CONNECTING: return "connecting";
+    case IOTC_STATUS_CONNECTED: return "connected";
+    case IOTC_STATUS_DISCONNECTED: return "disconnected";
+    case IOTC_STATUS_RECONNECTING: return "reconnecting";
+    case IOTC_STATUS_REPROVISIONING: return "reprovisioning";
+    case IOTC_STATUS_GAVE_UP: return "gave up";
+  }
+  return "unknown status";
 }
 
 bool iotc_client_is_connected(const iotc_client *client) {

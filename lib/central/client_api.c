@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Client API: telemetry, reported and writable properties, commands, C2D handlers. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,9 +237,15 @@ iotc_result iotc_client_send_telemetry(iotc_client *c, const char *json,
   size_t len = strlen(json);
   const char *ct = opts ? opts->content_type : NULL;
   if (ct == NULL || strncasecmp(ct, "application/json", 16) == 0) {
-    const char *why = iotc__json_check(json, len, NULL);
+    char kind = 0;
+    const char *why = iotc__json_check(json, len, &kind);
     if (why) {
       IOTC_LOGE("%s: the payload is not valid JSON (%s)", fn, why);
+      return IOTC_ERR_INVALID_ARG;
+    }
+    if (kind != '{') {
+      IOTC_LOGE("%s: the payload must be a JSON object ({\"name\": value, ...}): IoT Central "
+                "reads telemetry only from objects", fn);
       return IOTC_ERR_INVALID_ARG;
     }
     if (c->model != NULL && iotc__client_model_members(c, fn, opts ? opts->component : NULL,
@@ -316,6 +323,22 @@ static iotc_result check_component(const char *fn, const char *component) {
   return check_name(fn, IOTC_HUB_NAME_COMPONENT, "component", component);
 }
 
+/* The member names of @p json_object (a valid JSON object) as property names: the rule
+ * iotc_client_report_property() applies to its name. */
+static iotc_result check_member_names(const char *fn, const char *json_object) {
+  json_t *o = json_loads(json_object, 0, NULL);
+  if (o == NULL) return IOTC_ERR_NO_MEMORY; /* it was checked as valid JSON already */
+  iotc_result r = IOTC_OK;
+  const char *key;
+  json_t *value;
+  json_object_foreach(o, key, value) {
+    (void)value;
+    if ((r = check_name(fn, IOTC_HUB_NAME_PROPERTY, "property name", key)) != IOTC_OK) break;
+  }
+  json_decref(o);
+  return r;
+}
+
 iotc_result iotc_client_report_property(iotc_client *c, const char *component, const char *name,
                                         const char *value_json, iotc_done_fn on_done,
                                         void *user_context) {
@@ -336,8 +359,12 @@ iotc_result iotc_client_report_properties(iotc_client *c, const char *component,
                                           void *user_context) {
   static const char fn[] = "iotc_client_report_properties";
   if (c == NULL) return bad(fn, "client is NULL");
-  if (check_component(fn, component) || check_json(fn, "json_object", json_object, '{') ||
-      iotc__client_model_members(c, fn, component, IOTC__MODEL_REPORTED, json_object,
+  if (check_component(fn, component) || check_json(fn, "json_object", json_object, '{')) {
+    return IOTC_ERR_INVALID_ARG;
+  }
+  iotc_result nr = check_member_names(fn, json_object);
+  if (nr != IOTC_OK) return nr;
+  if (iotc__client_model_members(c, fn, component, IOTC__MODEL_REPORTED, json_object,
                                  strlen(json_object))) {
     return IOTC_ERR_INVALID_ARG;
   }
@@ -358,6 +385,13 @@ static iotc_result ack_property(iotc_client *c, const char *component, const cha
   }
   if (status < 100 || status > 999) return bad(fn, "status must be an HTTP-like code (100-999)");
   if (version < 0) return bad(fn, "version must be >= 0");
+  int64_t seen = atomic_load(&c->desired_seen);
+  if (version > seen) {
+    /* The service ignores it; the operator would wait for an acknowledgement that never came. */
+    IOTC_LOGE("%s: version %lld is newer than any desired version received (%lld): acknowledge "
+              "with the version the update carried", fn, (long long)version, (long long)seen);
+    return IOTC_ERR_INVALID_ARG;
+  }
   if (description && strlen(description) > 1024) return bad(fn, "description is longer than 1024");
   if (model_check &&
       iotc__client_model_value(c, fn, component, IOTC__MODEL_WRITABLE, name, value_json)) {
@@ -375,6 +409,12 @@ iotc_result iotc_client_ack_property(iotc_client *c, const char *component, cons
                                      void *user_context) {
   return ack_property(c, component, name, value_json, status, version, description, on_done,
                       user_context, true);
+}
+
+void iotc__desired_seen(iotc_client *c, int64_t version) {
+  int64_t seen = atomic_load(&c->desired_seen);
+  while (version > seen && !atomic_compare_exchange_weak(&c->desired_seen, &seen, version)) {
+  }
 }
 
 iotc_result iotc__refuse_property(iotc_client *c, const char *component, const char *name,
@@ -541,6 +581,24 @@ iotc_result iotc_client_set_property_default(iotc_client *c, const char *compone
     free(d.value_json);
     return IOTC_ERR_NO_MEMORY;
   }
+  return IOTC_OK;
+}
+
+/* ---- command responses ------------------------------------------------------------------ */
+
+iotc_result iotc_command_response_set_payload(iotc_command_response *resp,
+                                              const char *payload_json) {
+  static const char f[] = "iotc_command_response_set_payload";
+  if (resp == NULL) return bad(f, "response is NULL");
+  char *copy = NULL;
+  if (payload_json != NULL) {
+    if (check_json(f, "payload_json", payload_json, 0)) return IOTC_ERR_INVALID_ARG;
+    copy = strdup(payload_json);
+    if (copy == NULL) return IOTC_ERR_NO_MEMORY;
+  }
+  free(resp->payload_copy);
+  resp->payload_copy = copy;
+  resp->payload_json = copy;
   return IOTC_OK;
 }
 

@@ -83,6 +83,9 @@ typedef struct iotc__default {
   char *component, *name, *value_json;
 } iotc__default;
 
+/** A callback scheduled with iotc_client_schedule() (schedule.c). */
+typedef struct iotc__job iotc__job;
+
 typedef struct iotc__pending_cmd {
   struct iotc__pending_cmd *next;
   uint64_t created_ms;
@@ -134,6 +137,7 @@ struct iotc_client {
 
   /* ---- (mu) ---- */
   atomic_bool worker_waiting; /* written under mu; read without it by op_done (window.c) */
+  atomic_bool cancel_connect; /* set by iotc_client_cancel_connect() without a lock (signals) */
   bool quit;
   bool started;
   bool req_start;
@@ -167,6 +171,9 @@ struct iotc_client {
   size_t default_count;
   iotc__pending_cmd *pending_cmds;
   iotc_dps *dps; /* while provisioning, for cancel */
+  _Atomic int64_t desired_seen; /* newest desired version handed to the application; no lock */
+  iotc__job *jobs;              /* scheduled callbacks, by due time (schedule.c) */
+  uint64_t job_counter;
 
   /* ---- the telemetry window (send) ---- */
   pthread_mutex_t send_mu;
@@ -193,9 +200,15 @@ struct iotc_client {
   char twin_rid[16], rep_rid[16];
   char topic_prefix[IOTC_DPS_ID_SIZE + 32]; /* written only while the window is closed */
   size_t prefix_len;
+  uintptr_t stack_lo, stack_hi; /* the worker's stack (see stack_check.h) */
 };
 
+/* Paho takes the connect timeout in whole seconds, as an int: stay far from any wrap. */
+#define IOTC__CONNECT_TIMEOUT_MAX_MS 3600000u
+
 uint64_t iotc__now_ms(void);
+/** The DPS configuration of the client's identity (strings borrowed from @p c). */
+void iotc__client_dps_config(const iotc_client *c, iotc_dps_config *d);
 void iotc__wake_locked(iotc_client *c);
 /** Append a received event (Paho thread or API); takes mu. */
 void iotc__post_event(iotc_client *c, iotc__event *ev);
@@ -210,6 +223,8 @@ void iotc__teardown_session(iotc_client *c);
 /** Remove a later-response entry; true when it was there. */
 bool iotc__pending_cmd_take(iotc_client *c, const char *rid);
 void iotc__free_event(iotc__event *ev);
+/** Worker: a desired @p version reaches the application; acknowledgements up to it are valid. */
+void iotc__desired_seen(iotc_client *c, int64_t version);
 /** Acknowledge a writable property without the device-model check (the worker's refusals). */
 iotc_result iotc__refuse_property(iotc_client *c, const char *component, const char *name,
                                   const char *value_json, int status, int64_t version,
@@ -217,6 +232,15 @@ iotc_result iotc__refuse_property(iotc_client *c, const char *component, const c
 
 iotc__event *iotc__event_new(int type, const char *topic, size_t topic_len, const void *payload,
                              size_t payload_len);
+
+/* ---- scheduled callbacks (schedule.c) ---- */
+/** When the first scheduled callback is due (a cancelled one: 0); UINT64_MAX when none. mu held. */
+uint64_t iotc__jobs_next_due_locked(const iotc_client *c);
+/** Worker: run the callbacks that are due, and complete the cancelled ones; no lock held. */
+void iotc__jobs_run_due(iotc_client *c);
+/** Destroy, after the worker is gone: complete every remaining callback with IOTC_ERR_SHUTDOWN
+ * (IOTC_ERR_CANCELLED for one already cancelled), in due order. */
+void iotc__jobs_shutdown(iotc_client *c);
 
 /* ---- the telemetry window (window.c) ---- */
 /** Set the completion of a telemetry op before it is queued. */

@@ -21,6 +21,32 @@ static bool key_is(const char *k, size_t kn, const char *name) {
   return strlen(name) == kn && memcmp(k, name, kn) == 0;
 }
 
+/* "host" or "host:port": labels of letters, digits and '-', a port of 1-65535. The host goes
+ * into the MQTT user name, the SAS resource and the TLS name check, so nothing else may pass. */
+static bool host_port_ok(const char *s) {
+  size_t n = strcspn(s, ":");
+  if (n == 0 || n > 253 || s[0] == '.' || s[0] == '-' || s[n - 1] == '.') return false;
+  size_t label = 0;
+  for (size_t i = 0; i < n; i++) {
+    char ch = s[i];
+    if (ch == '.') {
+      if (label == 0) return false;
+      label = 0;
+    } else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+               ch == '-') {
+      if (++label > 63) return false;
+    } else {
+      return false;
+    }
+  }
+  if (s[n] == '\0') return true;
+  const char *p = s + n + 1;
+  size_t digits = strspn(p, "0123456789");
+  if (digits == 0 || digits > 5 || p[digits] != '\0') return false;
+  long port = strtol(p, NULL, 10);
+  return port >= 1 && port <= 65535;
+}
+
 iotc_result iotc__conn_string_parse(const char *text, iotc__conn_string *out, const char **why) {
   memset(out, 0, sizeof *out);
   if (text == NULL || *text == '\0') {
@@ -73,6 +99,11 @@ iotc_result iotc__conn_string_parse(const char *text, iotc__conn_string *out, co
   }
   if (r == IOTC_OK && (!out->host || !out->device_id || !out->key)) {
     *why = "the connection string needs HostName, DeviceId and SharedAccessKey";
+    r = IOTC_ERR_INVALID_ARG;
+  }
+  if (r == IOTC_OK && !host_port_ok(out->host)) {
+    *why = "HostName must be a host name (letters, digits, '-' and '.') with an optional "
+           ":port (1-65535)";
     r = IOTC_ERR_INVALID_ARG;
   }
   if (r != IOTC_OK) iotc__conn_string_clear(out);

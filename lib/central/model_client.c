@@ -2,16 +2,23 @@
 /* The client's device model: loaded once at create, then read without a lock (immutable). */
 #include "central/model_client.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
 
-iotc_result iotc__client_model_load(iotc_client *c, const char *path) {
+iotc_result iotc__client_model_load(iotc_client *c, const char *path, iotc_error *err) {
   char why[IOTC__MODEL_WHY_SIZE];
   iotc_result r = iotc__model_load(path, &c->model, why);
   if (r != IOTC_OK) {
+    r = r == IOTC_ERR_NO_MEMORY || r == IOTC_ERR_IO ? r : IOTC_ERR_INVALID_ARG;
     IOTC_LOGE("iotc_client_create: model_file '%.200s': %s", path, why);
-    return r == IOTC_ERR_NO_MEMORY || r == IOTC_ERR_IO ? r : IOTC_ERR_INVALID_ARG;
+    if (err) {
+      iotc_error_clear(err);
+      err->result = r;
+      snprintf(err->message, sizeof err->message, "model_file '%.60s': %.180s", path, why);
+    }
+    return r;
   }
   return IOTC_OK;
 }

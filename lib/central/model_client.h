@@ -9,8 +9,9 @@
 #include "central/client_internal.h"
 #include "central/model.h"
 
-/** Load @p path into c->model; logs what and where on failure (IOTC_ERR_IO, _INVALID_ARG). */
-iotc_result iotc__client_model_load(iotc_client *c, const char *path);
+/** Load @p path into c->model; logs what and where on failure and puts it in @p err (nullable):
+ * IOTC_ERR_IO, _INVALID_ARG, _NO_MEMORY. */
+iotc_result iotc__client_model_load(iotc_client *c, const char *path, iotc_error *err);
 
 /** API side: check one value; logs "fn: why" and returns IOTC_ERR_INVALID_ARG when refused. */
 iotc_result iotc__client_model_value(const iotc_client *c, const char *fn, const char *component,

@@ -13,6 +13,7 @@
 #include "central/client_internal.h"
 #include "central/json.h"
 #include "central/model_client.h"
+#include "central/stack_check.h"
 #include "central/twin.h"
 #include "common/log.h"
 #include "common/net_diag.h"
@@ -124,7 +125,7 @@ static void emit_status(iotc_client *c, iotc_connection_status status, iotc_resu
   char hub[sizeof c->hub];
   memcpy(hub, c->hub, sizeof hub);
   pthread_mutex_unlock(&c->mu);
-  IOTC_LOGI("status %d (%s): %s", (int)status, iotc_strerror(reason), message);
+  IOTC_LOGI("status %s (%s): %s", iotc_status_str(status), iotc_strerror(reason), message);
   if (fn == NULL) return;
   iotc_status_info info = {status, reason, message, hub, c->attempt, retry_in_ms};
   fn(c, &info, ctx);
@@ -261,19 +262,7 @@ static bool provision(iotc_client *c) {
   emit_status(c, again ? IOTC_STATUS_REPROVISIONING : IOTC_STATUS_PROVISIONING, IOTC_OK,
               again ? "asking DPS for the device's hub again" : "registering with DPS", 0);
   iotc_dps_config d;
-  iotc_dps_config_init(&d);
-  d.id_scope = c->id_scope;
-  d.registration_id = c->registration_id;
-  d.transport = c->dps_https ? IOTC_DPS_TRANSPORT_HTTPS : IOTC_DPS_TRANSPORT_MQTT;
-  d.endpoint = c->dps_endpoint;
-  d.credential = c->x509 ? IOTC_DPS_CREDENTIAL_X509 : IOTC_DPS_CREDENTIAL_DEVICE_KEY;
-  d.key = c->device_key;
-  d.cert_file = c->cert_file;
-  d.key_file = c->key_file;
-  d.ca_file = c->ca_file;
-  d.model_id = c->model_id;
-  d.timeout_ms = c->connect_timeout_ms;
-  d.request_timeout_ms = c->connect_timeout_ms;
+  iotc__client_dps_config(c, &d);
   iotc_error err;
   iotc_error_clear(&err);
   iotc_dps *dps = NULL;
@@ -482,14 +471,14 @@ static void on_subscribed(iotc_client *c) {
 
 static void connection_lost(iotc_client *c, const char *why) {
   iotc__teardown_session(c);
-  record_error(c, IOTC_ERR_CONNECT, why, NULL);
-  emit_status(c, IOTC_STATUS_DISCONNECTED, IOTC_ERR_CONNECT, why, 0);
+  record_error(c, IOTC_ERR_CONNECTION_LOST, why, NULL);
+  emit_status(c, IOTC_STATUS_DISCONNECTED, IOTC_ERR_CONNECTION_LOST, why, 0);
   c->attempt = 0;
   uint32_t delay = iotc__backoff_ms(0, c->reconnect_min_ms, c->reconnect_max_ms, false,
                                     iotc__backoff_random());
   c->wstate = IOTC__W_WAIT_RETRY;
   c->t_retry = iotc__now_ms() + delay;
-  emit_status(c, IOTC_STATUS_RECONNECTING, IOTC_ERR_CONNECT, why, delay);
+  emit_status(c, IOTC_STATUS_RECONNECTING, IOTC_ERR_CONNECTION_LOST, why, delay);
 }
 
 static void stopped(iotc_client *c) {
@@ -626,6 +615,7 @@ static void dispatch_property(void *ctx, const iotc__twin_update *u) {
   pthread_mutex_unlock(&c->mu);
   IOTC_LOGD("writable property %s%s%s version %lld", u->component ? u->component : "",
             u->component ? "." : "", u->name, (long long)u->version);
+  iotc__desired_seen(c, u->version);
   char why[IOTC__MODEL_WHY_SIZE];
   if (c->model && iotc__model_check_text(c->model, u->component, IOTC__MODEL_WRITABLE, u->name,
                                          u->value_json, strlen(u->value_json), why) != IOTC_OK) {
@@ -864,6 +854,32 @@ static char *view_dup(iotc_hub_view v) {
   return s;
 }
 
+/* Send what the handler put in @p resp; @p dangling: its payload points into a returned frame. */
+static void answer_command(iotc_client *c, const char *rid, const char *name,
+                           const iotc_command_response *resp, bool dangling) {
+  const char *out = resp->payload_json ? resp->payload_json : "{}";
+  if (dangling) {
+    IOTC_LOGE("command '%s': the handler's payload_json points into its own stack frame, which "
+              "is gone when iotc reads it; use iotc_command_response_set_payload(), which copies "
+              "it; answering 500", name);
+    respond_error(c, rid, 500, "the device produced an invalid response");
+    return;
+  }
+  if (iotc__json_check(out, strlen(out), NULL) != NULL) {
+    IOTC_LOGE("command '%s': the handler's response is not valid JSON; answering 500", name);
+    respond_error(c, rid, 500, "the device produced an invalid response");
+    return;
+  }
+  int status = resp->status;
+  if (status < 100 || status > 999) {
+    IOTC_LOGE("command '%s': the handler's status %d is not HTTP-like; answering 500", name,
+              status);
+    respond_error(c, rid, 500, "the device produced an invalid status");
+    return;
+  }
+  send_method_response(c, rid, status, out);
+}
+
 /* Run the handler for one command; @p rid NULL for a queued (C2D) command. */
 static void run_command(iotc_client *c, const char *comp, const char *name, const char *payload,
                         size_t payload_len, const char *rid) {
@@ -887,24 +903,16 @@ static void run_command(iotc_client *c, const char *comp, const char *name, cons
   }
   if (rid) add_pending_cmd(c, rid);
   iotc_command_request req = {comp, name, payload, payload_len, rid, rid == NULL};
-  iotc_command_response resp = {200, NULL, false};
+  iotc_command_response resp = {200, NULL, false, NULL};
   fn(c, &req, &resp, fctx);
-  if (rid == NULL || resp.later) return;
-  if (!iotc__pending_cmd_take(c, rid)) return; /* answered already with respond_command() */
-  const char *out = resp.payload_json ? resp.payload_json : "{}";
-  if (iotc__json_check(out, strlen(out), NULL) != NULL) {
-    IOTC_LOGE("command '%s': the handler's response is not valid JSON; answering 500", name);
-    respond_error(c, rid, 500, "the device produced an invalid response");
-    return;
+  /* Checked before anything else runs: a later call could reuse the handler's frame. */
+  bool dangling = resp.payload_json != NULL && resp.payload_json != resp.payload_copy &&
+                  iotc__points_into_dead_frame(resp.payload_json, c->stack_lo, c->stack_hi,
+                                               __builtin_frame_address(0));
+  if (rid != NULL && !resp.later && iotc__pending_cmd_take(c, rid)) { /* else answered already */
+    answer_command(c, rid, name, &resp, dangling);
   }
-  int status = resp.status;
-  if (status < 100 || status > 999) {
-    IOTC_LOGE("command '%s': the handler's status %d is not HTTP-like; answering 500", name,
-              status);
-    respond_error(c, rid, 500, "the device produced an invalid status");
-    return;
-  }
-  send_method_response(c, rid, status, out);
+  free(resp.payload_copy);
 }
 
 static void process_method(iotc_client *c, iotc__event *ev) {
@@ -1202,6 +1210,7 @@ void *iotc__worker_main(void *arg) {
   c->wstate = IOTC__W_IDLE;
   c->t_retry = c->t_sas = c->t_twin = c->t_rep = c->t_connect = c->t_renew_limit = NO_TIMER;
   c->twin_version = -1;
+  iotc__stack_bounds(&c->stack_lo, &c->stack_hi);
   pthread_mutex_lock(&c->mu);
   while (!c->quit) {
     /* Announced before the completions are looked at: a completion pushed after the look sees
@@ -1226,6 +1235,8 @@ void *iotc__worker_main(void *arg) {
     bool draining = stop && c->wstate != IOTC__W_CLOSING_STOP;
     uint64_t t = next_timer(c);
     if (draining && stop_deadline < t) t = stop_deadline;
+    uint64_t job_due = iotc__jobs_next_due_locked(c);
+    if (job_due < t) t = job_due;
     if (!flags && !evs && !done && !start && !sendable && t > now &&
         !(draining && c->wstate != IOTC__W_DRAINING)) {
       if (t == NO_TIMER) {
@@ -1248,6 +1259,7 @@ void *iotc__worker_main(void *arg) {
     handle_events(c, evs);
     now = iotc__now_ms();
     run_timers(c, now);
+    if (job_due <= now) iotc__jobs_run_due(c);
     if (stop) handle_stop(c, now, stop_deadline);
     if (can_send(c)) {
       iotc__window_pump(c);

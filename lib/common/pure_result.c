@@ -35,6 +35,7 @@ const char *iotc_strerror(iotc_result result) {
   case IOTC_ERR_NOT_SUPPORTED: return "not supported";
   case IOTC_ERR_INTERNAL: return "internal error";
   case IOTC_ERR_EXPIRED: return "expired";
+  case IOTC_ERR_CONNECTION_LOST: return "connection lost";
   }
   return "unknown error";
 }

@@ -210,7 +210,7 @@ static void test_client_retries_after_an_unusable_assignment(void **s) {
     cfg.reconnect_min_ms = 100;
     cfg.reconnect_max_ms = 200;
     iotc_client *client = NULL;
-    assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
+    assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_OK);
     iotc_error err;
     iotc_result r = iotc_client_connect(client, 3000, &err);
     printf("# %-5s client: %s: %s\n", tname((iotc_dps_transport)t), iotc_strerror(r), err.message);

@@ -118,7 +118,7 @@ static void hub_cause(const char *host, const char *cause) {
   cfg.connect_timeout_ms = 3000;
   cfg.give_up_after = 1;
   iotc_client *client = NULL;
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_OK);
   iotc_error err;
   iotc_result r = iotc_client_connect(client, 20000, &err);
   iotc_client_destroy(client);

@@ -29,6 +29,14 @@ iotc_integration_test(central_queued SOURCES central_queued.c ${CENTRAL_SUPPORT}
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
 iotc_integration_test(central_isolation SOURCES central_isolation.c ${CENTRAL_SUPPORT}
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_command_response SOURCES central_command_response.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_status SOURCES central_status.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_cancel SOURCES central_cancel.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_schedule SOURCES central_schedule.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
 iotc_integration_test(central_bad_input SOURCES central_bad_input.c ${CENTRAL_SUPPORT}
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
 iotc_integration_test(central_log_secrecy SOURCES central_log_secrecy.c ${CENTRAL_SUPPORT}

@@ -40,7 +40,7 @@ static iotc_client *offline_client(void) {
   cfg.device_id = "bad-input";
   cfg.device_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
   iotc_client *client = NULL;
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_OK);
   return client;
 }
 
@@ -49,49 +49,49 @@ static void configurations_without_a_clear_identity_are_refused(void **state) {
   iotc_client *client = (iotc_client *)(uintptr_t)1;
   iotc_client_config_init(NULL);
   iotc_client_destroy(NULL);
-  assert_int_equal(iotc_client_create(NULL, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(NULL, &client, NULL), IOTC_ERR_INVALID_ARG);
   iotc_client_config cfg;
   iotc_client_config_init(&cfg);
-  assert_int_equal(iotc_client_create(&cfg, NULL), IOTC_ERR_INVALID_ARG);
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG); /* no identity */
+  assert_int_equal(iotc_client_create(&cfg, NULL, NULL), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG); /* no identity */
   cfg.id_scope = "0ne00000000";
   cfg.device_id = "dev";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG); /* no credential */
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG); /* no credential */
   cfg.device_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
   cfg.group_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG); /* two credentials */
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG); /* two credentials */
   cfg.group_key = NULL;
   cfg.device_key = "not base64!";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
   cfg.device_key = "";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
   cfg.device_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
   static const char *const bad_ids[] = {"", "a/b", "a#b", "a+b", "a\"b", "a b", "a\nb", NULL};
   for (const char *const *id = bad_ids; *id; id++) {
     cfg.device_id = *id;
-    assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+    assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
   }
   char long_id[200];
   memset(long_id, 'a', sizeof long_id - 1);
   long_id[sizeof long_id - 1] = '\0';
   cfg.device_id = long_id;
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
   cfg.device_id = "dev";
   cfg.connection_string = "HostName=h;DeviceId=d;SharedAccessKey=AAAA";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG); /* DPS and direct */
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG); /* DPS and direct */
   iotc_client_config_init(&cfg);
   cfg.connection_string = "HostName=only-a-host";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
   iotc_client_config_init(&cfg);
   cfg.struct_version = 999;
   cfg.id_scope = "0ne00000000";
   cfg.device_id = "dev";
   cfg.device_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
   cfg.struct_version = IOTC_CLIENT_CONFIG_VERSION;
   cfg.max_inflight = 0;
   cfg.queue_capacity = 0;
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
 }
 
 static void bad_names_are_refused_everywhere(void **state) {
@@ -107,6 +107,18 @@ static void bad_names_are_refused_everywhere(void **state) {
     assert_int_equal(iotc_client_ack_property(client, NULL, *n, "1", 200, 1, NULL, NULL, NULL), IOTC_ERR_INVALID_ARG);
     assert_int_equal(iotc_client_complete_command(client, NULL, *n, "1", NULL, NULL), IOTC_ERR_INVALID_ARG);
     assert_int_equal(iotc_client_set_property_default(client, NULL, *n, "1"), IOTC_ERR_INVALID_ARG);
+    json_t *one = json_object();
+    assert_int_equal(json_object_set_new(one, *n, json_integer(1)), 0);
+    json_t *two = json_pack("{s:i}", "ok", 1);
+    assert_int_equal(json_object_set_new(two, *n, json_integer(2)), 0);
+    char *one_text = json_dumps(one, JSON_COMPACT), *two_text = json_dumps(two, JSON_COMPACT);
+    assert_int_equal(iotc_client_report_properties(client, NULL, one_text, NULL, NULL), IOTC_ERR_INVALID_ARG);
+    assert_int_equal(iotc_client_report_properties(client, NULL, two_text, NULL, NULL), IOTC_ERR_INVALID_ARG);
+    assert_int_equal(iotc_client_report_properties(client, "comp", two_text, NULL, NULL), IOTC_ERR_INVALID_ARG);
+    free(one_text);
+    free(two_text);
+    json_decref(one);
+    json_decref(two);
     iotc_telemetry_options opts;
     iotc_telemetry_options_init(&opts);
     opts.component = *n;
@@ -146,7 +158,23 @@ static void null_empty_oversized_and_non_json_arguments_are_refused(void **state
   opts.struct_version = 0;
   assert_int_equal(iotc_client_send_telemetry(client, "{}", &opts), IOTC_ERR_INVALID_ARG);
   iotc_telemetry_options_init(&opts);
-  /* Not JSON is fine with a content type that is not JSON. */
+  /* IoT Central reads telemetry only from JSON objects. */
+  static const char *const not_objects[] = {"[1,2]", "42", "\"text\"", "true", "null", " [ ] "};
+  for (size_t i = 0; i < sizeof not_objects / sizeof not_objects[0]; i++) {
+    assert_int_equal(iotc_client_send_telemetry(client, not_objects[i], NULL), IOTC_ERR_INVALID_ARG);
+    opts.content_type = "application/json; charset=utf-8";
+    assert_int_equal(iotc_client_send_telemetry(client, not_objects[i], &opts), IOTC_ERR_INVALID_ARG);
+    iotc_telemetry_options_init(&opts);
+  }
+  assert_int_equal(iotc_client_send_telemetry(client, " {\"t\":[1,2]} ", NULL), IOTC_OK);
+  /* No desired version has been received: only av=0 (a default) can be acknowledged. */
+  assert_int_equal(iotc_client_ack_property(client, NULL, "a", "1", 200, 1, NULL, NULL, NULL),
+                   IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_ack_property(client, NULL, "a", "1", 203, 0, NULL, NULL, NULL),
+                   IOTC_OK);
+  /* Not JSON is fine with a content type that is not JSON, and so is JSON that is no object. */
+  opts.content_type = "text/plain";
+  assert_int_equal(iotc_client_send_telemetry(client, "42", &opts), IOTC_OK);
   opts.content_type = "text/plain";
   assert_int_equal(iotc_client_send_telemetry(client, "plain text", &opts), IOTC_OK);
   size_t big = 300 * 1024;
@@ -222,11 +250,14 @@ static void null_empty_oversized_and_non_json_arguments_are_refused(void **state
 typedef struct got {
   central_counter calls;
   char value[64];
+  iotc_result future_ack; /* an acknowledgement of a version not received yet */
 } got;
 
 static void on_brightness(iotc_client *c, const iotc_property_update *u, void *ctx) {
   got *g = ctx;
   snprintf(g->value, sizeof g->value, "%s", u->value_json);
+  g->future_ack = iotc_client_ack_property(c, u->component, u->name, u->value_json, 200,
+                                           u->version + 1, NULL, NULL, NULL);
   iotc_result r = iotc_client_ack_property(c, u->component, u->name, u->value_json, 200, u->version, NULL, NULL, NULL);
   if (r != IOTC_OK) fprintf(stderr, "ack: %s\n", iotc_strerror(r));
   central_counter_add(&g->calls, 1);
@@ -270,6 +301,7 @@ static void malformed_service_input_breaks_nothing(void **state) {
   /* The client asks for the twin again and still reconciles the property set while it was off. */
   assert_true(central_counter_wait(&bright.calls, 1));
   assert_string_equal(bright.value, "1");
+  assert_int_equal(bright.future_ack, IOTC_ERR_INVALID_ARG);
 
   /* A desired patch that is not JSON: nothing is called, the connection lives, and the next
    * good patch is handled. */

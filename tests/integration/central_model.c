@@ -215,7 +215,7 @@ static void a_bad_or_missing_model_file_fails_create(void **state) {
   iotc_client *client = NULL;
   cfg.model_file = "/nonexistent/model.json";
   iotc_log_set_handler(keep_errors, IOTC_LOG_ERROR, NULL);
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_IO);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_IO);
   assert_null(client);
   last_error_is("iotc_client_create: model_file '/nonexistent/model.json': cannot open it: No "
                 "such file or directory");
@@ -228,7 +228,7 @@ static void a_bad_or_missing_model_file_fails_create(void **state) {
   assert_int_equal(write(fd, bad, sizeof bad - 1), (ssize_t)(sizeof bad - 1));
   close(fd);
   cfg.model_file = path;
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
   assert_null(client);
   char expected[256];
   snprintf(expected, sizeof expected,
@@ -237,7 +237,7 @@ static void a_bad_or_missing_model_file_fails_create(void **state) {
   unlink(path);
   /* A version-1 configuration has no model_file: it is not read. */
   cfg.struct_version = 1;
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_OK);
   iotc_client_destroy(client);
   iotc_log_set_handler(NULL, IOTC_LOG_ERROR, NULL);
 }

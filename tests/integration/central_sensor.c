@@ -267,6 +267,43 @@ static void the_sensor_quits_cleanly_on_sigterm(void **state) {
   sensor_finish(&p, (const char *const[]){"group key", "over HTTPS", "Received SIGTERM", "Quitting...", NULL});
 }
 
+/* SIGINT while the connect hangs (DPS accepts the connection and never answers) cancels the
+ * connect: the sensor quits with status 0 instead of waiting out its connect timeout. */
+static void the_sensor_quits_on_sigint_during_its_connect(void **state) {
+  (void)state;
+  int port = 0;
+  int fd = central_silent_listener(&port);
+  assert_true(fd >= 0);
+  char dps[64];
+  snprintf(dps, sizeof dps, "127.0.0.1:%d", port);
+  sensor_env env;
+  sensor_env_fill(&env, "sensor-silent-dps", "IOTC_DEVICE_KEY",
+                  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", dps, NULL);
+  const char *args[] = {"--no-stdin", NULL};
+  sensor_proc p;
+  assert_int_equal(sensor_start(&p, env.list, args), 0);
+  /* Wait (bounded) until it is in its connect; the outcome does not depend on it. */
+  uint64_t deadline = central_now_ms() + CENTRAL_WAIT_MS;
+  for (;;) {
+    char *out = sensor_output(&p);
+    bool in_connect = strstr(out, "Registering the device") != NULL;
+    free(out);
+    if (in_connect) break;
+    assert_true(central_now_ms() < deadline);
+    central_sleep_ms(50);
+  }
+  central_sleep_ms(300);
+  uint64_t t0 = central_now_ms();
+  assert_int_equal(kill(p.pid, SIGINT), 0);
+  int st = sensor_wait(&p);
+  printf("measured: the sensor exited %llu ms after SIGINT during its connect\n",
+         (unsigned long long)(central_now_ms() - t0));
+  close(fd);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  sensor_finish(&p, (const char *const[]){"Connect cancelled: quitting", NULL});
+}
+
 /* End of input quits cleanly; --count stops after that many messages. */
 static void the_sensor_quits_at_end_of_input_and_after_count(void **state) {
   (void)state;
@@ -326,6 +363,7 @@ int main(void) {
       cmocka_unit_test(the_sensor_explains_bad_usage),
       cmocka_unit_test(the_sensor_does_what_the_tutorial_device_does),
       cmocka_unit_test(the_sensor_quits_cleanly_on_sigterm),
+      cmocka_unit_test(the_sensor_quits_on_sigint_during_its_connect),
       cmocka_unit_test(the_sensor_quits_at_end_of_input_and_after_count),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

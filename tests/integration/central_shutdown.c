@@ -3,6 +3,7 @@
  * property, answer a command, then disconnect and destroy. Exits 0 when all of it worked; valgrind
  * (--error-exitcode) fails it on any leak or invalid access, and ctest on a thread left behind. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "central.h"
@@ -13,6 +14,13 @@ static void on_ping(iotc_client *c, const iotc_command_request *r, iotc_command_
   (void)ctx;
   p->status = 200;
   p->payload_json = "{\"pong\":true}";
+}
+
+/* A scheduled callback still pending at destroy frees its context when destroy completes it. */
+static void free_pending(iotc_client *c, iotc_result result, void *ctx) {
+  (void)c;
+  if (result != IOTC_ERR_SHUTDOWN) fprintf(stderr, "central_shutdown: scheduled: %s\n", iotc_strerror(result));
+  free(ctx);
 }
 
 #define CHECK(cond)                                                      \
@@ -47,6 +55,8 @@ int main(void) {
   /* Something still queued at destroy must be released too. */
   CHECK(iotc_client_disconnect(client, 10000) == IOTC_OK);
   CHECK(iotc_client_send_telemetry(client, "{\"temp\":22}", &opts) == IOTC_OK);
+  char *pending = strdup("scheduled for later");
+  CHECK(pending != NULL && iotc_client_schedule(client, 600000, free_pending, pending, NULL) == IOTC_OK);
   iotc_client_destroy(client);
   CHECK(central_counter_get(&done.failed) == 1);
   central_results_destroy(&done);

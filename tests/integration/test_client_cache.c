@@ -76,7 +76,7 @@ typedef struct started {
 static void start(started *s, const iotc_client_config *cfg) {
   status_log_init(&s->log);
   s->client = NULL;
-  assert_int_equal(iotc_client_create(cfg, &s->client), IOTC_OK);
+  assert_int_equal(iotc_client_create(cfg, &s->client, NULL), IOTC_OK);
   assert_int_equal(iotc_client_on_status(s->client, status_log_fn, &s->log), IOTC_OK);
   iotc_error err;
   iotc_result r = iotc_client_connect(s->client, 60000, &err);
@@ -235,7 +235,7 @@ static void a_corrupt_or_foreign_cache_is_ignored(void **state) {
 /* connect() fails with @p want; GAVE_UP is reported exactly once; nothing can be queued. */
 static void assert_gives_up(const iotc_client_config *cfg, iotc_result want, status_log *log) {
   iotc_client *client = NULL;
-  assert_int_equal(iotc_client_create(cfg, &client), IOTC_OK);
+  assert_int_equal(iotc_client_create(cfg, &client, NULL), IOTC_OK);
   assert_int_equal(iotc_client_on_status(client, status_log_fn, log), IOTC_OK);
   iotc_error err;
   iotc_result r = iotc_client_connect(client, 60000, &err);

@@ -40,7 +40,7 @@ static void connect_and_send(const iotc_client_config *cfg, const char *id, int 
   status_log log;
   status_log_init(&log);
   iotc_client *client = NULL;
-  assert_int_equal(iotc_client_create(cfg, &client), IOTC_OK);
+  assert_int_equal(iotc_client_create(cfg, &client, NULL), IOTC_OK);
   assert_int_equal(iotc_client_on_status(client, status_log_fn, &log), IOTC_OK);
   iotc_error err;
   iotc_result r = iotc_client_connect(client, 60000, &err);
@@ -189,7 +189,7 @@ static void an_individual_device_key_provisions_and_sends(void **state) {
   base_config(&cfg, id);
   cfg.group_key = emu.group_key;
   iotc_client *client = NULL;
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_OK);
   iotc_error err;
   assert_int_equal(iotc_client_connect(client, 60000, &err), IOTC_ERR_UNAUTHORIZED);
   assert_int_equal(err.result, IOTC_ERR_UNAUTHORIZED);

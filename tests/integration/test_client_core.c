@@ -73,7 +73,7 @@ static iotc_client *connect_new_ttl(char *id, size_t id_size, uint32_t sas_ttl_s
   cfg.reconnect_min_ms = 200;
   cfg.sas_ttl_s = sas_ttl_s;
   iotc_client *client = NULL;
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_OK);
   iotc_error err;
   iotc_result r = iotc_client_connect(client, 60000, &err);
   if (r != IOTC_OK) fprintf(stderr, "connect: %s (%s)\n", iotc_strerror(r), err.message);

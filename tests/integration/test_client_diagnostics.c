@@ -46,7 +46,7 @@ static iotc_result connect_once(const char *cs, const char *ca_file, iotc_error 
   cfg.give_up_after = 1;
   cfg.connect_timeout_ms = 10000;
   iotc_client *client = NULL;
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_OK);
   iotc_result r = iotc_client_connect(client, 30000, err);
   iotc_client_destroy(client);
   return r;

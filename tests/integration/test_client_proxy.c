@@ -155,7 +155,7 @@ static void config(iotc_client_config *cfg, const char *id, bool https) {
 /* Connect (must succeed), send one message, close; the hub used goes to @p hub. */
 static void run_client(const iotc_client_config *cfg, const char *id, char *hub, size_t size) {
   iotc_client *client = NULL;
-  assert_int_equal(iotc_client_create(cfg, &client), IOTC_OK);
+  assert_int_equal(iotc_client_create(cfg, &client, NULL), IOTC_OK);
   iotc_error err;
   iotc_result r = iotc_client_connect(client, 60000, &err);
   if (r != IOTC_OK) fprintf(stderr, "connect: %s (%s)\n", iotc_strerror(r), err.message);
@@ -225,7 +225,7 @@ static void no_proxy_with_lower_case_https_proxy_is_refused_with_a_clear_error(v
   status_log log;
   status_log_init(&log);
   iotc_client *client = NULL;
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_OK);
   assert_int_equal(iotc_client_on_status(client, status_log_fn, &log), IOTC_OK);
   iotc_error err;
   assert_int_equal(iotc_client_connect(client, 60000, &err), IOTC_ERR_NOT_SUPPORTED);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The README's quickstart program (examples/quickstart), run against the emulator as a user would:
 # it connects, sends telemetry, answers `reboot`, acknowledges `interval` (200 for a good value,
-# 400 for a bad one), and exits 0 on SIGINT.   Usage: test_quickstart.sh QUICKSTART_BINARY
+# 400 for a bad one), prints its connection status in words, and exits 0 on SIGINT, also while
+# its connect hangs.   Usage: test_quickstart.sh QUICKSTART_BINARY
 set -euo pipefail
 bin=$1
 info=$(cat "$IOTC_EMULATOR_INFO")
@@ -11,15 +12,17 @@ api=$(field d.api)
 device="quickstart-$$-$RANDOM"
 work=$(mktemp -d)
 pid=""
+silent_pid=""
 cleanup() {
   [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  [ -n "$silent_pid" ] && kill "$silent_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 fail() {
   echo "FAIL: $*" >&2
   echo "---- quickstart output ----" >&2
-  cat "$work/out" >&2 || true
+  cat "$work/out" "$work/out2" >&2 2>/dev/null || true
   exit 1
 }
 call() { # METHOD PATH [BODY] -> body on stdout
@@ -74,3 +77,30 @@ pid=""
 grep -q 'interval set to 5 s' "$work/out" || fail "no 'interval set' line"
 grep -q 'reboot requested' "$work/out" || fail "no 'reboot requested' line"
 echo "ok: quit on SIGINT with status 0"
+grep -q '^connected (success): connected' "$work/out" || fail "no 'connected' status line"
+echo "ok: the status is printed in words"
+
+# Ctrl-C while the connect hangs (a DPS endpoint that accepts connections and never answers):
+# the program quits at once with status 0 instead of waiting out the 30 s connect timeout.
+node -e 'require("net").createServer(() => {}).listen(0, "127.0.0.1", function () {
+  console.log(this.address().port); })' >"$work/silent" &
+silent_pid=$!
+for _ in $(seq 1 100); do [ -s "$work/silent" ] && break; sleep 0.1; done
+port=$(head -n1 "$work/silent")
+[ -n "$port" ] || fail "the silent server did not start"
+IOTC_ID_SCOPE=$(field d.idScope) IOTC_DEVICE_ID=$device IOTC_DEVICE_KEY=$key \
+IOTC_DPS_ENDPOINT=127.0.0.1:$port IOTC_CA_FILE=$(field d.caFile) \
+  "$bin" >"$work/out2" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do grep -q '^provisioning' "$work/out2" && break; sleep 0.1; done
+grep -q '^provisioning' "$work/out2" || fail "no 'provisioning' status line"
+sleep 0.5 # into the connect's wait; the outcome does not depend on it
+start=$(date +%s%N)
+kill -INT "$pid"
+status=0
+wait "$pid" || status=$?
+pid=""
+echo "measured: quickstart exited $(( ($(date +%s%N) - start) / 1000000 )) ms after SIGINT during its connect"
+[ "$status" -eq 0 ] || fail "exit status $status after SIGINT during the connect"
+grep -q 'connect: cancelled' "$work/out2" || fail "no 'connect: cancelled' line"
+echo "ok: SIGINT during the connect cancels it"

@@ -45,7 +45,7 @@ static iotc_client *offline_client(void) {
   cfg.reconnect_min_ms = 50;
   cfg.reconnect_max_ms = 100;
   iotc_client *client = NULL;
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_OK);
   return client;
 }
 
@@ -73,10 +73,10 @@ static void a_connection_string_key_that_cannot_sign_is_refused_at_create(void *
   iotc_client_config_init(&cfg);
   iotc_client *client = NULL;
   cfg.connection_string = "HostName=h.example;DeviceId=d;SharedAccessKey=not*base64!";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_ERR_INVALID_ARG);
   assert_null(client);
   cfg.connection_string = "HostName=h.example;DeviceId=d;SharedAccessKey=AAAA";
-  assert_int_equal(iotc_client_create(&cfg, &client), IOTC_OK);
+  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_OK);
   iotc_client_destroy(client);
 }
 

@@ -11,7 +11,7 @@
 
 static void test_strerror_names_every_code_and_never_returns_null(void **state) {
   (void)state;
-  for (int r = 0; r >= IOTC_ERR_EXPIRED; --r) {
+  for (int r = 0; r >= IOTC_ERR_CONNECTION_LOST; --r) {
     const char *text = iotc_strerror((iotc_result)r);
     assert_non_null(text);
     assert_string_not_equal(text, "unknown error");

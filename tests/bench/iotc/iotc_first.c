@@ -38,7 +38,7 @@ int main(int argc, char **argv) {
   cfg.model_id = bench_arg(argc, argv, "--model", "dtmi:com:example:Thermostat;1");
 
   iotc_client *client;
-  if (iotc_client_create(&cfg, &client) != IOTC_OK) bench_fail("iotc_client_create");
+  if (iotc_client_create(&cfg, &client, NULL) != IOTC_OK) bench_fail("iotc_client_create");
   iotc_error err;
   memset(&err, 0, sizeof err);
   iotc_result rc = iotc_client_connect(client, 30000, &err);

@@ -42,7 +42,7 @@ static void bench_connect(size_t i, const bench_device *dev, const char *ca) {
   iotc_client_config_init(&cfg);
   cfg.connection_string = cs;
   cfg.ca_file = ca;
-  if (iotc_client_create(&cfg, &clients[i]) != IOTC_OK) bench_fail("iotc_client_create");
+  if (iotc_client_create(&cfg, &clients[i], NULL) != IOTC_OK) bench_fail("iotc_client_create");
   if (iotc_client_on_status(clients[i], bench_on_status, (void *)(uintptr_t)i) != IOTC_OK)
     bench_fail("iotc_client_on_status");
   iotc_result rc = iotc_client_connect(clients[i], 0, NULL);

@@ -43,7 +43,7 @@ int main(int argc, char **argv) {
   cfg.ca_file = a.ca;
   cfg.max_inflight = (uint16_t)a.window;
   cfg.queue_capacity = (size_t)a.window + 16;
-  if (iotc_client_create(&cfg, &client) != IOTC_OK) bench_fail("iotc_client_create");
+  if (iotc_client_create(&cfg, &client, NULL) != IOTC_OK) bench_fail("iotc_client_create");
   iotc_error err;
   memset(&err, 0, sizeof err);
   iotc_result rc = iotc_client_connect(client, 30000, &err);

@@ -2,11 +2,15 @@
 /* Test support for the IoT Central client tests. */
 #include "central.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 static emu_info info;
 static pthread_once_t info_once = PTHREAD_ONCE_INIT;
@@ -63,9 +67,10 @@ void central_config(const central_device *dev, iotc_client_config *cfg) {
 
 iotc_client *central_client(const iotc_client_config *cfg) {
   iotc_client *client = NULL;
-  iotc_result r = iotc_client_create(cfg, &client);
+  iotc_error err;
+  iotc_result r = iotc_client_create(cfg, &client, &err);
   if (r != IOTC_OK) {
-    fprintf(stderr, "central: iotc_client_create: %s\n", iotc_strerror(r));
+    fprintf(stderr, "central: iotc_client_create: %s: %s\n", iotc_strerror(r), err.message);
     return NULL;
   }
   return client;
@@ -347,4 +352,21 @@ void central_on_done(iotc_client *client, iotc_result result, void *user_context
     r->last_error = result;
     central_counter_add(&r->failed, 1);
   }
+}
+
+int central_silent_listener(int *port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0 ||
+      getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+    close(fd);
+    return -1;
+  }
+  *port = ntohs(a.sin_port);
+  return fd;
 }

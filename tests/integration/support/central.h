@@ -117,6 +117,13 @@ void central_on_done(iotc_client *client, iotc_result result, void *user_context
 /** Telemetry options (defaults) whose completions are recorded in @p results. */
 void central_telemetry_options(iotc_telemetry_options *opts, central_results *results);
 
+/**
+ * A loopback TCP listener that never accepts nor answers: connections to it complete and then
+ * hang (a server that does not respond). Returns the socket (close it when done) and its port
+ * in *port; -1 on failure.
+ */
+int central_silent_listener(int *port);
+
 /** Monotonic milliseconds. */
 uint64_t central_now_ms(void);
 

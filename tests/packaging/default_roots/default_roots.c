@@ -26,7 +26,7 @@ int main(void) {
   cfg.device_id = "relocated-1";
   cfg.device_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
   iotc_client *client;
-  iotc_result r = iotc_client_create(&cfg, &client);
+  iotc_result r = iotc_client_create(&cfg, &client, NULL);
   if (r != IOTC_OK) {
     fprintf(stderr, "iotc_client_create() without a CA file: %s\n", iotc_strerror(r));
     return 1;
