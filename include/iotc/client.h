@@ -195,11 +195,19 @@ void iotc_client_config_init(iotc_client_config *cfg);
  *         ca_file is given and the Azure roots bundle is missing
  * @retval IOTC_ERR_NO_MEMORY
  * @code
+ * iotc_client_config cfg;
+ * iotc_client_config_init(&cfg);
+ * cfg.id_scope = "0ne00000000";
+ * cfg.device_id = "sensor-1";
+ * cfg.device_key = getenv("IOTC_DEVICE_KEY");
+ * iotc_client *client;
  * iotc_error err;
  * if (iotc_client_create(&cfg, &client, &err) != IOTC_OK) {
- *   fprintf(stderr, "iotc_client_create: %s\n", err.message);
+ *   fprintf(stderr, "iotc_client_create: %s\n", err.message); // e.g. which field is wrong
  *   return 1;
  * }
+ * iotc_client_destroy(client);
+ * return 0;
  * @endcode
  */
 IOTC_NODISCARD iotc_result iotc_client_create(const iotc_client_config *cfg,
@@ -289,12 +297,25 @@ IOTC_NODISCARD iotc_result iotc_client_connect(iotc_client *client, uint32_t tim
  * **Async-signal-safe**: it only sets an atomic flag, so it may be called from a signal
  * handler, for Ctrl-C during a connect:
  * @code
+ * #include <iotc/iotc.h>
+ * #include <signal.h>
+ * #include <stdio.h>
+ *
  * static iotc_client *volatile g_client;
  * static void on_sigint(int sig) { (void)sig; iotc_client_cancel_connect(g_client); }
- * ...
- * g_client = client;
- * signal(SIGINT, on_sigint);                 // before connecting
- * r = iotc_client_connect(client, 30000, &err); // IOTC_ERR_CANCELLED after Ctrl-C
+ *
+ * static int connect_or_cancel(iotc_client *client) {
+ *   g_client = client;
+ *   signal(SIGINT, on_sigint);                                  // before connecting
+ *   iotc_error err;
+ *   iotc_result r = iotc_client_connect(client, 30000, &err);  // IOTC_ERR_CANCELLED after Ctrl-C
+ *   signal(SIGINT, SIG_DFL);
+ *   g_client = NULL;                                            // before the client is destroyed
+ *   if (r != IOTC_OK) fprintf(stderr, "connect: %s\n", err.message);
+ *   return r == IOTC_OK ? 0 : 1;
+ * }
+ *
+ * int main(void) { return connect_or_cancel(NULL) == 1 ? 0 : 1; }
  * @endcode
  * @param client NULL is ignored
  * @note Thread-safe and async-signal-safe. It must not race iotc_client_destroy(): clear the
@@ -514,9 +535,21 @@ typedef struct iotc_command_request {
  * Text built in the handler (a stack buffer, a formatted string) is handed over with
  * iotc_command_response_set_payload(), which copies it:
  * @code
- * char body[128];
- * snprintf(body, sizeof body, "{\"uptime\":%ld}", uptime_s);
- * iotc_command_response_set_payload(resp, body); // copied: body may go away
+ * #include <iotc/iotc.h>
+ * #include <stdio.h>
+ * #include <time.h>
+ *
+ * static void on_uptime(iotc_client *client, const iotc_command_request *req,
+ *                       iotc_command_response *resp, void *ctx) {
+ *   (void)client; (void)req; (void)ctx;
+ *   char body[128];
+ *   snprintf(body, sizeof body, "{\"uptime\":%ld}", (long)clock() / CLOCKS_PER_SEC);
+ *   if (iotc_command_response_set_payload(resp, body) != IOTC_OK) { // copied: body may go away
+ *     resp->status = 500;
+ *   }
+ * }
+ *
+ * int main(void) { return iotc_client_on_command(NULL, NULL, "uptime", on_uptime, NULL) == IOTC_OK; }
  * @endcode
  * Assigning @ref iotc_command_response::payload_json directly is for text that stays valid after the handler returns
  * (a string literal, static or heap memory the application keeps). A direct assignment that
