@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+// The dashboard in a real browser (headless Chromium through puppeteer-core), against a live emulator
+// and the real C environmental sensor: what an operator sees and does, end to end.
+//   IOTC_SENSOR          the environmental_sensor binary (the ctest dashboard.browser passes it);
+//                        without it the test is skipped with a message
+//   IOTC_CHROMIUM        the browser (default /usr/bin/chromium, Debian's package)
+//   IOTC_SCREENSHOT_DIR  where screenshots go (default: a folder in the temp directory)
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startEmulator, uniqueId } = require('./helpers.cjs');
+
+const CHROMIUM = process.env.IOTC_CHROMIUM || '/usr/bin/chromium';
+const SENSOR = process.env.IOTC_SENSOR || '';
+const TEMPLATE = path.join(__dirname, '..', '..', '..', 'examples', 'environmental_sensor', 'EnvironmentalSensor.json');
+const SHOTS = process.env.IOTC_SCREENSHOT_DIR || path.join(os.tmpdir(), 'iotc-dashboard-screenshots');
+// The flags a closed network needs (no background connections) plus a profile of its own.
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-proxy-server'];
+
+function skipReason() {
+  if (!fs.existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; tests/install-deps.sh installs it)`;
+  try {
+    require.resolve('puppeteer-core');
+  } catch {
+    return 'puppeteer-core is not installed (npm ci in tests/emulator)';
+  }
+  if (!SENSOR) return 'IOTC_SENSOR is not set: give the environmental_sensor binary (ctest runs this test as dashboard.browser with it)';
+  if (!fs.existsSync(SENSOR)) return `IOTC_SENSOR=${SENSOR} does not exist`;
+  return null;
+}
+
+/** Starts the sensor for the device; resolves to { child, output(), quit() }. */
+function startSensor(emu, id, key, model) {
+  const env = {
+    PATH: process.env.PATH, IOTC_ID_SCOPE: emu.idScope, IOTC_DEVICE_ID: id, IOTC_DEVICE_KEY: key,
+    IOTC_DPS_ENDPOINT: emu.dps.mqtt, IOTC_CA_FILE: emu.caFile, IOTC_MODEL_ID: model,
+  };
+  if (process.env.LSAN_OPTIONS) env.LSAN_OPTIONS = process.env.LSAN_OPTIONS;
+  if (process.env.ASAN_OPTIONS) env.ASAN_OPTIONS = process.env.ASAN_OPTIONS;
+  const child = spawn(SENSOR, ['--connect-timeout', '30', '--interval-ms', '1000'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    output: () => out,
+    /** 'q' on stdin, as a person quits it; SIGKILL after 10 s. */
+    async quit() {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.stdin.end('q\n');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+      const r = await exited;
+      clearTimeout(timer);
+      return r;
+    },
+  };
+}
+
+const reason = skipReason();
+
+test('the dashboard shows the sensor and drives it, in Chromium', { skip: reason || false, timeout: 240000 }, async (t) => {
+  const puppeteer = require('puppeteer-core');
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const emu = await startEmulator(['--retry-after', '0']);
+  t.after(() => emu.stop());
+  const model = JSON.parse(fs.readFileSync(TEMPLATE, 'utf8'));
+  const modelId = model['@id'];
+  assert.equal((await emu.api('PUT', `/api/deviceTemplates/${encodeURIComponent(modelId)}`, model)).status < 300, true);
+  const id = uniqueId('dash-sensor');
+  assert.equal((await emu.api('PUT', `/api/devices/${id}`, { displayName: 'Environmental sensor', template: modelId })).status, 201);
+  const key = (await emu.api('GET', `/api/devices/${id}/attestation`)).body.symmetricKey.primaryKey;
+
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'iotc-chromium-'));
+  t.after(() => fs.rmSync(profile, { recursive: true, force: true }));
+  const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, userDataDir: profile });
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => {
+    const why = r.failure() ? r.failure().errorText : '';
+    // Streams and requests cut short by leaving a page are not failures.
+    if (why !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} ${why}`);
+  });
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  await page.setViewport({ width: 1280, height: 800 });
+  await page.goto(`${emu.apiBase}/`, { waitUntil: 'domcontentloaded' });
+
+  const row = `tr[data-device="${id}"]`;
+  await page.waitForSelector(`${row} [data-connection=disconnected]`, { timeout: 10000 });
+  const sensor = startSensor(emu, id, key, modelId);
+  t.after(() => sensor.quit());
+  try {
+    // ---- the list: the device connects
+    await page.waitForSelector(`${row} [data-connection=connected]`, { timeout: 45000 });
+    await page.click(`${row} a`);
+    await page.waitForSelector('#connection-state[data-connection=connected]', { timeout: 10000 });
+
+    // ---- telemetry: both charts gain points
+    const points = (item) => page.$eval(`figure[data-telemetry="${item}"]`, (f) => Number(f.dataset.points));
+    await page.waitForSelector('figure[data-telemetry="temp"]', { timeout: 15000 });
+    await page.waitForSelector('figure[data-telemetry="humid"]', { timeout: 15000 });
+    const before = { temp: await points('temp'), humid: await points('humid') };
+    for (const item of ['temp', 'humid']) {
+      await page.waitForFunction((it, n) => Number(document.querySelector(`figure[data-telemetry="${it}"]`).dataset.points) > n, { timeout: 15000 }, item, before[item]);
+    }
+    const after = { temp: await points('temp'), humid: await points('humid') };
+    t.diagnostic(`chart points: temp ${before.temp} -> ${after.temp}, humid ${before.humid} -> ${after.humid}`);
+
+    // ---- blink 2: the 200 response and its text
+    await page.type('[data-command-form="blink"] input[type=number]', '2');
+    await page.click('[data-command-form="blink"] button[type=submit]');
+    await page.waitForFunction(() => {
+      const o = document.querySelector('output[data-command="blink"]');
+      return o && o.dataset.status === '200';
+    }, { timeout: 35000 });
+    const blink = await page.$eval('output[data-command="blink"]', (o) => o.textContent);
+    assert.match(blink, /200/);
+    assert.match(blink, /Blinking LED every 2 seconds/);
+    const commands = await page.$('#commands');
+    await commands.screenshot({ path: path.join(SHOTS, 'dashboard-command.png') });
+
+    // ---- brightness: pending, then accepted at the desired version
+    const state = () => page.$eval('tr[data-property="brightness"] [data-state]', (c) => ({ state: c.dataset.state, text: c.textContent }));
+    await page.type('[data-write="brightness"] input', '4');
+    await page.click('[data-write="brightness"] button[type=submit]');
+    await page.waitForFunction(() => {
+      const c = document.querySelector('tr[data-property="brightness"] [data-state]');
+      return c && c.dataset.state === 'pending';
+    }, { timeout: 10000 });
+    const pending = await state();
+    t.diagnostic(`brightness: ${pending.text}`);
+    await page.waitForFunction(() => {
+      const c = document.querySelector('tr[data-property="brightness"] [data-state]');
+      return c && c.dataset.state === 'accepted';
+    }, { timeout: 30000 });
+    const accepted = await state();
+    const props = (await emu.api('GET', `/api/devices/${id}/properties`)).body;
+    const version = props.$metadata.brightness.desiredVersion;
+    assert.equal(props.brightness, 4);
+    assert.match(accepted.text, new RegExp(`ac=200, version ${version}\\b`));
+    assert.equal(await page.$eval('tr[data-property="brightness"] [data-version]', (c) => c.dataset.version), String(version));
+    t.diagnostic(`brightness: ${accepted.text}`);
+
+    // ---- rundiagnostics: 202, then the completion property
+    await page.click('[data-command-form="rundiagnostics"] button[type=submit]');
+    await page.waitForFunction(() => {
+      const o = document.querySelector('output[data-command="rundiagnostics"]');
+      return o && o.dataset.status === '202';
+    }, { timeout: 35000 });
+    assert.match(await page.$eval('output[data-command="rundiagnostics"]', (o) => o.textContent), /202/);
+    await page.waitForSelector('[data-completion="rundiagnostics"] [data-state=completed]', { timeout: 30000 });
+    const completion = await page.$eval('[data-completion="rundiagnostics"]', (c) => c.textContent);
+    assert.match(completion, /Diagnostics run complete at/);
+    t.diagnostic(`rundiagnostics: ${completion}`);
+
+    // ---- a forced disconnect: the state change, then the reconnect
+    const count = (ev) => page.$$eval(`.history li[data-event=${ev}]`, (l) => l.length);
+    const connectedBefore = await count('connected');
+    const disconnectedBefore = await count('disconnected');
+    await page.click('[data-fault=disconnect]');
+    await page.waitForFunction((n) => document.querySelectorAll('.history li[data-event=disconnected]').length > n, { timeout: 10000 }, disconnectedBefore);
+    await page.waitForFunction((n) => document.querySelectorAll('.history li[data-event=connected]').length > n
+      && document.querySelector('#connection-state').dataset.connection === 'connected', { timeout: 60000 }, connectedBefore);
+    const history = await page.$$eval('.history li', (l) => l.map((li) => li.dataset.event));
+    assert.deepEqual(history.slice(0, 2), ['connected', 'disconnected'], 'newest first: the reconnect after the disconnect');
+
+    // ---- keyboard: Tab reaches the blink command's Run button
+    await page.focus('a[href="#/"]');
+    let reached = false;
+    for (let i = 0; i < 200 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement && document.activeElement.matches('[data-command-form="blink"] button[type=submit]'));
+    }
+    assert.ok(reached, 'the blink Run button is reachable with Tab');
+
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-device.png') });
+    // ---- a phone's width: no sideways scrolling of the page
+    await page.setViewport({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page is ${overflow} px wider than a phone's screen`);
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-phone.png'), fullPage: true });
+    t.diagnostic(`screenshots in ${SHOTS}`);
+
+    assert.deepEqual(problems, [], 'no console errors, failed requests or error responses');
+  } catch (err) {
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-failure.png'), fullPage: true }).catch(() => {});
+    t.diagnostic(`sensor output:\n${sensor.output()}`);
+    t.diagnostic(`page problems: ${JSON.stringify(problems)}`);
+    throw err;
+  }
+});
