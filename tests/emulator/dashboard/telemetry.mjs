@@ -79,7 +79,7 @@ export class Telemetry {
     const last = h('span', { class: 'last' });
     const box = h('div', { class: 'plot' });
     const card = h('figure', { class: 'chart', dataset: { telemetry: key, points: '0' } },
-      h('figcaption', {}, h('span', {}, title, info.unit ? h('span', { class: 'muted' }, ` (${info.unit})`) : null), last), box);
+      h('figcaption', {}, h('span', {}, title, info.unit ? h('span', { class: 'muted' }, ` (${(UNITS[info.unit] || info.unit).trim()})`) : null), last), box);
     this.empty.remove();
     this.grid.append(card);
     const c = { key, card, box, last, xs: [], ys: [], unit: info.unit };

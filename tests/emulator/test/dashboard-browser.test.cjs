@@ -93,6 +93,11 @@ test('the dashboard shows the sensor and drives it, in Chromium', { skip: reason
   await page.setViewport({ width: 1280, height: 800 });
   await page.goto(`${emu.apiBase}/`, { waitUntil: 'domcontentloaded' });
 
+  /** Waits until the element's data-KEY is VALUE. */
+  const dataIs = (selector, key, value, timeout) => page.waitForFunction((s, k, v) => {
+    const e = document.querySelector(s);
+    return e && e.dataset[k] === v;
+  }, { timeout }, selector, key, value);
   const row = `tr[data-device="${id}"]`;
   await page.waitForSelector(`${row} [data-connection=disconnected]`, { timeout: 10000 });
   const sensor = startSensor(emu, id, key, modelId);
@@ -117,10 +122,7 @@ test('the dashboard shows the sensor and drives it, in Chromium', { skip: reason
     // ---- blink 2: the 200 response and its text
     await page.type('[data-command-form="blink"] input[type=number]', '2');
     await page.click('[data-command-form="blink"] button[type=submit]');
-    await page.waitForFunction(() => {
-      const o = document.querySelector('output[data-command="blink"]');
-      return o && o.dataset.status === '200';
-    }, { timeout: 35000 });
+    await dataIs('output[data-command="blink"]', 'status', '200', 35000);
     const blink = await page.$eval('output[data-command="blink"]', (o) => o.textContent);
     assert.match(blink, /200/);
     assert.match(blink, /Blinking LED every 2 seconds/);
@@ -131,16 +133,10 @@ test('the dashboard shows the sensor and drives it, in Chromium', { skip: reason
     const state = () => page.$eval('tr[data-property="brightness"] [data-state]', (c) => ({ state: c.dataset.state, text: c.textContent }));
     await page.type('[data-write="brightness"] input', '4');
     await page.click('[data-write="brightness"] button[type=submit]');
-    await page.waitForFunction(() => {
-      const c = document.querySelector('tr[data-property="brightness"] [data-state]');
-      return c && c.dataset.state === 'pending';
-    }, { timeout: 10000 });
+    await dataIs('tr[data-property="brightness"] [data-state]', 'state', 'pending', 10000);
     const pending = await state();
     t.diagnostic(`brightness: ${pending.text}`);
-    await page.waitForFunction(() => {
-      const c = document.querySelector('tr[data-property="brightness"] [data-state]');
-      return c && c.dataset.state === 'accepted';
-    }, { timeout: 30000 });
+    await dataIs('tr[data-property="brightness"] [data-state]', 'state', 'accepted', 30000);
     const accepted = await state();
     const props = (await emu.api('GET', `/api/devices/${id}/properties`)).body;
     const version = props.$metadata.brightness.desiredVersion;
@@ -151,10 +147,7 @@ test('the dashboard shows the sensor and drives it, in Chromium', { skip: reason
 
     // ---- rundiagnostics: 202, then the completion property
     await page.click('[data-command-form="rundiagnostics"] button[type=submit]');
-    await page.waitForFunction(() => {
-      const o = document.querySelector('output[data-command="rundiagnostics"]');
-      return o && o.dataset.status === '202';
-    }, { timeout: 35000 });
+    await dataIs('output[data-command="rundiagnostics"]', 'status', '202', 35000);
     assert.match(await page.$eval('output[data-command="rundiagnostics"]', (o) => o.textContent), /202/);
     await page.waitForSelector('[data-completion="rundiagnostics"] [data-state=completed]', { timeout: 30000 });
     const completion = await page.$eval('[data-completion="rundiagnostics"]', (c) => c.textContent);
@@ -181,6 +174,7 @@ test('the dashboard shows the sensor and drives it, in Chromium', { skip: reason
     }
     assert.ok(reached, 'the blink Run button is reachable with Tab');
 
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-device.png') });
     // ---- a phone's width: no sideways scrolling of the page
     await page.setViewport({ width: 390, height: 844 });
