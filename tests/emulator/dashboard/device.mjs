@@ -82,7 +82,7 @@ export function devicePage(main, id) {
       h('dt', {}, 'Last message'), h('dd', {}, dateTime(device.lastMessage)),
       h('dt', {}, 'Provisioning'), h('dd', {}, device.provisioned ? 'provisioned' : (device.registration || 'not provisioned')),
       h('dt', {}, 'Template'), h('dd', {}, device.template || '(none)'),
-      h('dt', {}, 'Queued commands'), h('dd', {}, String(device.c2dQueued)),
+      h('dt', {}, 'Queued commands'), h('dd', { id: 'c2d-queued', dataset: { count: String(device.c2dQueued) } }, String(device.c2dQueued)),
       h('dt', {}, 'Device id'), h('dd', {}, h('code', {}, device.id)));
     if (lastConnected !== device.connected) {
       const at = device.connected && device.since ? device.since : new Date().toISOString();

@@ -19,7 +19,7 @@ export function devicesPage(main) {
   const templates = h('select', { id: 'new-template' }, h('option', { value: '' }, '(none)'));
   const form = h('form', { class: 'grid-form', onsubmit: (e) => { e.preventDefault(); create(); } },
     h('label', { for: 'new-id' }, 'Device id'),
-    h('input', { id: 'new-id', required: true, pattern: '[A-Za-z0-9\\-.%_#*?!(),:=@$\']{1,128}', autocomplete: 'off' }),
+    h('input', { id: 'new-id', required: true, maxlength: 128, autocomplete: 'off' }),
     h('label', { for: 'new-name' }, 'Display name'),
     h('input', { id: 'new-name', autocomplete: 'off' }),
     h('label', { for: 'new-template' }, 'Device template'),

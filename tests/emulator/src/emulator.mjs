@@ -433,6 +433,7 @@ export class Emulator {
     const sys = { '$.mid': messageId, '$.to': `/devices/${device.id}/messages/deviceBound` };
     const bag = buildBag({ ...sys, ...properties });
     device.c2d.push({ messageId, bag, body: Buffer.isBuffer(body) ? body : Buffer.from(String(body)) });
+    this.events.deviceChanged(device);
     this.flushC2d(device);
     return { messageId };
   }
@@ -446,6 +447,7 @@ export class Emulator {
       if (!Object.keys(client.subscriptions).some((f) => f.endsWith('/messages/devicebound/#'))) return;
       device.c2d.shift();
       this.hubOf(device).send(client, topic, m.body, 1);
+      this.events.deviceChanged(device);
     }
   }
 

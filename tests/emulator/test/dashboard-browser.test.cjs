@@ -12,7 +12,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startEmulator, uniqueId } = require('./helpers.cjs');
+const { startEmulator, uniqueId, derive } = require('./helpers.cjs');
 
 const CHROMIUM = process.env.IOTC_CHROMIUM || '/usr/bin/chromium';
 const SENSOR = process.env.IOTC_SENSOR || '';
@@ -22,14 +22,19 @@ const SHOTS = process.env.IOTC_SCREENSHOT_DIR || path.join(os.tmpdir(), 'iotc-da
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-proxy-server'];
 
-function skipReason() {
+function browserMissing() {
   if (!fs.existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; tests/install-deps.sh installs it)`;
   try {
     require.resolve('puppeteer-core');
   } catch {
     return 'puppeteer-core is not installed (npm ci in tests/emulator)';
   }
-  if (!SENSOR) return 'IOTC_SENSOR is not set: give the environmental_sensor binary (ctest runs this test as dashboard.browser with it)';
+  return null;
+}
+
+/** Why the sensor test cannot run, or null. */
+function sensorMissing() {
+  if (!SENSOR) return 'IOTC_SENSOR is not set: give the environmental_sensor binary (the ctest integration.dashboard_browser gives it)';
   if (!fs.existsSync(SENSOR)) return `IOTC_SENSOR=${SENSOR} does not exist`;
   return null;
 }
@@ -62,24 +67,37 @@ function startSensor(emu, id, key, model) {
   };
 }
 
-const reason = skipReason();
-
-test('the dashboard shows the sensor and drives it, in Chromium', { skip: reason || false, timeout: 240000 }, async (t) => {
-  const puppeteer = require('puppeteer-core');
-  fs.mkdirSync(SHOTS, { recursive: true });
+/** An emulator with the sensor's device template: { emu, model, modelId }. */
+async function emulatorWithTemplate(t) {
   const emu = await startEmulator(['--retry-after', '0']);
   t.after(() => emu.stop());
   const model = JSON.parse(fs.readFileSync(TEMPLATE, 'utf8'));
   const modelId = model['@id'];
-  assert.equal((await emu.api('PUT', `/api/deviceTemplates/${encodeURIComponent(modelId)}`, model)).status < 300, true);
-  const id = uniqueId('dash-sensor');
-  assert.equal((await emu.api('PUT', `/api/devices/${id}`, { displayName: 'Environmental sensor', template: modelId })).status, 201);
-  const key = (await emu.api('GET', `/api/devices/${id}/attestation`)).body.symmetricKey.primaryKey;
+  assert.ok((await emu.api('PUT', `/api/deviceTemplates/${encodeURIComponent(modelId)}`, model)).status < 300);
+  return { emu, modelId };
+}
 
+/**
+ * Chromium on the dashboard at 1280x800: { page, problems, dataIs }. problems collects console
+ * errors, page errors, failed requests and error responses.
+ */
+async function openDashboard(t, emu) {
+  const puppeteer = require('puppeteer-core');
+  fs.mkdirSync(SHOTS, { recursive: true });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'iotc-chromium-'));
-  t.after(() => fs.rmSync(profile, { recursive: true, force: true }));
-  const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, userDataDir: profile });
-  t.after(() => browser.close());
+  const removeProfile = () => fs.rmSync(profile, { recursive: true, force: true });
+  let browser;
+  try {
+    browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, userDataDir: profile });
+  } catch (err) {
+    removeProfile();
+    throw err;
+  }
+  // The profile goes once the browser has stopped writing to it.
+  t.after(async () => {
+    await browser.close();
+    removeProfile();
+  });
   const page = await browser.newPage();
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
@@ -92,12 +110,23 @@ test('the dashboard shows the sensor and drives it, in Chromium', { skip: reason
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
   await page.setViewport({ width: 1280, height: 800 });
   await page.goto(`${emu.apiBase}/`, { waitUntil: 'domcontentloaded' });
-
   /** Waits until the element's data-KEY is VALUE. */
   const dataIs = (selector, key, value, timeout) => page.waitForFunction((s, k, v) => {
     const e = document.querySelector(s);
     return e && e.dataset[k] === v;
   }, { timeout }, selector, key, value);
+  return { page, problems, dataIs };
+}
+
+const noBrowser = browserMissing();
+
+test('the dashboard shows the sensor and drives it, in Chromium', { skip: noBrowser || sensorMissing() || false, timeout: 240000 }, async (t) => {
+  const { emu, modelId } = await emulatorWithTemplate(t);
+  const id = uniqueId('dash-sensor');
+  assert.equal((await emu.api('PUT', `/api/devices/${id}`, { displayName: 'Environmental sensor', template: modelId })).status, 201);
+  const key = (await emu.api('GET', `/api/devices/${id}/attestation`)).body.symmetricKey.primaryKey;
+  const { page, problems, dataIs } = await openDashboard(t, emu);
+
   const row = `tr[data-device="${id}"]`;
   await page.waitForSelector(`${row} [data-connection=disconnected]`, { timeout: 10000 });
   const sensor = startSensor(emu, id, key, modelId);
@@ -165,6 +194,11 @@ test('the dashboard shows the sensor and drives it, in Chromium', { skip: reason
     const history = await page.$$eval('.history li', (l) => l.map((li) => li.dataset.event));
     assert.deepEqual(history.slice(0, 2), ['connected', 'disconnected'], 'newest first: the reconnect after the disconnect');
 
+    // ---- the wire log: the device's CONNECT, its signature redacted
+    const connect = await page.$eval('#wire tr[data-type=CONNECT]', (r) => r.textContent);
+    assert.match(connect, /sig=<redacted>/);
+    assert.ok(!connect.includes(key), 'no key in the wire log');
+
     // ---- keyboard: Tab reaches the blink command's Run button
     await page.focus('a[href="#/"]');
     let reached = false;
@@ -190,4 +224,50 @@ test('the dashboard shows the sensor and drives it, in Chromium', { skip: reason
     t.diagnostic(`page problems: ${JSON.stringify(problems)}`);
     throw err;
   }
+});
+
+test('devices are created, shown with their credentials, sent queued commands and deleted, in Chromium', { skip: noBrowser || false, timeout: 120000 }, async (t) => {
+  const { emu, modelId } = await emulatorWithTemplate(t);
+  const { page, problems, dataIs } = await openDashboard(t, emu);
+  const id = uniqueId('dash-made');
+  await page.waitForSelector('#new-template option[value]:not([value=""])');
+  await page.type('#new-id', id);
+  await page.type('#new-name', 'Made in the dashboard');
+  await page.select('#new-template', modelId);
+  await page.click('input[name=auth][value=individual]');
+  await page.click('#create button[type=submit]');
+
+  // Its credentials: an individual key (not the group's derived one), and the line for the sensor.
+  await page.waitForFunction((d) => {
+    const c = document.querySelector('#creds');
+    return c && c.textContent.includes(d);
+  }, { timeout: 10000 }, id);
+  const att = (await emu.api('GET', `/api/devices/${id}/attestation`)).body;
+  assert.notEqual(att.symmetricKey.primaryKey, derive(emu.groupKey, id), 'an individual key');
+  const env = await page.$eval('#creds pre.env', (e) => e.textContent);
+  assert.ok(env.includes(`IOTC_DEVICE_ID=${id}`) && env.includes(`IOTC_DEVICE_KEY=${att.symmetricKey.primaryKey}`) && env.includes(`IOTC_ID_SCOPE=${emu.idScope}`), env);
+  const device = (await emu.api('GET', `/api/devices/${id}`)).body;
+  assert.equal(device.template, modelId);
+  assert.equal(device.displayName, 'Made in the dashboard');
+
+  // Offline: a queued command, counted on the device page.
+  const row = `tr[data-device="${id}"]`;
+  await page.waitForSelector(`${row} [data-connection=disconnected]`, { timeout: 10000 });
+  await page.click(`${row} a`);
+  await page.waitForSelector('[data-command-form="blink"] input[type=number]', { timeout: 10000 });
+  await page.type('[data-command-form="blink"] input[type=number]', '3');
+  await page.click('[data-command-form="blink"] input[type=checkbox]');
+  await page.click('[data-command-form="blink"] button[type=submit]');
+  await dataIs('output[data-command="blink"]', 'status', 'queued', 10000);
+  await dataIs('#c2d-queued', 'count', '1', 10000);
+  assert.equal((await emu.api('GET', `/emulator/devices/${id}`)).body.c2dQueued, 1);
+
+  // Deleted from the list (after the confirmation).
+  page.on('dialog', (d) => d.accept());
+  await page.click('a[href="#/"]');
+  await page.waitForSelector(`${row} button.danger`, { timeout: 10000 });
+  await page.click(`${row} button.danger`);
+  await page.waitForFunction((s) => !document.querySelector(s), { timeout: 10000 }, row);
+  assert.equal((await emu.api('GET', `/api/devices/${id}`)).status, 404);
+  assert.deepEqual(problems, [], 'no console errors, failed requests or error responses');
 });
