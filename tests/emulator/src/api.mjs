@@ -500,11 +500,11 @@ export class Api {
   }
 
   /** Server-sent events: the device list, or with ?deviceId= one device's changes, messages and wire log. */
-  openEvents({ req, res, url }) {
+  openEvents({ res, url }) {
     const id = url.searchParams.get('deviceId');
     const d = id === null ? null : this.device(id);
     if (this.emu.events.full) throw new ApiError(503, 'ServiceUnavailable', `at most ${this.emu.events.opts.maxClients} event streams at a time`);
-    this.emu.events.open(req, res, d);
+    this.emu.events.open(res, d);
     return WRITTEN;
   }
 

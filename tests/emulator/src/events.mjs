@@ -29,7 +29,7 @@ export class Events {
   }
 
   /** Starts a stream on res: of one device when `device` is given, else of the device list. */
-  open(req, res, device) {
+  open(res, device) {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -38,9 +38,8 @@ export class Events {
     const c = { res, deviceId: device ? device.id : null, timer: null, connected: null };
     this.clients.add(c);
     c.heartbeat = setInterval(() => this.write(c, ': keep-alive\n\n'), this.opts.heartbeatMs);
-    const gone = () => this.drop(c);
-    res.on('close', gone);
-    req.on('close', gone);
+    // The response closes when the client goes (the request's own close only says its body was read).
+    res.on('close', () => this.drop(c));
     // A reconnecting EventSource waits this long (ms) before trying again.
     this.write(c, 'retry: 1000\n\n');
     if (device) {

@@ -245,7 +245,7 @@ test('a client that does not read is dropped instead of buffered without end', a
     writeHead() {}, on() {}, destroy() { this.destroyed = true; },
     write(text) { this.written += text; this.writableLength += text.length; },
   };
-  events.open({ on() {} }, res, null);
+  events.open(res, null);
   assert.equal(events.clients.size, 1);
   res.writableLength = 1000; // the client stopped reading
   events.registryChanged();
