@@ -79,7 +79,7 @@ export function devicePage(main, id) {
       h('dt', {}, 'State'), h('dd', {}, h('span', { class: `badge ${device.connected ? 'ok' : 'off'}`, id: 'connection-state', dataset: { connection: conn } }, conn)),
       h('dt', {}, 'Hub'), h('dd', {}, device.hub || '—'),
       h('dt', {}, 'Since'), h('dd', {}, dateTime(device.since)),
-      h('dt', {}, 'Last message'), h('dd', {}, dateTime(device.lastMessage)),
+      h('dt', {}, 'Last message'), h('dd', { id: 'last-message' }, dateTime(device.lastMessage)),
       h('dt', {}, 'Provisioning'), h('dd', {}, device.provisioned ? 'provisioned' : (device.registration || 'not provisioned')),
       h('dt', {}, 'Template'), h('dd', {}, device.template || '(none)'),
       h('dt', {}, 'Queued commands'), h('dd', { id: 'c2d-queued', dataset: { count: String(device.c2dQueued) } }, String(device.c2dQueued)),
@@ -106,26 +106,43 @@ export function devicePage(main, id) {
     while (pending.length && telemetry) pending.shift()();
   };
 
-  const stream = new EventSource(`/emulator/events?deviceId=${enc(id)}`);
-  stream.addEventListener('snapshot', async (e) => {
-    const snap = JSON.parse(e.data);
-    if (snap.deleted || !snap.device) return say(`device ${id} was deleted`, true);
+  let stream = null;
+  function connect() {
+    stream = new EventSource(`/emulator/events?deviceId=${enc(id)}`);
+    stream.addEventListener('snapshot', async (e) => {
+      const snap = JSON.parse(e.data);
+      if (snap.deleted || !snap.device) return say(`device ${id} was deleted`, true);
+      pending.length = 0;
+      await setup(snap.device);
+      if (closed) return;
+      telemetry.reset(snap.messages);
+      wire.reset(snap.wire);
+      showState(snap);
+      say('');
+      flush();
+    });
+    stream.addEventListener('state', handle((st) => {
+      // Another template means other forms: start again from a snapshot.
+      if (st.device && st.device.template !== templateId) return reconnect();
+      showState(st);
+    }));
+    stream.addEventListener('message', handle((m) => {
+      telemetry.add(m);
+      const last = document.getElementById('last-message');
+      if (last) last.textContent = dateTime(m.time);
+    }));
+    stream.addEventListener('wire', handle((w) => wire.add(w)));
+    stream.onerror = () => {
+      if (stream.readyState === EventSource.CLOSED) say(`device ${id} is unknown to the emulator`, true);
+      else say('live updates interrupted: reconnecting…', true);
+    };
+  }
+  function reconnect() {
+    stream.close();
     pending.length = 0;
-    await setup(snap.device);
-    if (closed) return;
-    telemetry.reset(snap.messages);
-    wire.reset(snap.wire);
-    showState(snap);
-    say('');
-    flush();
-  });
-  stream.addEventListener('state', handle(showState));
-  stream.addEventListener('message', handle((m) => telemetry.add(m)));
-  stream.addEventListener('wire', handle((w) => wire.add(w)));
-  stream.onerror = () => {
-    if (stream.readyState === EventSource.CLOSED) say(`device ${id} is unknown to the emulator`, true);
-    else say('live updates interrupted: reconnecting…', true);
-  };
+    connect();
+  }
+  connect();
 
   return () => {
     closed = true;

@@ -31,6 +31,7 @@ export class Telemetry {
   }
 
   close() {
+    clearTimeout(this.timer);
     this.resize.disconnect();
     for (const c of this.charts.values()) c.plot.destroy();
   }
@@ -42,11 +43,12 @@ export class Telemetry {
     this.grid.replaceChildren();
     this.values.replaceChildren();
     this.rawRows.replaceChildren();
-    for (const m of messages) this.add(m, false);
-    for (const c of this.charts.values()) this.redraw(c);
+    for (const m of messages) this.add(m);
+    this.draw();
   }
 
-  add(m, draw = true) {
+  /** Adds a message; charts are redrawn at most every 200 ms, however fast messages come. */
+  add(m) {
     const props = m.properties || {};
     const component = props['$.sub'];
     const created = Date.parse(props['iothub-creation-time-utc']);
@@ -64,7 +66,17 @@ export class Telemetry {
         c.xs.shift();
         c.ys.shift();
       }
-      if (draw) this.redraw(c);
+      c.dirty = true;
+    }
+    this.timer = this.timer || setTimeout(() => this.draw(), 200);
+  }
+
+  draw() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    for (const c of this.charts.values()) {
+      if (c.dirty) this.redraw(c);
+      c.dirty = false;
     }
     this.showLatest();
   }
