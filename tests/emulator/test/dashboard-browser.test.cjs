@@ -12,7 +12,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startEmulator, uniqueId, derive } = require('./helpers.cjs');
+const { startEmulator, uniqueId, derive, direct, rawHub, subscribe } = require('./helpers.cjs');
 
 const CHROMIUM = process.env.IOTC_CHROMIUM || '/usr/bin/chromium';
 const SENSOR = process.env.IOTC_SENSOR || '';
@@ -269,5 +269,60 @@ test('devices are created, shown with their credentials, sent queued commands an
   await page.click(`${row} button.danger`);
   await page.waitForFunction((s) => !document.querySelector(s), { timeout: 10000 }, row);
   assert.equal((await emu.api('GET', `/api/devices/${id}`)).status, 404);
+  assert.deepEqual(problems, [], 'no console errors, failed requests or error responses');
+});
+
+test('a device without a template: free commands, a JSON patch refused by the device, component telemetry, faults, in Chromium', { skip: noBrowser || false, timeout: 120000 }, async (t) => {
+  const emu = await startEmulator(['--retry-after', '0']);
+  t.after(() => emu.stop());
+  const dev = await direct(emu, 'dash-raw');
+  const client = await rawHub(emu, dev);
+  t.after(() => client.end(true));
+  await subscribe(client, '$iothub/methods/POST/#');
+  await subscribe(client, '$iothub/twin/PATCH/properties/desired/#');
+  // The device: answers every method with what it got, and refuses every desired property.
+  client.on('message', (topic, payload) => {
+    const method = /^\$iothub\/methods\/POST\/([^/]+)\/\?\$rid=(.+)$/.exec(topic);
+    if (method) client.publish(`$iothub/methods/res/200/?$rid=${method[2]}`, JSON.stringify({ method: method[1], got: JSON.parse(payload.toString()) }));
+    const desired = /^\$iothub\/twin\/PATCH\/properties\/desired\/\?\$version=(\d+)$/.exec(topic);
+    if (desired) {
+      const patch = JSON.parse(payload.toString());
+      const ack = {};
+      for (const [k, v] of Object.entries(patch)) if (k !== '$version') ack[k] = { value: v, ac: 400, av: Number(desired[1]), ad: 'not supported here' };
+      client.publish('$iothub/twin/PATCH/properties/reported/?$rid=1', JSON.stringify(ack));
+    }
+  });
+  const { page, problems, dataIs } = await openDashboard(t, emu);
+  await page.goto(`${emu.apiBase}/#/devices/${dev.id}`, { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('#connection-state[data-connection=connected]', { timeout: 10000 });
+
+  // Telemetry of a component: its own chart, its component in the raw table.
+  client.publish(`devices/${dev.id}/messages/events/%24.sub=env&%24.ct=application%2Fjson&%24.ce=utf-8`, JSON.stringify({ pressure: 1013.5 }));
+  await page.waitForSelector('figure[data-telemetry="env/pressure"]', { timeout: 10000 });
+  assert.match(await page.$eval('#messages tbody tr', (r) => r.textContent), /env.*application\/json/);
+
+  // Any command, any JSON payload: the device's answer with its status.
+  await page.type('#cmd-name', 'reboot');
+  await page.type('#cmd-payload', '{"delay": 1}');
+  await page.click('#commands button[type=submit]');
+  await dataIs('output[data-command="*"]', 'status', '200', 35000);
+  const answer = await page.$eval('output[data-command="*"]', (o) => o.textContent);
+  assert.match(answer, /200/);
+  assert.match(answer, /"method":"reboot","got":\{"delay":1\}/);
+
+  // A JSON patch: pending, then refused with the device's description.
+  await page.type('#patch', '{"fanSpeed": 3}');
+  await page.click('#properties form button[type=submit]');
+  await dataIs('tr[data-property="fanSpeed"] [data-state]', 'state', 'refused', 10000);
+  const refused = await page.$eval('tr[data-property="fanSpeed"] [data-state]', (c) => c.textContent);
+  assert.match(refused, /ac=400.*not supported here/);
+
+  // A fault for the device, listed, then cleared.
+  await page.click('[data-fault=throttle]');
+  await page.waitForFunction(() => document.querySelector('#faults .faults').textContent.includes('twinThrottle'), { timeout: 10000 });
+  assert.equal((await emu.api('GET', '/emulator/faults')).body.value.filter((f) => f.deviceId === dev.id).length, 1);
+  await page.click('[data-fault=clear]');
+  await page.waitForFunction(() => document.querySelector('#faults .faults').textContent.trim() === 'none', { timeout: 10000 });
+  assert.equal((await emu.api('GET', '/emulator/faults')).body.value.length, 0);
   assert.deepEqual(problems, [], 'no console errors, failed requests or error responses');
 });
