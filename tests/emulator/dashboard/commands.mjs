@@ -25,7 +25,7 @@ export class Commands {
     const queued = h('input', { type: 'checkbox', id: `${id}-queued` });
     const output = h('output', { class: 'result', for: input ? `${id}-request` : null, dataset: { command: key }, 'aria-live': 'polite' });
     const completion = h('div', { class: 'completion', dataset: { completion: key } });
-    return h('form', { class: 'command', dataset: { commandForm: key }, onsubmit: (e) => {
+    return h('form', { class: 'command', novalidate: true, dataset: { commandForm: key }, onsubmit: (e) => {
       e.preventDefault();
       let request;
       try {

@@ -65,7 +65,7 @@ export class Properties {
       const key = part.component ? `${part.component}/${q.name}` : q.name;
       const id = `write-${key.replace(/[^A-Za-z0-9_-]/g, '_')}`;
       const c = control(q.schema, id, h);
-      return h('form', { class: 'inline-form', dataset: { write: key }, onsubmit: (e) => {
+      return h('form', { class: 'inline-form', novalidate: true, dataset: { write: key }, onsubmit: (e) => {
         e.preventDefault();
         let v;
         try {

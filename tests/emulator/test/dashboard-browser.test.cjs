@@ -326,3 +326,57 @@ test('a device without a template: free commands, a JSON patch refused by the de
   assert.equal((await emu.api('GET', '/emulator/faults')).body.value.length, 0);
   assert.deepEqual(problems, [], 'no console errors, failed requests or error responses');
 });
+
+test('property forms follow the template\'s schemas (enum, boolean, double, string, a component\'s integer), in Chromium', { skip: noBrowser || false, timeout: 120000 }, async (t) => {
+  const emu = await startEmulator(['--retry-after', '0']);
+  t.after(() => emu.stop());
+  const prop = (name, schema) => ({ '@type': 'Property', name, schema, writable: true });
+  const model = [{
+    '@context': 'dtmi:dtdl:context;2', '@id': 'dtmi:com:example:iotc:Forms;1', '@type': 'Interface', displayName: 'Forms',
+    contents: [
+      prop('mode', { '@type': 'Enum', valueSchema: 'integer', enumValues: [{ name: 'eco', displayName: 'Eco', enumValue: 1 }, { name: 'boost', displayName: 'Boost', enumValue: 2 }] }),
+      prop('enabled', 'boolean'), prop('target', 'double'), prop('label', 'string'),
+      { '@type': 'Component', name: 'fan', schema: 'dtmi:com:example:iotc:Fan;1' },
+    ],
+  }, {
+    '@context': 'dtmi:dtdl:context;2', '@id': 'dtmi:com:example:iotc:Fan;1', '@type': 'Interface',
+    contents: [prop('speed', 'integer'), { '@type': 'Command', name: 'spin', request: { name: 'turns', schema: 'integer' } }],
+  }];
+  const templateId = 'dtmi:com:example:iotc:Forms;1';
+  assert.ok((await emu.api('PUT', `/api/deviceTemplates/${encodeURIComponent(templateId)}`, model)).status < 300);
+  const id = uniqueId('dash-forms');
+  assert.equal((await emu.api('PUT', `/api/devices/${id}`, { template: templateId })).status, 201);
+  const { page, problems } = await openDashboard(t, emu);
+  await page.goto(`${emu.apiBase}/#/devices/${id}`, { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('[data-write="mode"] select', { timeout: 10000 });
+
+  const status = () => page.$eval('#properties .status', (s) => s.textContent);
+  /** Submits one property's form and waits for the answer line to change. */
+  const submit = async (key) => {
+    const before = await status();
+    await page.click(`[data-write="${key}"] button[type=submit]`);
+    await page.waitForFunction((b) => document.querySelector('#properties .status').textContent !== b, { timeout: 10000 }, before);
+    return status();
+  };
+  assert.equal(await page.$$eval('[data-write="mode"] option', (o) => o.length), 2);
+  await page.select('[data-write="mode"] select', '1'); // Boost
+  assert.match(await submit('mode'), /sent: mode → desired version/);
+  await page.select('[data-write="enabled"] select', 'false');
+  await submit('enabled');
+  await page.type('[data-write="target"] input[type=number][step=any]', '21.5');
+  await submit('target');
+  await page.type('[data-write="label"] input[type=text]', 'hall');
+  await submit('label');
+  // A whole number is checked in the page; the request is not sent.
+  await page.type('[data-write="fan/speed"] input[type=number][step="1"]', '2.5');
+  assert.match(await submit('fan/speed'), /fan\/speed: enter a whole number/);
+  await page.$eval('[data-write="fan/speed"] input', (i) => { i.value = '3'; });
+  assert.match(await submit('fan/speed'), /sent: speed → desired version/);
+  await page.waitForSelector('tr[data-property="fan/speed"] [data-state=pending]', { timeout: 10000 });
+  assert.ok(await page.$('[data-command-form="fan/spin"] input[type=number][step="1"]'), 'the component\'s command, with its request field');
+
+  const props = (await emu.api('GET', `/api/devices/${id}/properties`)).body;
+  const desired = (meta, name) => meta.$metadata[name].desiredValue;
+  assert.deepEqual([desired(props, 'mode'), desired(props, 'enabled'), desired(props, 'target'), desired(props, 'label'), desired(props.fan, 'speed')], [2, false, 21.5, 'hall', 3]);
+  assert.deepEqual(problems, [], 'no console errors, failed requests or error responses');
+});
