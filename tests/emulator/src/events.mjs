@@ -13,6 +13,7 @@ export const EVENT_DEFAULTS = {
   stateDelayMs: 50,
   listLimit: 1000,
   snapshotMessages: 200,
+  snapshotBytes: 512 * 1024,
   snapshotWire: 200,
 };
 
@@ -46,10 +47,24 @@ export class Events {
       c.connected = !!this.emu.connectedClient(device);
       this.send(c, 'snapshot', {
         ...this.state(device),
-        messages: device.messages.since(0).slice(-this.opts.snapshotMessages).map((m) => this.emu.renderMessage(m)),
+        messages: this.recent(device).map((m) => this.emu.renderMessage(m)),
         wire: this.emu.wire.since(0, { deviceId: device.id, limit: Number.MAX_SAFE_INTEGER }).slice(-this.opts.snapshotWire),
       });
     } else this.send(c, 'devices', this.list());
+  }
+
+  /** The newest messages, as many as fit in the snapshot's count and bytes, oldest first. */
+  recent(device) {
+    const ring = device.messages;
+    const out = [];
+    let bytes = 0;
+    for (let i = ring.length - 1; i >= 0 && out.length < this.opts.snapshotMessages; i--) {
+      const m = ring.at(i);
+      bytes += m.payload.length;
+      if (bytes > this.opts.snapshotBytes) break;
+      out.push(m);
+    }
+    return out.reverse();
   }
 
   drop(c) {

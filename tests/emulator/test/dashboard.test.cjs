@@ -196,6 +196,24 @@ test('a device\'s stream: snapshot, connection changes, messages, wire entries (
   assert.ok(snap2.wire.some((w) => w.type === 'CONNECT'));
 });
 
+test('a snapshot holds the newest messages that fit its count and bytes', async (t) => {
+  const emu = await inProcess({ events: { snapshotMessages: 3, snapshotBytes: 850 } });
+  t.after(() => emu.stop());
+  const dev = await direct(emu, 'dash-snap');
+  const client = await rawHub(emu, dev);
+  t.after(() => client.end(true));
+  const send = (n, size) => new Promise((resolve) => client.publish(`devices/${dev.id}/messages/events/`, JSON.stringify({ n, pad: 'x'.repeat(size) }), { qos: 1 }, resolve));
+  for (let n = 1; n <= 5; n++) await send(n, 10);
+  let s = await openStream(emu.apiBase, `/emulator/events?deviceId=${dev.id}`);
+  assert.deepEqual((await s.next('snapshot')).messages.map((m) => m.json.n), [3, 4, 5], 'the newest 3');
+  s.close();
+  await send(6, 400);
+  await send(7, 400);
+  s = await openStream(emu.apiBase, `/emulator/events?deviceId=${dev.id}`);
+  t.after(() => s.close());
+  assert.deepEqual((await s.next('snapshot')).messages.map((m) => m.json.n), [6, 7], 'what fits in 850 bytes (two of 417, not a third of 27)');
+});
+
 test('the list stream follows devices being created and deleted', async (t) => {
   const emu = await inProcess();
   t.after(() => emu.stop());
