@@ -194,6 +194,18 @@ test('the dashboard shows the sensor and drives it, in Chromium', { skip: noBrow
     const history = await page.$$eval('.history li', (l) => l.map((li) => li.dataset.event));
     assert.deepEqual(history.slice(0, 2), ['connected', 'disconnected'], 'newest first: the reconnect after the disconnect');
 
+    // ---- failover: the device provisions again and connects to the other hub
+    const hubBefore = (await emu.api('GET', `/api/devices/${id}`)).body.hub;
+    await page.click('[data-fault=failover]');
+    await page.waitForFunction((h) => {
+      const newest = document.querySelector('.history li');
+      return newest && newest.dataset.event === 'connected' && !newest.textContent.endsWith(h)
+        && document.querySelector('#connection-state').dataset.connection === 'connected';
+    }, { timeout: 90000 }, hubBefore);
+    const hubAfter = (await emu.api('GET', `/api/devices/${id}`)).body.hub;
+    assert.notEqual(hubAfter, hubBefore);
+    t.diagnostic(`failover: ${hubBefore} -> ${hubAfter}`);
+
     // ---- the wire log: the device's CONNECT, its signature redacted
     const connect = await page.$eval('#wire tr[data-type=CONNECT]', (r) => r.textContent);
     assert.match(connect, /sig=<redacted>/);
