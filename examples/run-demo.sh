@@ -4,9 +4,9 @@
 # an IoT Central operator drives a device (commands, writable properties), in under a minute.
 #
 #   examples/run-demo.sh                 install what is missing, build, run, drive, stop
-#   examples/run-demo.sh --interactive   the same, then keep everything running and print the
-#                                        curl commands to drive the device by hand (Enter or
-#                                        Ctrl-C stops)
+#   examples/run-demo.sh --interactive   the same, printing the dashboard's URL first, then keep
+#                                        everything running to drive the device by hand, in the
+#                                        dashboard or with curl (Enter or Ctrl-C stops)
 # Options for tests and repeated runs:
 #   --no-install      do not install packages (tests/install-deps.sh)
 #   --sensor PATH     use this environmental_sensor binary instead of building one
@@ -136,7 +136,12 @@ ca_file=$(printf '%s' "$ready" | json d.caFile)
 dps=$(printf '%s' "$ready" | json d.dps.mqtt)
 model=$(json 'd["@id"]' <examples/environmental_sensor/EnvironmentalSensor.json)
 device=demo-sensor
+if $interactive; then
+  printf '\n%sDashboard: %s/%s  (open it to watch the device; it stays up after the demo)\n' "$bold" "$api" "$off"
+fi
 op "emulator pid $emu_pid, operator API $api, DPS $dps, hubs $(printf '%s' "$ready" | json 'd.hubs.join(" and ")')"
+dashboard_served() { curl -sf --max-time 10 "$api/" | grep -q 'ui/app.mjs'; }
+check "the dashboard is served at $api/" dashboard_served
 
 step "Importing the device template, as an operator does in IoT Central (Device templates > New)"
 op "PUT /api/deviceTemplates/$model"
@@ -245,7 +250,10 @@ op "last telemetry: temp $(json d.value <<<"$temp") at $(json d.timestamp <<<"$t
 
 # ---- 7. by hand ------------------------------------------------------------------------------
 if $interactive; then
-  step "Your turn: the device keeps running. Drive it with these commands:"
+  step "Your turn: the device keeps running."
+  printf '%sDashboard: %s/%s\n' "$bold" "$api" "$off"
+  echo "  Open it in a browser: the device's live telemetry, properties, commands, faults and wire log."
+  echo "Or drive it with curl:"
   cat <<EOF
   curl -s $api/api/devices/$device
   curl -s $api/api/devices/$device/properties

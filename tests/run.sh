@@ -20,7 +20,8 @@ emulator's npm packages). Then, in order, stopping at the first failure:
   pure layer          IOTC_PURE_ONLY build and its tests (BUILD_DIR-pure)
   ctest               every test of the ASan + UBSan build, leak checking on
   valgrind            a plain build's tests labelled valgrind (BUILD_DIR-valgrind)
-  emulator            the official Azure IoT Node SDK against the emulator (node --test)
+  emulator            the official Azure IoT Node SDK against the emulator, and its dashboard
+                      in headless Chromium (node --test)
   benchmark smoke     every benchmark program runs; its numbers are not judged
 
 Each stage prints one line with its result and duration; its output goes to

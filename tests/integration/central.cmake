@@ -72,6 +72,10 @@ if(IOTC_HAVE_EMULATOR AND TARGET environmental_sensor)
             --sensor "$<TARGET_FILE:environmental_sensor>")
   set_tests_properties(integration.demo PROPERTIES TIMEOUT 180 LABELS "integration;demo"
     ENVIRONMENT "${IOTC_LSAN_OPTIONS}" ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
+  add_test(NAME integration.demo_interactive
+    COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/test_demo_interactive.sh" "$<TARGET_FILE:environmental_sensor>")
+  set_tests_properties(integration.demo_interactive PROPERTIES TIMEOUT 180 LABELS "integration;demo"
+    ENVIRONMENT "${IOTC_LSAN_OPTIONS}" ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
 endif()
 
 # Paho 1.3.12 leaks what it abandons at a connection drop (see lsan.supp).

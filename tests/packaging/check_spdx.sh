@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Every tracked source file names its licence in an SPDX line near its top (after a shebang,
-# which must stay on line 1). Formats without comments, documentation, third-party data and
-# the fuzz corpus are exempt. Usage: check_spdx.sh SOURCE_DIR
+# which must stay on line 1). Formats without comments (JSON, PEM, PNG images), documentation,
+# third-party data and the fuzz corpus are exempt. Usage: check_spdx.sh SOURCE_DIR
 set -eu
 root=$1
 cd "$root"
@@ -17,7 +17,7 @@ fi
 checked=0 missing=0
 while IFS= read -r f; do
   case "$f" in
-    *.json | *.md | *.pem | LICENSE | tests/fuzz/corpus/*) continue ;;
+    *.json | *.md | *.pem | *.png | LICENSE | tests/fuzz/corpus/*) continue ;;
   esac
   [ -f "$f" ] || continue # deleted but not yet committed
   checked=$((checked + 1))

@@ -9,6 +9,7 @@ const USAGE = `usage: iotc-emulator [OPTION]...
 A local stand-in for Azure IoT Central: DPS (MQTT and HTTPS), two IoT hubs and the operator API, on
 loopback only. Prints one JSON line on stdout when ready (ports, names, CA file, ID scope, group key);
 logs one line per connection, disconnect and refusal on stderr. Stops on SIGTERM or SIGINT.
+Open the API's URL ("api" in that line) in a browser for the operator dashboard.
 
   --ports MODE           where the services listen:
                            ephemeral (default)  free ports on 127.0.0.1 and ::1, named localhost:PORT;

@@ -12,10 +12,13 @@ import { FaultError } from './faults.mjs';
 import { issueDeviceCert } from './certs.mjs';
 import { toCert } from './x509.mjs';
 import { TemplateError, propertyRefusal, templateView } from './templates.mjs';
+import { Dashboard, StaticError } from './dashboard.mjs';
 
 const BODY_LIMIT = 1024 * 1024;
 const NAME = /^[A-Za-z0-9_\-.:$]{1,128}$/;
 const MAX_WAIT_MS = 120000;
+// A route's answer when it has written the response itself (files, event streams).
+const WRITTEN = Symbol('written');
 
 class ApiError extends Error {
   constructor(status, code, message, extra) {
@@ -51,6 +54,8 @@ export class Api {
     this.sockets = new Set();
     const D = '([^/]+)';
     this.routes = [
+      ['GET', /^\/$|^\/index\.html$|^\/ui\/|^\/vendor\//, this.staticFile],
+      ['GET', /^\/emulator\/events$/, this.openEvents],
       ['GET', /^\/api\/devices$/, this.listDevices],
       ['GET', new RegExp(`^/api/devices/${D}$`), this.getDevice],
       ['PUT', new RegExp(`^/api/devices/${D}$`), this.putDevice],
@@ -142,7 +147,8 @@ export class Api {
           throw bad('request body is not valid JSON');
         }
       }
-      result = await route[0].call(this, { req, url, body, params: route[1] });
+      result = await route[0].call(this, { req, res, url, body, params: route[1] });
+      if (result === WRITTEN) return;
     } catch (err) {
       if (err instanceof ApiError) result = { status: err.status, body: { error: { code: err.code, message: err.message, requestId: crypto.randomUUID(), ...(err.extra || {}) } } };
       else {
@@ -476,6 +482,30 @@ export class Api {
     if (!this.emu.registry.groups.delete(params[0])) throw notFound(`enrollment group ${params[0]} not found`);
     this.emu.registry.changed();
     return { status: 204 };
+  }
+
+  // ---- dashboard --------------------------------------------------------------------------------
+
+  async staticFile({ res, url }) {
+    let file;
+    try {
+      file = await this.emu.dashboard.file(url.pathname);
+    } catch (err) {
+      if (err instanceof StaticError) throw bad(err.message);
+      throw err;
+    }
+    if (!file) throw notFound(`no file ${url.pathname.slice(0, 256)}`);
+    Dashboard.write(res, file);
+    return WRITTEN;
+  }
+
+  /** Server-sent events: the device list, or with ?deviceId= one device's changes, messages and wire log. */
+  openEvents({ res, url }) {
+    const id = url.searchParams.get('deviceId');
+    const d = id === null ? null : this.device(id);
+    if (this.emu.events.full) throw new ApiError(503, 'ServiceUnavailable', `at most ${this.emu.events.opts.maxClients} event streams at a time`);
+    this.emu.events.open(res, d);
+    return WRITTEN;
   }
 
   // ---- emulator-only ----------------------------------------------------------------------------

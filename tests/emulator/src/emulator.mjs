@@ -13,6 +13,8 @@ import { Faults } from './faults.mjs';
 import { Hub } from './hub.mjs';
 import { Dps, DpsMqtt, DpsHttps } from './dps.mjs';
 import { Api } from './api.mjs';
+import { Dashboard } from './dashboard.mjs';
+import { Events } from './events.mjs';
 import { buildBag, parseBag, encode } from './topics.mjs';
 import { anchorOf, toCert } from './x509.mjs';
 
@@ -63,7 +65,12 @@ export class Emulator {
     const o = this.opts;
     this.tmpDir = null;
     this.verbosity = o.verbosity ?? 1;
-    this.wire.onEntry = (e) => this.noteWire(e);
+    this.events = new Events(this, o.events);
+    this.dashboard = new Dashboard(o.dashboardMounts);
+    this.wire.onEntry = (e) => {
+      this.noteWire(e);
+      this.events.wire(e);
+    };
     const mode = o.ports || 'ephemeral';
     if (!PORT_MODES.includes(mode)) throw new Error(`ports must be one of ${PORT_MODES.join(', ')}`);
     if (o.addressBlock !== undefined && !ADDRESS_BLOCK.test(o.addressBlock)) throw new Error('addressBlock must look like 127.X.Y');
@@ -77,6 +84,7 @@ export class Emulator {
     this.block = this.standard ? this.chooseBlock() : null;
     this.makeCerts(o.serverNames, this.standardHosts());
     this.registry = new Registry({ retention: this.retention, stateDir: o.stateDir, idScope: o.idScope, groupKey: o.groupKey, deviceCa: this.certs.deviceCa });
+    this.registry.onChange = () => this.events.registryChanged();
     for (const spec of o.devices || []) this.configureDevice(spec);
     for (const g of o.enrollmentGroups || []) this.registry.groups.set(g.id, g);
     for (const t of o.deviceTemplates || []) this.registry.putTemplate(t.id, t);
@@ -204,6 +212,7 @@ export class Emulator {
     if (this.stopping) return this.stopping;
     this.stopping = (async () => {
       this.faults.clear();
+      if (this.events) this.events.close();
       for (const p of this.pendingMethods.values()) clearTimeout(p.timer);
       for (const d of this.registry ? this.registry.devices.values() : []) {
         if (d.conn && d.conn.expiryTimer) clearTimeout(d.conn.expiryTimer);
@@ -260,6 +269,7 @@ export class Emulator {
 
   /** Wakes long-polls on the device (connection, subscription, twin or message changes). */
   deviceChanged(device) {
+    this.events.deviceChanged(device);
     if (device.waiters.size) for (const w of [...device.waiters]) w(false);
     if (device.conn) this.flushC2d(device);
   }
@@ -268,6 +278,7 @@ export class Emulator {
     const msg = { seq: ++this.msgSeq, t: Date.now(), topic, bag, payload: Buffer.from(payload), hub };
     if (!device.messages.onEvict) device.messages.onEvict = (m) => this.parseTelemetry(device, m);
     device.messages.push(msg, payload.length + topic.length + 64);
+    this.events.message(device, msg);
     if (device.waiters.size) for (const w of [...device.waiters]) w(false);
   }
 
@@ -424,6 +435,7 @@ export class Emulator {
     const sys = { '$.mid': messageId, '$.to': `/devices/${device.id}/messages/deviceBound` };
     const bag = buildBag({ ...sys, ...properties });
     device.c2d.push({ messageId, bag, body: Buffer.isBuffer(body) ? body : Buffer.from(String(body)) });
+    this.events.deviceChanged(device);
     this.flushC2d(device);
     return { messageId };
   }
@@ -437,6 +449,7 @@ export class Emulator {
       if (!Object.keys(client.subscriptions).some((f) => f.endsWith('/messages/devicebound/#'))) return;
       device.c2d.shift();
       this.hubOf(device).send(client, topic, m.body, 1);
+      this.events.deviceChanged(device);
     }
   }
 

@@ -146,6 +146,7 @@ export class Registry {
   }
 
   changed() {
+    if (this.onChange) this.onChange();
     if (!this.stateDir || this.saveTimer) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null;

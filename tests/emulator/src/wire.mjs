@@ -53,11 +53,12 @@ export class WireLog {
       list.sort((a, b) => a.seq - b.seq);
       if (list.length > limit) list.length = limit;
     }
-    return list.map(render);
+    return list.map(renderEntry);
   }
 }
 
-function render(e) {
+/** An entry as the operator API and the dashboard show it (the payload as text or base64). */
+export function renderEntry(e) {
   const out = { seq: e.seq, time: new Date(e.t).toISOString() };
   for (const [k, v] of Object.entries(e)) {
     if (k === 'seq' || k === 't' || k === '_size' || k === 'payload' || k === 'id') continue;
