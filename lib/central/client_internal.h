@@ -95,7 +95,8 @@ enum {
   IOTC__SF_SUBSCRIBED = 4,
   IOTC__SF_SUB_FAILED = 8,
   IOTC__SF_LOST = 16,
-  IOTC__SF_DISCONNECTED = 32
+  IOTC__SF_DISCONNECTED = 32,
+  IOTC__SF_SUB_MALFORMED = 64
 };
 
 /* Worker states. */

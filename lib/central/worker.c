@@ -84,8 +84,9 @@ static void sink_connect_failed(void *ctx, uint32_t gen, int code, const char *t
   pthread_mutex_unlock(&c->mu);
 }
 
-static void sink_subscribed(void *ctx, uint32_t gen, bool ok) {
-  raise_flag(ctx, gen, ok ? IOTC__SF_SUBSCRIBED : IOTC__SF_SUB_FAILED);
+static void sink_subscribed(void *ctx, uint32_t gen, int result) {
+  raise_flag(ctx, gen, result == IOTC__SUB_OK ? IOTC__SF_SUBSCRIBED :
+                       result == IOTC__SUB_REFUSED ? IOTC__SF_SUB_FAILED : IOTC__SF_SUB_MALFORMED);
 }
 
 static void sink_lost(void *ctx, uint32_t gen) { raise_flag(ctx, gen, IOTC__SF_LOST); }
@@ -508,9 +509,12 @@ static void handle_flags(iotc_client *c, unsigned f, int code, const char *text)
     }
     c->wstate = IOTC__W_SUBSCRIBING;
   }
-  if ((f & IOTC__SF_SUB_FAILED) && c->wstate == IOTC__W_SUBSCRIBING) {
-    record_error(c, IOTC_ERR_PROTOCOL, "the hub refused a subscription", NULL);
-    attempt_failed(c, IOTC_ERR_PROTOCOL, false, false, "the hub refused a subscription");
+  if ((f & (IOTC__SF_SUB_FAILED | IOTC__SF_SUB_MALFORMED)) && c->wstate == IOTC__W_SUBSCRIBING) {
+    const char *why = (f & IOTC__SF_SUB_MALFORMED)
+                          ? "protocol error: the hub's SUBACK does not answer the SUBSCRIBE"
+                          : "the hub refused a subscription";
+    record_error(c, IOTC_ERR_PROTOCOL, why, NULL);
+    attempt_failed(c, IOTC_ERR_PROTOCOL, false, false, why);
     return;
   }
   if ((f & IOTC__SF_SUBSCRIBED) && c->wstate == IOTC__W_SUBSCRIBING) on_subscribed(c);
