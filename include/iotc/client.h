@@ -325,7 +325,11 @@ typedef struct iotc_property_update {
   const char *component;   /**< NULL for the root component */
   const char *name;
   const char *value_json;  /**< the value as JSON text (the `{"value":…}` wrapper removed) */
-  int64_t version;         /**< desired `$version`: acknowledge with av = this */
+  /** desired `$version`: acknowledge with av = this. For a live patch it is the `$version` in
+   *  the patch body (the service's), else the `$version` in its topic, else -1 (unknown). Live
+   *  patches reach the handler in arrival order whatever their version; only the patches that
+   *  arrive while the twin is being fetched at (re)connect are skipped when not newer than it. */
+  int64_t version;
   bool at_startup;         /**< from the twin fetched at (re)connect, not from a live patch */
 } iotc_property_update;
 

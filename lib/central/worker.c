@@ -645,25 +645,29 @@ static void dispatch_property(void *ctx, const iotc__twin_update *u) {
   }
 }
 
-static void process_patch(iotc_client *c, iotc__event *ev) {
+/* The version rule: the body's `$version` is the service's, the topic's stands in when the body
+ * has none. A patch that arrived while the twin was fetched (@p deferred) is applied only when
+ * newer than that twin; later patches in arrival order whatever version they carry, so a wrong
+ * version cannot hold back the patches after it. */
+static void process_patch(iotc_client *c, iotc__event *ev, bool deferred) {
   iotc_hub_twin_desired d;
-  if (iotc_hub_topic_twin_desired_parse(ev->topic, ev->topic_len, &d) != IOTC_OK) {
-    IOTC_LOGW("ignoring a malformed desired-patch topic");
-    return;
-  }
-  if (c->twin_ready && (int64_t)d.version <= c->twin_version) {
-    IOTC_LOGD("ignoring desired patch version %llu (twin is at %lld)",
-              (unsigned long long)d.version, (long long)c->twin_version);
-    return;
+  int64_t topic_version = -1;
+  if (iotc_hub_topic_twin_desired_parse(ev->topic, ev->topic_len, &d) == IOTC_OK &&
+      d.version <= (uint64_t)INT64_MAX) {
+    topic_version = (int64_t)d.version;
   }
   visit_ctx v = {c, false};
-  int64_t body_version = -1;
+  int64_t version = -1;
   const char *why = "";
-  if (iotc__twin_patch(ev->payload, ev->payload_len, is_component_cb, c, dispatch_property, &v,
-                       &body_version, &why) != IOTC_OK) {
+  iotc_result r = iotc__twin_patch(ev->payload, ev->payload_len, is_component_cb, c,
+                                   dispatch_property, &v, topic_version,
+                                   deferred ? c->twin_version : INT64_MIN, &version, &why);
+  if (r == IOTC_ERR_NO_MATCH) {
+    IOTC_LOGD("ignoring desired patch version %lld (twin is at %lld)", (long long)version,
+              (long long)c->twin_version);
+  } else if (r != IOTC_OK) {
     IOTC_LOGE("ignoring a desired patch: %s", why);
   }
-  if ((int64_t)d.version > c->twin_version) c->twin_version = (int64_t)d.version;
 }
 
 static void report_defaults(iotc_client *c, const iotc__twin *t) {
@@ -730,7 +734,7 @@ static void process_twin(iotc_client *c, int status, const char *body, size_t le
   c->deferred = c->deferred_tail = NULL;
   while (ev) {
     iotc__event *n = ev->next;
-    process_patch(c, ev);
+    process_patch(c, ev, true);
     iotc__free_event(ev);
     ev = n;
   }
@@ -1038,7 +1042,7 @@ static void process_message(iotc_client *c, iotc__event *ev) {
       c->deferred_tail = ev;
       return;
     }
-    process_patch(c, ev);
+    process_patch(c, ev, false);
   } else if (strncmp(ev->topic, "$iothub/methods/POST/", 21) == 0) {
     process_method(c, ev);
   } else {

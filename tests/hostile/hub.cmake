@@ -6,3 +6,4 @@ target_compile_definitions(iotc_hub_ctl PRIVATE _POSIX_C_SOURCE=200809L
   IOTC_HUB_NODE="${IOTC_NODE}" IOTC_HUB_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/hub_server.mjs")
 
 iotc_hostile_test(hub_suback SOURCES hub_suback.c LIBRARIES iotc_hub_ctl)
+iotc_hostile_test(hub_versions SOURCES hub_versions.c LIBRARIES iotc_hub_ctl)

@@ -35,6 +35,7 @@ const behaviour = {
   twinGet: true,         // answer twin GETs
   twinGetStatus: 200,
   twin: { desired: { $version: 1 }, reported: { $version: 1 } },
+  beforeTwin: [],        // publishes sent when a twin GET arrives, before its answer
   reported: true,        // answer reported PATCHes
   reportedStatus: 204,
   pingresp: true,
@@ -98,6 +99,7 @@ function onPublish(sock, p) {
     stats.twinGets++;
     if (sock.badSuback) stats.acceptedBadSuback++;
     if (behaviour.twinGet) {
+      for (const b of behaviour.beforeTwin) publish(sock, b.topic, b.payload, b.qos || 0);
       publish(sock, `$iothub/twin/res/${behaviour.twinGetStatus}/?$rid=${ridOf(topic)}`,
         JSON.stringify(behaviour.twin));
     }
