@@ -56,6 +56,7 @@ typedef struct iotc__event {
   struct iotc__event *next;
   int type;
   uint32_t gen;
+  bool early; /* arrived before the hub accepted the connection (CONNACK) */
   int status;
   size_t topic_len, payload_len;
   char *topic, *payload; /* into data, NUL-terminated */
@@ -150,6 +151,7 @@ struct iotc_client {
   _Atomic(iotc__op *) done;  /* completions from Paho, newest first: pushed without mu */
   iotc__event *ev_head, *ev_tail;
   uint32_t session_gen;
+  atomic_bool connack_seen; /* the current session's CONNACK arrived (set on Paho's thread) */
   unsigned sflags;
   int fail_code;
   char fail_text[128];

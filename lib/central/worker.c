@@ -70,7 +70,16 @@ static void raise_flag(iotc_client *c, uint32_t gen, unsigned flag) {
   pthread_mutex_unlock(&c->mu);
 }
 
-static void sink_connected(void *ctx, uint32_t gen) { raise_flag(ctx, gen, IOTC__SF_CONNECTED); }
+static void sink_connected(void *ctx, uint32_t gen) {
+  iotc_client *c = ctx;
+  pthread_mutex_lock(&c->mu);
+  if (gen == c->session_gen) {
+    atomic_store(&c->connack_seen, true); /* messages after the CONNACK are not early */
+    c->sflags |= IOTC__SF_CONNECTED;
+    iotc__wake_locked(c);
+  }
+  pthread_mutex_unlock(&c->mu);
+}
 
 static void sink_connect_failed(void *ctx, uint32_t gen, int code, const char *text) {
   iotc_client *c = ctx;
@@ -100,6 +109,7 @@ static void sink_message(void *ctx, uint32_t gen, const char *topic, size_t topi
   iotc__event *ev = iotc__event_new(IOTC__EV_MESSAGE, topic, topic_len, payload, payload_len);
   if (ev == NULL) return; /* no memory: nothing safe to do on a Paho thread */
   ev->gen = gen;
+  ev->early = !atomic_load(&((iotc_client *)ctx)->connack_seen);
   iotc__post_event(ctx, ev);
 }
 
@@ -378,6 +388,7 @@ static void begin_attempt(iotc_client *c) {
   pthread_mutex_lock(&c->mu);
   uint32_t gen = ++c->session_gen;
   c->sflags = 0;
+  atomic_store(&c->connack_seen, false);
   pthread_mutex_unlock(&c->mu);
   iotc__session_config sc = {c->hub, c->device_id, username, c->ca_file, c->cert_file,
                              c->key_file, c->keepalive_s, c->connect_timeout_ms,
@@ -911,6 +922,14 @@ static void process_method(iotc_client *c, iotc__event *ev) {
   iotc_result pr = iotc_hub_topic_method_parse(ev->topic, ev->topic_len, &m);
   char *rid = pr == IOTC_OK || pr == IOTC_ERR_MALFORMED ? view_dup(m.request_id) : NULL;
   char *comp = NULL, *name = NULL;
+  char probe[IOTC_HUB_REQUEST_ID_MAX + 48];
+  if (rid && iotc_hub_topic_method_response(200, rid, probe, sizeof probe, NULL) != IOTC_OK) {
+    /* No response could carry this id: running the handler would do work nobody hears of. */
+    IOTC_LOGW("refusing a command whose $rid cannot be answered (empty, over %d characters, or "
+              "not printable ASCII): its handler is not run", IOTC_HUB_REQUEST_ID_MAX);
+    free(rid);
+    return;
+  }
   if (rid == NULL) { /* nothing to answer to: the service times the request out */
     IOTC_LOGW("ignoring a method request topic without a usable $rid");
     return;
@@ -1026,6 +1045,11 @@ static void process_c2d(iotc_client *c, iotc__event *ev, const iotc_hub_c2d_mess
 
 static void process_message(iotc_client *c, iotc__event *ev) {
   if (ev->gen != c->session_gen) { /* from a connection that is gone */
+    iotc__free_event(ev);
+    return;
+  }
+  if (ev->early) { /* MQTT forbids it; a handler run now could not even be answered */
+    IOTC_LOGW("ignoring a message the hub sent before accepting the connection");
     iotc__free_event(ev);
     return;
   }
