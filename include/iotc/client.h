@@ -72,9 +72,10 @@ typedef struct iotc_property {
  * Configuration
  * ------------------------------------------------------------------------------------------- */
 
-/** Version 2 added @ref iotc_client_config::model_file. A version-1 struct (from code built
- *  against an older iotc, which ends before that field) is still accepted and has no model. */
-#define IOTC_CLIENT_CONFIG_VERSION 2
+/** Version 2 added @ref iotc_client_config::model_file, version 3
+ *  @ref iotc_client_config::liveness_timeout_ms. Older structs (from code built against an older
+ *  iotc, which end before those fields) are still accepted: no model, the default liveness. */
+#define IOTC_CLIENT_CONFIG_VERSION 3
 
 /**
  * @brief How to reach IoT Central, and how the client behaves. Initialise with
@@ -137,6 +138,16 @@ typedef struct iotc_client_config {
   /** DTDL device model (the IoT Central device template) the client enforces; nullable.
    *  See "Device model" below. Read once by iotc_client_create(). (struct_version 2) */
   const char *model_file;
+  /** Liveness: how long an answer the client waits for may be missing before the connection is
+   *  declared dead (the oldest unacknowledged telemetry PUBACK, or the answer to a reported
+   *  PATCH). Then the client closes the connection and reconnects with back-off, and the status
+   *  callback gets IOTC_STATUS_DISCONNECTED with reason IOTC_ERR_TIMEOUT and a message saying
+   *  which answer was missing. This catches hubs that keep a connection open without answering
+   *  (MQTT's keep-alive counts any incoming byte as life). It is checked every quarter of the
+   *  limit, so a stall is detected at most 1.25 × this after the request was sent. A reported
+   *  PATCH gets 3 attempts: when the third goes unanswered, its on_done gets IOTC_ERR_TIMEOUT.
+   *  Must be > 0. Default 60000. (struct_version 3) */
+  uint32_t liveness_timeout_ms;
 } iotc_client_config;
 
 /** @brief Fill @p cfg with the defaults above (NULL is ignored). */

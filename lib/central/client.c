@@ -38,6 +38,7 @@ void iotc_client_config_init(iotc_client_config *cfg) {
   cfg->give_up_after = 0;
   cfg->queue_capacity = 1000;
   cfg->max_inflight = 32;
+  cfg->liveness_timeout_ms = 60000;
 }
 
 static bool set(const char *s) { return s != NULL && *s != '\0'; }
@@ -168,14 +169,17 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   if (out_client == NULL) return refuse("out_client is NULL");
   *out_client = NULL;
   if (cfg == NULL) return refuse("cfg is NULL");
-  /* Version 1 (built against an older iotc) ends before model_file. */
-  if (cfg->struct_version != IOTC_CLIENT_CONFIG_VERSION && cfg->struct_version != 1) {
+  /* Versions 1 and 2 (built against an older iotc) end before model_file, liveness_timeout_ms. */
+  if (cfg->struct_version < 1 || cfg->struct_version > IOTC_CLIENT_CONFIG_VERSION) {
     return refuse("cfg->struct_version is unknown: initialise with iotc_client_config_init()");
   }
   if (cfg->max_inflight == 0 || cfg->queue_capacity == 0 || cfg->sas_ttl_s < 10 ||
       cfg->connect_timeout_ms == 0 || cfg->keepalive_s == 0) {
     return refuse("max_inflight, queue_capacity, connect_timeout_ms and keepalive_s must be > 0 "
                   "and sas_ttl_s >= 10");
+  }
+  if (cfg->struct_version >= 3 && cfg->liveness_timeout_ms == 0) {
+    return refuse("liveness_timeout_ms must be > 0");
   }
   if (set(cfg->model_id) && strlen(cfg->model_id) > 512) return refuse("model_id is too long");
   iotc_client *c = calloc(1, sizeof *c);
@@ -221,6 +225,7 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   c->give_up_after = cfg->give_up_after;
   c->queue_capacity = cfg->queue_capacity;
   c->max_inflight = cfg->max_inflight;
+  c->liveness_ms = cfg->struct_version >= 3 ? cfg->liveness_timeout_ms : 60000;
   /* The default property bag, computed once: the hot path copies it. */
   iotc_hub_telemetry_options ho;
   iotc_hub_telemetry_options_init(&ho);

@@ -31,6 +31,8 @@ typedef struct iotc__op {
   uint8_t qos;
   bool resend; /* requeued after a connection drop */
   bool in_window; /* (send) in the in-flight list */
+  uint8_t attempts; /* reported PATCH: times published */
+  uint64_t sent_ms; /* when last published (telemetry: (send); reported: worker) */
   size_t bag_len;     /* telemetry: property bag after `devices/{id}/messages/events/` */
   size_t payload_len;
   char *payload;      /* points into data */
@@ -122,6 +124,7 @@ struct iotc_client {
   uint32_t sas_ttl_s, connect_timeout_ms, reconnect_min_ms, reconnect_max_ms;
   uint32_t reprovision_after, give_up_after;
   uint16_t keepalive_s, max_inflight;
+  uint32_t liveness_ms;
   size_t queue_capacity;
   char default_bag[64];
   size_t default_bag_len;
@@ -186,7 +189,7 @@ struct iotc_client {
   bool ca_checked; /* the CA file's expiry was checked (once per client) */
   iotc__op *rep_inflight;
   uint32_t rep_retries;
-  uint64_t t_retry, t_sas, t_twin, t_rep, t_rep_retry, t_connect, t_renew_limit;
+  uint64_t t_retry, t_sas, t_twin, t_rep, t_rep_retry, t_connect, t_renew_limit, t_live;
   bool twin_ready;
   int64_t twin_version;
   uint32_t twin_tries;
@@ -234,6 +237,8 @@ bool iotc__window_close_if_idle(iotc_client *c);
 bool iotc__window_pump(iotc_client *c);
 /** Worker: take the acknowledged ops of the completion list @p done out of the window. */
 void iotc__window_release(iotc_client *c, iotc__op *done);
+/** When the oldest telemetry in flight was published; UINT64_MAX when none is. */
+uint64_t iotc__window_oldest_ms(iotc_client *c);
 /** Worker or destroy: close the window and requeue what is in flight, in order, for resending. */
 void iotc__window_requeue(iotc_client *c);
 

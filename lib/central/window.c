@@ -39,6 +39,7 @@ static bool publish(iotc_client *c, iotc__op *op) {
   }
   memcpy(c->topic_buf, c->topic_prefix, c->prefix_len);
   memcpy(c->topic_buf + c->prefix_len, op->data, op->bag_len + 1);
+  op->sent_ms = iotc__now_ms(); /* liveness: how long its PUBACK has been awaited */
   window_add(c, op); /* before the call: its completion may run before the call returns */
   if (iotc__session_publish(c->send_session, c->topic_buf, op->payload, op->payload_len, op->qos,
                             &op->base) != IOTC_OK) {
@@ -138,6 +139,13 @@ void iotc__window_release(iotc_client *c, iotc__op *done) {
     if (op->done_rc == 0 && op->in_window) window_remove(c, op);
   }
   pthread_mutex_unlock(&c->send_mu);
+}
+
+uint64_t iotc__window_oldest_ms(iotc_client *c) {
+  pthread_mutex_lock(&c->send_mu);
+  uint64_t t = c->inflight.head ? c->inflight.head->sent_ms : UINT64_MAX;
+  pthread_mutex_unlock(&c->send_mu);
+  return t;
 }
 
 void iotc__window_requeue(iotc_client *c) {

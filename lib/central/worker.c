@@ -23,6 +23,7 @@
 #define NO_TIMER UINT64_MAX
 #define TWIN_TRIES 3
 #define REPORTED_RETRIES 5
+#define REPORTED_ATTEMPTS 3 /* publishes of one reported PATCH left unanswered before it fails */
 #define PENDING_CMD_MAX_AGE_MS (5u * 60u * 1000u)
 #define RENEW_DRAIN_MS 5000u
 
@@ -151,6 +152,10 @@ static void next_rid(iotc_client *c, char prefix, char out[16]) {
   snprintf(out, 16, "%c%u", prefix, ++c->rid_counter);
 }
 
+static uint64_t liveness_tick(const iotc_client *c) {
+  return c->liveness_ms >= 4 ? c->liveness_ms / 4 : 1;
+}
+
 static void publish_control(iotc_client *c, const char *topic, const char *payload, size_t len) {
   if (c->session == NULL) return;
   if (iotc__session_publish(c->session, topic, payload, len, 0, NULL) != IOTC_OK) {
@@ -195,7 +200,7 @@ void iotc__teardown_session(iotc_client *c) {
   pthread_mutex_unlock(&c->mu);
   c->twin_ready = false;
   c->twin_rid[0] = c->rep_rid[0] = '\0';
-  c->t_twin = c->t_rep = c->t_sas = c->t_connect = NO_TIMER;
+  c->t_twin = c->t_live = c->t_sas = c->t_connect = NO_TIMER;
   drop_deferred(c);
 }
 
@@ -477,22 +482,23 @@ static void on_subscribed(iotc_client *c) {
   c->twin_ready = false;
   send_twin_get(c);
   if (!c->x509) c->t_sas = iotc__now_ms() + (uint64_t)c->sas_ttl_s * 800u;
+  c->t_live = iotc__now_ms() + liveness_tick(c);
   c->t_rep_retry = 0;
   iotc__window_open(c, c->session);
   set_connected(c, true);
   emit_status(c, IOTC_STATUS_CONNECTED, IOTC_OK, "connected", 0);
 }
 
-static void connection_lost(iotc_client *c, const char *why) {
+static void connection_lost(iotc_client *c, iotc_result reason, const char *why) {
   iotc__teardown_session(c);
-  record_error(c, IOTC_ERR_CONNECT, why, NULL);
-  emit_status(c, IOTC_STATUS_DISCONNECTED, IOTC_ERR_CONNECT, why, 0);
+  record_error(c, reason, why, NULL);
+  emit_status(c, IOTC_STATUS_DISCONNECTED, reason, why, 0);
   c->attempt = 0;
   uint32_t delay = iotc__backoff_ms(0, c->reconnect_min_ms, c->reconnect_max_ms, false,
                                     iotc__backoff_random());
   c->wstate = IOTC__W_WAIT_RETRY;
   c->t_retry = iotc__now_ms() + delay;
-  emit_status(c, IOTC_STATUS_RECONNECTING, IOTC_ERR_CONNECT, why, delay);
+  emit_status(c, IOTC_STATUS_RECONNECTING, reason, why, delay);
 }
 
 static void stopped(iotc_client *c) {
@@ -515,7 +521,7 @@ static void handle_flags(iotc_client *c, unsigned f, int code, const char *text)
   }
   if ((f & IOTC__SF_CONNECTED) && c->wstate == IOTC__W_CONNECTING) {
     if (iotc__session_subscribe(c->session, c->device_id) != IOTC_OK) {
-      connection_lost(c, "could not subscribe");
+      connection_lost(c, IOTC_ERR_CONNECT, "could not subscribe");
       return;
     }
     c->wstate = IOTC__W_SUBSCRIBING;
@@ -550,7 +556,7 @@ static void handle_flags(iotc_client *c, unsigned f, int code, const char *text)
       record_error(c, IOTC_ERR_CONNECT, "the connection dropped while connecting", NULL);
       attempt_failed(c, IOTC_ERR_CONNECT, false, false, "the connection dropped while connecting");
     } else if (c->session) {
-      connection_lost(c, "the connection to the hub was lost");
+      connection_lost(c, IOTC_ERR_CONNECT, "the connection to the hub was lost");
     }
   }
 }
@@ -757,7 +763,6 @@ static void process_reported_response(iotc_client *c, int status) {
   iotc__op *op = c->rep_inflight;
   c->rep_inflight = NULL;
   c->rep_rid[0] = '\0';
-  c->t_rep = NO_TIMER;
   if (status >= 200 && status < 300) {
     c->rep_retries = 0;
     pthread_mutex_lock(&c->mu);
@@ -1116,14 +1121,15 @@ static void pump_reported(iotc_client *c, uint64_t now) {
     return;
   }
   c->rep_inflight = op;
-  c->t_rep = now + c->connect_timeout_ms;
+  op->sent_ms = now;
+  op->attempts++;
 }
 
 /* ---- timers ----------------------------------------------------------------------------- */
 
 static uint64_t next_timer(const iotc_client *c) {
   uint64_t t = NO_TIMER;
-  const uint64_t all[] = {c->t_retry, c->t_sas, c->t_twin, c->t_rep, c->t_connect,
+  const uint64_t all[] = {c->t_retry, c->t_sas, c->t_twin, c->t_live, c->t_connect,
                           c->t_renew_limit};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     if (all[i] < t) t = all[i];
@@ -1144,6 +1150,39 @@ static void start_close(iotc_client *c, int closing_state) {
   } else {
     c->t_connect = iotc__now_ms() + 10000; /* backstop for a disconnect that never completes */
   }
+}
+
+/* Our own liveness: MQTT's keep-alive counts any incoming byte, so a hub that trickles bytes or
+ * never acknowledges keeps a connection "alive" for ever. An answer missing past the limit
+ * means the link is dead: reconnect, and say which answer was missing. */
+static void check_liveness(iotc_client *c, uint64_t now) {
+  if (c->wstate != IOTC__W_CONNECTED && c->wstate != IOTC__W_DRAINING &&
+      c->wstate != IOTC__W_RENEWING) {
+    return;
+  }
+  char why[160];
+  why[0] = '\0';
+  uint64_t oldest = iotc__window_oldest_ms(c);
+  if (oldest != UINT64_MAX && now - oldest >= c->liveness_ms) {
+    snprintf(why, sizeof why, "no acknowledgement (PUBACK) from the hub for %u ms: reconnecting",
+             (unsigned)c->liveness_ms);
+  } else if (c->rep_inflight && now - c->rep_inflight->sent_ms >= c->liveness_ms) {
+    snprintf(why, sizeof why, "no answer from the hub to a reported PATCH for %u ms: reconnecting",
+             (unsigned)c->liveness_ms);
+    iotc__op *op = c->rep_inflight;
+    if (op->attempts >= REPORTED_ATTEMPTS) {
+      c->rep_inflight = NULL;
+      c->rep_rid[0] = '\0';
+      IOTC_LOGE("a reported PATCH went unanswered %d times: failing it", REPORTED_ATTEMPTS);
+      iotc__op_finish(c, op, IOTC_ERR_TIMEOUT);
+    }
+  }
+  if (why[0] == '\0') {
+    c->t_live = now + liveness_tick(c);
+    return;
+  }
+  IOTC_LOGW("%s", why);
+  connection_lost(c, IOTC_ERR_TIMEOUT, why);
 }
 
 static void run_timers(iotc_client *c, uint64_t now) {
@@ -1186,16 +1225,9 @@ static void run_timers(iotc_client *c, uint64_t now) {
       }
     }
   }
-  if (c->t_rep <= now) {
-    c->t_rep = NO_TIMER;
-    if (c->rep_inflight) {
-      IOTC_LOGW("no answer to a reported PATCH: sending it again");
-      pthread_mutex_lock(&c->mu);
-      iotc__list_push_front(&c->rep_pending, c->rep_inflight);
-      pthread_mutex_unlock(&c->mu);
-      c->rep_inflight = NULL;
-      c->rep_rid[0] = '\0';
-    }
+  if (c->t_live <= now) {
+    c->t_live = NO_TIMER;
+    check_liveness(c, now);
   }
 }
 
@@ -1223,7 +1255,7 @@ static void handle_stop(iotc_client *c, uint64_t now, uint64_t deadline) {
 void *iotc__worker_main(void *arg) {
   iotc_client *c = arg;
   c->wstate = IOTC__W_IDLE;
-  c->t_retry = c->t_sas = c->t_twin = c->t_rep = c->t_connect = c->t_renew_limit = NO_TIMER;
+  c->t_retry = c->t_sas = c->t_twin = c->t_live = c->t_connect = c->t_renew_limit = NO_TIMER;
   c->twin_version = -1;
   pthread_mutex_lock(&c->mu);
   while (!c->quit) {

@@ -8,3 +8,4 @@ target_compile_definitions(iotc_hub_ctl PRIVATE _POSIX_C_SOURCE=200809L
 iotc_hostile_test(hub_suback SOURCES hub_suback.c LIBRARIES iotc_hub_ctl)
 iotc_hostile_test(hub_versions SOURCES hub_versions.c LIBRARIES iotc_hub_ctl)
 iotc_hostile_test(hub_commands SOURCES hub_commands.c LIBRARIES iotc_hub_ctl)
+iotc_hostile_test(hub_liveness SOURCES hub_liveness.c LIBRARIES iotc_hub_ctl TIMEOUT 180)

@@ -32,6 +32,7 @@ const behaviour = {
   subackConnections: 0,  // ... on this many connections from now on (then granted QoS, one each)
   subackRefuse: false,   // answer SUBSCRIBEs with 0x80 (refused), with the right count
   puback: true,          // acknowledge QoS 1 telemetry
+  pubackDelayMs: 0,      // ... this much later
   twinGet: true,         // answer twin GETs
   twinGetStatus: 200,
   twin: { desired: { $version: 1 }, reported: { $version: 1 } },
@@ -119,7 +120,9 @@ function onPublish(sock, p) {
     record('telemetryLog', { topic, payload: payload.length > 256 ? payload.slice(0, 256) : payload });
   }
   if (p.qos === 1 && (behaviour.puback || !topic.startsWith('devices/'))) {
-    send(sock, { cmd: 'puback', messageId: p.messageId });
+    const ack = () => send(sock, { cmd: 'puback', messageId: p.messageId });
+    if (behaviour.pubackDelayMs > 0) setTimeout(ack, behaviour.pubackDelayMs);
+    else ack();
   }
 }
 
