@@ -225,8 +225,11 @@ IOTC_NODISCARD iotc_result iotc_client_connect(iotc_client *client, uint32_t tim
 
 /**
  * @brief Wait up to @p timeout_ms for queued QoS 1 messages and reported properties to be
- *        acknowledged, then close the connection. What is still queued stays queued (a later
- *        iotc_client_connect() sends it) and is failed with IOTC_ERR_SHUTDOWN by destroy.
+ *        acknowledged, then close the connection. Called between connections (back-off,
+ *        provisioning, reconnecting) with something queued, the client keeps connecting and then
+ *        flushes, until the deadline; with nothing queued it closes at once. What is still
+ *        queued stays queued (a later iotc_client_connect() sends it) and is failed with
+ *        IOTC_ERR_SHUTDOWN by destroy.
  * Called from an iotc callback it does not wait: the close happens after the callback returns.
  * @retval IOTC_OK everything acknowledged and closed
  * @retval IOTC_ERR_TIMEOUT closed with messages still queued

@@ -344,7 +344,9 @@ iotc_result iotc_client_disconnect(iotc_client *c, uint32_t timeout_ms) {
   c->req_stop = true;
   c->stopped = false;
   c->stop_deadline = iotc__now_ms() + timeout_ms;
-  if (c->dps) iotc_dps_cancel(c->dps);
+  /* Provisioning goes on while something waits to be sent (cancelled at the deadline below). */
+  bool queued = c->pending.count + c->rep_pending.count > 0;
+  if (c->dps && !queued) iotc_dps_cancel(c->dps);
   iotc__wake_locked(c);
   if (on_worker(c)) {
     pthread_mutex_unlock(&c->mu);
@@ -352,8 +354,13 @@ iotc_result iotc_client_disconnect(iotc_client *c, uint32_t timeout_ms) {
   }
   /* The worker closes within timeout_ms plus one Paho disconnect; bound the wait anyway. */
   uint64_t deadline = c->stop_deadline + 15000;
-  struct timespec ts;
+  struct timespec ts, at_stop;
   abs_deadline(&ts, deadline);
+  abs_deadline(&at_stop, c->stop_deadline);
+  while (!c->stopped && !c->quit) {
+    if (pthread_cond_timedwait(&c->state_cv, &c->mu, &at_stop) == ETIMEDOUT) break;
+  }
+  if (c->dps) iotc_dps_cancel(c->dps); /* still provisioning at the deadline */
   while (!c->stopped && !c->quit) {
     if (pthread_cond_timedwait(&c->state_cv, &c->mu, &ts) == ETIMEDOUT) break;
   }

@@ -186,6 +186,7 @@ struct iotc_client {
   iotc__session *session;
   uint32_t attempt;
   bool need_provision, fresh_provision;
+  bool stop_connecting; /* a stop waits for a connection to flush what is queued */
   bool ca_checked; /* the CA file's expiry was checked (once per client) */
   iotc__op *rep_inflight;
   uint32_t rep_retries;

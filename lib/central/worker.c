@@ -294,7 +294,9 @@ static bool provision(iotc_client *c) {
   iotc_result r = iotc_dps_create(&d, &dps, &err);
   if (r == IOTC_OK) {
     pthread_mutex_lock(&c->mu);
-    bool stop = c->quit || c->req_stop;
+    /* A disconnect with messages queued keeps provisioning until its deadline (it cancels then). */
+    bool stop = c->quit || (c->req_stop && (c->pending.count + c->rep_pending.count == 0 ||
+                                            iotc__now_ms() >= c->stop_deadline));
     c->dps = dps;
     pthread_mutex_unlock(&c->mu);
     iotc_dps_registration reg;
@@ -1240,7 +1242,19 @@ static void handle_stop(iotc_client *c, uint64_t now, uint64_t deadline) {
   if (!requested || c->wstate == IOTC__W_CLOSING_STOP) return;
   if (c->wstate == IOTC__W_RENEWING) iotc__window_open(c, c->session); /* send what is queued */
   if (c->wstate == IOTC__W_CONNECTED || c->wstate == IOTC__W_RENEWING) c->wstate = IOTC__W_DRAINING;
+  c->stop_connecting = false;
   if (c->wstate != IOTC__W_DRAINING) {
+    /* Between connections (back-off, connecting, subscribing) with something queued: keep
+     * connecting until the deadline, then flush as above. */
+    pthread_mutex_lock(&c->mu);
+    bool queued = c->pending.count + c->rep_pending.count > 0 || c->rep_inflight;
+    pthread_mutex_unlock(&c->mu);
+    if (queued && now < deadline &&
+        (c->wstate == IOTC__W_WAIT_RETRY || c->wstate == IOTC__W_CONNECTING ||
+         c->wstate == IOTC__W_SUBSCRIBING)) {
+      c->stop_connecting = true;
+      return;
+    }
     stopped(c);
     return;
   }
@@ -1282,7 +1296,7 @@ void *iotc__worker_main(void *arg) {
     uint64_t t = next_timer(c);
     if (draining && stop_deadline < t) t = stop_deadline;
     if (!flags && !evs && !done && !start && !sendable && t > now &&
-        !(draining && c->wstate != IOTC__W_DRAINING)) {
+        !(draining && c->wstate != IOTC__W_DRAINING && !c->stop_connecting)) {
       if (t == NO_TIMER) {
         pthread_cond_wait(&c->wake, &c->mu);
       } else {
