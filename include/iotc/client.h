@@ -231,8 +231,11 @@ IOTC_NODISCARD iotc_result iotc_client_connect(iotc_client *client, uint32_t tim
  *        queued stays queued (a later iotc_client_connect() sends it) and is failed with
  *        IOTC_ERR_SHUTDOWN by destroy.
  * Called from an iotc callback it does not wait: the close happens after the callback returns.
+ * It returns at most 1 s after @p timeout_ms (the MQTT close gets what is left of the timeout,
+ * up to 1 s). When a callback of this client is still running then, it returns
+ * IOTC_ERR_TIMEOUT and the close completes as soon as that callback returns.
  * @retval IOTC_OK everything acknowledged and closed
- * @retval IOTC_ERR_TIMEOUT closed with messages still queued
+ * @retval IOTC_ERR_TIMEOUT messages still queued, or not closed yet (a callback still running)
  */
 iotc_result iotc_client_disconnect(iotc_client *client, uint32_t timeout_ms);
 

@@ -352,8 +352,9 @@ iotc_result iotc_client_disconnect(iotc_client *c, uint32_t timeout_ms) {
     pthread_mutex_unlock(&c->mu);
     return IOTC_OK;
   }
-  /* The worker closes within timeout_ms plus one Paho disconnect; bound the wait anyway. */
-  uint64_t deadline = c->stop_deadline + 15000;
+  /* The worker closes within timeout_ms plus one Paho disconnect (bounded by what is left of
+   * timeout_ms); a worker held up by a user callback closes when the callback returns. */
+  uint64_t deadline = c->stop_deadline + IOTC__DISCONNECT_GRACE_MS;
   struct timespec ts, at_stop;
   abs_deadline(&ts, deadline);
   abs_deadline(&at_stop, c->stop_deadline);

@@ -18,6 +18,9 @@
 
 enum { IOTC__OP_TELEMETRY = 0, IOTC__OP_REPORTED = 1 };
 
+/** iotc_client_disconnect() returns at most this long after its timeout (see client.h). */
+#define IOTC__DISCONNECT_GRACE_MS 1000u
+
 /** One outgoing telemetry message or reported PATCH, in a single allocation. */
 typedef struct iotc__op {
   iotc__session_op base; /* first: Paho's completion context */
@@ -152,6 +155,10 @@ struct iotc_client {
   iotc__op_list pending;     /* telemetry not yet handed to Paho */
   iotc__op_list rep_pending; /* reported PATCHes waiting */
   _Atomic(iotc__op *) done;  /* completions from Paho, newest first: pushed without mu */
+  iotc__op *reaped;          /* completions a sending thread took out of the window, newest
+                              * first, older than those in done: the worker finishes them */
+  atomic_bool in_handler; /* the worker runs an application handler (command, property, C2D,
+                           * status), which may block: completions then move the window */
   iotc__event *ev_head, *ev_tail;
   uint32_t session_gen;
   atomic_bool connack_seen; /* the current session's CONNACK arrived (set on Paho's thread) */
@@ -236,6 +243,8 @@ bool iotc__window_close_if_idle(iotc_client *c);
 /** Any thread but Paho's: send queued telemetry while the window is open and has room; true
  * when a publish failed and left messages queued. */
 bool iotc__window_pump(iotc_client *c);
+/** Worker (mu held): all completions not yet finished, newest first (done, then reaped). */
+iotc__op *iotc__window_take_done_locked(iotc_client *c);
 /** Worker: take the acknowledged ops of the completion list @p done out of the window. */
 void iotc__window_release(iotc_client *c, iotc__op *done);
 /** When the oldest telemetry in flight was published; UINT64_MAX when none is. */

@@ -137,7 +137,9 @@ static void emit_status(iotc_client *c, iotc_connection_status status, iotc_resu
   IOTC_LOGI("status %d (%s): %s", (int)status, iotc_strerror(reason), message);
   if (fn == NULL) return;
   iotc_status_info info = {status, reason, message, hub, c->attempt, retry_in_ms};
+  atomic_store(&c->in_handler, true);
   fn(c, &info, ctx);
+  atomic_store(&c->in_handler, false);
 }
 
 static void set_connected(iotc_client *c, bool connected) {
@@ -177,7 +179,10 @@ static void drop_deferred(iotc_client *c) {
 static void handle_done(iotc_client *c, iotc__op *done);
 
 static iotc__op *take_done(iotc_client *c) {
-  return atomic_exchange(&c->done, NULL);
+  pthread_mutex_lock(&c->mu);
+  iotc__op *done = iotc__window_take_done_locked(c);
+  pthread_mutex_unlock(&c->mu);
+  return done;
 }
 
 void iotc__teardown_session(iotc_client *c) {
@@ -652,7 +657,9 @@ static void dispatch_property(void *ctx, const iotc__twin_update *u) {
   }
   if (fn) {
     iotc_property_update pu = {u->component, u->name, u->value_json, u->version, v->at_startup};
+    atomic_store(&c->in_handler, true);
     fn(c, &pu, fctx);
+    atomic_store(&c->in_handler, false);
     return;
   }
   char desc[128];
@@ -905,7 +912,9 @@ static void run_command(iotc_client *c, const char *comp, const char *name, cons
   if (rid) add_pending_cmd(c, rid);
   iotc_command_request req = {comp, name, payload, payload_len, rid, rid == NULL};
   iotc_command_response resp = {200, NULL, false};
+  atomic_store(&c->in_handler, true);
   fn(c, &req, &resp, fctx);
+  atomic_store(&c->in_handler, false);
   if (rid == NULL || resp.later) return;
   if (!iotc__pending_cmd_take(c, rid)) return; /* answered already with respond_command() */
   const char *out = resp.payload_json ? resp.payload_json : "{}";
@@ -1045,7 +1054,9 @@ static void process_c2d(iotc_client *c, iotc__event *ev, const iotc_hub_c2d_mess
     }
   }
   iotc_c2d_message msg = {ev->payload, ev->payload_len, props, i};
+  atomic_store(&c->in_handler, true);
   fn(c, &msg, fctx);
+  atomic_store(&c->in_handler, false);
   free(props);
   free(text);
 }
@@ -1143,11 +1154,11 @@ static uint64_t next_timer(const iotc_client *c) {
   return t;
 }
 
-static void start_close(iotc_client *c, int closing_state) {
+static void start_close(iotc_client *c, int closing_state, uint32_t paho_ms) {
   iotc__window_close(c);
   c->wstate = closing_state;
   c->t_sas = c->t_renew_limit = NO_TIMER;
-  if (c->session == NULL || iotc__session_disconnect(c->session, 1000) != IOTC_OK) {
+  if (c->session == NULL || iotc__session_disconnect(c->session, paho_ms) != IOTC_OK) {
     handle_flags(c, IOTC__SF_DISCONNECTED, 0, "");
   } else {
     c->t_connect = iotc__now_ms() + 10000; /* backstop for a disconnect that never completes */
@@ -1213,7 +1224,7 @@ static void run_timers(iotc_client *c, uint64_t now) {
   if (c->wstate == IOTC__W_RENEWING &&
       ((atomic_load(&c->inflight_n) == 0 && c->rep_inflight == NULL) ||
        c->t_renew_limit <= now)) {
-    start_close(c, IOTC__W_CLOSING_RENEW);
+    start_close(c, IOTC__W_CLOSING_RENEW, 1000);
   }
   if (c->t_twin <= now) {
     c->t_twin = NO_TIMER;
@@ -1260,7 +1271,9 @@ static void handle_stop(iotc_client *c, uint64_t now, uint64_t deadline) {
   }
   /* Checked and closed in one step: nothing can slip into the window between the two. */
   if ((c->rep_inflight == NULL && iotc__window_close_if_idle(c)) || now >= deadline) {
-    start_close(c, IOTC__W_CLOSING_STOP);
+    /* Paho's own grace for in-flight messages, within what is left of the caller's timeout. */
+    start_close(c, IOTC__W_CLOSING_STOP,
+                now >= deadline ? 0 : (uint32_t)(deadline - now < 1000 ? deadline - now : 1000));
   }
 }
 
@@ -1283,7 +1296,7 @@ void *iotc__worker_main(void *arg) {
     memcpy(text, c->fail_text, sizeof text);
     iotc__event *evs = c->ev_head;
     c->ev_head = c->ev_tail = NULL;
-    iotc__op *done = atomic_exchange(&c->done, NULL);
+    iotc__op *done = iotc__window_take_done_locked(c);
     bool start = c->req_start;
     c->req_start = false;
     bool stop = c->req_stop;
