@@ -397,6 +397,7 @@ void iotc_client_destroy(iotc_client *c) {
   c->rep_inflight = NULL;
   finish_list(c, &c->pending);
   finish_list(c, &c->rep_pending);
+  iotc__resp_free_all(c);
   while (c->ev_head) {
     iotc__event *ev = c->ev_head;
     c->ev_head = ev->next;

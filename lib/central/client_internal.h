@@ -68,6 +68,18 @@ typedef struct iotc__event {
   char data[];
 } iotc__event;
 
+/** A command response waiting to be written (responses.c). */
+typedef struct iotc__resp {
+  iotc__session_op base; /* first: Paho's completion context */
+  struct iotc__resp *next;
+  struct iotc_client *client;
+  uint64_t created_ms;
+  int status, rc;
+  size_t payload_len;
+  char *payload; /* into data, after the topic */
+  char data[];   /* topic NUL payload NUL */
+} iotc__resp;
+
 typedef struct iotc__handler {
   char *component; /* NULL: root */
   char *name;
@@ -157,6 +169,7 @@ struct iotc_client {
   _Atomic(iotc__op *) done;  /* completions from Paho, newest first: pushed without mu */
   iotc__op *reaped;          /* completions a sending thread took out of the window, newest
                               * first, older than those in done: the worker finishes them */
+  _Atomic(iotc__resp *) resp_done; /* written command responses, newest first (Paho) */
   atomic_bool in_handler; /* the worker runs an application handler (command, property, C2D,
                            * status), which may block: completions then move the window */
   iotc__event *ev_head, *ev_tail;
@@ -196,6 +209,9 @@ struct iotc_client {
   bool stop_connecting; /* a stop waits for a connection to flush what is queued */
   bool ca_checked; /* the CA file's expiry was checked (once per client) */
   iotc__op *rep_inflight;
+  iotc__resp *resp_head, *resp_tail; /* command responses not yet handed to Paho */
+  uint32_t resp_out;                 /* handed to Paho, not yet written */
+  bool resp_refused;                 /* Paho refused one: wait for a completion or a new session */
   uint32_t rep_retries;
   uint64_t t_retry, t_sas, t_twin, t_rep, t_rep_retry, t_connect, t_renew_limit, t_live;
   bool twin_ready;
@@ -230,6 +246,20 @@ iotc_result iotc__refuse_property(iotc_client *c, const char *component, const c
 
 iotc__event *iotc__event_new(int type, const char *topic, size_t topic_len, const void *payload,
                              size_t payload_len);
+
+/* ---- command responses (responses.c; worker, or destroy once the worker is gone) ---- */
+/** Queue the response to request @p rid (logged and dropped only when no topic can carry it). */
+void iotc__resp_queue(iotc_client *c, const char *rid, int status, const char *payload);
+/** True when responses are queued and Paho may take more. */
+bool iotc__resp_sendable(const iotc_client *c);
+/** Hand queued responses to Paho through @p s (the connected session). */
+void iotc__resp_pump(iotc_client *c, iotc__session *s);
+/** Take the written responses back; those a drop interrupted go first in the queue again. */
+void iotc__resp_completions(iotc_client *c);
+/** Destroy: free what is left, with a log line saying how many were never sent. */
+void iotc__resp_free_all(iotc_client *c);
+/** Paho thread: wake the worker if it waits (it takes the completions). */
+void iotc__wake_from_paho(iotc_client *c);
 
 /* ---- the telemetry window (window.c) ---- */
 /** Set the completion of a telemetry op before it is queued. */

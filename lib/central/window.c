@@ -110,9 +110,7 @@ static void op_done(iotc__session_op *base, int rc) {
     op->done_next = head;
   } while (!atomic_compare_exchange_weak(&c->done, &head, op));
   if (atomic_load(&c->worker_waiting)) {
-    pthread_mutex_lock(&c->mu);
-    pthread_cond_signal(&c->wake);
-    pthread_mutex_unlock(&c->mu);
+    iotc__wake_from_paho(c);
     return;
   }
   /* While an application handler holds the worker (it may block), the completion moves the
@@ -123,6 +121,13 @@ static void op_done(iotc__session_op *base, int rc) {
     (void)pump_locked(c);
     pthread_mutex_unlock(&c->send_mu);
   }
+}
+
+void iotc__wake_from_paho(iotc_client *c) {
+  if (!atomic_load(&c->worker_waiting)) return;
+  pthread_mutex_lock(&c->mu);
+  pthread_cond_signal(&c->wake);
+  pthread_mutex_unlock(&c->mu);
 }
 
 void iotc__window_open(iotc_client *c, iotc__session *s) {

@@ -192,6 +192,7 @@ void iotc__teardown_session(iotc_client *c) {
     c->session = NULL;
   }
   handle_done(c, take_done(c));
+  iotc__resp_completions(c); /* responses the drop interrupted go back in the queue */
   iotc__window_requeue(c);
   pthread_mutex_lock(&c->mu);
   c->session_gen++; /* late flags of the old session are ignored */
@@ -816,17 +817,11 @@ static void process_twin_response(iotc_client *c, iotc__event *ev) {
 
 /* ---- commands --------------------------------------------------------------------------- */
 
+static bool can_send(const iotc_client *c);
+
 static void send_method_response(iotc_client *c, const char *rid, int status, const char *payload) {
-  char topic[IOTC_HUB_REQUEST_ID_MAX + 48];
-  if (iotc_hub_topic_method_response(status, rid, topic, sizeof topic, NULL) != IOTC_OK) {
-    IOTC_LOGE("cannot answer the command: its request id is not usable in a topic");
-    return;
-  }
-  if (c->session == NULL) {
-    IOTC_LOGW("the command response (%d) is dropped: not connected", status);
-    return;
-  }
-  publish_control(c, topic, payload, strlen(payload));
+  iotc__resp_queue(c, rid, status, payload);
+  if (can_send(c)) iotc__resp_pump(c, c->session);
 }
 
 static void respond_error(iotc_client *c, const char *rid, int status, const char *message) {
@@ -1270,7 +1265,8 @@ static void handle_stop(iotc_client *c, uint64_t now, uint64_t deadline) {
     return;
   }
   /* Checked and closed in one step: nothing can slip into the window between the two. */
-  if ((c->rep_inflight == NULL && iotc__window_close_if_idle(c)) || now >= deadline) {
+  bool answered = c->resp_head == NULL && c->resp_out == 0; /* command responses written */
+  if ((answered && c->rep_inflight == NULL && iotc__window_close_if_idle(c)) || now >= deadline) {
     /* Paho's own grace for in-flight messages, within what is left of the caller's timeout. */
     start_close(c, IOTC__W_CLOSING_STOP,
                 now >= deadline ? 0 : (uint32_t)(deadline - now < 1000 ? deadline - now : 1000));
@@ -1302,13 +1298,15 @@ void *iotc__worker_main(void *arg) {
     bool stop = c->req_stop;
     uint64_t stop_deadline = c->stop_deadline;
     uint64_t now = iotc__now_ms();
+    bool responses = atomic_load(&c->resp_done) != NULL;
     bool sendable = can_send(c) &&
-                    ((c->pending.count && atomic_load(&c->inflight_n) < c->max_inflight) ||
+                    (iotc__resp_sendable(c) ||
+                     (c->pending.count && atomic_load(&c->inflight_n) < c->max_inflight) ||
                      (c->rep_pending.count && c->rep_inflight == NULL && now >= c->t_rep_retry));
     bool draining = stop && c->wstate != IOTC__W_CLOSING_STOP;
     uint64_t t = next_timer(c);
     if (draining && stop_deadline < t) t = stop_deadline;
-    if (!flags && !evs && !done && !start && !sendable && t > now &&
+    if (!flags && !evs && !done && !responses && !start && !sendable && t > now &&
         !(draining && c->wstate != IOTC__W_DRAINING && !c->stop_connecting)) {
       if (t == NO_TIMER) {
         pthread_cond_wait(&c->wake, &c->mu);
@@ -1331,7 +1329,9 @@ void *iotc__worker_main(void *arg) {
     now = iotc__now_ms();
     run_timers(c, now);
     if (stop) handle_stop(c, now, stop_deadline);
+    iotc__resp_completions(c);
     if (can_send(c)) {
+      iotc__resp_pump(c, c->session);
       iotc__window_pump(c);
       pump_reported(c, now);
     }

@@ -4,7 +4,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -94,10 +96,77 @@ static void a_request_before_the_connack_is_not_run(void **state) {
   hub_test_free(t);
 }
 
+/* Every command whose handler ran is answered, however many arrive at once. */
+static void a_burst_of_commands_is_answered_in_full(void **state) {
+  (void)state;
+  enum { BURST = 1000 };
+  calls k;
+  hub_test *t = start(&k, NULL);
+  assert_int_equal(hub_do(&t->hub, "{\"op\":\"commands\",\"name\":\"burst\",\"count\":%d}", BURST), 0);
+  long got = hub_wait(&t->hub, "methodResponses", BURST);
+  printf("# %d commands in a burst: %d handled, %ld answered\n", BURST, k.count, got);
+  assert_int_equal(got, BURST);
+  json_t *log = hub_log(&t->hub, "responseLog");
+  static bool seen[BURST + 1];
+  memset(seen, 0, sizeof seen);
+  size_t i;
+  json_t *r;
+  json_array_foreach(log, i, r) {
+    int rid = atoi(json_string_value(json_object_get(r, "rid")));
+    assert_true(rid >= 1 && rid <= BURST);
+    assert_false(seen[rid]);
+    seen[rid] = true;
+    assert_int_equal(json_integer_value(json_object_get(r, "status")), 200);
+  }
+  json_decref(log);
+  hub_test_free(t);
+}
+
+static char later_rid[64];
+
+static void answer_later(iotc_client *client, const iotc_command_request *req,
+                         iotc_command_response *resp, void *ctx) {
+  (void)client;
+  calls *k = ctx;
+  pthread_mutex_lock(&k->mu);
+  k->count++;
+  snprintf(later_rid, sizeof later_rid, "%s", req->request_id);
+  pthread_mutex_unlock(&k->mu);
+  resp->later = true;
+}
+
+/* The neighbour: a response given while the connection is down is sent once it is back. */
+static void a_response_while_disconnected_is_sent_after_reconnecting(void **state) {
+  (void)state;
+  calls k;
+  hub_test *t = start(&k, NULL);
+  assert_int_equal(iotc_client_on_any_command(t->client, answer_later, &k), IOTC_OK);
+  command(t, "slow", "42");
+  assert_true(hub_wait(&t->hub, "connections", 1) >= 1);
+  for (int i = 0; i < 500; i++) { /* bounded: the handler runs on the worker */
+    pthread_mutex_lock(&k.mu);
+    int n = k.count;
+    pthread_mutex_unlock(&k.mu);
+    if (n) break;
+    struct timespec ts = {0, 10 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  assert_string_equal(later_rid, "42");
+  assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"connack\":3}"), 0);
+  assert_int_equal(hub_do(&t->hub, "{\"op\":\"drop\"}"), 0);
+  assert_true(hub_status_wait(&t->log, 0, IOTC_STATUS_RECONNECTING, NULL) >= 0);
+  assert_int_equal(iotc_client_respond_command(t->client, "42", 201, "{\"done\":true}"), IOTC_OK);
+  assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"connack\":0}"), 0);
+  expect_response(t, 1, "42", 201);
+  hub_test_free(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(unanswerable_request_ids_are_refused_before_the_handler),
       cmocka_unit_test(a_request_before_the_connack_is_not_run),
+      cmocka_unit_test(a_burst_of_commands_is_answered_in_full),
+      cmocka_unit_test(a_response_while_disconnected_is_sent_after_reconnecting),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -192,6 +192,7 @@ function onSocket(sock) {
 // ---- commands ---------------------------------------------------------------------------------
 // {"op":"set", <behaviour fields>}          change the behaviour (later connections and packets)
 // {"op":"publish","topic","payload","qos"}  publish to every live connection
+// {"op":"commands","name","count"}         a burst of commands, $rid 1..count
 // {"op":"raw","hex"}                        write raw bytes to every live connection
 // {"op":"trickle","ms"}                     trickle (one byte every ms) on every live connection
 // {"op":"drop"}                             close every connection
@@ -231,6 +232,11 @@ function command(line) {
       return answer({ ok: true });
     case 'publish':
       for (const s of sockets) publish(s, c.topic, c.payload, c.qos || 0);
+      return answer({ ok: true, sent: sockets.size });
+    case 'commands': // a burst of `count` commands named `name`, $rid = 1..count
+      for (const s of sockets) {
+        for (let i = 1; i <= c.count; i++) publish(s, `$iothub/methods/POST/${c.name}/?$rid=${i}`, c.payload ?? '{}');
+      }
       return answer({ ok: true, sent: sockets.size });
     case 'raw':
       for (const s of sockets) s.write(Buffer.from(c.hex, 'hex'));
