@@ -133,7 +133,9 @@ typedef struct iotc_client_config {
   uint32_t reconnect_max_ms;     /**< back-off cap. Default 60000 */
   uint32_t reprovision_after;    /**< re-provision after this many failed reconnects; 0 never. Default 5 */
   uint32_t give_up_after;        /**< stop after this many failed attempts in a row; 0 never. Default 0 */
-  size_t queue_capacity;         /**< messages waiting to be sent (offline or beyond the window). Default 1000 */
+  /** messages waiting to be sent (offline or beyond the window): telemetry, reported properties
+   *  and property acknowledgements together. Default 1000 */
+  size_t queue_capacity;
   uint16_t max_inflight;         /**< QoS 1 publishes awaiting PUBACK. Default 32 */
   /** DTDL device model (the IoT Central device template) the client enforces; nullable.
    *  See "Device model" below. Read once by iotc_client_create(). (struct_version 2) */
@@ -371,6 +373,7 @@ IOTC_NODISCARD iotc_result iotc_client_on_any_property(iotc_client *client, iotc
  *        "av": version, "ad": description}` (under the component, with `"__t":"c"`). Callable at
  *        once from the handler or later from any thread.
  * @param description nullable
+ * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached (shared with telemetry and reports)
  */
 IOTC_NODISCARD iotc_result iotc_client_ack_property(iotc_client *client, const char *component,
                                                     const char *name, const char *value_json,
@@ -417,7 +420,11 @@ typedef void (*iotc_command_fn)(iotc_client *client, const iotc_command_request 
 /**
  * @brief Handler for command @p name of @p component (NULL: root). NULL @p fn removes it.
  *        Commands with no handler go to the catch-all; with neither, they are answered 404 with
- *        a message naming the command.
+ *        a message naming the command. A request whose payload is over 128 KiB (IoT Hub's own
+ *        limit) is answered 413, and one whose request id no response topic can carry is
+ *        refused; neither reaches a handler. Every response is sent, in order, through a queue
+ *        of the client's own (also across a reconnect) for up to 5 minutes, the longest a
+ *        service waits for one; older ones are discarded with an error log.
  */
 IOTC_NODISCARD iotc_result iotc_client_on_command(iotc_client *client, const char *component,
                                                   const char *name, iotc_command_fn fn,
@@ -465,7 +472,8 @@ typedef void (*iotc_c2d_fn)(iotc_client *client, const iotc_c2d_message *message
 
 /**
  * @brief Handler for cloud-to-device messages that are not queued commands. NULL @p fn removes
- *        it; messages without a handler are logged and discarded.
+ *        it; messages without a handler are logged and discarded, and so are messages over
+ *        64 KiB (IoT Hub's own C2D limit), which never reach the handler.
  */
 IOTC_NODISCARD iotc_result iotc_client_on_c2d(iotc_client *client, iotc_c2d_fn fn,
                                               void *user_context);

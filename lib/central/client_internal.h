@@ -18,6 +18,13 @@
 
 enum { IOTC__OP_TELEMETRY = 0, IOTC__OP_REPORTED = 1 };
 
+/* Largest incoming payloads accepted, by kind (IoT Hub's own limits are lower: 64 KiB for C2D,
+ * 128 KiB for a method request, 32 KiB per twin section). Larger ones are refused (see
+ * process_message), so a hostile hub cannot make the client copy and parse megabytes. */
+#define IOTC__IN_C2D_MAX (64u * 1024u)
+#define IOTC__IN_METHOD_MAX (128u * 1024u)
+#define IOTC__IN_TWIN_MAX (128u * 1024u)
+
 /** iotc_client_disconnect() returns at most this long after its timeout (see client.h). */
 #define IOTC__DISCONNECT_GRACE_MS 1000u
 
@@ -62,6 +69,7 @@ typedef struct iotc__event {
   int type;
   uint32_t gen;
   bool early; /* arrived before the hub accepted the connection (CONNACK) */
+  size_t oversize; /* > 0: the payload (this many bytes) was over its limit and not kept */
   int status;
   size_t topic_len, payload_len;
   char *topic, *payload; /* into data, NUL-terminated */
@@ -230,7 +238,7 @@ void iotc__wake_locked(iotc_client *c);
 void iotc__post_event(iotc_client *c, iotc__event *ev);
 /** Queue a reported PATCH (API or worker); takes mu. */
 iotc_result iotc__queue_reported(iotc_client *c, char *payload, size_t len, iotc_done_fn on_done,
-                                 void *user_context, bool bypass_capacity);
+                                 void *user_context);
 void *iotc__worker_main(void *arg);
 /** Complete @p op with @p result (user callback) and free it; no lock held. */
 void iotc__op_finish(iotc_client *c, iotc__op *op, iotc_result result);

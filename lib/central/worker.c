@@ -105,11 +105,21 @@ static void sink_disconnected(void *ctx, uint32_t gen) {
   raise_flag(ctx, gen, IOTC__SF_DISCONNECTED);
 }
 
+static size_t incoming_max(const char *topic, size_t topic_len) {
+  if (topic_len >= 21 && memcmp(topic, "$iothub/methods/POST/", 21) == 0) return IOTC__IN_METHOD_MAX;
+  if (topic_len >= 13 && memcmp(topic, "$iothub/twin/", 13) == 0) return IOTC__IN_TWIN_MAX;
+  return IOTC__IN_C2D_MAX;
+}
+
 static void sink_message(void *ctx, uint32_t gen, const char *topic, size_t topic_len,
                          const void *payload, size_t payload_len) {
-  iotc__event *ev = iotc__event_new(IOTC__EV_MESSAGE, topic, topic_len, payload, payload_len);
+  /* Too large: keep only the topic; the worker refuses it (no logging on a Paho thread). */
+  size_t oversize = payload_len > incoming_max(topic, topic_len) ? payload_len : 0;
+  iotc__event *ev = iotc__event_new(IOTC__EV_MESSAGE, topic, topic_len, payload,
+                                    oversize ? 0 : payload_len);
   if (ev == NULL) return; /* no memory: nothing safe to do on a Paho thread */
   ev->gen = gen;
+  ev->oversize = oversize;
   ev->early = !atomic_load(&((iotc_client *)ctx)->connack_seen);
   iotc__post_event(ctx, ev);
 }
@@ -1056,6 +1066,26 @@ static void process_c2d(iotc_client *c, iotc__event *ev, const iotc_hub_c2d_mess
   free(text);
 }
 
+/* A message over its size limit: a command is answered 413, anything else is dropped; both
+ * with a log line. */
+static void refuse_oversized(iotc_client *c, const iotc__event *ev) {
+  size_t max = incoming_max(ev->topic, ev->topic_len);
+  iotc_hub_method_request m;
+  if (iotc_hub_topic_method_parse(ev->topic, ev->topic_len, &m) == IOTC_OK) {
+    char *rid = view_dup(m.request_id);
+    char msg[160];
+    snprintf(msg, sizeof msg, "the command payload (%zu bytes) is larger than the %zu bytes the "
+             "device accepts", ev->oversize, max);
+    IOTC_LOGW("%s: answering 413", msg);
+    if (rid) respond_error(c, rid, 413, msg);
+    free(rid);
+    return;
+  }
+  IOTC_LOGW("ignoring a %s of %zu bytes: larger than the %zu bytes accepted",
+            max == IOTC__IN_TWIN_MAX ? "twin message" : "cloud-to-device message", ev->oversize,
+            max);
+}
+
 static void process_message(iotc_client *c, iotc__event *ev) {
   if (ev->gen != c->session_gen) { /* from a connection that is gone */
     iotc__free_event(ev);
@@ -1063,6 +1093,11 @@ static void process_message(iotc_client *c, iotc__event *ev) {
   }
   if (ev->early) { /* MQTT forbids it; a handler run now could not even be answered */
     IOTC_LOGW("ignoring a message the hub sent before accepting the connection");
+    iotc__free_event(ev);
+    return;
+  }
+  if (ev->oversize) {
+    refuse_oversized(c, ev);
     iotc__free_event(ev);
     return;
   }

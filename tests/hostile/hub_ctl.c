@@ -2,6 +2,7 @@
 #include "hub_ctl.h"
 
 #include "emu.h"
+#include "iotc/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -318,7 +319,17 @@ iotc_result hub_send(iotc_client *client, const char *json, hub_done *d) {
   return iotc_client_send_telemetry(client, json, &o);
 }
 
+static void log_to_stderr(iotc_log_level level, const char *message, void *ctx) {
+  (void)ctx;
+  fprintf(stderr, "iotc[%d]: %s\n", (int)level, message);
+}
+
 hub_test *hub_test_new(const char *device_id) {
+  /* HUB_TEST_LOG=0..3 shows the library's log lines up to that level (debugging a test) */
+  const char *lv = getenv("HUB_TEST_LOG");
+  if (lv && *lv >= '0' && *lv <= '3') {
+    iotc_log_set_handler(log_to_stderr, (iotc_log_level)(*lv - '0'), NULL);
+  }
   hub_test *t = calloc(1, sizeof *t);
   if (t == NULL) return NULL;
   if (hub_start(&t->hub) != 0) {

@@ -31,6 +31,7 @@ const behaviour = {
   subackCodes: 0,        // > 0: answer every SUBSCRIBE with this many codes; -1: one more than asked
   subackConnections: 0,  // ... on this many connections from now on (then granted QoS, one each)
   subackRefuse: false,   // answer SUBSCRIBEs with 0x80 (refused), with the right count
+  dropOnSubscribe: 0,    // close this many connections on their first SUBSCRIBE, unanswered
   puback: true,          // acknowledge QoS 1 telemetry
   pubackDelayMs: 0,      // ... this much later
   twinGet: true,         // answer twin GETs
@@ -148,6 +149,11 @@ function onPacket(sock, p) {
     }
     case 'subscribe': {
       stats.subscribes++;
+      if (behaviour.dropOnSubscribe > 0) {
+        behaviour.dropOnSubscribe--;
+        sock.destroy();
+        break;
+      }
       let codes = p.subscriptions.map((s) => (behaviour.subackRefuse ? 0x80 : s.qos));
       if (sock.subackCodes) {
         const n = sock.subackCodes > 0 ? sock.subackCodes : codes.length + 1;
@@ -191,7 +197,8 @@ function onSocket(sock) {
 
 // ---- commands ---------------------------------------------------------------------------------
 // {"op":"set", <behaviour fields>}          change the behaviour (later connections and packets)
-// {"op":"publish","topic","payload","qos"}  publish to every live connection
+// {"op":"publish","topic","payload","qos"}  publish to every live connection ("payloadSize": N
+//                                           instead of "payload": a JSON string of N bytes)
 // {"op":"commands","name","count"}         a burst of commands, $rid 1..count
 // {"op":"raw","hex"}                        write raw bytes to every live connection
 // {"op":"trickle","ms"}                     trickle (one byte every ms) on every live connection
@@ -217,6 +224,11 @@ function waitFor(key, atLeast, timeoutMs) {
   check();
 }
 
+// A payload of `payloadSize` bytes (a JSON string) when asked for, else `payload`.
+function payloadOf(c) {
+  return c.payloadSize > 1 ? `"${'x'.repeat(c.payloadSize - 2)}"` : c.payload;
+}
+
 function command(line) {
   let c;
   try {
@@ -231,11 +243,11 @@ function command(line) {
       }
       return answer({ ok: true });
     case 'publish':
-      for (const s of sockets) publish(s, c.topic, c.payload, c.qos || 0);
+      for (const s of sockets) publish(s, c.topic, payloadOf(c), c.qos || 0);
       return answer({ ok: true, sent: sockets.size });
     case 'commands': // a burst of `count` commands named `name`, $rid = 1..count
       for (const s of sockets) {
-        for (let i = 1; i <= c.count; i++) publish(s, `$iothub/methods/POST/${c.name}/?$rid=${i}`, c.payload ?? '{}');
+        for (let i = 1; i <= c.count; i++) publish(s, `$iothub/methods/POST/${c.name}/?$rid=${i}`, payloadOf(c) ?? '{}');
       }
       return answer({ ok: true, sent: sockets.size });
     case 'raw':
