@@ -12,3 +12,8 @@ iotc_hostile_test(hub_liveness SOURCES hub_liveness.c LIBRARIES iotc_hub_ctl TIM
 iotc_hostile_test(hub_disconnect SOURCES hub_disconnect.c LIBRARIES iotc_hub_ctl TIMEOUT 180)
 iotc_hostile_test(hub_blocking SOURCES hub_blocking.c LIBRARIES iotc_hub_ctl TIMEOUT 180)
 iotc_hostile_test(hub_bounds SOURCES hub_bounds.c LIBRARIES iotc_hub_ctl TIMEOUT 180)
+
+# The soak: 10 minutes of random hub faults with 3 clients (label soak; ctest -LE soak skips it).
+# tests/hostile/hub_soak.sh runs it longer and with more clients, outside CI.
+iotc_hostile_test(hub_soak SOURCES hub_soak.c LIBRARIES iotc_hub_ctl TIMEOUT 900 LABELS soak)
+set_property(TEST hostile.hub_soak APPEND PROPERTY ENVIRONMENT "${IOTC_HOSTILE_LSAN_DROPS_OPTIONS}")
