@@ -102,7 +102,8 @@ typedef struct hub_test {
   iotc_client *client;
 } hub_test;
 
-/** Start a hub and fill t->cfg for @p device_id; NULL when the hub did not start. */
+/** Start a hub and fill t->cfg for @p device_id; NULL when the hub did not start. With
+ * HUB_TEST_LOG=0..3 in the environment the library's log lines up to that level go to stderr. */
 hub_test *hub_test_new(const char *device_id);
 /** Create t->client from t->cfg with the status log as its status callback; NULL on failure. */
 iotc_client *hub_test_client(hub_test *t);
