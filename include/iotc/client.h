@@ -141,8 +141,8 @@ typedef struct iotc_client_config {
    *  See "Device model" below. Read once by iotc_client_create(). (struct_version 2) */
   const char *model_file;
   /** Liveness: how long an answer the client waits for may be missing before the connection is
-   *  declared dead (the oldest unacknowledged telemetry PUBACK, or the answer to a reported
-   *  PATCH). Then the client closes the connection and reconnects with back-off, and the status
+   *  declared dead (the oldest unacknowledged telemetry PUBACK, the answer to the twin GET, or
+   *  the answer to a reported PATCH). Then the client closes the connection and reconnects with back-off, and the status
    *  callback gets IOTC_STATUS_DISCONNECTED with reason IOTC_ERR_TIMEOUT and a message saying
    *  which answer was missing. This catches hubs that keep a connection open without answering
    *  (MQTT's keep-alive counts any incoming byte as life). It is checked every quarter of the

@@ -225,6 +225,7 @@ struct iotc_client {
   bool twin_ready;
   int64_t twin_version;
   uint32_t twin_tries;
+  uint64_t twin_asked_ms; /* when the twin GET now unanswered was first sent; 0: none */
   iotc__event *deferred, *deferred_tail;
   uint32_t rid_counter;
   char twin_rid[16], rep_rid[16];

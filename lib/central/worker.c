@@ -215,6 +215,7 @@ void iotc__teardown_session(iotc_client *c) {
   pthread_cond_broadcast(&c->state_cv);
   pthread_mutex_unlock(&c->mu);
   c->twin_ready = false;
+  c->twin_asked_ms = 0;
   c->twin_rid[0] = c->rep_rid[0] = '\0';
   c->t_twin = c->t_live = c->t_sas = c->t_connect = NO_TIMER;
   drop_deferred(c);
@@ -489,6 +490,7 @@ static void send_twin_get(iotc_client *c) {
   }
   c->twin_tries++;
   c->t_twin = iotc__now_ms() + c->connect_timeout_ms;
+  if (c->twin_asked_ms == 0) c->twin_asked_ms = iotc__now_ms(); /* liveness: first unanswered GET */
 }
 
 static void on_subscribed(iotc_client *c) {
@@ -734,6 +736,7 @@ static void report_defaults(iotc_client *c, const iotc__twin *t) {
 }
 
 static void process_twin(iotc_client *c, int status, const char *body, size_t len) {
+  c->twin_asked_ms = 0;
   if (status == 429 || status >= 500) {
     IOTC_LOGW("twin GET answered %d: retrying", status);
     c->t_twin = iotc__now_ms() + iotc__backoff_ms(c->twin_tries, c->reconnect_min_ms,
@@ -1208,6 +1211,9 @@ static void check_liveness(iotc_client *c, uint64_t now) {
   uint64_t oldest = iotc__window_oldest_ms(c);
   if (oldest != UINT64_MAX && now - oldest >= c->liveness_ms) {
     snprintf(why, sizeof why, "no acknowledgement (PUBACK) from the hub for %u ms: reconnecting",
+             (unsigned)c->liveness_ms);
+  } else if (c->twin_asked_ms && now - c->twin_asked_ms >= c->liveness_ms) {
+    snprintf(why, sizeof why, "no answer from the hub to the twin GET for %u ms: reconnecting",
              (unsigned)c->liveness_ms);
   } else if (c->rep_inflight && now - c->rep_inflight->sent_ms >= c->liveness_ms) {
     snprintf(why, sizeof why, "no answer from the hub to a reported PATCH for %u ms: reconnecting",

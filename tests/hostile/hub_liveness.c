@@ -100,6 +100,24 @@ static void an_unanswered_reported_patch_fails_after_its_attempts(void **state) 
   hub_done_destroy(&d);
 }
 
+static void an_unanswered_twin_get_is_detected(void **state) {
+  (void)state;
+  hub_test *t = hub_test_new("twin-device");
+  assert_non_null(t);
+  t->cfg.liveness_timeout_ms = LIVENESS_MS;
+  assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"twinGet\":false}"), 0);
+  assert_non_null(hub_test_client(t));
+  assert_int_equal(iotc_client_connect(t->client, HUB_WAIT_MS, NULL), IOTC_OK);
+  long i = hub_status_wait(&t->log, 0, IOTC_STATUS_DISCONNECTED, "twin GET");
+  assert_true(i >= 0);
+  assert_int_equal(t->log.reason[i], IOTC_ERR_TIMEOUT);
+  assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"twinGet\":true}"), 0);
+  assert_true(hub_wait(&t->hub, "connections", 2) >= 2);
+  long connected = hub_status_wait(&t->log, (size_t)i, IOTC_STATUS_CONNECTED, NULL);
+  assert_true(connected > i);
+  hub_test_free(t);
+}
+
 static void a_zero_limit_is_refused(void **state) {
   (void)state;
   iotc_client_config cfg;
@@ -120,6 +138,7 @@ int main(void) {
       cmocka_unit_test(a_hub_without_pubacks_is_left),
       cmocka_unit_test(a_slow_hub_within_the_limit_is_kept),
       cmocka_unit_test(an_unanswered_reported_patch_fails_after_its_attempts),
+      cmocka_unit_test(an_unanswered_twin_get_is_detected),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
