@@ -213,7 +213,8 @@ static void soak(void **state) {
     pthread_mutex_init(&s->gap_mu, NULL);
     assert_int_equal(iotc_client_on_any_command(s->client, on_command, s), IOTC_OK);
     assert_int_equal(iotc_client_on_any_property(s->client, on_property, s), IOTC_OK);
-    assert_int_equal(iotc_client_connect(s->client, HUB_WAIT_MS, NULL), IOTC_OK);
+    /* in the background: with many clients on a loaded machine the first connect may be slow */
+    assert_int_equal(iotc_client_connect(s->client, 0, NULL), IOTC_OK);
     assert_int_equal(pthread_create(&s->sender, NULL, send_loop, s), 0);
   }
 
