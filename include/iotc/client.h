@@ -104,9 +104,10 @@ typedef struct iotc_property {
  * Configuration
  * ------------------------------------------------------------------------------------------- */
 
-/** Version 2 added @ref iotc_client_config::model_file. A version-1 struct (from code built
- *  against an older iotc, which ends before that field) is still accepted and has no model. */
-#define IOTC_CLIENT_CONFIG_VERSION 2
+/** Version 2 added @ref iotc_client_config::model_file, version 3
+ *  @ref iotc_client_config::liveness_timeout_ms. Older structs (from code built against an older
+ *  iotc, which end before those fields) are still accepted: no model, the default liveness. */
+#define IOTC_CLIENT_CONFIG_VERSION 3
 
 /**
  * @brief How to reach IoT Central, and how the client behaves. Initialise with
@@ -164,11 +165,23 @@ typedef struct iotc_client_config {
   uint32_t reconnect_max_ms;     /**< back-off cap. Default 60000 */
   uint32_t reprovision_after;    /**< re-provision after this many failed reconnects; 0 never. Default 5 */
   uint32_t give_up_after;        /**< stop after this many failed attempts in a row; 0 never. Default 0 */
-  size_t queue_capacity;         /**< messages waiting to be sent (offline or beyond the window). Default 1000 */
+  /** messages waiting to be sent (offline or beyond the window): telemetry, reported properties
+   *  and property acknowledgements together. Default 1000 */
+  size_t queue_capacity;
   uint16_t max_inflight;         /**< QoS 1 publishes awaiting PUBACK. Default 32 */
   /** DTDL device model (the IoT Central device template) the client enforces; nullable.
    *  See "Device model" below. Read once by iotc_client_create(). (struct_version 2) */
   const char *model_file;
+  /** Liveness: how long an answer the client waits for may be missing before the connection is
+   *  declared dead (the oldest unacknowledged telemetry PUBACK, the answer to the twin GET, or
+   *  the answer to a reported PATCH). Then the client closes the connection and reconnects with back-off, and the status
+   *  callback gets IOTC_STATUS_DISCONNECTED with reason IOTC_ERR_TIMEOUT and a message saying
+   *  which answer was missing. This catches hubs that keep a connection open without answering
+   *  (MQTT's keep-alive counts any incoming byte as life). It is checked every quarter of the
+   *  limit, so a stall is detected at most 1.25 × this after the request was sent. A reported
+   *  PATCH gets 3 attempts: when the third goes unanswered, its on_done gets IOTC_ERR_TIMEOUT.
+   *  Must be > 0. Default 60000. (struct_version 3) */
+  uint32_t liveness_timeout_ms;
 } iotc_client_config;
 
 /** @brief Fill @p cfg with the defaults above (NULL is ignored). */
@@ -325,11 +338,17 @@ void iotc_client_cancel_connect(iotc_client *client);
 
 /**
  * @brief Wait up to @p timeout_ms for queued QoS 1 messages and reported properties to be
- *        acknowledged, then close the connection. What is still queued stays queued (a later
- *        iotc_client_connect() sends it) and is failed with IOTC_ERR_SHUTDOWN by destroy.
+ *        acknowledged, then close the connection. Called between connections (back-off,
+ *        provisioning, reconnecting) with something queued, the client keeps connecting and then
+ *        flushes, until the deadline; with nothing queued it closes at once. What is still
+ *        queued stays queued (a later iotc_client_connect() sends it) and is failed with
+ *        IOTC_ERR_SHUTDOWN by destroy.
  * Called from an iotc callback it does not wait: the close happens after the callback returns.
+ * It returns at most 1 s after @p timeout_ms (the MQTT close gets what is left of the timeout,
+ * up to 1 s). When a callback of this client is still running then, it returns
+ * IOTC_ERR_TIMEOUT and the close completes as soon as that callback returns.
  * @retval IOTC_OK everything acknowledged and closed
- * @retval IOTC_ERR_TIMEOUT closed with messages still queued
+ * @retval IOTC_ERR_TIMEOUT messages still queued, or not closed yet (a callback still running)
  */
 iotc_result iotc_client_disconnect(iotc_client *client, uint32_t timeout_ms);
 
@@ -459,7 +478,11 @@ typedef struct iotc_property_update {
   const char *component;   /**< NULL for the root component */
   const char *name;        /**< the property name */
   const char *value_json;  /**< the value as JSON text (the `{"value":…}` wrapper removed) */
-  int64_t version;         /**< desired `$version`: acknowledge with av = this */
+  /** desired `$version`: acknowledge with av = this. For a live patch it is the `$version` in
+   *  the patch body (the service's), else the `$version` in its topic, else -1 (unknown). Live
+   *  patches reach the handler in arrival order whatever their version; only the patches that
+   *  arrive while the twin is being fetched at (re)connect are skipped when not newer than it. */
+  int64_t version;
   bool at_startup;         /**< from the twin fetched at (re)connect, not from a live patch */
 } iotc_property_update;
 
@@ -499,6 +522,7 @@ IOTC_NODISCARD iotc_result iotc_client_on_any_property(iotc_client *client, iotc
  * @param description `ad`, nullable
  * @param on_done nullable; IOTC_OK once the hub answered 2xx
  * @param user_context passed to @p on_done
+ * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached (shared with telemetry and reports)
  */
 IOTC_NODISCARD iotc_result iotc_client_ack_property(iotc_client *client, const char *component,
                                                     const char *name, const char *value_json,
@@ -594,7 +618,11 @@ typedef void (*iotc_command_fn)(iotc_client *client, const iotc_command_request 
 /**
  * @brief Handler for command @p name of @p component (NULL: root). NULL @p fn removes it.
  *        Commands with no handler go to the catch-all; with neither, they are answered 404 with
- *        a message naming the command.
+ *        a message naming the command. A request whose payload is over 128 KiB (IoT Hub's own
+ *        limit) is answered 413, and one whose request id no response topic can carry is
+ *        refused; neither reaches a handler. Every response is sent, in order, through a queue
+ *        of the client's own (also across a reconnect) for up to 5 minutes, the longest a
+ *        service waits for one; older ones are discarded with an error log.
  */
 IOTC_NODISCARD iotc_result iotc_client_on_command(iotc_client *client, const char *component,
                                                   const char *name, iotc_command_fn fn,
@@ -644,7 +672,8 @@ typedef void (*iotc_c2d_fn)(iotc_client *client, const iotc_c2d_message *message
 
 /**
  * @brief Handler for cloud-to-device messages that are not queued commands. NULL @p fn removes
- *        it; messages without a handler are logged and discarded.
+ *        it; messages without a handler are logged and discarded, and so are messages over
+ *        64 KiB (IoT Hub's own C2D limit), which never reach the handler.
  */
 IOTC_NODISCARD iotc_result iotc_client_on_c2d(iotc_client *client, iotc_c2d_fn fn,
                                               void *user_context);

@@ -45,6 +45,7 @@ void iotc_client_config_init(iotc_client_config *cfg) {
   cfg->give_up_after = 0;
   cfg->queue_capacity = 1000;
   cfg->max_inflight = 32;
+  cfg->liveness_timeout_ms = 60000;
 }
 
 static bool set(const char *s) { return s != NULL && *s != '\0'; }
@@ -244,6 +245,9 @@ static iotc_result check_limits(const iotc_client_config *cfg, iotc_error *err) 
     return fail(err, IOTC_ERR_INVALID_ARG, "connect_timeout_ms %u is more than %u (one hour)",
                 (unsigned)cfg->connect_timeout_ms, (unsigned)IOTC__CONNECT_TIMEOUT_MAX_MS);
   }
+  if (cfg->struct_version >= 3 && cfg->liveness_timeout_ms == 0) {
+    return fail(err, IOTC_ERR_INVALID_ARG, "liveness_timeout_ms must be greater than 0");
+  }
   return IOTC_OK;
 }
 
@@ -300,6 +304,7 @@ static iotc_result build_client(iotc_client *c, const iotc_client_config *cfg, i
       return fail(err, r, "DPS settings: %s", derr.message[0] ? derr.message : iotc_strerror(r));
     }
   }
+  c->liveness_ms = cfg->struct_version >= 3 ? cfg->liveness_timeout_ms : 60000;
   /* The default property bag, computed once: the hot path copies it. */
   iotc_hub_telemetry_options ho;
   iotc_hub_telemetry_options_init(&ho);
@@ -319,7 +324,8 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   *out_client = NULL;
   if (cfg == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "cfg is NULL");
   /* Version 1 (built against an older iotc) ends before model_file. */
-  if (cfg->struct_version != IOTC_CLIENT_CONFIG_VERSION && cfg->struct_version != 1) {
+  /* Versions 1 and 2 (built against an older iotc) end before model_file, liveness_timeout_ms. */
+  if (cfg->struct_version < 1 || cfg->struct_version > IOTC_CLIENT_CONFIG_VERSION) {
     return fail(err, IOTC_ERR_INVALID_ARG, "cfg->struct_version %d is unknown: initialise the "
                 "config with iotc_client_config_init()", cfg->struct_version);
   }
@@ -495,16 +501,24 @@ iotc_result iotc_client_disconnect(iotc_client *c, uint32_t timeout_ms) {
   c->req_stop = true;
   c->stopped = false;
   c->stop_deadline = iotc__now_ms() + timeout_ms;
-  if (c->dps) iotc_dps_cancel(c->dps);
+  /* Provisioning goes on while something waits to be sent (cancelled at the deadline below). */
+  bool queued = c->pending.count + c->rep_pending.count > 0;
+  if (c->dps && !queued) iotc_dps_cancel(c->dps);
   iotc__wake_locked(c);
   if (on_worker(c)) {
     pthread_mutex_unlock(&c->mu);
     return IOTC_OK;
   }
-  /* The worker closes within timeout_ms plus one Paho disconnect; bound the wait anyway. */
-  uint64_t deadline = c->stop_deadline + 15000;
-  struct timespec ts;
+  /* The worker closes within timeout_ms plus one Paho disconnect (bounded by what is left of
+   * timeout_ms); a worker held up by a user callback closes when the callback returns. */
+  uint64_t deadline = c->stop_deadline + IOTC__DISCONNECT_GRACE_MS;
+  struct timespec ts, at_stop;
   abs_deadline(&ts, deadline);
+  abs_deadline(&at_stop, c->stop_deadline);
+  while (!c->stopped && !c->quit) {
+    if (pthread_cond_timedwait(&c->state_cv, &c->mu, &at_stop) == ETIMEDOUT) break;
+  }
+  if (c->dps) iotc_dps_cancel(c->dps); /* still provisioning at the deadline */
   while (!c->stopped && !c->quit) {
     if (pthread_cond_timedwait(&c->state_cv, &c->mu, &ts) == ETIMEDOUT) break;
   }
@@ -541,6 +555,7 @@ void iotc_client_destroy(iotc_client *c) {
   c->rep_inflight = NULL;
   finish_list(c, &c->pending);
   finish_list(c, &c->rep_pending);
+  iotc__resp_free_all(c);
   while (c->ev_head) {
     iotc__event *ev = c->ev_head;
     c->ev_head = ev->next;

@@ -200,13 +200,13 @@ static iotc_result build_bag(const iotc_telemetry_options *o, char **out, size_t
   return IOTC_OK;
 }
 
-static iotc_result enqueue(iotc_client *c, iotc__op *op, bool reported, bool bypass_capacity) {
+static iotc_result enqueue(iotc_client *c, iotc__op *op, bool reported) {
   pthread_mutex_lock(&c->mu);
   iotc_result r = IOTC_OK;
   size_t queued = c->pending.count + c->rep_pending.count;
   if (c->quit || c->gave_up) {
     r = IOTC_ERR_STATE;
-  } else if (!bypass_capacity && queued >= c->queue_capacity) {
+  } else if (queued >= c->queue_capacity) { /* acknowledgements count too: one bound for all */
     r = IOTC_ERR_QUEUE_FULL;
   } else {
     iotc__list_push_back(reported ? &c->rep_pending : &c->pending, op);
@@ -278,7 +278,7 @@ iotc_result iotc_client_send_telemetry(iotc_client *c, const char *json,
     op->on_done = opts->on_done;
     op->user_context = opts->user_context;
   }
-  iotc_result r = enqueue(c, op, false, false);
+  iotc_result r = enqueue(c, op, false);
   if (r != IOTC_OK) {
     free(op);
     return r;
@@ -300,7 +300,7 @@ too_large:
 /* ---- reported properties ---------------------------------------------------------------- */
 
 iotc_result iotc__queue_reported(iotc_client *c, char *payload, size_t len, iotc_done_fn on_done,
-                                 void *user_context, bool bypass_capacity) {
+                                 void *user_context) {
   if (payload == NULL) return IOTC_ERR_NO_MEMORY;
   if (len > REPORTED_MAX) {
     free(payload);
@@ -313,7 +313,7 @@ iotc_result iotc__queue_reported(iotc_client *c, char *payload, size_t len, iotc
   op->client = c;
   op->on_done = on_done;
   op->user_context = user_context;
-  iotc_result r = enqueue(c, op, true, bypass_capacity);
+  iotc_result r = enqueue(c, op, true);
   if (r != IOTC_OK) free(op);
   return r;
 }
@@ -351,7 +351,7 @@ iotc_result iotc_client_report_property(iotc_client *c, const char *component, c
   }
   size_t len = 0;
   char *p = iotc__json_reported_one(component, name, value_json, &len);
-  return iotc__queue_reported(c, p, len, on_done, user_context, false);
+  return iotc__queue_reported(c, p, len, on_done, user_context);
 }
 
 iotc_result iotc_client_report_properties(iotc_client *c, const char *component,
@@ -370,7 +370,7 @@ iotc_result iotc_client_report_properties(iotc_client *c, const char *component,
   }
   size_t len = 0;
   char *p = iotc__json_reported_many(component, json_object, &len);
-  return iotc__queue_reported(c, p, len, on_done, user_context, false);
+  return iotc__queue_reported(c, p, len, on_done, user_context);
 }
 
 static iotc_result ack_property(iotc_client *c, const char *component, const char *name,
@@ -400,7 +400,7 @@ static iotc_result ack_property(iotc_client *c, const char *component, const cha
   size_t len = 0;
   char *p = iotc__json_ack(component, name, value_json, status, version, description, &len);
   /* Acknowledgements must not be refused for lack of room: the service waits for them. */
-  return iotc__queue_reported(c, p, len, on_done, user_context, true);
+  return iotc__queue_reported(c, p, len, on_done, user_context);
 }
 
 iotc_result iotc_client_ack_property(iotc_client *c, const char *component, const char *name,
@@ -436,7 +436,7 @@ iotc_result iotc_client_complete_command(iotc_client *c, const char *component, 
   }
   size_t len = 0;
   char *p = iotc__json_command_done(component, name, value_json, &len);
-  return iotc__queue_reported(c, p, len, on_done, user_context, true);
+  return iotc__queue_reported(c, p, len, on_done, user_context);
 }
 
 /* ---- handlers --------------------------------------------------------------------------- */

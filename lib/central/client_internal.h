@@ -19,6 +19,16 @@
 
 enum { IOTC__OP_TELEMETRY = 0, IOTC__OP_REPORTED = 1 };
 
+/* Largest incoming payloads accepted, by kind (IoT Hub's own limits are lower: 64 KiB for C2D,
+ * 128 KiB for a method request, 32 KiB per twin section). Larger ones are refused (see
+ * process_message), so a hostile hub cannot make the client copy and parse megabytes. */
+#define IOTC__IN_C2D_MAX (64u * 1024u)
+#define IOTC__IN_METHOD_MAX (128u * 1024u)
+#define IOTC__IN_TWIN_MAX (128u * 1024u)
+
+/** iotc_client_disconnect() returns at most this long after its timeout (see client.h). */
+#define IOTC__DISCONNECT_GRACE_MS 1000u
+
 /** One outgoing telemetry message or reported PATCH, in a single allocation. */
 typedef struct iotc__op {
   iotc__session_op base; /* first: Paho's completion context */
@@ -32,6 +42,8 @@ typedef struct iotc__op {
   uint8_t qos;
   bool resend; /* requeued after a connection drop */
   bool in_window; /* (send) in the in-flight list */
+  uint8_t attempts; /* reported PATCH: times published */
+  uint64_t sent_ms; /* when last published (telemetry: (send); reported: worker) */
   size_t bag_len;     /* telemetry: property bag after `devices/{id}/messages/events/` */
   size_t payload_len;
   char *payload;      /* points into data */
@@ -57,11 +69,25 @@ typedef struct iotc__event {
   struct iotc__event *next;
   int type;
   uint32_t gen;
+  bool early; /* arrived before the hub accepted the connection (CONNACK) */
+  size_t oversize; /* > 0: the payload (this many bytes) was over its limit and not kept */
   int status;
   size_t topic_len, payload_len;
   char *topic, *payload; /* into data, NUL-terminated */
   char data[];
 } iotc__event;
+
+/** A command response waiting to be written (responses.c). */
+typedef struct iotc__resp {
+  iotc__session_op base; /* first: Paho's completion context */
+  struct iotc__resp *next;
+  struct iotc_client *client;
+  uint64_t created_ms;
+  int status, rc;
+  size_t payload_len;
+  char *payload; /* into data, after the topic */
+  char data[];   /* topic NUL payload NUL */
+} iotc__resp;
 
 typedef struct iotc__handler {
   char *component; /* NULL: root */
@@ -99,7 +125,8 @@ enum {
   IOTC__SF_SUBSCRIBED = 4,
   IOTC__SF_SUB_FAILED = 8,
   IOTC__SF_LOST = 16,
-  IOTC__SF_DISCONNECTED = 32
+  IOTC__SF_DISCONNECTED = 32,
+  IOTC__SF_SUB_MALFORMED = 64
 };
 
 /* Worker states. */
@@ -124,6 +151,7 @@ struct iotc_client {
   uint32_t sas_ttl_s, connect_timeout_ms, reconnect_min_ms, reconnect_max_ms;
   uint32_t reprovision_after, give_up_after;
   uint16_t keepalive_s, max_inflight;
+  uint32_t liveness_ms;
   size_t queue_capacity;
   char default_bag[64];
   size_t default_bag_len;
@@ -152,8 +180,14 @@ struct iotc_client {
   iotc__op_list pending;     /* telemetry not yet handed to Paho */
   iotc__op_list rep_pending; /* reported PATCHes waiting */
   _Atomic(iotc__op *) done;  /* completions from Paho, newest first: pushed without mu */
+  iotc__op *reaped;          /* completions a sending thread took out of the window, newest
+                              * first, older than those in done: the worker finishes them */
+  _Atomic(iotc__resp *) resp_done; /* written command responses, newest first (Paho) */
+  atomic_bool in_handler; /* the worker runs an application handler (command, property, C2D,
+                           * status), which may block: completions then move the window */
   iotc__event *ev_head, *ev_tail;
   uint32_t session_gen;
+  atomic_bool connack_seen; /* the current session's CONNACK arrived (set on Paho's thread) */
   unsigned sflags;
   int fail_code;
   char fail_text[128];
@@ -188,13 +222,18 @@ struct iotc_client {
   iotc__session *session;
   uint32_t attempt;
   bool need_provision, fresh_provision;
+  bool stop_connecting; /* a stop waits for a connection to flush what is queued */
   bool ca_checked; /* the CA file's expiry was checked (once per client) */
   iotc__op *rep_inflight;
+  iotc__resp *resp_head, *resp_tail; /* command responses not yet handed to Paho */
+  uint32_t resp_out;                 /* handed to Paho, not yet written */
+  bool resp_refused;                 /* Paho refused one: wait for a completion or a new session */
   uint32_t rep_retries;
-  uint64_t t_retry, t_sas, t_twin, t_rep, t_rep_retry, t_connect, t_renew_limit;
+  uint64_t t_retry, t_sas, t_twin, t_rep, t_rep_retry, t_connect, t_renew_limit, t_live;
   bool twin_ready;
   int64_t twin_version;
   uint32_t twin_tries;
+  uint64_t twin_asked_ms; /* when the twin GET now unanswered was first sent; 0: none */
   iotc__event *deferred, *deferred_tail;
   uint32_t rid_counter;
   char twin_rid[16], rep_rid[16];
@@ -214,7 +253,7 @@ void iotc__wake_locked(iotc_client *c);
 void iotc__post_event(iotc_client *c, iotc__event *ev);
 /** Queue a reported PATCH (API or worker); takes mu. */
 iotc_result iotc__queue_reported(iotc_client *c, char *payload, size_t len, iotc_done_fn on_done,
-                                 void *user_context, bool bypass_capacity);
+                                 void *user_context);
 void *iotc__worker_main(void *arg);
 /** Complete @p op with @p result (user callback) and free it; no lock held. */
 void iotc__op_finish(iotc_client *c, iotc__op *op, iotc_result result);
@@ -242,6 +281,20 @@ void iotc__jobs_run_due(iotc_client *c);
  * (IOTC_ERR_CANCELLED for one already cancelled), in due order. */
 void iotc__jobs_shutdown(iotc_client *c);
 
+/* ---- command responses (responses.c; worker, or destroy once the worker is gone) ---- */
+/** Queue the response to request @p rid (logged and dropped only when no topic can carry it). */
+void iotc__resp_queue(iotc_client *c, const char *rid, int status, const char *payload);
+/** True when responses are queued and Paho may take more. */
+bool iotc__resp_sendable(const iotc_client *c);
+/** Hand queued responses to Paho through @p s (the connected session). */
+void iotc__resp_pump(iotc_client *c, iotc__session *s);
+/** Take the written responses back; those a drop interrupted go first in the queue again. */
+void iotc__resp_completions(iotc_client *c);
+/** Destroy: free what is left, with a log line saying how many were never sent. */
+void iotc__resp_free_all(iotc_client *c);
+/** Paho thread: wake the worker if it waits (it takes the completions). */
+void iotc__wake_from_paho(iotc_client *c);
+
 /* ---- the telemetry window (window.c) ---- */
 /** Set the completion of a telemetry op before it is queued. */
 void iotc__window_init_op(iotc__op *op);
@@ -254,8 +307,12 @@ bool iotc__window_close_if_idle(iotc_client *c);
 /** Any thread but Paho's: send queued telemetry while the window is open and has room; true
  * when a publish failed and left messages queued. */
 bool iotc__window_pump(iotc_client *c);
+/** Worker (mu held): all completions not yet finished, newest first (done, then reaped). */
+iotc__op *iotc__window_take_done_locked(iotc_client *c);
 /** Worker: take the acknowledged ops of the completion list @p done out of the window. */
 void iotc__window_release(iotc_client *c, iotc__op *done);
+/** When the oldest telemetry in flight was published; UINT64_MAX when none is. */
+uint64_t iotc__window_oldest_ms(iotc_client *c);
 /** Worker or destroy: close the window and requeue what is in flight, in order, for resending. */
 void iotc__window_requeue(iotc_client *c);
 

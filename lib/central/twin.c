@@ -137,17 +137,23 @@ void iotc__twin_free(iotc__twin *t) {
 
 iotc_result iotc__twin_patch(const char *json, size_t len, iotc__twin_is_component_fn is_comp,
                              void *cctx, iotc__twin_visit_fn visit, void *vctx,
-                             int64_t *out_version, const char **why) {
+                             int64_t topic_version, int64_t newer_than, int64_t *out_version,
+                             const char **why) {
   json_error_t jerr;
   json_t *root = iotc__json_check(json, len, NULL) == NULL ? json_loadb(json, len, 0, &jerr) : NULL;
-  *out_version = -1;
+  *out_version = topic_version < 0 ? -1 : topic_version;
   if (!json_is_object(root)) {
     json_decref(root);
     *why = "the desired patch is not a JSON object or nests too deeply";
     return IOTC_ERR_MALFORMED;
   }
   json_t *ver = json_object_get(root, "$version");
-  if (json_is_integer(ver)) *out_version = json_integer_value(ver);
+  if (json_is_integer(ver) && json_integer_value(ver) >= 0) *out_version = json_integer_value(ver);
+  if (*out_version <= newer_than) {
+    json_decref(root);
+    *why = "not newer than the twin";
+    return IOTC_ERR_NO_MATCH;
+  }
   const char *key;
   json_t *value;
   json_object_foreach(root, key, value) {

@@ -50,10 +50,15 @@ void iotc__twin_free(iotc__twin *twin);
 
 /**
  * Parse a desired patch and visit each property in it (null values, i.e. deletions, skipped).
- * @param[out] out_version the patch's `$version` (from the body; -1 when absent)
+ * The patch's version is the body's integer `$version` when it has one (>= 0), else
+ * @p topic_version (the topic's `$version`; -1 when it has none).
+ * @param newer_than visit nothing when the version is not above this (INT64_MIN: no limit)
+ * @param[out] out_version the patch's version as above (-1 when neither has one)
+ * @retval IOTC_OK, IOTC_ERR_MALFORMED, IOTC_ERR_NO_MATCH (not newer than @p newer_than)
  */
 iotc_result iotc__twin_patch(const char *json, size_t len, iotc__twin_is_component_fn is_component,
                              void *cctx, iotc__twin_visit_fn visit, void *vctx,
-                             int64_t *out_version, const char **why);
+                             int64_t topic_version, int64_t newer_than, int64_t *out_version,
+                             const char **why);
 
 #endif

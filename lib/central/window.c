@@ -40,6 +40,7 @@ static bool publish(iotc_client *c, iotc__op *op) {
   }
   memcpy(c->topic_buf, c->topic_prefix, c->prefix_len);
   memcpy(c->topic_buf + c->prefix_len, op->data, op->bag_len + 1);
+  op->sent_ms = iotc__now_ms(); /* liveness: how long its PUBACK has been awaited */
   window_add(c, op); /* before the call: its completion may run before the call returns */
   if (iotc__session_publish(c->send_session, c->topic_buf, op->payload, op->payload_len, op->qos,
                             &op->base) != IOTC_OK) {
@@ -81,6 +82,23 @@ static bool pump_locked(iotc_client *c) {
   return false;
 }
 
+/* Take the completions out of the window (send_mu held) and leave them for the worker, which
+ * runs their callbacks: a worker blocked in a user callback then no longer stops telemetry. */
+static void reap_locked(iotc_client *c) {
+  iotc__op *done = atomic_exchange(&c->done, NULL);
+  if (done == NULL) return;
+  iotc__op *tail = done;
+  for (iotc__op *op = done; op; op = op->done_next) {
+    if (op->done_rc == 0 && op->in_window) window_remove(c, op);
+    tail = op;
+  }
+  pthread_mutex_lock(&c->mu);
+  tail->done_next = c->reaped; /* the reaped ones are older */
+  c->reaped = done;
+  iotc__wake_locked(c);
+  pthread_mutex_unlock(&c->mu);
+}
+
 /* Paho thread (or inside iotc__session_destroy()): a telemetry publish finished. The worker
  * takes it out of the window and runs the user's callback. */
 static void op_done(iotc__session_op *base, int rc) {
@@ -93,10 +111,24 @@ static void op_done(iotc__session_op *base, int rc) {
     op->done_next = head;
   } while (!atomic_compare_exchange_weak(&c->done, &head, op));
   if (atomic_load(&c->worker_waiting)) {
-    pthread_mutex_lock(&c->mu);
-    pthread_cond_signal(&c->wake);
-    pthread_mutex_unlock(&c->mu);
+    iotc__wake_from_paho(c);
+    return;
   }
+  /* While an application handler holds the worker (it may block), the completion moves the
+   * window itself; otherwise the worker does it in batches, which is cheaper. trylock: a Paho
+   * thread must never wait for send_mu, which is held across Paho calls. */
+  if (atomic_load(&c->in_handler) && pthread_mutex_trylock(&c->send_mu) == 0) {
+    reap_locked(c);
+    (void)pump_locked(c);
+    pthread_mutex_unlock(&c->send_mu);
+  }
+}
+
+void iotc__wake_from_paho(iotc_client *c) {
+  if (!atomic_load(&c->worker_waiting)) return;
+  pthread_mutex_lock(&c->mu);
+  pthread_cond_signal(&c->wake);
+  pthread_mutex_unlock(&c->mu);
 }
 
 void iotc__window_open(iotc_client *c, iotc__session *s) {
@@ -123,11 +155,23 @@ bool iotc__window_close_if_idle(iotc_client *c) {
 }
 
 bool iotc__window_pump(iotc_client *c) {
-  if (atomic_load_explicit(&c->inflight_n, memory_order_relaxed) >= c->max_inflight) return false;
+  bool full = atomic_load_explicit(&c->inflight_n, memory_order_relaxed) >= c->max_inflight;
+  if (full && atomic_load(&c->done) == NULL) return false;
   pthread_mutex_lock(&c->send_mu);
+  if (full) reap_locked(c);
   bool stuck = pump_locked(c);
   pthread_mutex_unlock(&c->send_mu);
   return stuck;
+}
+
+iotc__op *iotc__window_take_done_locked(iotc_client *c) {
+  iotc__op *done = atomic_exchange(&c->done, NULL), *reaped = c->reaped;
+  c->reaped = NULL;
+  if (done == NULL) return reaped;
+  iotc__op *tail = done;
+  while (tail->done_next) tail = tail->done_next;
+  tail->done_next = reaped;
+  return done;
 }
 
 void iotc__window_release(iotc_client *c, iotc__op *done) {
@@ -139,6 +183,13 @@ void iotc__window_release(iotc_client *c, iotc__op *done) {
     if (op->done_rc == 0 && op->in_window) window_remove(c, op);
   }
   pthread_mutex_unlock(&c->send_mu);
+}
+
+uint64_t iotc__window_oldest_ms(iotc_client *c) {
+  pthread_mutex_lock(&c->send_mu);
+  uint64_t t = c->inflight.head ? c->inflight.head->sent_ms : UINT64_MAX;
+  pthread_mutex_unlock(&c->send_mu);
+  return t;
 }
 
 void iotc__window_requeue(iotc_client *c) {

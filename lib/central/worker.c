@@ -26,6 +26,7 @@
 #define NO_TIMER UINT64_MAX
 #define TWIN_TRIES 3
 #define REPORTED_RETRIES 5
+#define REPORTED_ATTEMPTS 3 /* publishes of one reported PATCH left unanswered before it fails */
 #define PENDING_CMD_MAX_AGE_MS (5u * 60u * 1000u)
 #define RENEW_DRAIN_MS 5000u
 
@@ -73,7 +74,16 @@ static void raise_flag(iotc_client *c, uint32_t gen, unsigned flag) {
   pthread_mutex_unlock(&c->mu);
 }
 
-static void sink_connected(void *ctx, uint32_t gen) { raise_flag(ctx, gen, IOTC__SF_CONNECTED); }
+static void sink_connected(void *ctx, uint32_t gen) {
+  iotc_client *c = ctx;
+  pthread_mutex_lock(&c->mu);
+  if (gen == c->session_gen) {
+    atomic_store(&c->connack_seen, true); /* messages after the CONNACK are not early */
+    c->sflags |= IOTC__SF_CONNECTED;
+    iotc__wake_locked(c);
+  }
+  pthread_mutex_unlock(&c->mu);
+}
 
 static void sink_connect_failed(void *ctx, uint32_t gen, int code, const char *text) {
   iotc_client *c = ctx;
@@ -87,8 +97,9 @@ static void sink_connect_failed(void *ctx, uint32_t gen, int code, const char *t
   pthread_mutex_unlock(&c->mu);
 }
 
-static void sink_subscribed(void *ctx, uint32_t gen, bool ok) {
-  raise_flag(ctx, gen, ok ? IOTC__SF_SUBSCRIBED : IOTC__SF_SUB_FAILED);
+static void sink_subscribed(void *ctx, uint32_t gen, int result) {
+  raise_flag(ctx, gen, result == IOTC__SUB_OK ? IOTC__SF_SUBSCRIBED :
+                       result == IOTC__SUB_REFUSED ? IOTC__SF_SUB_FAILED : IOTC__SF_SUB_MALFORMED);
 }
 
 static void sink_lost(void *ctx, uint32_t gen) { raise_flag(ctx, gen, IOTC__SF_LOST); }
@@ -97,11 +108,22 @@ static void sink_disconnected(void *ctx, uint32_t gen) {
   raise_flag(ctx, gen, IOTC__SF_DISCONNECTED);
 }
 
+static size_t incoming_max(const char *topic, size_t topic_len) {
+  if (topic_len >= 21 && memcmp(topic, "$iothub/methods/POST/", 21) == 0) return IOTC__IN_METHOD_MAX;
+  if (topic_len >= 13 && memcmp(topic, "$iothub/twin/", 13) == 0) return IOTC__IN_TWIN_MAX;
+  return IOTC__IN_C2D_MAX;
+}
+
 static void sink_message(void *ctx, uint32_t gen, const char *topic, size_t topic_len,
                          const void *payload, size_t payload_len) {
-  iotc__event *ev = iotc__event_new(IOTC__EV_MESSAGE, topic, topic_len, payload, payload_len);
+  /* Too large: keep only the topic; the worker refuses it (no logging on a Paho thread). */
+  size_t oversize = payload_len > incoming_max(topic, topic_len) ? payload_len : 0;
+  iotc__event *ev = iotc__event_new(IOTC__EV_MESSAGE, topic, topic_len, payload,
+                                    oversize ? 0 : payload_len);
   if (ev == NULL) return; /* no memory: nothing safe to do on a Paho thread */
   ev->gen = gen;
+  ev->oversize = oversize;
+  ev->early = !atomic_load(&((iotc_client *)ctx)->connack_seen);
   iotc__post_event(ctx, ev);
 }
 
@@ -128,7 +150,9 @@ static void emit_status(iotc_client *c, iotc_connection_status status, iotc_resu
   IOTC_LOGI("status %s (%s): %s", iotc_status_str(status), iotc_strerror(reason), message);
   if (fn == NULL) return;
   iotc_status_info info = {status, reason, message, hub, c->attempt, retry_in_ms};
+  atomic_store(&c->in_handler, true);
   fn(c, &info, ctx);
+  atomic_store(&c->in_handler, false);
 }
 
 static void set_connected(iotc_client *c, bool connected) {
@@ -141,6 +165,10 @@ static void set_connected(iotc_client *c, bool connected) {
 
 static void next_rid(iotc_client *c, char prefix, char out[16]) {
   snprintf(out, 16, "%c%u", prefix, ++c->rid_counter);
+}
+
+static uint64_t liveness_tick(const iotc_client *c) {
+  return c->liveness_ms >= 4 ? c->liveness_ms / 4 : 1;
 }
 
 static void publish_control(iotc_client *c, const char *topic, const char *payload, size_t len) {
@@ -164,7 +192,10 @@ static void drop_deferred(iotc_client *c) {
 static void handle_done(iotc_client *c, iotc__op *done);
 
 static iotc__op *take_done(iotc_client *c) {
-  return atomic_exchange(&c->done, NULL);
+  pthread_mutex_lock(&c->mu);
+  iotc__op *done = iotc__window_take_done_locked(c);
+  pthread_mutex_unlock(&c->mu);
+  return done;
 }
 
 void iotc__teardown_session(iotc_client *c) {
@@ -174,6 +205,7 @@ void iotc__teardown_session(iotc_client *c) {
     c->session = NULL;
   }
   handle_done(c, take_done(c));
+  iotc__resp_completions(c); /* responses the drop interrupted go back in the queue */
   iotc__window_requeue(c);
   pthread_mutex_lock(&c->mu);
   c->session_gen++; /* late flags of the old session are ignored */
@@ -186,8 +218,9 @@ void iotc__teardown_session(iotc_client *c) {
   pthread_cond_broadcast(&c->state_cv);
   pthread_mutex_unlock(&c->mu);
   c->twin_ready = false;
+  c->twin_asked_ms = 0;
   c->twin_rid[0] = c->rep_rid[0] = '\0';
-  c->t_twin = c->t_rep = c->t_sas = c->t_connect = NO_TIMER;
+  c->t_twin = c->t_live = c->t_sas = c->t_connect = NO_TIMER;
   drop_deferred(c);
 }
 
@@ -269,7 +302,9 @@ static bool provision(iotc_client *c) {
   iotc_result r = iotc_dps_create(&d, &dps, &err);
   if (r == IOTC_OK) {
     pthread_mutex_lock(&c->mu);
-    bool stop = c->quit || c->req_stop;
+    /* A disconnect with messages queued keeps provisioning until its deadline (it cancels then). */
+    bool stop = c->quit || (c->req_stop && (c->pending.count + c->rep_pending.count == 0 ||
+                                            iotc__now_ms() >= c->stop_deadline));
     c->dps = dps;
     pthread_mutex_unlock(&c->mu);
     iotc_dps_registration reg;
@@ -368,6 +403,7 @@ static void begin_attempt(iotc_client *c) {
   pthread_mutex_lock(&c->mu);
   uint32_t gen = ++c->session_gen;
   c->sflags = 0;
+  atomic_store(&c->connack_seen, false);
   pthread_mutex_unlock(&c->mu);
   iotc__session_config sc = {c->hub, c->device_id, username, c->ca_file, c->cert_file,
                              c->key_file, c->keepalive_s, c->connect_timeout_ms,
@@ -452,6 +488,7 @@ static void send_twin_get(iotc_client *c) {
   }
   c->twin_tries++;
   c->t_twin = iotc__now_ms() + c->connect_timeout_ms;
+  if (c->twin_asked_ms == 0) c->twin_asked_ms = iotc__now_ms(); /* liveness: first unanswered GET */
 }
 
 static void on_subscribed(iotc_client *c) {
@@ -463,22 +500,23 @@ static void on_subscribed(iotc_client *c) {
   c->twin_ready = false;
   send_twin_get(c);
   if (!c->x509) c->t_sas = iotc__now_ms() + (uint64_t)c->sas_ttl_s * 800u;
+  c->t_live = iotc__now_ms() + liveness_tick(c);
   c->t_rep_retry = 0;
   iotc__window_open(c, c->session);
   set_connected(c, true);
   emit_status(c, IOTC_STATUS_CONNECTED, IOTC_OK, "connected", 0);
 }
 
-static void connection_lost(iotc_client *c, const char *why) {
+static void connection_lost(iotc_client *c, iotc_result reason, const char *why) {
   iotc__teardown_session(c);
-  record_error(c, IOTC_ERR_CONNECTION_LOST, why, NULL);
-  emit_status(c, IOTC_STATUS_DISCONNECTED, IOTC_ERR_CONNECTION_LOST, why, 0);
+  record_error(c, reason, why, NULL);
+  emit_status(c, IOTC_STATUS_DISCONNECTED, reason, why, 0);
   c->attempt = 0;
   uint32_t delay = iotc__backoff_ms(0, c->reconnect_min_ms, c->reconnect_max_ms, false,
                                     iotc__backoff_random());
   c->wstate = IOTC__W_WAIT_RETRY;
   c->t_retry = iotc__now_ms() + delay;
-  emit_status(c, IOTC_STATUS_RECONNECTING, IOTC_ERR_CONNECTION_LOST, why, delay);
+  emit_status(c, IOTC_STATUS_RECONNECTING, reason, why, delay);
 }
 
 static void stopped(iotc_client *c) {
@@ -501,14 +539,17 @@ static void handle_flags(iotc_client *c, unsigned f, int code, const char *text)
   }
   if ((f & IOTC__SF_CONNECTED) && c->wstate == IOTC__W_CONNECTING) {
     if (iotc__session_subscribe(c->session, c->device_id) != IOTC_OK) {
-      connection_lost(c, "could not subscribe");
+      connection_lost(c, IOTC_ERR_CONNECT, "could not subscribe");
       return;
     }
     c->wstate = IOTC__W_SUBSCRIBING;
   }
-  if ((f & IOTC__SF_SUB_FAILED) && c->wstate == IOTC__W_SUBSCRIBING) {
-    record_error(c, IOTC_ERR_PROTOCOL, "the hub refused a subscription", NULL);
-    attempt_failed(c, IOTC_ERR_PROTOCOL, false, false, "the hub refused a subscription");
+  if ((f & (IOTC__SF_SUB_FAILED | IOTC__SF_SUB_MALFORMED)) && c->wstate == IOTC__W_SUBSCRIBING) {
+    const char *why = (f & IOTC__SF_SUB_MALFORMED)
+                          ? "protocol error: the hub's SUBACK does not answer the SUBSCRIBE"
+                          : "the hub refused a subscription";
+    record_error(c, IOTC_ERR_PROTOCOL, why, NULL);
+    attempt_failed(c, IOTC_ERR_PROTOCOL, false, false, why);
     return;
   }
   if ((f & IOTC__SF_SUBSCRIBED) && c->wstate == IOTC__W_SUBSCRIBING) on_subscribed(c);
@@ -533,7 +574,7 @@ static void handle_flags(iotc_client *c, unsigned f, int code, const char *text)
       record_error(c, IOTC_ERR_CONNECT, "the connection dropped while connecting", NULL);
       attempt_failed(c, IOTC_ERR_CONNECT, false, false, "the connection dropped while connecting");
     } else if (c->session) {
-      connection_lost(c, "the connection to the hub was lost");
+      connection_lost(c, IOTC_ERR_CONNECTION_LOST, "the connection to the hub was lost");
     }
   }
 }
@@ -550,7 +591,14 @@ static void handle_done(iotc_client *c, iotc__op *done) {
     fifo = done;
     done = n;
   }
+  /* Counted before any callback runs: an on_done that reads the stats sees its own message. */
   uint64_t sent = 0;
+  for (iotc__op *op = fifo; op; op = op->done_next) sent += op->done_rc == 0;
+  if (sent) {
+    pthread_mutex_lock(&c->mu);
+    c->stats.telemetry_sent += sent;
+    pthread_mutex_unlock(&c->mu);
+  }
   while (fifo) {
     iotc__op *op = fifo;
     fifo = op->done_next;
@@ -559,13 +607,7 @@ static void handle_done(iotc_client *c, iotc__op *done) {
        * -1 write failed): keep it in flight; the teardown that follows sends it again. */
       continue;
     }
-    sent++;
     iotc__op_finish(c, op, IOTC_OK);
-  }
-  if (sent) {
-    pthread_mutex_lock(&c->mu);
-    c->stats.telemetry_sent += sent;
-    pthread_mutex_unlock(&c->mu);
   }
 }
 
@@ -628,7 +670,9 @@ static void dispatch_property(void *ctx, const iotc__twin_update *u) {
   }
   if (fn) {
     iotc_property_update pu = {u->component, u->name, u->value_json, u->version, v->at_startup};
+    atomic_store(&c->in_handler, true);
     fn(c, &pu, fctx);
+    atomic_store(&c->in_handler, false);
     return;
   }
   char desc[128];
@@ -640,25 +684,29 @@ static void dispatch_property(void *ctx, const iotc__twin_update *u) {
   }
 }
 
-static void process_patch(iotc_client *c, iotc__event *ev) {
+/* The version rule: the body's `$version` is the service's, the topic's stands in when the body
+ * has none. A patch that arrived while the twin was fetched (@p deferred) is applied only when
+ * newer than that twin; later patches in arrival order whatever version they carry, so a wrong
+ * version cannot hold back the patches after it. */
+static void process_patch(iotc_client *c, iotc__event *ev, bool deferred) {
   iotc_hub_twin_desired d;
-  if (iotc_hub_topic_twin_desired_parse(ev->topic, ev->topic_len, &d) != IOTC_OK) {
-    IOTC_LOGW("ignoring a malformed desired-patch topic");
-    return;
-  }
-  if (c->twin_ready && (int64_t)d.version <= c->twin_version) {
-    IOTC_LOGD("ignoring desired patch version %llu (twin is at %lld)",
-              (unsigned long long)d.version, (long long)c->twin_version);
-    return;
+  int64_t topic_version = -1;
+  if (iotc_hub_topic_twin_desired_parse(ev->topic, ev->topic_len, &d) == IOTC_OK &&
+      d.version <= (uint64_t)INT64_MAX) {
+    topic_version = (int64_t)d.version;
   }
   visit_ctx v = {c, false};
-  int64_t body_version = -1;
+  int64_t version = -1;
   const char *why = "";
-  if (iotc__twin_patch(ev->payload, ev->payload_len, is_component_cb, c, dispatch_property, &v,
-                       &body_version, &why) != IOTC_OK) {
+  iotc_result r = iotc__twin_patch(ev->payload, ev->payload_len, is_component_cb, c,
+                                   dispatch_property, &v, topic_version,
+                                   deferred ? c->twin_version : INT64_MIN, &version, &why);
+  if (r == IOTC_ERR_NO_MATCH) {
+    IOTC_LOGD("ignoring desired patch version %lld (twin is at %lld)", (long long)version,
+              (long long)c->twin_version);
+  } else if (r != IOTC_OK) {
     IOTC_LOGE("ignoring a desired patch: %s", why);
   }
-  if ((int64_t)d.version > c->twin_version) c->twin_version = (int64_t)d.version;
 }
 
 static void report_defaults(iotc_client *c, const iotc__twin *t) {
@@ -688,6 +736,7 @@ static void report_defaults(iotc_client *c, const iotc__twin *t) {
 }
 
 static void process_twin(iotc_client *c, int status, const char *body, size_t len) {
+  c->twin_asked_ms = 0;
   if (status == 429 || status >= 500) {
     IOTC_LOGW("twin GET answered %d: retrying", status);
     c->t_twin = iotc__now_ms() + iotc__backoff_ms(c->twin_tries, c->reconnect_min_ms,
@@ -725,7 +774,7 @@ static void process_twin(iotc_client *c, int status, const char *body, size_t le
   c->deferred = c->deferred_tail = NULL;
   while (ev) {
     iotc__event *n = ev->next;
-    process_patch(c, ev);
+    process_patch(c, ev, true);
     iotc__free_event(ev);
     ev = n;
   }
@@ -737,7 +786,6 @@ static void process_reported_response(iotc_client *c, int status) {
   iotc__op *op = c->rep_inflight;
   c->rep_inflight = NULL;
   c->rep_rid[0] = '\0';
-  c->t_rep = NO_TIMER;
   if (status >= 200 && status < 300) {
     c->rep_retries = 0;
     pthread_mutex_lock(&c->mu);
@@ -782,17 +830,11 @@ static void process_twin_response(iotc_client *c, iotc__event *ev) {
 
 /* ---- commands --------------------------------------------------------------------------- */
 
+static bool can_send(const iotc_client *c);
+
 static void send_method_response(iotc_client *c, const char *rid, int status, const char *payload) {
-  char topic[IOTC_HUB_REQUEST_ID_MAX + 48];
-  if (iotc_hub_topic_method_response(status, rid, topic, sizeof topic, NULL) != IOTC_OK) {
-    IOTC_LOGE("cannot answer the command: its request id is not usable in a topic");
-    return;
-  }
-  if (c->session == NULL) {
-    IOTC_LOGW("the command response (%d) is dropped: not connected", status);
-    return;
-  }
-  publish_control(c, topic, payload, strlen(payload));
+  iotc__resp_queue(c, rid, status, payload);
+  if (can_send(c)) iotc__resp_pump(c, c->session);
 }
 
 static void respond_error(iotc_client *c, const char *rid, int status, const char *message) {
@@ -904,7 +946,9 @@ static void run_command(iotc_client *c, const char *comp, const char *name, cons
   if (rid) add_pending_cmd(c, rid);
   iotc_command_request req = {comp, name, payload, payload_len, rid, rid == NULL};
   iotc_command_response resp = {200, NULL, false, NULL};
+  atomic_store(&c->in_handler, true);
   fn(c, &req, &resp, fctx);
+  atomic_store(&c->in_handler, false);
   /* Checked before anything else runs: a later call could reuse the handler's frame. */
   bool dangling = resp.payload_json != NULL && resp.payload_json != resp.payload_copy &&
                   iotc__points_into_dead_frame(resp.payload_json, c->stack_lo, c->stack_hi,
@@ -920,6 +964,14 @@ static void process_method(iotc_client *c, iotc__event *ev) {
   iotc_result pr = iotc_hub_topic_method_parse(ev->topic, ev->topic_len, &m);
   char *rid = pr == IOTC_OK || pr == IOTC_ERR_MALFORMED ? view_dup(m.request_id) : NULL;
   char *comp = NULL, *name = NULL;
+  char probe[IOTC_HUB_REQUEST_ID_MAX + 48];
+  if (rid && iotc_hub_topic_method_response(200, rid, probe, sizeof probe, NULL) != IOTC_OK) {
+    /* No response could carry this id: running the handler would do work nobody hears of. */
+    IOTC_LOGW("refusing a command whose $rid cannot be answered (empty, over %d characters, or "
+              "not printable ASCII): its handler is not run", IOTC_HUB_REQUEST_ID_MAX);
+    free(rid);
+    return;
+  }
   if (rid == NULL) { /* nothing to answer to: the service times the request out */
     IOTC_LOGW("ignoring a method request topic without a usable $rid");
     return;
@@ -1028,13 +1080,45 @@ static void process_c2d(iotc_client *c, iotc__event *ev, const iotc_hub_c2d_mess
     }
   }
   iotc_c2d_message msg = {ev->payload, ev->payload_len, props, i};
+  atomic_store(&c->in_handler, true);
   fn(c, &msg, fctx);
+  atomic_store(&c->in_handler, false);
   free(props);
   free(text);
 }
 
+/* A message over its size limit: a command is answered 413, anything else is dropped; both
+ * with a log line. */
+static void refuse_oversized(iotc_client *c, const iotc__event *ev) {
+  size_t max = incoming_max(ev->topic, ev->topic_len);
+  iotc_hub_method_request m;
+  if (iotc_hub_topic_method_parse(ev->topic, ev->topic_len, &m) == IOTC_OK) {
+    char *rid = view_dup(m.request_id);
+    char msg[160];
+    snprintf(msg, sizeof msg, "the command payload (%zu bytes) is larger than the %zu bytes the "
+             "device accepts", ev->oversize, max);
+    IOTC_LOGW("%s: answering 413", msg);
+    if (rid) respond_error(c, rid, 413, msg);
+    free(rid);
+    return;
+  }
+  IOTC_LOGW("ignoring a %s of %zu bytes: larger than the %zu bytes accepted",
+            max == IOTC__IN_TWIN_MAX ? "twin message" : "cloud-to-device message", ev->oversize,
+            max);
+}
+
 static void process_message(iotc_client *c, iotc__event *ev) {
   if (ev->gen != c->session_gen) { /* from a connection that is gone */
+    iotc__free_event(ev);
+    return;
+  }
+  if (ev->early) { /* MQTT forbids it; a handler run now could not even be answered */
+    IOTC_LOGW("ignoring a message the hub sent before accepting the connection");
+    iotc__free_event(ev);
+    return;
+  }
+  if (ev->oversize) {
+    refuse_oversized(c, ev);
     iotc__free_event(ev);
     return;
   }
@@ -1051,7 +1135,7 @@ static void process_message(iotc_client *c, iotc__event *ev) {
       c->deferred_tail = ev;
       return;
     }
-    process_patch(c, ev);
+    process_patch(c, ev, false);
   } else if (strncmp(ev->topic, "$iothub/methods/POST/", 21) == 0) {
     process_method(c, ev);
   } else {
@@ -1101,14 +1185,15 @@ static void pump_reported(iotc_client *c, uint64_t now) {
     return;
   }
   c->rep_inflight = op;
-  c->t_rep = now + c->connect_timeout_ms;
+  op->sent_ms = now;
+  op->attempts++;
 }
 
 /* ---- timers ----------------------------------------------------------------------------- */
 
 static uint64_t next_timer(const iotc_client *c) {
   uint64_t t = NO_TIMER;
-  const uint64_t all[] = {c->t_retry, c->t_sas, c->t_twin, c->t_rep, c->t_connect,
+  const uint64_t all[] = {c->t_retry, c->t_sas, c->t_twin, c->t_live, c->t_connect,
                           c->t_renew_limit};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     if (all[i] < t) t = all[i];
@@ -1120,15 +1205,51 @@ static uint64_t next_timer(const iotc_client *c) {
   return t;
 }
 
-static void start_close(iotc_client *c, int closing_state) {
+static void start_close(iotc_client *c, int closing_state, uint32_t paho_ms) {
   iotc__window_close(c);
   c->wstate = closing_state;
   c->t_sas = c->t_renew_limit = NO_TIMER;
-  if (c->session == NULL || iotc__session_disconnect(c->session, 1000) != IOTC_OK) {
+  if (c->session == NULL || iotc__session_disconnect(c->session, paho_ms) != IOTC_OK) {
     handle_flags(c, IOTC__SF_DISCONNECTED, 0, "");
   } else {
     c->t_connect = iotc__now_ms() + 10000; /* backstop for a disconnect that never completes */
   }
+}
+
+/* Our own liveness: MQTT's keep-alive counts any incoming byte, so a hub that trickles bytes or
+ * never acknowledges keeps a connection "alive" for ever. An answer missing past the limit
+ * means the link is dead: reconnect, and say which answer was missing. */
+static void check_liveness(iotc_client *c, uint64_t now) {
+  if (c->wstate != IOTC__W_CONNECTED && c->wstate != IOTC__W_DRAINING &&
+      c->wstate != IOTC__W_RENEWING) {
+    return;
+  }
+  char why[160];
+  why[0] = '\0';
+  uint64_t oldest = iotc__window_oldest_ms(c);
+  if (oldest != UINT64_MAX && now - oldest >= c->liveness_ms) {
+    snprintf(why, sizeof why, "no acknowledgement (PUBACK) from the hub for %u ms: reconnecting",
+             (unsigned)c->liveness_ms);
+  } else if (c->twin_asked_ms && now - c->twin_asked_ms >= c->liveness_ms) {
+    snprintf(why, sizeof why, "no answer from the hub to the twin GET for %u ms: reconnecting",
+             (unsigned)c->liveness_ms);
+  } else if (c->rep_inflight && now - c->rep_inflight->sent_ms >= c->liveness_ms) {
+    snprintf(why, sizeof why, "no answer from the hub to a reported PATCH for %u ms: reconnecting",
+             (unsigned)c->liveness_ms);
+    iotc__op *op = c->rep_inflight;
+    if (op->attempts >= REPORTED_ATTEMPTS) {
+      c->rep_inflight = NULL;
+      c->rep_rid[0] = '\0';
+      IOTC_LOGE("a reported PATCH went unanswered %d times: failing it", REPORTED_ATTEMPTS);
+      iotc__op_finish(c, op, IOTC_ERR_TIMEOUT);
+    }
+  }
+  if (why[0] == '\0') {
+    c->t_live = now + liveness_tick(c);
+    return;
+  }
+  IOTC_LOGW("%s", why);
+  connection_lost(c, IOTC_ERR_TIMEOUT, why);
 }
 
 static void run_timers(iotc_client *c, uint64_t now) {
@@ -1157,7 +1278,7 @@ static void run_timers(iotc_client *c, uint64_t now) {
   if (c->wstate == IOTC__W_RENEWING &&
       ((atomic_load(&c->inflight_n) == 0 && c->rep_inflight == NULL) ||
        c->t_renew_limit <= now)) {
-    start_close(c, IOTC__W_CLOSING_RENEW);
+    start_close(c, IOTC__W_CLOSING_RENEW, 1000);
   }
   if (c->t_twin <= now) {
     c->t_twin = NO_TIMER;
@@ -1171,16 +1292,9 @@ static void run_timers(iotc_client *c, uint64_t now) {
       }
     }
   }
-  if (c->t_rep <= now) {
-    c->t_rep = NO_TIMER;
-    if (c->rep_inflight) {
-      IOTC_LOGW("no answer to a reported PATCH: sending it again");
-      pthread_mutex_lock(&c->mu);
-      iotc__list_push_front(&c->rep_pending, c->rep_inflight);
-      pthread_mutex_unlock(&c->mu);
-      c->rep_inflight = NULL;
-      c->rep_rid[0] = '\0';
-    }
+  if (c->t_live <= now) {
+    c->t_live = NO_TIMER;
+    check_liveness(c, now);
   }
 }
 
@@ -1193,13 +1307,28 @@ static void handle_stop(iotc_client *c, uint64_t now, uint64_t deadline) {
   if (!requested || c->wstate == IOTC__W_CLOSING_STOP) return;
   if (c->wstate == IOTC__W_RENEWING) iotc__window_open(c, c->session); /* send what is queued */
   if (c->wstate == IOTC__W_CONNECTED || c->wstate == IOTC__W_RENEWING) c->wstate = IOTC__W_DRAINING;
+  c->stop_connecting = false;
   if (c->wstate != IOTC__W_DRAINING) {
+    /* Between connections (back-off, connecting, subscribing) with something queued: keep
+     * connecting until the deadline, then flush as above. */
+    pthread_mutex_lock(&c->mu);
+    bool queued = c->pending.count + c->rep_pending.count > 0 || c->rep_inflight;
+    pthread_mutex_unlock(&c->mu);
+    if (queued && now < deadline &&
+        (c->wstate == IOTC__W_WAIT_RETRY || c->wstate == IOTC__W_CONNECTING ||
+         c->wstate == IOTC__W_SUBSCRIBING)) {
+      c->stop_connecting = true;
+      return;
+    }
     stopped(c);
     return;
   }
   /* Checked and closed in one step: nothing can slip into the window between the two. */
-  if ((c->rep_inflight == NULL && iotc__window_close_if_idle(c)) || now >= deadline) {
-    start_close(c, IOTC__W_CLOSING_STOP);
+  bool answered = c->resp_head == NULL && c->resp_out == 0; /* command responses written */
+  if ((answered && c->rep_inflight == NULL && iotc__window_close_if_idle(c)) || now >= deadline) {
+    /* Paho's own grace for in-flight messages, within what is left of the caller's timeout. */
+    start_close(c, IOTC__W_CLOSING_STOP,
+                now >= deadline ? 0 : (uint32_t)(deadline - now < 1000 ? deadline - now : 1000));
   }
 }
 
@@ -1208,7 +1337,7 @@ static void handle_stop(iotc_client *c, uint64_t now, uint64_t deadline) {
 void *iotc__worker_main(void *arg) {
   iotc_client *c = arg;
   c->wstate = IOTC__W_IDLE;
-  c->t_retry = c->t_sas = c->t_twin = c->t_rep = c->t_connect = c->t_renew_limit = NO_TIMER;
+  c->t_retry = c->t_sas = c->t_twin = c->t_live = c->t_connect = c->t_renew_limit = NO_TIMER;
   c->twin_version = -1;
   iotc__stack_bounds(&c->stack_lo, &c->stack_hi);
   pthread_mutex_lock(&c->mu);
@@ -1223,22 +1352,24 @@ void *iotc__worker_main(void *arg) {
     memcpy(text, c->fail_text, sizeof text);
     iotc__event *evs = c->ev_head;
     c->ev_head = c->ev_tail = NULL;
-    iotc__op *done = atomic_exchange(&c->done, NULL);
+    iotc__op *done = iotc__window_take_done_locked(c);
     bool start = c->req_start;
     c->req_start = false;
     bool stop = c->req_stop;
     uint64_t stop_deadline = c->stop_deadline;
     uint64_t now = iotc__now_ms();
+    bool responses = atomic_load(&c->resp_done) != NULL;
     bool sendable = can_send(c) &&
-                    ((c->pending.count && atomic_load(&c->inflight_n) < c->max_inflight) ||
+                    (iotc__resp_sendable(c) ||
+                     (c->pending.count && atomic_load(&c->inflight_n) < c->max_inflight) ||
                      (c->rep_pending.count && c->rep_inflight == NULL && now >= c->t_rep_retry));
     bool draining = stop && c->wstate != IOTC__W_CLOSING_STOP;
     uint64_t t = next_timer(c);
     if (draining && stop_deadline < t) t = stop_deadline;
     uint64_t job_due = iotc__jobs_next_due_locked(c);
     if (job_due < t) t = job_due;
-    if (!flags && !evs && !done && !start && !sendable && t > now &&
-        !(draining && c->wstate != IOTC__W_DRAINING)) {
+    if (!flags && !evs && !done && !responses && !start && !sendable && t > now &&
+        !(draining && c->wstate != IOTC__W_DRAINING && !c->stop_connecting)) {
       if (t == NO_TIMER) {
         pthread_cond_wait(&c->wake, &c->mu);
       } else {
@@ -1261,7 +1392,9 @@ void *iotc__worker_main(void *arg) {
     run_timers(c, now);
     if (job_due <= now) iotc__jobs_run_due(c);
     if (stop) handle_stop(c, now, stop_deadline);
+    iotc__resp_completions(c);
     if (can_send(c)) {
+      iotc__resp_pump(c, c->session);
       iotc__window_pump(c);
       pump_reported(c, now);
     }

@@ -3,6 +3,7 @@
 #include "hub/session.h"
 
 #include <MQTTAsync.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,19 @@
 #include "iotc/hub_topic.h"
 #include "common/mqtt_options.h"
 
+#define SUB_TOPICS 4
+
+/* One SUBSCRIBE (one topic): the context of its answer. */
+typedef struct sub_req {
+  struct iotc__session *s;
+  int qos;
+} sub_req;
+
 struct iotc__session {
   MQTTAsync mqtt;
+  sub_req subs[SUB_TOPICS];
+  atomic_int subs_left;      /* SUBSCRIBEs not answered yet */
+  atomic_bool subs_reported; /* sink->subscribed was called */
   iotc__session_sink sink;
   uint32_t gen;
   char *username;
@@ -51,24 +63,27 @@ static void on_connect_fail(void *ctx, MQTTAsync_failureData *d) {
                          d && d->message ? d->message : "connect failed");
 }
 
+static void sub_answered(iotc__session *s, int result) {
+  if (result == IOTC__SUB_OK && atomic_fetch_sub(&s->subs_left, 1) != 1) return;
+  if (atomic_exchange(&s->subs_reported, true)) return; /* the first failure was reported */
+  s->sink.subscribed(s->sink.ctx, s->gen, result);
+}
+
 static void on_sub_ok(void *ctx, MQTTAsync_successData *d) {
-  iotc__session *s = ctx;
-  bool ok = true;
-  /* SUBACK 0x80 means refused. Paho reports the granted QoS list for subscribeMany. */
-  if (d && d->alt.qosList) {
-    for (int i = 0; i < 4; i++) {
-      if (d->alt.qosList[i] == 0x80) ok = false;
-    }
-  } else if (d && d->alt.qos == 0x80) {
-    ok = false;
-  }
-  s->sink.subscribed(s->sink.ctx, s->gen, ok);
+  sub_req *r = ctx;
+  /* Each SUBSCRIBE carries one topic because Paho gives no code count with MQTT 3.1.1: a SUBACK
+   * with exactly one code puts it in alt.qos, one with more puts a pointer in the same union
+   * (alt.qosList), whose low bits are never a QoS from 0 to the one asked for on the
+   * little-endian targets iotc runs on. A SUBACK without codes never gets here: Paho drops the
+   * connection. Any other answer does not match the request: a protocol error. */
+  int granted = d ? d->alt.qos : -1;
+  sub_answered(r->s, granted >= 0 && granted <= r->qos ? IOTC__SUB_OK : IOTC__SUB_MALFORMED);
 }
 
 static void on_sub_fail(void *ctx, MQTTAsync_failureData *d) {
   (void)d;
-  iotc__session *s = ctx;
-  s->sink.subscribed(s->sink.ctx, s->gen, false);
+  sub_req *r = ctx;
+  sub_answered(r->s, IOTC__SUB_REFUSED);
 }
 
 static void on_lost(void *ctx, char *cause) {
@@ -190,15 +205,23 @@ iotc_result iotc__session_subscribe(iotc__session *s, const char *device_id) {
   if (iotc_hub_topic_c2d_subscribe(device_id, c2d, sizeof c2d, NULL) != IOTC_OK) {
     return IOTC_ERR_INVALID_ARG;
   }
-  char *topics[4] = {IOTC_HUB_TOPIC_METHODS_SUBSCRIBE, IOTC_HUB_TOPIC_TWIN_RESPONSE_SUBSCRIBE,
-                     IOTC_HUB_TOPIC_TWIN_DESIRED_SUBSCRIBE, c2d};
-  int qos[4] = {0, 0, 0, 1};
-  MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-  ro.onSuccess = on_sub_ok;
-  ro.onFailure = on_sub_fail;
-  ro.context = s;
-  int rc = MQTTAsync_subscribeMany(s->mqtt, 4, topics, qos, &ro);
-  return rc == MQTTASYNC_SUCCESS ? IOTC_OK : IOTC_ERR_NOT_CONNECTED;
+  const char *topics[SUB_TOPICS] = {IOTC_HUB_TOPIC_METHODS_SUBSCRIBE,
+                                    IOTC_HUB_TOPIC_TWIN_RESPONSE_SUBSCRIBE,
+                                    IOTC_HUB_TOPIC_TWIN_DESIRED_SUBSCRIBE, c2d};
+  const int qos[SUB_TOPICS] = {0, 0, 0, 1};
+  atomic_store(&s->subs_left, SUB_TOPICS);
+  atomic_store(&s->subs_reported, false);
+  for (int i = 0; i < SUB_TOPICS; i++) {
+    s->subs[i] = (sub_req){s, qos[i]};
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    ro.onSuccess = on_sub_ok;
+    ro.onFailure = on_sub_fail;
+    ro.context = &s->subs[i];
+    if (MQTTAsync_subscribe(s->mqtt, topics[i], qos[i], &ro) != MQTTASYNC_SUCCESS) {
+      return IOTC_ERR_NOT_CONNECTED;
+    }
+  }
+  return IOTC_OK;
 }
 
 iotc_result iotc__session_publish(iotc__session *s, const char *topic, const void *payload,

@@ -23,8 +23,8 @@ typedef struct iotc__session_sink {
   void (*connected)(void *ctx, uint32_t gen);
   /** The connect failed: @p code > 0 is the CONNACK return code, < 0 a Paho error. */
   void (*connect_failed)(void *ctx, uint32_t gen, int code, const char *text);
-  /** The subscriptions were answered (@p ok false: refused or failed). */
-  void (*subscribed)(void *ctx, uint32_t gen, bool ok);
+  /** The subscriptions were answered: @p result is one of IOTC__SUB_*. */
+  void (*subscribed)(void *ctx, uint32_t gen, int result);
   /** The connection dropped. */
   void (*lost)(void *ctx, uint32_t gen);
   /** iotc__session_disconnect() finished. */
@@ -54,6 +54,13 @@ typedef struct iotc__session_config {
   uint16_t max_inflight;
   uint32_t gen;             /* passed back to the sink */
 } iotc__session_config;
+
+/** How the subscriptions were answered. */
+enum {
+  IOTC__SUB_OK = 0,
+  IOTC__SUB_REFUSED = 1,   /* a SUBACK refused one (0x80), or the SUBSCRIBE failed */
+  IOTC__SUB_MALFORMED = 2  /* a SUBACK whose codes do not answer its SUBSCRIBE */
+};
 
 /** Longest hub host name a session keeps (DNS names are at most 253). */
 #define IOTC__SESSION_HOST_SIZE 256

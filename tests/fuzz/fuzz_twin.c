@@ -38,8 +38,8 @@ static void *run(void *arg) {
     FUZZ_ASSERT(t == NULL && why != NULL);
   }
   why = NULL;
-  if (iotc__twin_patch(in->s, in->size, knows, &in->mask, visit, &count, &version, &why) !=
-      IOTC_OK) {
+  if (iotc__twin_patch(in->s, in->size, knows, &in->mask, visit, &count, -1, INT64_MIN, &version,
+                       &why) != IOTC_OK) {
     FUZZ_ASSERT(why != NULL);
   }
   return NULL;

@@ -23,6 +23,8 @@ iotc_integration_test(central_disconnects SOURCES central_disconnects.c central_
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
 iotc_integration_test(central_throttling SOURCES central_throttling.c ${CENTRAL_SUPPORT}
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_disconnect_flush SOURCES central_disconnect_flush.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
 iotc_integration_test(central_failover SOURCES central_failover.c central_delivery.c ${CENTRAL_SUPPORT}
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
 iotc_integration_test(central_queued SOURCES central_queued.c ${CENTRAL_SUPPORT}

@@ -107,13 +107,40 @@ static void a_patch_visits_each_property_and_skips_deletions(void **state) {
   seen s = {0};
   int64_t v = 0;
   const char *why = "";
-  assert_int_equal(iotc__twin_patch(p, strlen(p), NULL, NULL, record, &s, &v, &why), IOTC_OK);
+  assert_int_equal(iotc__twin_patch(p, strlen(p), NULL, NULL, record, &s, -1, INT64_MIN, &v, &why), IOTC_OK);
   assert_int_equal(v, 12);
   assert_int_equal(s.count, 2);
   assert_string_equal(s.text[0], "-/brightness=5@12");
   assert_string_equal(s.text[1], "thermostat2/target=1@12");
-  assert_int_equal(iotc__twin_patch("{bad", 4, NULL, NULL, record, &s, &v, &why),
+  assert_int_equal(iotc__twin_patch("{bad", 4, NULL, NULL, record, &s, -1, INT64_MIN, &v, &why),
                    IOTC_ERR_MALFORMED);
+}
+
+static void a_patch_takes_the_body_version_else_the_topic_version(void **state) {
+  (void)state;
+  const char *why = "";
+  seen s = {0};
+  int64_t v = 0;
+  const char *bare = "{\"a\":1}", *text = "{\"a\":1,\"$version\":\"7\"}";
+  const char *negative = "{\"a\":1,\"$version\":-3}", *body = "{\"a\":1,\"$version\":7}";
+  assert_int_equal(iotc__twin_patch(bare, strlen(bare), NULL, NULL, record, &s, 12, INT64_MIN, &v,
+                                    &why), IOTC_OK);
+  assert_int_equal(v, 12);
+  assert_string_equal(s.text[0], "-/a=1@12");
+  assert_int_equal(iotc__twin_patch(text, strlen(text), NULL, NULL, record, &s, 12, INT64_MIN, &v,
+                                    &why), IOTC_OK);
+  assert_int_equal(v, 12);
+  assert_int_equal(iotc__twin_patch(negative, strlen(negative), NULL, NULL, record, &s, -1,
+                                    INT64_MIN, &v, &why), IOTC_OK);
+  assert_int_equal(v, -1);
+  assert_int_equal(iotc__twin_patch(body, strlen(body), NULL, NULL, record, &s, 9, INT64_MIN, &v,
+                                    &why), IOTC_OK);
+  assert_int_equal(v, 7);
+  /* not newer than the limit: nothing visited */
+  int before = s.count;
+  assert_int_equal(iotc__twin_patch(body, strlen(body), NULL, NULL, record, &s, 9, 7, &v, &why),
+                   IOTC_ERR_NO_MATCH);
+  assert_int_equal(s.count, before);
 }
 
 /* `{"desired":{"$version":3,"x":[[...1...]]}}`, or the patch `{"$version":3,"x":[[...]]}`,
@@ -139,7 +166,7 @@ static void twins_and_patches_nested_beyond_the_limit_are_refused(void **state) 
   seen s = {0};
   assert_int_equal(iotc__twin_parse(twin, strlen(twin), &t, &v, &why), IOTC_ERR_MALFORMED);
   assert_null(t);
-  assert_int_equal(iotc__twin_patch(patch, strlen(patch), NULL, NULL, record, &s, &v, &why),
+  assert_int_equal(iotc__twin_patch(patch, strlen(patch), NULL, NULL, record, &s, -1, INT64_MIN, &v, &why),
                    IOTC_ERR_MALFORMED);
   assert_int_equal(s.count, 0);
   free(twin);
@@ -157,7 +184,7 @@ static void *reconcile_deepest(void *arg) {
     iotc__twin_pending(t, NULL, NULL, record, s);
     iotc__twin_free(t);
   }
-  if (iotc__twin_patch(patch, strlen(patch), NULL, NULL, record, s, &v, &why) != IOTC_OK) {
+  if (iotc__twin_patch(patch, strlen(patch), NULL, NULL, record, s, -1, INT64_MIN, &v, &why) != IOTC_OK) {
     s->count = -100;
   }
   free(twin);
@@ -223,6 +250,7 @@ int main(void) {
       cmocka_unit_test(malformed_twins_are_refused_not_crashed_on),
       cmocka_unit_test(defaults_see_desired_and_reported_entries),
       cmocka_unit_test(a_patch_visits_each_property_and_skips_deletions),
+      cmocka_unit_test(a_patch_takes_the_body_version_else_the_topic_version),
       cmocka_unit_test(twins_and_patches_nested_beyond_the_limit_are_refused),
       cmocka_unit_test(the_deepest_accepted_twin_fits_the_worker_stack),
       cmocka_unit_test(a_connection_string_gives_host_device_and_key),

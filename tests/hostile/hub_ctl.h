@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/* Test support: start, script and stop the hostile hub (hub_server.mjs), and record what a client
+ * tells its status callback. Functions print one line to stderr when they fail. */
+#ifndef IOTC_TEST_HUB_CTL_H
+#define IOTC_TEST_HUB_CTL_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "iotc/client.h"
+
+/** Guard for every wait: a test fails when one runs out; nothing asserts on durations. */
+#define HUB_WAIT_MS 30000
+
+typedef struct hub_ctl {
+  int pid;            /* the server process, stopped by hub_stop() */
+  int to_fd, from_fd; /* its stdin and stdout */
+  int port;
+  char address[64];   /* localhost:PORT */
+  char ca_file[1024];
+  char *buf;          /* its answers, one JSON line each */
+  size_t len, cap;
+} hub_ctl;
+
+/** Start a hostile hub of this test's own (bounded wait for its ready line); 0 or -1. */
+int hub_start(hub_ctl *h);
+
+/** Stop it by its pid (SIGTERM, SIGKILL after 5 s) and reap it. No-op when not running. */
+void hub_stop(hub_ctl *h);
+
+/** Send one command (a JSON object, printf-style) and return its answer (new reference), or NULL
+ * when the server did not answer within HUB_WAIT_MS plus the command's own wait. */
+json_t *hub_cmd(hub_ctl *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** hub_cmd() for commands whose answer is only {"ok":true}: 0 when it was. */
+int hub_do(hub_ctl *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** Wait until the server's counter @p key reaches @p at_least (HUB_WAIT_MS); its value, or -1. */
+long hub_wait(hub_ctl *h, const char *key, long at_least);
+
+/** The server's counter @p key now, or -1. */
+long hub_stat(hub_ctl *h, const char *key);
+
+/** The server's recorded list @p key ("telemetryLog", "reportedLog", "responseLog"): new ref. */
+json_t *hub_log(hub_ctl *h, const char *key);
+
+/** A client configuration for the hub: connection string with a random key (the hub accepts any),
+ * the hub's CA, short back-offs. @p cs is where the connection string is kept (>= 512 bytes). */
+void hub_client_config(const hub_ctl *h, const char *device_id, char *cs, size_t cs_size,
+                       iotc_client_config *cfg);
+
+/* ---- what the status callback saw ---- */
+
+#define HUB_STATUS_MAX 256
+
+typedef struct hub_status_log {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  size_t count; /* all seen; the first HUB_STATUS_MAX are kept */
+  iotc_connection_status status[HUB_STATUS_MAX];
+  iotc_result reason[HUB_STATUS_MAX];
+  char message[HUB_STATUS_MAX][160];
+} hub_status_log;
+
+void hub_status_init(hub_status_log *log);
+void hub_status_destroy(hub_status_log *log);
+/** The status callback: pass the log as its context. */
+void hub_status_record(iotc_client *client, const iotc_status_info *info, void *log);
+/** Wait (HUB_WAIT_MS) for a status @p status at index >= @p from whose message contains @p text
+ * (NULL: any) ; its index, or -1. */
+long hub_status_wait(hub_status_log *log, size_t from, iotc_connection_status status,
+                     const char *text);
+/** How many statuses were seen so far. */
+size_t hub_status_count(hub_status_log *log);
+
+/* ---- outcomes of sends (on_done) ---- */
+
+typedef struct hub_done {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  long ok, failed;
+  iotc_result last_failure;
+} hub_done;
+
+void hub_done_init(hub_done *d);
+void hub_done_destroy(hub_done *d);
+/** An iotc_done_fn: pass the hub_done as its context. */
+void hub_done_record(iotc_client *client, iotc_result result, void *d);
+/** Wait (HUB_WAIT_MS) until ok + failed >= @p n; 0 when it did. */
+int hub_done_wait(hub_done *d, long n);
+/** Send one telemetry message whose outcome goes to @p d. */
+iotc_result hub_send(iotc_client *client, const char *json, hub_done *d);
+
+/* ---- one hub and one client, the common shape of a test ---- */
+
+typedef struct hub_test {
+  hub_ctl hub;
+  hub_status_log log;
+  char cs[512];
+  iotc_client_config cfg; /* hub_client_config(); adjust before hub_test_client() */
+  iotc_client *client;
+} hub_test;
+
+/** Start a hub and fill t->cfg for @p device_id; NULL when the hub did not start. With
+ * HUB_TEST_LOG=0..3 in the environment the library's log lines up to that level go to stderr. */
+hub_test *hub_test_new(const char *device_id);
+/** Create t->client from t->cfg with the status log as its status callback; NULL on failure. */
+iotc_client *hub_test_client(hub_test *t);
+/** Destroy the client (if any), stop the hub, free @p t. NULL is a no-op. */
+void hub_test_free(hub_test *t);
+
+#endif
