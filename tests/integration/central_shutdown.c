@@ -53,7 +53,9 @@ int main(void) {
   CHECK(r != NULL && json_integer_value(json_object_get(r, "responseCode")) == 200);
   json_decref(r);
   /* Something still queued at destroy must be released too. */
-  CHECK(iotc_client_disconnect(client, 10000) == IOTC_OK);
+  iotc_result closed = iotc_client_disconnect(client, 10000);
+  if (closed != IOTC_OK) fprintf(stderr, "central_shutdown: disconnect: %s\n", iotc_strerror(closed));
+  CHECK(closed == IOTC_OK);
   CHECK(iotc_client_send_telemetry(client, "{\"temp\":22}", &opts) == IOTC_OK);
   char *pending = strdup("scheduled for later");
   CHECK(pending != NULL && iotc_client_schedule(client, 600000, free_pending, pending, NULL) == IOTC_OK);
