@@ -246,10 +246,20 @@ static void soak(void **state) {
     pthread_join(s->sender, NULL);
     iotc_result r = iotc_client_disconnect(s->client, 120000);
     long accepted = atomic_load(&s->accepted);
-    assert_int_equal(hub_done_wait(&s->telemetry, accepted), 0);
-    assert_int_equal(hub_done_wait(&s->reports, atomic_load(&s->reports_accepted)), 0);
+    bool all_done = hub_done_wait(&s->telemetry, accepted) == 0 &&
+                    hub_done_wait(&s->reports, atomic_load(&s->reports_accepted)) == 0;
     iotc_client_stats st;
     assert_int_equal(iotc_client_get_stats(s->client, &st), IOTC_OK);
+    if (r != IOTC_OK || !all_done) { /* what the client went through last, to see why */
+      size_t n = hub_status_count(&t[i]->log);
+      pthread_mutex_lock(&t[i]->log.mu);
+      for (size_t k = n > 8 ? n - 8 : 0; k < n; k++) {
+        printf("#   client %d status %s\n", i, t[i]->log.recent[k % 8]);
+      }
+      pthread_mutex_unlock(&t[i]->log.mu);
+      printf("#   client %d: %ld of %ld telemetry completed, connected %d\n", i,
+             s->telemetry.ok + s->telemetry.failed, accepted, iotc_client_is_connected(s->client));
+    }
     printf("# client %d: disconnect %s; telemetry %ld accepted, %ld ok, %ld failed, %ld queue "
            "full, %llu resent; reports %ld accepted, %ld ok, %ld failed (last %s); %ld commands; "
            "%llu connects; longest gap between acknowledgements %.1f s\n",
@@ -259,6 +269,7 @@ static void soak(void **state) {
            s->reports.failed ? iotc_strerror(s->reports.last_failure) : "-",
            atomic_load(&s->commands), (unsigned long long)st.connects, s->max_gap);
     assert_int_equal(r, IOTC_OK);
+    assert_true(all_done);
     assert_int_equal(atomic_load(&s->refused), 0);
     assert_int_equal(s->telemetry.ok + s->telemetry.failed, accepted);
     assert_int_equal(s->telemetry.failed, 0);
