@@ -240,6 +240,8 @@ void hub_status_record(iotc_client *client, const iotc_status_info *info, void *
     log->reason[log->count] = info->reason;
     snprintf(log->message[log->count], sizeof log->message[0], "%s", info->message);
   }
+  snprintf(log->recent[log->count % 8], sizeof log->recent[0], "%d (%s): %.150s",
+           (int)info->status, iotc_strerror(info->reason), info->message);
   log->count++;
   pthread_cond_broadcast(&log->cv);
   pthread_mutex_unlock(&log->mu);

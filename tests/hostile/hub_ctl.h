@@ -62,6 +62,7 @@ typedef struct hub_status_log {
   iotc_connection_status status[HUB_STATUS_MAX];
   iotc_result reason[HUB_STATUS_MAX];
   char message[HUB_STATUS_MAX][160];
+  char recent[8][200]; /* the last 8, whatever the count: "status (reason): message" */
 } hub_status_log;
 
 void hub_status_init(hub_status_log *log);
