@@ -366,8 +366,11 @@ test('property forms follow the template\'s schemas (enum, boolean, double, stri
   /** Submits one property's form and waits for the answer line to change. */
   const submit = async (key) => {
     const before = await status();
-    await page.click(`[data-write="${key}"] button[type=submit]`);
-    await page.waitForFunction((b) => document.querySelector('#properties .status').textContent !== b, { timeout: 10000 }, before);
+    // From the keyboard, as a user tabbing through the forms does: no pointer position can land
+    // on another element (the sticky header) when the page has just scrolled.
+    await page.focus(`[data-write="${key}"] button[type=submit]`);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((b) => document.querySelector('#properties .status').textContent !== b, { timeout: 20000 }, before);
     return status();
   };
   assert.equal(await page.$$eval('[data-write="mode"] option', (o) => o.length), 2);
