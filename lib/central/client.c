@@ -22,12 +22,6 @@
 /* How long connect() waits for an earlier stop to finish before it calls the client started. */
 #define STOP_SETTLE_MS 5000u
 
-uint64_t iotc__now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 void iotc__wake_locked(iotc_client *c) {
   if (c->worker_waiting) pthread_cond_signal(&c->wake);
 }
@@ -317,13 +311,13 @@ static iotc_result build_client(iotc_client *c, const iotc_client_config *cfg, i
   return IOTC_OK;
 }
 
-iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_client,
-                               iotc_error *err) {
+/* Checks, configuration and locks: everything but the worker thread. */
+static iotc_result create_client(const iotc_client_config *cfg, const iotc__io *io,
+                                 iotc_client **out_client, iotc_error *err) {
   iotc_error_clear(err);
   if (out_client == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "out_client is NULL");
   *out_client = NULL;
   if (cfg == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "cfg is NULL");
-  /* Version 1 (built against an older iotc) ends before model_file. */
   /* Versions 1 and 2 (built against an older iotc) end before model_file, liveness_timeout_ms. */
   if (cfg->struct_version < 1 || cfg->struct_version > IOTC_CLIENT_CONFIG_VERSION) {
     return fail(err, IOTC_ERR_INVALID_ARG, "cfg->struct_version %d is unknown: initialise the "
@@ -333,6 +327,7 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   if (r != IOTC_OK) return r;
   iotc_client *c = calloc(1, sizeof *c);
   if (c == NULL) return fail(err, IOTC_ERR_NO_MEMORY, "out of memory");
+  c->io = io;
   r = build_client(c, cfg, err);
   if (r != IOTC_OK) {
     free_client(c);
@@ -346,6 +341,19 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   pthread_cond_init(&c->wake, &ca_attr);
   pthread_cond_init(&c->state_cv, &ca_attr);
   pthread_condattr_destroy(&ca_attr);
+  *out_client = c;
+  return IOTC_OK;
+}
+
+static void free_locks_and_client(iotc_client *c) {
+  pthread_cond_destroy(&c->wake);
+  pthread_cond_destroy(&c->state_cv);
+  pthread_mutex_destroy(&c->mu);
+  pthread_mutex_destroy(&c->send_mu);
+  free_client(c);
+}
+
+static int start_worker(iotc_client *c) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
@@ -359,15 +367,30 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   int e = pthread_create(&c->worker, &attr, iotc__worker_main, c);
   pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
   pthread_attr_destroy(&attr);
+  return e;
+}
+
+iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_client,
+                               iotc_error *err) {
+  iotc_result r = create_client(cfg, &iotc__io_system, out_client, err);
+  if (r != IOTC_OK) return r;
+  iotc_client *c = *out_client;
+  int e = start_worker(c);
   if (e != 0) {
-    pthread_cond_destroy(&c->wake);
-    pthread_cond_destroy(&c->state_cv);
-    pthread_mutex_destroy(&c->mu);
-    pthread_mutex_destroy(&c->send_mu);
-    free_client(c);
+    free_locks_and_client(c);
+    *out_client = NULL;
     return fail(err, IOTC_ERR_NO_MEMORY, "cannot start the client's thread: %s", strerror(e));
   }
-  *out_client = c;
+  return IOTC_OK;
+}
+
+iotc_result iotc__client_create_io(const iotc_client_config *cfg, const iotc__io *io,
+                                   iotc_client **out, iotc_error *err) {
+  iotc_result r = create_client(cfg, io, out, err);
+  if (r != IOTC_OK) return r;
+  (*out)->threadless = true;
+  (*out)->worker = pthread_self(); /* the caller is the worker: the API does not wait for it */
+  iotc__worker_init(*out);
   return IOTC_OK;
 }
 
@@ -400,8 +423,8 @@ static iotc_result cancelled(iotc_error *err) {
 static void stop_cancelled_locked(iotc_client *c) {
   c->req_stop = true;
   c->stopped = false;
-  c->stop_deadline = iotc__now_ms();
-  if (c->dps) iotc_dps_cancel(c->dps);
+  c->stop_deadline = iotc__client_now(c);
+  if (c->dps) c->io->dps_cancel(c->dps);
   iotc__wake_locked(c);
 }
 
@@ -500,10 +523,11 @@ iotc_result iotc_client_disconnect(iotc_client *c, uint32_t timeout_ms) {
   }
   c->req_stop = true;
   c->stopped = false;
-  c->stop_deadline = iotc__now_ms() + timeout_ms;
+  c->stop_deadline = iotc__client_now(c) + timeout_ms; /* the worker's clock */
+  uint64_t stop_at = iotc__now_ms() + timeout_ms;      /* this thread's */
   /* Provisioning goes on while something waits to be sent (cancelled at the deadline below). */
   bool queued = c->pending.count + c->rep_pending.count > 0;
-  if (c->dps && !queued) iotc_dps_cancel(c->dps);
+  if (c->dps && !queued) c->io->dps_cancel(c->dps);
   iotc__wake_locked(c);
   if (on_worker(c)) {
     pthread_mutex_unlock(&c->mu);
@@ -511,14 +535,13 @@ iotc_result iotc_client_disconnect(iotc_client *c, uint32_t timeout_ms) {
   }
   /* The worker closes within timeout_ms plus one Paho disconnect (bounded by what is left of
    * timeout_ms); a worker held up by a user callback closes when the callback returns. */
-  uint64_t deadline = c->stop_deadline + IOTC__DISCONNECT_GRACE_MS;
   struct timespec ts, at_stop;
-  abs_deadline(&ts, deadline);
-  abs_deadline(&at_stop, c->stop_deadline);
+  abs_deadline(&ts, stop_at + IOTC__DISCONNECT_GRACE_MS);
+  abs_deadline(&at_stop, stop_at);
   while (!c->stopped && !c->quit) {
     if (pthread_cond_timedwait(&c->state_cv, &c->mu, &at_stop) == ETIMEDOUT) break;
   }
-  if (c->dps) iotc_dps_cancel(c->dps); /* still provisioning at the deadline */
+  if (c->dps) c->io->dps_cancel(c->dps); /* still provisioning at the deadline */
   while (!c->stopped && !c->quit) {
     if (pthread_cond_timedwait(&c->state_cv, &c->mu, &ts) == ETIMEDOUT) break;
   }
@@ -535,21 +558,21 @@ static void finish_list(iotc_client *c, iotc__op_list *l) {
 
 void iotc_client_destroy(iotc_client *c) {
   if (c == NULL) return;
-  if (on_worker(c)) {
+  if (!c->threadless && on_worker(c)) {
     /* Joining the worker from itself would fail and free the client under its feet. */
     IOTC_LOGE("iotc_client_destroy: called from an iotc callback; refused, the client is kept");
     return;
   }
   pthread_mutex_lock(&c->mu);
   c->quit = true;
-  if (c->dps) iotc_dps_cancel(c->dps);
+  if (c->dps) c->io->dps_cancel(c->dps);
   pthread_cond_signal(&c->wake);
   pthread_cond_broadcast(&c->state_cv);
   pthread_mutex_unlock(&c->mu);
-  pthread_join(c->worker, NULL);
+  if (!c->threadless) pthread_join(c->worker, NULL);
   /* The worker is gone: this thread owns everything now. */
   iotc__jobs_shutdown(c);
-  iotc__teardown_session(c);
+  iotc__conn_teardown(c);
   finish_list(c, &c->inflight);
   if (c->rep_inflight) iotc__op_finish(c, c->rep_inflight, IOTC_ERR_SHUTDOWN);
   c->rep_inflight = NULL;
@@ -566,11 +589,7 @@ void iotc_client_destroy(iotc_client *c) {
     c->deferred = ev->next;
     iotc__free_event(ev);
   }
-  pthread_cond_destroy(&c->wake);
-  pthread_cond_destroy(&c->state_cv);
-  pthread_mutex_destroy(&c->mu);
-  pthread_mutex_destroy(&c->send_mu);
-  free_client(c);
+  free_locks_and_client(c);
 }
 
 const char *iotc_status_str(iotc_connection_status status) {

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "central/conn.h"
+#include "central/io.h"
 #include "hub/session.h"
 #include "iotc/client.h"
 #include "iotc/dps.h"
@@ -129,20 +131,6 @@ enum {
   IOTC__SF_SUB_MALFORMED = 64
 };
 
-/* Worker states. */
-enum {
-  IOTC__W_IDLE = 0,
-  IOTC__W_CONNECTING,
-  IOTC__W_SUBSCRIBING,
-  IOTC__W_CONNECTED,
-  IOTC__W_RENEWING,       /* waiting for in-flight to drain before a planned reconnect */
-  IOTC__W_CLOSING_RENEW,  /* disconnect sent for a planned reconnect */
-  IOTC__W_WAIT_RETRY,
-  IOTC__W_DRAINING,       /* iotc_client_disconnect(): sending what is queued */
-  IOTC__W_CLOSING_STOP,
-  IOTC__W_GAVE_UP
-};
-
 struct iotc_client {
   /* ---- configuration (immutable after create) ---- */
   char *id_scope, *registration_id, *device_key /* secret */, *cert_file, *key_file;
@@ -156,6 +144,8 @@ struct iotc_client {
   char default_bag[64];
   size_t default_bag_len;
   struct iotc__model *model; /* nullable: the device model values are checked against */
+  const iotc__io *io;        /* the outside world (io.h) */
+  bool threadless;           /* no worker thread: driven by iotc__worker_step() (tests) */
 
   /* ---- synchronisation ---- */
   pthread_t worker;
@@ -218,18 +208,13 @@ struct iotc_client {
   size_t topic_cap;
 
   /* ---- (worker) ---- */
-  int wstate;
-  iotc__session *session;
-  uint32_t attempt;
-  bool need_provision, fresh_provision;
-  bool stop_connecting; /* a stop waits for a connection to flush what is queued */
-  bool ca_checked; /* the CA file's expiry was checked (once per client) */
+  iotc__conn conn; /* the connection state machine (conn.h) */
   iotc__op *rep_inflight;
   iotc__resp *resp_head, *resp_tail; /* command responses not yet handed to Paho */
   uint32_t resp_out;                 /* handed to Paho, not yet written */
   bool resp_refused;                 /* Paho refused one: wait for a completion or a new session */
   uint32_t rep_retries;
-  uint64_t t_retry, t_sas, t_twin, t_rep, t_rep_retry, t_connect, t_renew_limit, t_live;
+  uint64_t t_twin, t_rep_retry;
   bool twin_ready;
   int64_t twin_version;
   uint32_t twin_tries;
@@ -245,7 +230,18 @@ struct iotc_client {
 /* Paho takes the connect timeout in whole seconds, as an int: stay far from any wrap. */
 #define IOTC__CONNECT_TIMEOUT_MAX_MS 3600000u
 
+/** CLOCK_MONOTONIC in milliseconds: the API's own waits (io_system.c). */
 uint64_t iotc__now_ms(void);
+/** The client's clock (the I/O seam's): every deadline of the worker is on it. */
+static inline uint64_t iotc__client_now(const iotc_client *c) { return c->io->now_ms(c->io->ctx); }
+/** Telemetry and reported PATCHes waiting to be sent (mu held). */
+static inline size_t iotc__client_queued_locked(const iotc_client *c) {
+  return c->pending.count + c->rep_pending.count;
+}
+/** A client on @p io with no worker thread: the caller drives it with iotc__worker_step()
+ * (tests). iotc_client_destroy() frees it. */
+iotc_result iotc__client_create_io(const iotc_client_config *cfg, const iotc__io *io,
+                                   iotc_client **out, iotc_error *err);
 /** The DPS configuration of the client's identity (strings borrowed from @p c). */
 void iotc__client_dps_config(const iotc_client *c, iotc_dps_config *d);
 void iotc__wake_locked(iotc_client *c);
@@ -255,10 +251,29 @@ void iotc__post_event(iotc_client *c, iotc__event *ev);
 iotc_result iotc__queue_reported(iotc_client *c, char *payload, size_t len, iotc_done_fn on_done,
                                  void *user_context);
 void *iotc__worker_main(void *arg);
+/** Set the worker's state before its first round. */
+void iotc__worker_init(iotc_client *c);
+/** One round of the worker without waiting: take what arrived, route it, dispatch it. */
+void iotc__worker_step(iotc_client *c);
+/** When the worker must run next, whatever arrives (mu held); UINT64_MAX: only on an event. */
+uint64_t iotc__worker_deadline_locked(iotc_client *c);
+
+/* ---- feature hooks, called by the connection state machine (worker) ---- */
+/** The session @p s is connected and subscribed. */
+void iotc__features_on_connected(iotc_client *c, iotc__session *s);
+/** The session is gone: take back what was in flight, forget per-connection state. */
+void iotc__features_on_teardown(iotc_client *c);
+/** Nothing awaits an answer from the hub (a planned reconnect may close now). */
+bool iotc__features_idle(iotc_client *c);
+/** An answer is overdue past the liveness limit: true, with the reason in @p why. */
+bool iotc__features_overdue(iotc_client *c, uint64_t now, char *why, size_t size);
+/* ---- inbox: what Paho's threads hand to the worker ---- */
+/** A new session starts: its generation number (older reports are ignored). */
+uint32_t iotc__inbox_new_session(iotc_client *c);
+/** The callbacks a session reports to. */
+iotc__session_sink iotc__inbox_sink(iotc_client *c);
 /** Complete @p op with @p result (user callback) and free it; no lock held. */
 void iotc__op_finish(iotc_client *c, iotc__op *op, iotc_result result);
-/** Tear down the Paho session and requeue what was in flight (worker or destroy). */
-void iotc__teardown_session(iotc_client *c);
 /** Remove a later-response entry; true when it was there. */
 bool iotc__pending_cmd_take(iotc_client *c, const char *rid);
 void iotc__free_event(iotc__event *ev);

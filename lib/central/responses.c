@@ -43,7 +43,7 @@ void iotc__resp_queue(iotc_client *c, const char *rid, int status, const char *p
   memset(r, 0, sizeof *r);
   r->base.done = resp_done;
   r->client = c;
-  r->created_ms = iotc__now_ms();
+  r->created_ms = iotc__client_now(c);
   r->status = status;
   memcpy(r->data, topic, topic_len + 1);
   r->payload = r->data + topic_len + 1;
@@ -68,7 +68,7 @@ static void push_front(iotc_client *c, iotc__resp *r) {
 }
 
 void iotc__resp_pump(iotc_client *c, iotc__session *s) {
-  uint64_t now = iotc__now_ms();
+  uint64_t now = iotc__client_now(c);
   while (c->resp_head && c->resp_out < RESP_WINDOW) {
     iotc__resp *r = c->resp_head; /* taken off first: its completion may reuse r->next at once */
     c->resp_head = r->next;
@@ -80,7 +80,7 @@ void iotc__resp_pump(iotc_client *c, iotc__session *s) {
       continue;
     }
     c->resp_out++;
-    if (iotc__session_publish(s, r->data, r->payload, r->payload_len, 0, &r->base) != IOTC_OK) {
+    if (c->io->session_publish(s, r->data, r->payload, r->payload_len, 0, &r->base) != IOTC_OK) {
       c->resp_out--;
       push_front(c, r); /* the connection is going away: sent on the next one */
       c->resp_refused = true; /* until a completion or the next connection */
@@ -91,7 +91,7 @@ void iotc__resp_pump(iotc_client *c, iotc__session *s) {
 
 void iotc__resp_completions(iotc_client *c) {
   iotc__resp *done = atomic_exchange(&c->resp_done, NULL); /* newest first */
-  if (done || c->session == NULL) c->resp_refused = false;
+  if (done || c->conn.session == NULL) c->resp_refused = false;
   while (done) {
     iotc__resp *r = done;
     done = r->next;

@@ -40,9 +40,9 @@ static bool publish(iotc_client *c, iotc__op *op) {
   }
   memcpy(c->topic_buf, c->topic_prefix, c->prefix_len);
   memcpy(c->topic_buf + c->prefix_len, op->data, op->bag_len + 1);
-  op->sent_ms = iotc__now_ms(); /* liveness: how long its PUBACK has been awaited */
+  op->sent_ms = iotc__client_now(c); /* liveness: how long its PUBACK has been awaited */
   window_add(c, op); /* before the call: its completion may run before the call returns */
-  if (iotc__session_publish(c->send_session, c->topic_buf, op->payload, op->payload_len, op->qos,
+  if (c->io->session_publish(c->send_session, c->topic_buf, op->payload, op->payload_len, op->qos,
                             &op->base) != IOTC_OK) {
     window_remove(c, op);
     return false;

@@ -11,6 +11,7 @@
 #include "central/backoff.h"
 #include "central/cache.h"
 #include "central/client_internal.h"
+#include "central/conn.h"
 #include "central/json.h"
 #include "central/model_client.h"
 #include "central/stack_check.h"
@@ -139,41 +140,13 @@ void iotc__op_finish(iotc_client *c, iotc__op *op, iotc_result result) {
   free(op);
 }
 
-static void emit_status(iotc_client *c, iotc_connection_status status, iotc_result reason,
-                        const char *message, uint32_t retry_in_ms) {
-  pthread_mutex_lock(&c->mu);
-  iotc_status_fn fn = c->status_fn;
-  void *ctx = c->status_ctx;
-  char hub[sizeof c->hub];
-  memcpy(hub, c->hub, sizeof hub);
-  pthread_mutex_unlock(&c->mu);
-  IOTC_LOGI("status %s (%s): %s", iotc_status_str(status), iotc_strerror(reason), message);
-  if (fn == NULL) return;
-  iotc_status_info info = {status, reason, message, hub, c->attempt, retry_in_ms};
-  atomic_store(&c->in_handler, true);
-  fn(c, &info, ctx);
-  atomic_store(&c->in_handler, false);
-}
-
-static void set_connected(iotc_client *c, bool connected) {
-  pthread_mutex_lock(&c->mu);
-  c->connected = connected;
-  if (connected) c->stats.connects++;
-  pthread_cond_broadcast(&c->state_cv);
-  pthread_mutex_unlock(&c->mu);
-}
-
 static void next_rid(iotc_client *c, char prefix, char out[16]) {
   snprintf(out, 16, "%c%u", prefix, ++c->rid_counter);
 }
 
-static uint64_t liveness_tick(const iotc_client *c) {
-  return c->liveness_ms >= 4 ? c->liveness_ms / 4 : 1;
-}
-
 static void publish_control(iotc_client *c, const char *topic, const char *payload, size_t len) {
-  if (c->session == NULL) return;
-  if (iotc__session_publish(c->session, topic, payload, len, 0, NULL) != IOTC_OK) {
+  if (c->conn.session == NULL) return;
+  if (c->io->session_publish(c->conn.session, topic, payload, len, 0, NULL) != IOTC_OK) {
     IOTC_LOGW("could not publish to %.80s: not connected", topic);
   }
 }
@@ -198,288 +171,6 @@ static iotc__op *take_done(iotc_client *c) {
   return done;
 }
 
-void iotc__teardown_session(iotc_client *c) {
-  iotc__window_close(c); /* before the session goes: no publish through it from now on */
-  if (c->session) {
-    iotc__session_destroy(c->session); /* abandoned publishes complete during this call */
-    c->session = NULL;
-  }
-  handle_done(c, take_done(c));
-  iotc__resp_completions(c); /* responses the drop interrupted go back in the queue */
-  iotc__window_requeue(c);
-  pthread_mutex_lock(&c->mu);
-  c->session_gen++; /* late flags of the old session are ignored */
-  c->sflags = 0;
-  if (c->rep_inflight) {
-    iotc__list_push_front(&c->rep_pending, c->rep_inflight);
-    c->rep_inflight = NULL;
-  }
-  c->connected = false;
-  pthread_cond_broadcast(&c->state_cv);
-  pthread_mutex_unlock(&c->mu);
-  c->twin_ready = false;
-  c->twin_asked_ms = 0;
-  c->twin_rid[0] = c->rep_rid[0] = '\0';
-  c->t_twin = c->t_live = c->t_sas = c->t_connect = NO_TIMER;
-  drop_deferred(c);
-}
-
-static void gave_up(iotc_client *c, iotc_result reason, const char *message) {
-  iotc__teardown_session(c);
-  pthread_mutex_lock(&c->mu);
-  c->gave_up = true;
-  c->last_error.result = reason;
-  iotc__copy_text(c->last_error.message, sizeof c->last_error.message, message);
-  pthread_cond_broadcast(&c->state_cv);
-  pthread_mutex_unlock(&c->mu);
-  c->wstate = IOTC__W_GAVE_UP;
-  IOTC_LOGE("gave up: %s", message);
-  emit_status(c, IOTC_STATUS_GAVE_UP, reason, message, 0);
-}
-
-static void record_error(iotc_client *c, iotc_result r, const char *message, const iotc_error *e) {
-  pthread_mutex_lock(&c->mu);
-  if (e) {
-    c->last_error = *e;
-  } else {
-    iotc_error_clear(&c->last_error);
-  }
-  c->last_error.result = r;
-  if (message) iotc__copy_text(c->last_error.message, sizeof c->last_error.message, message);
-  pthread_mutex_unlock(&c->mu);
-}
-
-/* A failed provisioning or connect attempt: retry later, re-provision, or give up. */
-static void attempt_failed(iotc_client *c, iotc_result r, bool permanent, bool hub_refused,
-                           const char *message) {
-  iotc__teardown_session(c);
-  c->attempt++;
-  if (hub_refused) {
-    if (c->use_dps && !c->fresh_provision) {
-      c->need_provision = true; /* the device may have moved to another hub */
-      if (c->cache_file) iotc__cache_remove(c->cache_file);
-    } else {
-      permanent = true;
-    }
-  }
-  if (!permanent && c->use_dps && c->reprovision_after &&
-      c->attempt % c->reprovision_after == 0) {
-    c->need_provision = true;
-  }
-  if (permanent || (c->give_up_after && c->attempt >= c->give_up_after)) {
-    gave_up(c, r, message);
-    return;
-  }
-  bool throttled = r == IOTC_ERR_THROTTLED;
-  uint32_t delay = hub_refused ? 0 :
-      iotc__backoff_ms(c->attempt - 1, c->reconnect_min_ms, c->reconnect_max_ms, throttled,
-                       iotc__backoff_random());
-  c->wstate = IOTC__W_WAIT_RETRY;
-  c->t_retry = iotc__now_ms() + delay;
-  emit_status(c, IOTC_STATUS_RECONNECTING, r, message, delay);
-}
-
-static bool dps_permanent(iotc_result r) {
-  switch (r) {
-    case IOTC_ERR_UNAUTHORIZED: case IOTC_ERR_NOT_FOUND: case IOTC_ERR_PROVISIONING_FAILED:
-    case IOTC_ERR_PROVISIONING_DISABLED: case IOTC_ERR_INVALID_ARG: case IOTC_ERR_BAD_ENCODING:
-    case IOTC_ERR_IO: case IOTC_ERR_NOT_SUPPORTED: case IOTC_ERR_TLS:
-      return true;
-    default:
-      return false;
-  }
-}
-
-static bool provision(iotc_client *c) {
-  bool again = c->hub[0] != '\0';
-  emit_status(c, again ? IOTC_STATUS_REPROVISIONING : IOTC_STATUS_PROVISIONING, IOTC_OK,
-              again ? "asking DPS for the device's hub again" : "registering with DPS", 0);
-  iotc_dps_config d;
-  iotc__client_dps_config(c, &d);
-  iotc_error err;
-  iotc_error_clear(&err);
-  iotc_dps *dps = NULL;
-  iotc_result r = iotc_dps_create(&d, &dps, &err);
-  if (r == IOTC_OK) {
-    pthread_mutex_lock(&c->mu);
-    /* A disconnect with messages queued keeps provisioning until its deadline (it cancels then). */
-    bool stop = c->quit || (c->req_stop && (c->pending.count + c->rep_pending.count == 0 ||
-                                            iotc__now_ms() >= c->stop_deadline));
-    c->dps = dps;
-    pthread_mutex_unlock(&c->mu);
-    iotc_dps_registration reg;
-    memset(&reg, 0, sizeof reg);
-    r = stop ? IOTC_ERR_CANCELLED : iotc_dps_run(dps, &reg, &err);
-    pthread_mutex_lock(&c->mu);
-    c->dps = NULL;
-    if (r == IOTC_OK) {
-      iotc__copy_text(c->hub, sizeof c->hub, reg.assigned_hub);
-      iotc__copy_text(c->device_id, sizeof c->device_id, reg.device_id);
-      c->stats.provisionings++;
-    }
-    pthread_mutex_unlock(&c->mu);
-    iotc_dps_registration_clear(&reg);
-  }
-  iotc_dps_destroy(dps);
-  if (r == IOTC_OK) {
-    IOTC_LOGI("provisioned: device %s on hub %s", c->device_id, c->hub);
-    c->need_provision = false;
-    c->fresh_provision = true;
-    if (c->cache_file &&
-        iotc__cache_write(c->cache_file, c->id_scope, c->registration_id, c->hub, c->device_id) !=
-            IOTC_OK) {
-      IOTC_LOGW("could not write the cache file %s", c->cache_file);
-    }
-    return true;
-  }
-  if (r == IOTC_ERR_CANCELLED) {
-    c->wstate = IOTC__W_IDLE;
-    return false;
-  }
-  char msg[IOTC_ERROR_MESSAGE_SIZE + 32];
-  snprintf(msg, sizeof msg, "provisioning failed: %s", err.message[0] ? err.message
-                                                                       : iotc_strerror(r));
-  record_error(c, r, msg, &err);
-  attempt_failed(c, r, dps_permanent(r), false, msg);
-  return false;
-}
-
-static bool load_cache(iotc_client *c) {
-  char hub[IOTC_DPS_HUB_SIZE], dev[IOTC_DPS_ID_SIZE];
-  iotc_result r = iotc__cache_read(c->cache_file, c->id_scope, c->registration_id, hub, sizeof hub,
-                                   dev, sizeof dev);
-  if (r != IOTC_OK) {
-    if (r == IOTC_ERR_MALFORMED) IOTC_LOGW("ignoring the unreadable cache file %s", c->cache_file);
-    return false;
-  }
-  pthread_mutex_lock(&c->mu);
-  memcpy(c->hub, hub, sizeof hub);
-  memcpy(c->device_id, dev, sizeof dev);
-  pthread_mutex_unlock(&c->mu);
-  IOTC_LOGI("using the cached hub %s for device %s", hub, dev);
-  return true;
-}
-
-static void begin_attempt(iotc_client *c) {
-  if (!c->ca_checked) {
-    c->ca_checked = true;
-    iotc__ca_warn_expiring(c->ca_file);
-  }
-  if (c->use_dps && (c->hub[0] == '\0' || c->need_provision)) {
-    if (!c->need_provision && c->cache_file && load_cache(c)) {
-      c->fresh_provision = false;
-    } else if (!provision(c)) {
-      return;
-    }
-  }
-  char username[1024];
-  const char *why = "could not build the MQTT user name";
-  iotc_result r = iotc_hub_topic_username(c->hub, c->device_id, "iotc/" IOTC_VERSION_STRING,
-                                          c->model_id, username, sizeof username, NULL);
-  if (r == IOTC_OK) {
-    size_t n = 0;
-    r = iotc_hub_topic_telemetry(c->device_id, NULL, c->topic_prefix, sizeof c->topic_prefix, &n);
-    c->prefix_len = n;
-  }
-  if (r != IOTC_OK) {
-    record_error(c, IOTC_ERR_INVALID_ARG, why, NULL);
-    gave_up(c, IOTC_ERR_INVALID_ARG, why);
-    return;
-  }
-  char password[1024];
-  password[0] = '\0';
-  if (!c->x509) {
-    iotc__clock_check_system(); /* a wrong clock mints tokens the hub refuses: say so up front */
-    uint64_t expiry = (uint64_t)time(NULL) + c->sas_ttl_s;
-    r = iotc_sas_hub_token(c->hub, c->device_id, c->device_key, expiry, password,
-                           sizeof password, NULL);
-    if (r != IOTC_OK) {
-      iotc__wipe(password, sizeof password);
-      record_error(c, r, "could not compute the SAS token", NULL);
-      gave_up(c, r, "could not compute the SAS token");
-      return;
-    }
-  }
-  pthread_mutex_lock(&c->mu);
-  uint32_t gen = ++c->session_gen;
-  c->sflags = 0;
-  atomic_store(&c->connack_seen, false);
-  pthread_mutex_unlock(&c->mu);
-  iotc__session_config sc = {c->hub, c->device_id, username, c->ca_file, c->cert_file,
-                             c->key_file, c->keepalive_s, c->connect_timeout_ms,
-                             c->max_inflight, gen};
-  iotc__session_sink sink = {c, sink_connected, sink_connect_failed, sink_subscribed,
-                             sink_lost, sink_disconnected, sink_message};
-  emit_status(c, IOTC_STATUS_CONNECTING, IOTC_OK, "connecting to the hub", 0);
-  r = iotc__session_create(&sc, &sink, &c->session, &why);
-  if (r == IOTC_ERR_NOT_SUPPORTED || r == IOTC_ERR_INVALID_ARG) { /* the proxy variables */
-    iotc__wipe(password, sizeof password);
-    record_error(c, r, why, NULL);
-    gave_up(c, r, why);
-    return;
-  }
-  if (r == IOTC_OK) {
-    r = iotc__session_connect(c->session, c->x509 ? NULL : password);
-    why = "the MQTT connect could not start";
-  }
-  iotc__wipe(password, sizeof password);
-  if (r != IOTC_OK) {
-    record_error(c, r, why, NULL);
-    attempt_failed(c, r, false, false, why);
-    return;
-  }
-  c->wstate = IOTC__W_CONNECTING;
-  /* Paho checks its connect timeout every few seconds: this is only a backstop. */
-  c->t_connect = iotc__now_ms() + c->connect_timeout_ms + 5000;
-}
-
-static void connack_refused(iotc_client *c, int code, const char *text) {
-  char msg[IOTC_ERROR_MESSAGE_SIZE + IOTC_DPS_HUB_SIZE];
-  iotc_result r;
-  bool refused = false, permanent = false;
-  switch (code) {
-    case 1: r = IOTC_ERR_PROTOCOL; permanent = true; break;
-    case 2: r = IOTC_ERR_NOT_FOUND; refused = true; break;
-    case 3: r = IOTC_ERR_THROTTLED; break;
-    case 4: case 5: r = IOTC_ERR_UNAUTHORIZED; refused = true; break;
-    default: r = code > 0 ? IOTC_ERR_PROTOCOL : IOTC_ERR_CONNECT; break;
-  }
-  char tls[IOTC_ERROR_MESSAGE_SIZE];
-  tls[0] = '\0';
-  char cause[IOTC__NET_CAUSE_SIZE]; /* Paho's -1 does not say why TCP failed */
-  cause[0] = '\0';
-  if (code <= 0 && c->session && !iotc__session_connect_cause(c->session, cause, sizeof cause)) {
-    cause[0] = '\0';
-    if (iotc__session_tls_failure(c->session, tls, sizeof tls)) r = IOTC_ERR_TLS;
-  }
-  if (code == 4 || code == 5) {
-    char hint[IOTC_ERROR_MESSAGE_SIZE];
-    iotc__auth_refusal_hint(NULL, hint, sizeof hint);
-    snprintf(msg, sizeof msg, "the hub %s refused the connection (CONNACK %d)%.200s", c->hub, code,
-             hint);
-  } else if (code > 0) {
-    snprintf(msg, sizeof msg, "the hub %s refused the connection (CONNACK %d)", c->hub, code);
-  } else if (tls[0]) {
-    snprintf(msg, sizeof msg, "TLS with %s failed: %.200s", c->hub, tls);
-  } else {
-    snprintf(msg, sizeof msg, "could not connect to %s: %s", c->hub,
-             cause[0] ? cause : text[0] ? text : "the connection closed during TLS or MQTT");
-  }
-  iotc_error e;
-  iotc_error_clear(&e);
-  e.service_code = code > 0 ? code : 0;
-  if (tls[0]) {
-    snprintf(e.transport, sizeof e.transport, "paho %d: %.60s; %.160s", code, text, tls);
-  } else if (code <= 0) {
-    snprintf(e.transport, sizeof e.transport, "paho %d: %.100s", code,
-             text[0] ? text : "connect failed");
-  } else {
-    iotc__copy_text(e.transport, sizeof e.transport, text);
-  }
-  record_error(c, r, msg, &e);
-  attempt_failed(c, r, permanent, refused, msg);
-}
-
 static void send_twin_get(iotc_client *c) {
   char topic[64];
   next_rid(c, 'g', c->twin_rid);
@@ -487,96 +178,8 @@ static void send_twin_get(iotc_client *c) {
     publish_control(c, topic, "", 0);
   }
   c->twin_tries++;
-  c->t_twin = iotc__now_ms() + c->connect_timeout_ms;
-  if (c->twin_asked_ms == 0) c->twin_asked_ms = iotc__now_ms(); /* liveness: first unanswered GET */
-}
-
-static void on_subscribed(iotc_client *c) {
-  c->wstate = IOTC__W_CONNECTED;
-  c->attempt = 0;
-  c->fresh_provision = false;
-  c->t_connect = NO_TIMER;
-  c->twin_tries = 0;
-  c->twin_ready = false;
-  send_twin_get(c);
-  if (!c->x509) c->t_sas = iotc__now_ms() + (uint64_t)c->sas_ttl_s * 800u;
-  c->t_live = iotc__now_ms() + liveness_tick(c);
-  c->t_rep_retry = 0;
-  iotc__window_open(c, c->session);
-  set_connected(c, true);
-  emit_status(c, IOTC_STATUS_CONNECTED, IOTC_OK, "connected", 0);
-}
-
-static void connection_lost(iotc_client *c, iotc_result reason, const char *why) {
-  iotc__teardown_session(c);
-  record_error(c, reason, why, NULL);
-  emit_status(c, IOTC_STATUS_DISCONNECTED, reason, why, 0);
-  c->attempt = 0;
-  uint32_t delay = iotc__backoff_ms(0, c->reconnect_min_ms, c->reconnect_max_ms, false,
-                                    iotc__backoff_random());
-  c->wstate = IOTC__W_WAIT_RETRY;
-  c->t_retry = iotc__now_ms() + delay;
-  emit_status(c, IOTC_STATUS_RECONNECTING, reason, why, delay);
-}
-
-static void stopped(iotc_client *c) {
-  iotc__teardown_session(c);
-  c->wstate = IOTC__W_IDLE;
-  c->t_retry = NO_TIMER;
-  pthread_mutex_lock(&c->mu);
-  c->stopped = true;
-  c->started = false;
-  c->req_stop = false;
-  pthread_cond_broadcast(&c->state_cv);
-  pthread_mutex_unlock(&c->mu);
-  emit_status(c, IOTC_STATUS_DISCONNECTED, IOTC_OK, "disconnected by the application", 0);
-}
-
-static void handle_flags(iotc_client *c, unsigned f, int code, const char *text) {
-  if ((f & IOTC__SF_CONNECT_FAILED) && c->wstate == IOTC__W_CONNECTING) {
-    connack_refused(c, code, text);
-    return;
-  }
-  if ((f & IOTC__SF_CONNECTED) && c->wstate == IOTC__W_CONNECTING) {
-    if (iotc__session_subscribe(c->session, c->device_id) != IOTC_OK) {
-      connection_lost(c, IOTC_ERR_CONNECT, "could not subscribe");
-      return;
-    }
-    c->wstate = IOTC__W_SUBSCRIBING;
-  }
-  if ((f & (IOTC__SF_SUB_FAILED | IOTC__SF_SUB_MALFORMED)) && c->wstate == IOTC__W_SUBSCRIBING) {
-    const char *why = (f & IOTC__SF_SUB_MALFORMED)
-                          ? "protocol error: the hub's SUBACK does not answer the SUBSCRIBE"
-                          : "the hub refused a subscription";
-    record_error(c, IOTC_ERR_PROTOCOL, why, NULL);
-    attempt_failed(c, IOTC_ERR_PROTOCOL, false, false, why);
-    return;
-  }
-  if ((f & IOTC__SF_SUBSCRIBED) && c->wstate == IOTC__W_SUBSCRIBING) on_subscribed(c);
-  if (f & IOTC__SF_DISCONNECTED) {
-    if (c->wstate == IOTC__W_CLOSING_RENEW) {
-      iotc__teardown_session(c);
-      begin_attempt(c);
-      return;
-    }
-    if (c->wstate == IOTC__W_CLOSING_STOP) {
-      stopped(c);
-      return;
-    }
-  }
-  if (f & IOTC__SF_LOST) {
-    if (c->wstate == IOTC__W_CLOSING_STOP) {
-      stopped(c);
-    } else if (c->wstate == IOTC__W_CLOSING_RENEW) {
-      iotc__teardown_session(c);
-      begin_attempt(c);
-    } else if (c->wstate == IOTC__W_SUBSCRIBING || c->wstate == IOTC__W_CONNECTING) {
-      record_error(c, IOTC_ERR_CONNECT, "the connection dropped while connecting", NULL);
-      attempt_failed(c, IOTC_ERR_CONNECT, false, false, "the connection dropped while connecting");
-    } else if (c->session) {
-      connection_lost(c, IOTC_ERR_CONNECTION_LOST, "the connection to the hub was lost");
-    }
-  }
+  c->t_twin = iotc__client_now(c) + c->connect_timeout_ms;
+  if (c->twin_asked_ms == 0) c->twin_asked_ms = iotc__client_now(c); /* liveness: first unanswered GET */
 }
 
 /* ---- completions -------------------------------------------------------------------------- */
@@ -739,7 +342,7 @@ static void process_twin(iotc_client *c, int status, const char *body, size_t le
   c->twin_asked_ms = 0;
   if (status == 429 || status >= 500) {
     IOTC_LOGW("twin GET answered %d: retrying", status);
-    c->t_twin = iotc__now_ms() + iotc__backoff_ms(c->twin_tries, c->reconnect_min_ms,
+    c->t_twin = iotc__client_now(c) + iotc__backoff_ms(c->twin_tries, c->reconnect_min_ms,
                                                   c->reconnect_max_ms, status == 429,
                                                   iotc__backoff_random());
     c->twin_rid[0] = '\0';
@@ -754,7 +357,7 @@ static void process_twin(iotc_client *c, int status, const char *body, size_t le
     /* An unreadable twin is asked for again: what changed while offline is in it. */
     IOTC_LOGW("the twin could not be read (%s): asking again", why);
     c->twin_version = -1;
-    c->t_twin = iotc__now_ms() + iotc__backoff_ms(c->twin_tries, c->reconnect_min_ms,
+    c->t_twin = iotc__client_now(c) + iotc__backoff_ms(c->twin_tries, c->reconnect_min_ms,
                                                   c->reconnect_max_ms, false,
                                                   iotc__backoff_random());
     return;
@@ -796,7 +399,7 @@ static void process_reported_response(iotc_client *c, int status) {
   }
   if ((status == 429 || status >= 500) && c->rep_retries < REPORTED_RETRIES) {
     IOTC_LOGW("reported PATCH answered %d: retrying", status);
-    c->t_rep_retry = iotc__now_ms() + iotc__backoff_ms(c->rep_retries++, c->reconnect_min_ms,
+    c->t_rep_retry = iotc__client_now(c) + iotc__backoff_ms(c->rep_retries++, c->reconnect_min_ms,
                                                        c->reconnect_max_ms, status == 429,
                                                        iotc__backoff_random());
     pthread_mutex_lock(&c->mu);
@@ -830,11 +433,9 @@ static void process_twin_response(iotc_client *c, iotc__event *ev) {
 
 /* ---- commands --------------------------------------------------------------------------- */
 
-static bool can_send(const iotc_client *c);
-
 static void send_method_response(iotc_client *c, const char *rid, int status, const char *payload) {
   iotc__resp_queue(c, rid, status, payload);
-  if (can_send(c)) iotc__resp_pump(c, c->session);
+  if (iotc__conn_can_send(c)) iotc__resp_pump(c, c->conn.session);
 }
 
 static void respond_error(iotc_client *c, const char *rid, int status, const char *message) {
@@ -869,7 +470,7 @@ static void add_pending_cmd(iotc_client *c, const char *rid) {
   iotc__pending_cmd *p = malloc(sizeof *p + n + 1);
   if (p == NULL) return;
   memcpy(p->rid, rid, n + 1);
-  p->created_ms = iotc__now_ms();
+  p->created_ms = iotc__client_now(c);
   pthread_mutex_lock(&c->mu);
   /* forget requests the service has long given up on */
   for (iotc__pending_cmd **pp = &c->pending_cmds; *pp;) {
@@ -1164,10 +765,6 @@ static void handle_events(iotc_client *c, iotc__event *ev) {
 
 /* ---- sending ---------------------------------------------------------------------------- */
 
-static bool can_send(const iotc_client *c) {
-  return c->wstate == IOTC__W_CONNECTED || c->wstate == IOTC__W_DRAINING;
-}
-
 static void pump_reported(iotc_client *c, uint64_t now) {
   if (c->rep_inflight || now < c->t_rep_retry) return;
   pthread_mutex_lock(&c->mu);
@@ -1177,7 +774,7 @@ static void pump_reported(iotc_client *c, uint64_t now) {
   char topic[80];
   next_rid(c, 'r', c->rep_rid);
   if (iotc_hub_topic_twin_patch_reported(c->rep_rid, topic, sizeof topic, NULL) != IOTC_OK ||
-      iotc__session_publish(c->session, topic, op->payload, op->payload_len, 0, NULL) != IOTC_OK) {
+      c->io->session_publish(c->conn.session, topic, op->payload, op->payload_len, 0, NULL) != IOTC_OK) {
     pthread_mutex_lock(&c->mu);
     iotc__list_push_front(&c->rep_pending, op);
     pthread_mutex_unlock(&c->mu);
@@ -1189,52 +786,66 @@ static void pump_reported(iotc_client *c, uint64_t now) {
   op->attempts++;
 }
 
-/* ---- timers ----------------------------------------------------------------------------- */
+/* ---- feature hooks (called by the connection state machine) ----------------------------- */
 
-static uint64_t next_timer(const iotc_client *c) {
-  uint64_t t = NO_TIMER;
-  const uint64_t all[] = {c->t_retry, c->t_sas, c->t_twin, c->t_live, c->t_connect,
-                          c->t_renew_limit};
-  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-    if (all[i] < t) t = all[i];
-  }
-  if (c->wstate == IOTC__W_CONNECTED && c->t_rep_retry > 0 && c->rep_inflight == NULL &&
-      c->rep_pending.count && c->t_rep_retry < t) {
-    t = c->t_rep_retry;
-  }
-  return t;
-}
-
-static void start_close(iotc_client *c, int closing_state, uint32_t paho_ms) {
-  iotc__window_close(c);
-  c->wstate = closing_state;
-  c->t_sas = c->t_renew_limit = NO_TIMER;
-  if (c->session == NULL || iotc__session_disconnect(c->session, paho_ms) != IOTC_OK) {
-    handle_flags(c, IOTC__SF_DISCONNECTED, 0, "");
+static void desired_on_timer(iotc_client *c, uint64_t now) {
+  if (c->t_twin > now) return;
+  c->t_twin = NO_TIMER;
+  if (!iotc__conn_is_up(c) || c->twin_ready) return;
+  if (c->twin_tries < TWIN_TRIES) {
+    IOTC_LOGW("no answer to the twin GET: asking again");
+    send_twin_get(c);
   } else {
-    c->t_connect = iotc__now_ms() + 10000; /* backstop for a disconnect that never completes */
+    IOTC_LOGE("the twin could not be fetched: live patches are applied without it");
+    process_twin(c, 0, "", 0);
   }
 }
 
-/* Our own liveness: MQTT's keep-alive counts any incoming byte, so a hub that trickles bytes or
- * never acknowledges keeps a connection "alive" for ever. An answer missing past the limit
- * means the link is dead: reconnect, and say which answer was missing. */
-static void check_liveness(iotc_client *c, uint64_t now) {
-  if (c->wstate != IOTC__W_CONNECTED && c->wstate != IOTC__W_DRAINING &&
-      c->wstate != IOTC__W_RENEWING) {
-    return;
+void iotc__features_on_connected(iotc_client *c, iotc__session *s) {
+  c->twin_tries = 0;
+  c->twin_ready = false;
+  send_twin_get(c);
+  c->t_rep_retry = 0;
+  iotc__window_open(c, s);
+}
+
+void iotc__features_on_teardown(iotc_client *c) {
+  handle_done(c, take_done(c));
+  iotc__resp_completions(c); /* responses the drop interrupted go back in the queue */
+  iotc__window_requeue(c);
+  pthread_mutex_lock(&c->mu);
+  c->session_gen++; /* late flags of the old session are ignored */
+  c->sflags = 0;
+  if (c->rep_inflight) {
+    iotc__list_push_front(&c->rep_pending, c->rep_inflight);
+    c->rep_inflight = NULL;
   }
-  char why[160];
-  why[0] = '\0';
+  pthread_mutex_unlock(&c->mu);
+  c->twin_ready = false;
+  c->twin_asked_ms = 0;
+  c->twin_rid[0] = c->rep_rid[0] = '\0';
+  c->t_twin = NO_TIMER;
+  drop_deferred(c);
+}
+
+bool iotc__features_idle(iotc_client *c) {
+  return atomic_load(&c->inflight_n) == 0 && c->rep_inflight == NULL;
+}
+
+bool iotc__features_overdue(iotc_client *c, uint64_t now, char *why, size_t size) {
   uint64_t oldest = iotc__window_oldest_ms(c);
   if (oldest != UINT64_MAX && now - oldest >= c->liveness_ms) {
-    snprintf(why, sizeof why, "no acknowledgement (PUBACK) from the hub for %u ms: reconnecting",
+    snprintf(why, size, "no acknowledgement (PUBACK) from the hub for %u ms: reconnecting",
              (unsigned)c->liveness_ms);
-  } else if (c->twin_asked_ms && now - c->twin_asked_ms >= c->liveness_ms) {
-    snprintf(why, sizeof why, "no answer from the hub to the twin GET for %u ms: reconnecting",
+    return true;
+  }
+  if (c->twin_asked_ms && now - c->twin_asked_ms >= c->liveness_ms) {
+    snprintf(why, size, "no answer from the hub to the twin GET for %u ms: reconnecting",
              (unsigned)c->liveness_ms);
-  } else if (c->rep_inflight && now - c->rep_inflight->sent_ms >= c->liveness_ms) {
-    snprintf(why, sizeof why, "no answer from the hub to a reported PATCH for %u ms: reconnecting",
+    return true;
+  }
+  if (c->rep_inflight && now - c->rep_inflight->sent_ms >= c->liveness_ms) {
+    snprintf(why, size, "no answer from the hub to a reported PATCH for %u ms: reconnecting",
              (unsigned)c->liveness_ms);
     iotc__op *op = c->rep_inflight;
     if (op->attempts >= REPORTED_ATTEMPTS) {
@@ -1243,133 +854,141 @@ static void check_liveness(iotc_client *c, uint64_t now) {
       IOTC_LOGE("a reported PATCH went unanswered %d times: failing it", REPORTED_ATTEMPTS);
       iotc__op_finish(c, op, IOTC_ERR_TIMEOUT);
     }
+    return true;
   }
-  if (why[0] == '\0') {
-    c->t_live = now + liveness_tick(c);
-    return;
-  }
-  IOTC_LOGW("%s", why);
-  connection_lost(c, IOTC_ERR_TIMEOUT, why);
+  return false;
 }
 
-static void run_timers(iotc_client *c, uint64_t now) {
-  if (c->t_connect <= now) {
-    c->t_connect = NO_TIMER;
-    if (c->wstate == IOTC__W_CONNECTING || c->wstate == IOTC__W_SUBSCRIBING) {
-      record_error(c, IOTC_ERR_TIMEOUT, "the hub did not answer in time", NULL);
-      attempt_failed(c, IOTC_ERR_TIMEOUT, false, false, "the hub did not answer in time");
-    } else if (c->wstate == IOTC__W_CLOSING_RENEW || c->wstate == IOTC__W_CLOSING_STOP) {
-      handle_flags(c, IOTC__SF_DISCONNECTED, 0, "");
-    }
-  }
-  if (c->t_retry <= now) {
-    c->t_retry = NO_TIMER;
-    if (c->wstate == IOTC__W_WAIT_RETRY) begin_attempt(c);
-  }
-  if (c->t_sas <= now) {
-    c->t_sas = NO_TIMER;
-    if (c->wstate == IOTC__W_CONNECTED) {
-      IOTC_LOGI("renewing the SAS token: planned reconnect");
-      iotc__window_close(c); /* what is in flight drains; the rest waits for the new token */
-      c->wstate = IOTC__W_RENEWING;
-      c->t_renew_limit = now + RENEW_DRAIN_MS;
-    }
-  }
-  if (c->wstate == IOTC__W_RENEWING &&
-      ((atomic_load(&c->inflight_n) == 0 && c->rep_inflight == NULL) ||
-       c->t_renew_limit <= now)) {
-    start_close(c, IOTC__W_CLOSING_RENEW, 1000);
-  }
-  if (c->t_twin <= now) {
-    c->t_twin = NO_TIMER;
-    if (c->wstate == IOTC__W_CONNECTED && !c->twin_ready) {
-      if (c->twin_tries < TWIN_TRIES) {
-        IOTC_LOGW("no answer to the twin GET: asking again");
-        send_twin_get(c);
-      } else {
-        IOTC_LOGE("the twin could not be fetched: live patches are applied without it");
-        process_twin(c, 0, "", 0);
-      }
-    }
-  }
-  if (c->t_live <= now) {
-    c->t_live = NO_TIMER;
-    check_liveness(c, now);
-  }
-}
+/* ---- inbox ------------------------------------------------------------------------------ */
 
-/* ---- stop ------------------------------------------------------------------------------- */
-
-static void handle_stop(iotc_client *c, uint64_t now, uint64_t deadline) {
+uint32_t iotc__inbox_new_session(iotc_client *c) {
   pthread_mutex_lock(&c->mu);
-  bool requested = c->req_stop; /* cleared when a close in this round already finished */
+  uint32_t gen = ++c->session_gen;
+  c->sflags = 0;
+  atomic_store(&c->connack_seen, false);
   pthread_mutex_unlock(&c->mu);
-  if (!requested || c->wstate == IOTC__W_CLOSING_STOP) return;
-  if (c->wstate == IOTC__W_RENEWING) iotc__window_open(c, c->session); /* send what is queued */
-  if (c->wstate == IOTC__W_CONNECTED || c->wstate == IOTC__W_RENEWING) c->wstate = IOTC__W_DRAINING;
-  c->stop_connecting = false;
-  if (c->wstate != IOTC__W_DRAINING) {
-    /* Between connections (back-off, connecting, subscribing) with something queued: keep
-     * connecting until the deadline, then flush as above. */
-    pthread_mutex_lock(&c->mu);
-    bool queued = c->pending.count + c->rep_pending.count > 0 || c->rep_inflight;
-    pthread_mutex_unlock(&c->mu);
-    if (queued && now < deadline &&
-        (c->wstate == IOTC__W_WAIT_RETRY || c->wstate == IOTC__W_CONNECTING ||
-         c->wstate == IOTC__W_SUBSCRIBING)) {
-      c->stop_connecting = true;
-      return;
-    }
-    stopped(c);
-    return;
-  }
-  /* Checked and closed in one step: nothing can slip into the window between the two. */
-  bool answered = c->resp_head == NULL && c->resp_out == 0; /* command responses written */
-  if ((answered && c->rep_inflight == NULL && iotc__window_close_if_idle(c)) || now >= deadline) {
-    /* Paho's own grace for in-flight messages, within what is left of the caller's timeout. */
-    start_close(c, IOTC__W_CLOSING_STOP,
-                now >= deadline ? 0 : (uint32_t)(deadline - now < 1000 ? deadline - now : 1000));
-  }
+  return gen;
+}
+
+iotc__session_sink iotc__inbox_sink(iotc_client *c) {
+  iotc__session_sink sink = {c, sink_connected, sink_connect_failed, sink_subscribed,
+                             sink_lost, sink_disconnected, sink_message};
+  return sink;
 }
 
 /* ---- main loop -------------------------------------------------------------------------- */
 
-void *iotc__worker_main(void *arg) {
-  iotc_client *c = arg;
-  c->wstate = IOTC__W_IDLE;
-  c->t_retry = c->t_sas = c->t_twin = c->t_live = c->t_connect = c->t_renew_limit = NO_TIMER;
+/* What one round of the worker takes from the inbox. */
+typedef struct round {
+  unsigned flags;
+  int code;
+  char text[sizeof ((iotc_client *)0)->fail_text];
+  iotc__event *evs;
+  iotc__op *done;
+  bool start, stop;
+  uint64_t stop_deadline, job_due;
+} round;
+
+/* Take what arrived (mu held); true when there is work now, else *wake_at says until when the
+ * worker may sleep. */
+static bool collect_locked(iotc_client *c, round *r, uint64_t *wake_at) {
+  r->flags = c->sflags;
+  c->sflags = 0;
+  r->code = c->fail_code;
+  memcpy(r->text, c->fail_text, sizeof r->text);
+  r->evs = c->ev_head;
+  c->ev_head = c->ev_tail = NULL;
+  r->done = iotc__window_take_done_locked(c);
+  r->start = c->req_start;
+  c->req_start = false;
+  r->stop = c->req_stop;
+  r->stop_deadline = c->stop_deadline;
+  uint64_t now = iotc__client_now(c);
+  bool responses = atomic_load(&c->resp_done) != NULL;
+  bool sendable = iotc__conn_can_send(c) &&
+                  (iotc__resp_sendable(c) ||
+                   (c->pending.count && atomic_load(&c->inflight_n) < c->max_inflight) ||
+                   (c->rep_pending.count && c->rep_inflight == NULL && now >= c->t_rep_retry));
+  uint64_t t = iotc__worker_deadline_locked(c);
+  r->job_due = iotc__jobs_next_due_locked(c);
+  *wake_at = t;
+  return r->flags || r->evs || r->done || responses || r->start || sendable || t <= now ||
+         (r->stop && iotc__conn_stop_needs_round(c));
+}
+
+uint64_t iotc__worker_deadline_locked(iotc_client *c) {
+  uint64_t t = iotc__conn_deadline(c);
+  if (c->t_twin < t) t = c->t_twin;
+  if (iotc__conn_is_up(c) && c->t_rep_retry > 0 && c->rep_inflight == NULL &&
+      c->rep_pending.count && c->t_rep_retry < t) {
+    t = c->t_rep_retry;
+  }
+  if (c->req_stop && !iotc__conn_closing_to_stop(c) && c->stop_deadline < t) {
+    t = c->stop_deadline; /* draining or connecting to drain: the caller's timeout */
+  }
+  uint64_t job_due = iotc__jobs_next_due_locked(c);
+  return job_due < t ? job_due : t;
+}
+
+static bool stop_still_requested(iotc_client *c) {
+  pthread_mutex_lock(&c->mu);
+  bool requested = c->req_stop; /* cleared when a close in this round already finished */
+  pthread_mutex_unlock(&c->mu);
+  return requested;
+}
+
+static void run_round(iotc_client *c, round *r) {
+  if (r->start) {
+    iotc__conn_event ev = {IOTC__CONN_START, 0, NULL, 0, 0};
+    iotc__conn_dispatch(c, &ev);
+  }
+  handle_done(c, r->done); /* completions come before the loss that follows them */
+  if (r->flags) iotc__conn_session_flags(c, r->flags, r->code, r->text);
+  handle_events(c, r->evs);
+  uint64_t now = iotc__client_now(c);
+  iotc__conn_on_timer(c, now);
+  desired_on_timer(c, now);
+  iotc__conn_check_liveness(c, now);
+  if (r->job_due <= now) iotc__jobs_run_due(c);
+  if (r->stop && stop_still_requested(c)) {
+    iotc__conn_event ev = {IOTC__CONN_STOP, 0, NULL, now, r->stop_deadline};
+    iotc__conn_dispatch(c, &ev);
+  }
+  iotc__resp_completions(c);
+  if (iotc__conn_can_send(c)) {
+    iotc__resp_pump(c, c->conn.session);
+    iotc__window_pump(c);
+    pump_reported(c, now);
+  }
+}
+
+void iotc__worker_init(iotc_client *c) {
+  iotc__conn_init(c);
+  c->t_twin = NO_TIMER;
   c->twin_version = -1;
   iotc__stack_bounds(&c->stack_lo, &c->stack_hi);
+}
+
+void iotc__worker_step(iotc_client *c) {
+  round r;
+  uint64_t wake_at;
+  pthread_mutex_lock(&c->mu);
+  (void)collect_locked(c, &r, &wake_at);
+  pthread_mutex_unlock(&c->mu);
+  run_round(c, &r);
+}
+
+void *iotc__worker_main(void *arg) {
+  iotc_client *c = arg;
+  iotc__worker_init(c);
   pthread_mutex_lock(&c->mu);
   while (!c->quit) {
     /* Announced before the completions are looked at: a completion pushed after the look sees
      * it and signals (see op_done in window.c). */
     atomic_store(&c->worker_waiting, true);
-    unsigned flags = c->sflags;
-    c->sflags = 0;
-    int code = c->fail_code;
-    char text[sizeof c->fail_text];
-    memcpy(text, c->fail_text, sizeof text);
-    iotc__event *evs = c->ev_head;
-    c->ev_head = c->ev_tail = NULL;
-    iotc__op *done = iotc__window_take_done_locked(c);
-    bool start = c->req_start;
-    c->req_start = false;
-    bool stop = c->req_stop;
-    uint64_t stop_deadline = c->stop_deadline;
-    uint64_t now = iotc__now_ms();
-    bool responses = atomic_load(&c->resp_done) != NULL;
-    bool sendable = can_send(c) &&
-                    (iotc__resp_sendable(c) ||
-                     (c->pending.count && atomic_load(&c->inflight_n) < c->max_inflight) ||
-                     (c->rep_pending.count && c->rep_inflight == NULL && now >= c->t_rep_retry));
-    bool draining = stop && c->wstate != IOTC__W_CLOSING_STOP;
-    uint64_t t = next_timer(c);
-    if (draining && stop_deadline < t) t = stop_deadline;
-    uint64_t job_due = iotc__jobs_next_due_locked(c);
-    if (job_due < t) t = job_due;
-    if (!flags && !evs && !done && !responses && !start && !sendable && t > now &&
-        !(draining && c->wstate != IOTC__W_DRAINING && !c->stop_connecting)) {
+    round r;
+    uint64_t t;
+    if (!collect_locked(c, &r, &t)) {
       if (t == NO_TIMER) {
         pthread_cond_wait(&c->wake, &c->mu);
       } else {
@@ -1380,24 +999,7 @@ void *iotc__worker_main(void *arg) {
     }
     atomic_store(&c->worker_waiting, false);
     pthread_mutex_unlock(&c->mu);
-
-    if (start && (c->wstate == IOTC__W_IDLE || c->wstate == IOTC__W_GAVE_UP)) {
-      c->attempt = 0;
-      begin_attempt(c);
-    }
-    handle_done(c, done); /* completions come before the loss that follows them */
-    if (flags) handle_flags(c, flags, code, text);
-    handle_events(c, evs);
-    now = iotc__now_ms();
-    run_timers(c, now);
-    if (job_due <= now) iotc__jobs_run_due(c);
-    if (stop) handle_stop(c, now, stop_deadline);
-    iotc__resp_completions(c);
-    if (can_send(c)) {
-      iotc__resp_pump(c, c->session);
-      iotc__window_pump(c);
-      pump_reported(c, now);
-    }
+    run_round(c, &r);
     pthread_mutex_lock(&c->mu);
   }
   pthread_mutex_unlock(&c->mu);
