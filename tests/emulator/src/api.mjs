@@ -6,6 +6,7 @@ import { serve, unserve } from './listen.mjs';
 import crypto from 'node:crypto';
 import { decode, validDeviceId } from './topics.mjs';
 import { readBody } from './dps.mjs';
+import { fileUploads } from './file_upload.mjs';
 import { randomKey } from './sas.mjs';
 import { centralProperties, twinDocument, TwinError, DEFAULT_GROUP } from './registry.mjs';
 import { FaultError } from './faults.mjs';
@@ -75,6 +76,8 @@ export class Api {
       ['GET', new RegExp(`^/api/devices/${D}/components/${D}/commands/${D}$`), this.listCommands],
       ['GET', new RegExp(`^/api/devices/${D}/telemetry/${D}$`), this.getTelemetry],
       ['GET', new RegExp(`^/api/devices/${D}/components/${D}/telemetry/${D}$`), this.getTelemetry],
+      ['GET', new RegExp(`^/api/devices/${D}/files$`), this.listFiles],
+      ['GET', new RegExp(`^/api/devices/${D}/files/(.+)$`), this.getFile],
       ['GET', /^\/api\/deviceTemplates$/, this.listTemplates],
       ['GET', new RegExp(`^/api/deviceTemplates/${D}$`), this.getTemplate],
       ['PUT', new RegExp(`^/api/deviceTemplates/${D}$`), this.putTemplate],
@@ -353,6 +356,19 @@ export class Api {
   }
 
   // ---- commands ---------------------------------------------------------------------------------
+
+  // ---- file uploads (file_upload.mjs) ----
+
+  listFiles({ params }) {
+    this.device(params[0]);
+    return fileUploads(this.emu).list(params[0]);
+  }
+
+  async getFile({ params, res }) {
+    this.device(params[0]);
+    if (!(await fileUploads(this.emu).content(params[0], params[1], res))) throw notFound(`device ${params[0]} has no file ${params[1]}`);
+    return WRITTEN;
+  }
 
   async runCommand({ params, body }) {
     const d = this.device(params[0]);

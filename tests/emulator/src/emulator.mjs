@@ -13,6 +13,7 @@ import { Faults } from './faults.mjs';
 import { Hub } from './hub.mjs';
 import { Dps, DpsMqtt, DpsHttps } from './dps.mjs';
 import { Api } from './api.mjs';
+import { closeFileUploads } from './file_upload.mjs';
 import { Dashboard } from './dashboard.mjs';
 import { Events } from './events.mjs';
 import { buildBag, parseBag, encode } from './topics.mjs';
@@ -224,7 +225,7 @@ export class Emulator {
         process.stderr.write(`iotc-emulator: could not save state: ${err.message}\n`);
       }
       const services = [...(this.hubs || []), this.dpsMqtt, this.dpsHttps, this.api].filter(Boolean);
-      await Promise.all(services.map((s) => s.close()));
+      await Promise.all([...services.map((s) => s.close()), closeFileUploads(this)]);
       if (this.tmpDir) fs.rmSync(this.tmpDir, { recursive: true, force: true });
     })();
     return this.stopping;

@@ -15,6 +15,10 @@ export const FAULT_KINDS = {
   malformedDps: { operation: ['register', 'poll', 'any'], transport: ['mqtt', 'https', 'any'], defaults: { operation: 'poll', transport: 'any', status: 200, body: '{"operationId":"x","status":"assigned","registrationState":' } },
   closeEvery: { service: ['hub', 'dps', 'any'], defaults: { service: 'hub', seconds: 5 } },
   dpsDateSkew: { defaults: { skewSeconds: -3600 } },
+  storageFail: { operation: ['put', 'block', 'blocklist', 'other', 'any'], defaults: { operation: 'any', status: 503 } },
+  sasExpiry: { defaults: { seconds: 2 } },
+  notifyFail: { defaults: { status: 500 } },
+  uploadNotConfigured: { defaults: {} },
 };
 
 export class FaultError extends Error {}
@@ -51,7 +55,7 @@ export class Faults {
     num('seconds', 0.05, 86400);
     num('errorCode', 0, 999999);
     num('skewSeconds', -1e9, 1e9);
-    if (spec.kind === 'twinThrottle' || spec.kind === 'dpsThrottle' || spec.kind === 'malformedTwin' || spec.kind === 'malformedDps') {
+    if (['twinThrottle', 'dpsThrottle', 'malformedTwin', 'malformedDps', 'storageFail', 'notifyFail'].includes(spec.kind)) {
       num('status', 100, 599);
       if (!Number.isInteger(f.status)) throw new FaultError('status must be an integer');
     }

@@ -9,6 +9,7 @@ import { decode, isSubscribed, parseBag } from './topics.mjs';
 import { parseSas, verifySas, redactSas } from './sas.mjs';
 import { peerChain, anchorOf, commonName } from './x509.mjs';
 import { parseTwinPatch, applyReported, twinDocument, TwinError } from './registry.mjs';
+import { routeHubSocket } from './file_upload.mjs';
 
 const D2C_LIMIT = 256 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -37,13 +38,14 @@ export function capSubscribeQos(client) {
 /**
  * Serve a service's aedes broker over TLS on the given loopback hosts (the hubs and DPS-MQTT alike):
  * client certificates are requested but judged by the service (X.509 enrollment). The service object
- * provides emu, broker and log, and gets what serve() sets.
+ * provides emu, broker and log, and gets what serve() sets. route(socket, mqtt) may hand a socket
+ * elsewhere (a hub's HTTPS surface) instead of calling mqtt().
  */
-export function listenBroker(service, port, hosts) {
+export function listenBroker(service, port, hosts, route = (socket, mqtt) => mqtt()) {
   const { cert, key } = service.emu.certs;
   const make = () => {
     const server = tls.createServer({ cert, key, requestCert: true, rejectUnauthorized: false, noDelay: true }, (socket) => {
-      capSubscribeQos(service.broker.handle(socket));
+      route(socket, () => capSubscribeQos(service.broker.handle(socket)));
     });
     server.on('tlsClientError', (err, socket) => {
       service.log(undefined, { type: 'TLS_ERROR', message: err.message });
@@ -108,7 +110,7 @@ export class Hub {
   }
 
   listen(port, hosts) {
-    return listenBroker(this, port, hosts);
+    return listenBroker(this, port, hosts, (socket, mqtt) => routeHubSocket(this, socket, mqtt));
   }
 
   // ---- connect ----------------------------------------------------------------------------------
