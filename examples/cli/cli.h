@@ -30,6 +30,7 @@ typedef struct cli_command {
 int cli_derive_key(int argc, char **argv);
 int cli_sas(int argc, char **argv);
 int cli_provision(int argc, char **argv);
+int cli_upload(int argc, char **argv);
 
 /* One `--name VALUE` (or `--name=VALUE`) option. The parser fills `value`. */
 typedef struct cli_option {
@@ -72,6 +73,9 @@ void cli_error(const char *name, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* Print @p s on stdout as a JSON string (quotes included). */
+void cli_put_json_string(const char *s);
 
 /* Parse a decimal unsigned integer (digits only, no sign or spaces, no overflow). */
 bool cli_parse_u64(const char *text, uint64_t *out);

@@ -165,3 +165,19 @@ int cli_key_failure(const char *name, const char *key_option, iotc_result rc) {
     return CLI_EXIT_REFUSED;
   }
 }
+
+/* Print @p s as a JSON string (quotes included). */
+void cli_put_json_string(const char *s) {
+  putchar('"');
+  for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; ++p) {
+    if (*p == '"' || *p == '\\') {
+      printf("\\%c", *p);
+    } else if (*p < 0x20) {
+      printf("\\u%04x", *p);
+    } else {
+      putchar(*p);
+    }
+  }
+  putchar('"');
+}
+

@@ -23,30 +23,15 @@ enum {
   OPT_COUNT
 };
 
-/* Print @p s as a JSON string (quotes included). */
-static void put_json_string(const char *s) {
-  putchar('"');
-  for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; ++p) {
-    if (*p == '"' || *p == '\\') {
-      printf("\\%c", *p);
-    } else if (*p < 0x20) {
-      printf("\\u%04x", *p);
-    } else {
-      putchar(*p);
-    }
-  }
-  putchar('"');
-}
-
 static int print_result(const iotc_dps_registration *reg) {
   printf("{\"status\":");
-  put_json_string(reg->status);
+  cli_put_json_string(reg->status);
   printf(",\"assignedHub\":");
-  put_json_string(reg->assigned_hub);
+  cli_put_json_string(reg->assigned_hub);
   printf(",\"deviceId\":");
-  put_json_string(reg->device_id);
+  cli_put_json_string(reg->device_id);
   printf(",\"substatus\":");
-  put_json_string(reg->substatus);
+  cli_put_json_string(reg->substatus);
   if (reg->payload_json != NULL) {
     printf(",\"payload\":%s", reg->payload_json); /* compact JSON produced by the library */
   }

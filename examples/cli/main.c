@@ -11,6 +11,7 @@ static const cli_command commands[] = {
     {"derive-key", "print the device key derived from an enrollment group key", cli_derive_key},
     {"sas", "print an IoT Hub or DPS shared access signature", cli_sas},
     {"provision", "register a device with DPS and print its assigned hub", cli_provision},
+    {"upload", "upload a file to the application's storage as a device", cli_upload},
 };
 
 static void print_help(FILE *out) {

@@ -11,6 +11,7 @@
 #include "central/client_internal.h"
 #include "central/conn_string.h"
 #include "central/model_client.h"
+#include "central/upload.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "iotc/hub_topic.h"
@@ -515,6 +516,7 @@ iotc_result iotc_client_disconnect(iotc_client *c, uint32_t timeout_ms) {
     IOTC_LOGE("iotc_client_disconnect: client is NULL");
     return IOTC_ERR_INVALID_ARG;
   }
+  iotc__uploads_cancel_all(c);
   pthread_mutex_lock(&c->mu);
   if (!c->started) {
     iotc_result r = c->pending.count + c->rep_pending.count ? IOTC_ERR_TIMEOUT : IOTC_OK;
@@ -563,8 +565,15 @@ void iotc_client_destroy(iotc_client *c) {
     IOTC_LOGE("iotc_client_destroy: called from an iotc callback; refused, the client is kept");
     return;
   }
+  if (iotc__uploads_on_thread(c)) {
+    IOTC_LOGE("iotc_client_destroy: called from an upload callback; refused, the client is kept");
+    return;
+  }
   pthread_mutex_lock(&c->mu);
   c->quit = true;
+  pthread_mutex_unlock(&c->mu);
+  iotc__uploads_destroy(c); /* no new upload starts once quit is set */
+  pthread_mutex_lock(&c->mu);
   if (c->dps) c->io->dps_cancel(c->dps);
   pthread_cond_signal(&c->wake);
   pthread_cond_broadcast(&c->state_cv);

@@ -111,6 +111,9 @@ typedef struct iotc__default {
   char *component, *name, *value_json;
 } iotc__default;
 
+/** The client's file uploads (upload.c). */
+typedef struct iotc__uploads iotc__uploads;
+
 /** A callback scheduled with iotc_client_schedule() (schedule.c). */
 typedef struct iotc__job iotc__job;
 
@@ -198,6 +201,7 @@ struct iotc_client {
   _Atomic int64_t desired_seen; /* newest desired version handed to the application; no lock */
   iotc__job *jobs;              /* scheduled callbacks, by due time (schedule.c) */
   uint64_t job_counter;
+  iotc__uploads *uploads;       /* file uploads, created on the first one (upload.c) */
 
   /* ---- the telemetry window (send) ---- */
   pthread_mutex_t send_mu;

@@ -3,18 +3,17 @@
  * the TLS connection is reused. curl runs on the calling thread; a progress callback turns
  * iotc_dps_cancel() into an aborted transfer. */
 #include <curl/curl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "common/clock_check.h"
+#include "common/https.h"
 #include "common/net_diag.h"
 #include "common/secret.h"
 #include "dps/dps_internal.h"
 #include "dps/retry_after.h"
-#include "iotc/version.h"
 
 typedef struct https_state {
   iotc_dps *dps;
@@ -29,11 +28,6 @@ typedef struct https_state {
   bool has_date; /* the response's Date header, for the clock check */
   int64_t date;
 } https_state;
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result = CURLE_FAILED_INIT;
-
-static void init_curl(void) { curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx) {
   https_state *st = ctx;
@@ -65,26 +59,13 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx) {
     st->has_date = iotc__http_date_parse(data + i, n - i, &st->date);
     return n;
   }
-  static const char name[] = "retry-after:";
-  if (n > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
-    size_t i = sizeof name - 1;
-    while (i < n && (data[i] == ' ' || data[i] == '\t')) {
-      ++i;
-    }
-    size_t start = i;
-    while (i < n && data[i] >= '0' && data[i] <= '9') {
-      ++i;
-    }
-    size_t digits = i - start;
-    while (i < n && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n')) {
-      ++i;
-    }
-    /* An HTTP-date instead of seconds is ignored: the default pause applies. */
-    uint32_t v = 0;
-    if (i == n && iotc__dps_retry_after_parse(data + start, digits, &v)) {
-      st->has_retry_after = true;
-      st->retry_after_s = v;
-    }
+  const char *digits;
+  size_t count;
+  uint32_t v = 0; /* an HTTP-date instead of seconds is ignored: the default pause applies */
+  if (iotc__https_header_digits(data, n, "retry-after", &digits, &count) &&
+      iotc__dps_retry_after_parse(digits, count, &v)) {
+    st->has_retry_after = true;
+    st->retry_after_s = v;
   }
   return n;
 }
@@ -101,8 +82,7 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
 
 static iotc_result https_open(iotc_dps *dps, void **state, uint64_t deadline, iotc_error *err) {
   (void)deadline;
-  pthread_once(&curl_once, init_curl);
-  if (curl_init_result != CURLE_OK) {
+  if (!iotc__https_init()) {
     return iotc__dps_fail(err, IOTC_ERR_HTTP, 0, "libcurl failed to initialise");
   }
   https_state *st = calloc(1, sizeof *st);
@@ -116,20 +96,12 @@ static iotc_result https_open(iotc_dps *dps, void **state, uint64_t deadline, io
     return iotc__dps_fail(err, IOTC_ERR_HTTP, 0, "cannot create a libcurl handle");
   }
   CURL *c = st->curl;
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, st->errbuf);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(c, CURLOPT_CAINFO, dps->ca_file);
-  curl_easy_setopt(c, CURLOPT_CAPATH, NULL); /* only the named roots, not the system store */
+  iotc__https_tls tls = {.ca_file = dps->ca_file};
   if (dps->credential == IOTC_DPS_CREDENTIAL_X509) {
-    curl_easy_setopt(c, CURLOPT_SSLCERT, dps->cert_file);
-    curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
-    curl_easy_setopt(c, CURLOPT_SSLKEY, dps->key_file);
-    curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+    tls.cert_file = dps->cert_file;
+    tls.key_file = dps->key_file;
   }
+  iotc__https_setup(c, &tls, st->errbuf);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, st);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -137,7 +109,6 @@ static iotc_result https_open(iotc_dps *dps, void **state, uint64_t deadline, io
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, st);
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "iotc/" IOTC_VERSION_STRING);
   return IOTC_OK;
 }
 
@@ -185,15 +156,6 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, const char *what, 
             : iotc__dps_fail(err, IOTC_ERR_TIMEOUT, 0, "DPS did not answer the %s in time", what);
     break;
   }
-  case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CONNECT_ERROR:
-  case CURLE_SSL_CERTPROBLEM:
-  case CURLE_SSL_CIPHER:
-  case CURLE_SSL_CACERT_BADFILE:
-  case CURLE_SSL_ISSUER_ERROR:
-  case CURLE_SSL_CLIENTCERT:
-    r = iotc__dps_fail(err, IOTC_ERR_TLS, 0, "TLS with %s:%d failed", dps->host, dps->port);
-    break;
   case CURLE_GOT_NOTHING:
   case CURLE_RECV_ERROR:
   case CURLE_SEND_ERROR:
@@ -203,7 +165,9 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, const char *what, 
     r = iotc__dps_fail(err, IOTC_ERR_PROTOCOL, 0, "DPS sent a truncated response");
     break;
   default:
-    r = iotc__dps_fail(err, IOTC_ERR_HTTP, 0, "the HTTPS request to DPS failed");
+    r = iotc__https_tls_failure(cc)
+            ? iotc__dps_fail(err, IOTC_ERR_TLS, 0, "TLS with %s:%d failed", dps->host, dps->port)
+            : iotc__dps_fail(err, IOTC_ERR_HTTP, 0, "the HTTPS request to DPS failed");
     break;
   }
   if (err != NULL) {
@@ -211,15 +175,6 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, const char *what, 
              st->errbuf[0] ? st->errbuf : curl_easy_strerror(cc));
   }
   return r;
-}
-
-/* curl_slist_append() copies each header, the Authorization one with its SAS token: wipe the
- * copies before curl frees them. */
-static void free_headers(struct curl_slist *headers) {
-  for (struct curl_slist *h = headers; h != NULL; h = h->next) {
-    iotc__wipe(h->data, strlen(h->data));
-  }
-  curl_slist_free_all(headers);
 }
 
 static iotc_result https_request(iotc_dps *dps, void *state, const char *operation_id,
@@ -275,7 +230,7 @@ static iotc_result https_request(iotc_dps *dps, void *state, const char *operati
     h = curl_slist_append(headers, auth);
   }
   if (h == NULL) {
-    free_headers(headers);
+    iotc__https_free_headers(headers);
     iotc__secret_free(auth);
     return iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
   }
@@ -308,7 +263,7 @@ static iotc_result https_request(iotc_dps *dps, void *state, const char *operati
 
   CURLcode cc = curl_easy_perform(c);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-  free_headers(headers);
+  iotc__https_free_headers(headers);
   iotc__secret_free(auth);
   if (cc != CURLE_OK) {
     free(st->body);

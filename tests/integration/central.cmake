@@ -45,6 +45,18 @@ iotc_integration_test(central_log_secrecy SOURCES central_log_secrecy.c ${CENTRA
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180 LABELS slow)
 iotc_integration_test(central_stress SOURCES central_stress.c ${CENTRAL_SUPPORT}
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
+# File upload: the hub's HTTPS shares its MQTT port, which standard mode (hubs on 8883, HTTPS
+# expected on 443) does not serve, so no standard-mode copy.
+iotc_integration_test(central_upload SOURCES central_upload.c ${CENTRAL_SUPPORT}
+  LIBRARIES PkgConfig::CMOCKA CURL::libcurl TIMEOUT 600 LABELS upload NO_STANDARD)
+if(TARGET iotc_cli)
+  add_test(NAME integration.cli_upload
+    COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/test_cli_upload.sh" "$<TARGET_FILE:iotc_cli>")
+  set_tests_properties(integration.cli_upload PROPERTIES
+    FIXTURES_REQUIRED emulator TIMEOUT 120 LABELS "integration;upload"
+    ENVIRONMENT "IOTC_EMULATOR_INFO=${IOTC_EMULATOR_INFO_FILE};${IOTC_LSAN_OPTIONS}"
+    ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
+endif()
 # The shutdown program runs as is (ASan/LSan builds check it) and under valgrind.
 iotc_integration_test(central_shutdown SOURCES central_shutdown.c ${CENTRAL_SUPPORT} TIMEOUT 120)
 if(IOTC_HAVE_EMULATOR)

@@ -85,15 +85,14 @@ class FileUploads {
 
   async handle(hub, req, res) {
     const url = new URL(req.url, 'https://hub');
-    const wire = hub.log(undefined, { dir: 'in', type: 'HTTP', method: req.method, url: url.pathname });
+    const m = /^\/devices\/([^/]+)\/files(?:\/notifications(?:\/([^/]+))?)?$/.exec(url.pathname);
+    const deviceId = m ? decode(m[1]) : undefined;
+    const wire = hub.log(deviceId, { dir: 'in', type: 'HTTP', method: req.method, url: url.pathname });
     let status = 200;
     let body;
-    let deviceId;
     try {
-      const m = /^\/devices\/([^/]+)\/files(?:\/notifications(?:\/([^/]+))?)?$/.exec(url.pathname);
       if (!m) throw new HubError(404, 'NotFound', `no route for ${req.method} ${url.pathname}`);
       if (req.method !== 'POST') throw new HubError(405, 'MethodNotAllowed', `${req.method} is not supported`);
-      deviceId = decode(m[1]);
       if (!url.searchParams.get('api-version')) throw new HubError(400, 'InvalidProtocolVersion', 'api-version is missing');
       const raw = await readBody(req, BODY_LIMIT);
       if (raw === null) throw new HubError(413, 'MessageTooLarge', 'request body too large');

@@ -157,7 +157,8 @@ export class Storage {
     if (fault) {
       this.emu.wire.add(deviceId || undefined, { svc: this.svc, dir: 'out', type: 'HTTP', method: req.method, operation, status: fault.status, reason: 'fault injection' });
       req.resume();
-      const text = `<?xml version="1.0" encoding="utf-8"?><Error><Code>ServerBusy</Code><Message>The server is busy (fault injection).</Message></Error>`;
+      const code = { 500: 'InternalError', 503: 'ServerBusy' }[fault.status] || 'InvalidInput';
+      const text = `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>Refused by fault injection.</Message></Error>`;
       const headers = { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(text) };
       if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
       res.writeHead(fault.status, headers);
