@@ -28,7 +28,13 @@
  *
  * @code
  * #include <iotc/iotc.h>
+ * #include <pthread.h>
  * #include <stdio.h>
+ * #include <stdlib.h>
+ *
+ * static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+ * static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+ * static int finished;
  *
  * static void on_uploaded(void *ctx, const iotc_upload_result *r) {
  *   (void)ctx;
@@ -37,21 +43,41 @@
  *   } else {
  *     printf("upload failed: %s\n", r->error->message);
  *   }
+ *   pthread_mutex_lock(&mu);
+ *   finished = 1;
+ *   pthread_cond_signal(&cv);
+ *   pthread_mutex_unlock(&mu);
  * }
  *
- * // After iotc_client_connect() succeeded:
- * static iotc_result upload_log(iotc_client *client) {
+ * int main(void) {
+ *   iotc_client_config cfg;
+ *   iotc_client_config_init(&cfg);
+ *   cfg.id_scope = "0ne00000000";
+ *   cfg.device_id = "sensor-1";
+ *   cfg.device_key = getenv("IOTC_DEVICE_KEY");
+ *   iotc_client *client;
+ *   iotc_error err = {0};
+ *   if (iotc_client_create(&cfg, &client, &err) != IOTC_OK ||
+ *       iotc_client_connect(client, 30000, &err) != IOTC_OK) {
+ *     fprintf(stderr, "%s\n", err.message);
+ *     return 1;
+ *   }
  *   iotc_upload_options opts;
  *   iotc_upload_options_init(&opts);
  *   opts.blob_name = "logs/device.log";
  *   opts.content_type = "text/plain";
  *   opts.on_done = on_uploaded;
- *   iotc_error err = {0};
- *   iotc_result r = iotc_client_upload_file(client, "/var/log/device.log", &opts, NULL, &err);
- *   if (r != IOTC_OK) {
+ *   if (iotc_client_upload_file(client, "/var/log/device.log", &opts, NULL, &err) == IOTC_OK) {
+ *     pthread_mutex_lock(&mu);
+ *     while (!finished) {
+ *       pthread_cond_wait(&cv, &mu);
+ *     }
+ *     pthread_mutex_unlock(&mu);
+ *   } else {
  *     fprintf(stderr, "upload: %s\n", err.message); // bad input: nothing was started
  *   }
- *   return r;
+ *   iotc_client_destroy(client);
+ *   return 0;
  * }
  * @endcode
  */
@@ -165,9 +191,16 @@ IOTC_NODISCARD iotc_result iotc_client_upload_file(iotc_client *client, const ch
                                                    uint64_t *out_id, iotc_error *err);
 
 /**
- * @brief Start uploading @p size bytes at @p data (borrowed: they must stay valid and unchanged
- *        until on_done ran). iotc_upload_options::blob_name is required. Same results as
- *        iotc_client_upload_file(), without the file errors.
+ * @brief Start uploading @p size bytes at @p data. Returns at once; on_done reports the outcome.
+ * @param client a client that connected at least once (its IoT hub is known)
+ * @param data borrowed: the bytes must stay valid and unchanged until on_done ran; NULL only
+ *        with @p size 0
+ * @param size bytes at @p data (0: an empty blob)
+ * @param opts iotc_upload_options::blob_name is required
+ * @param[out] out_id nullable; the id for iotc_client_upload_cancel() (never 0)
+ * @param[out] err nullable; the reason when the call fails
+ * @return the results of iotc_client_upload_file() but IOTC_ERR_NOT_FOUND and IOTC_ERR_IO
+ * @note Thread-safe. on_done is not called when the call fails.
  */
 IOTC_NODISCARD iotc_result iotc_client_upload_buffer(iotc_client *client, const void *data,
                                                      size_t size,
@@ -175,14 +208,19 @@ IOTC_NODISCARD iotc_result iotc_client_upload_buffer(iotc_client *client, const 
                                                      uint64_t *out_id, iotc_error *err);
 
 /**
- * @brief Start uploading what @p read returns, for data that is not a file.
- *        iotc_upload_options::blob_name is required.
+ * @brief Start uploading what @p read returns, for data that is not a file. Returns at once;
+ *        on_done reports the outcome. A stream that ends before @p size bytes, or goes on after
+ *        them, fails with IOTC_ERR_IO (given to on_done).
+ * @param client a client that connected at least once (its IoT hub is known)
  * @param size the stream's length, or ::IOTC_UPLOAD_SIZE_UNKNOWN (then it is always sent in
  *        blocks, and a stream longer than the limit fails with IOTC_ERR_TOO_LARGE)
  * @param read called on an upload thread until it reports the end; not NULL
  * @param read_context passed to @p read (borrowed: keep it valid until on_done ran)
- * A stream that ends before @p size bytes, or goes on after them, fails with IOTC_ERR_IO.
- * Other parameters and results as iotc_client_upload_file().
+ * @param opts iotc_upload_options::blob_name is required
+ * @param[out] out_id nullable; the id for iotc_client_upload_cancel() (never 0)
+ * @param[out] err nullable; the reason when the call fails
+ * @return the results of iotc_client_upload_file() but IOTC_ERR_NOT_FOUND and IOTC_ERR_IO
+ * @note Thread-safe. on_done is not called when the call fails.
  */
 IOTC_NODISCARD iotc_result iotc_client_upload_stream(iotc_client *client, uint64_t size,
                                                      iotc_upload_read_fn read,
@@ -194,6 +232,8 @@ IOTC_NODISCARD iotc_result iotc_client_upload_stream(iotc_client *client, uint64
  * @brief Cancel an upload: a waiting one does not start, a running one stops within its current
  *        request. Its on_done runs with IOTC_ERR_CANCELLED (after the hub was told, if it had
  *        given a SAS URI).
+ * @param client the client
+ * @param id from the upload call
  * @retval IOTC_OK it will learn it
  * @retval IOTC_ERR_NOT_FOUND no such upload (it finished, or was cancelled already)
  * @retval IOTC_ERR_INVALID_ARG @p client is NULL
