@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "device.h"
 
+#include "iotc/upload.h"
+#include "sensor_log.h"
+
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,15 +41,15 @@ static bool is_valid(const sensor_property *prop, const char *value_json) {
 static void print_value(const char *value_json) {
   char text[512];
   size_t len = 0;
-  fputs(iotc_value_string(value_json, text, sizeof text, &len) == IOTC_OK ? text : value_json,
-        stdout);
+  sensor_say("%s", iotc_value_string(value_json, text, sizeof text, &len) == IOTC_OK ? text
+                                                                                : value_json);
 }
 
 static void on_ack_done(iotc_client *client, iotc_result result, void *ctx) {
   (void)client;
   const sensor_property *prop = ctx;
   if (result != IOTC_OK)
-    printf("Acknowledging %s failed: %s\n", prop->name, iotc_strerror(result));
+    sensor_say("Acknowledging %s failed: %s\n", prop->name, iotc_strerror(result));
 }
 
 /* Runs on the client's worker when the delay is over (IOTC_OK), or when the client is destroyed
@@ -55,19 +58,19 @@ static void send_ack(iotc_client *client, iotc_result result, void *arg) {
   pending_ack *ack = arg;
   if (result == IOTC_OK) {
     if (ack->status == 200) {
-      printf("Setting %s value ", ack->prop->name);
+      sensor_say("Setting %s value ", ack->prop->name);
       print_value(ack->value_json);
-      printf(" - %" PRId64 "\n", ack->version);
+      sensor_say(" - %" PRId64 "\n", ack->version);
     } else {
-      printf("Refusing %s value %s - %" PRId64 ": %s\n", ack->prop->name, ack->value_json,
+      sensor_say("Refusing %s value %s - %" PRId64 ": %s\n", ack->prop->name, ack->value_json,
              ack->version, ack->description);
     }
     iotc_result r = iotc_client_ack_property(client, NULL, ack->prop->name,
                                              ack->value_json, ack->status, ack->version,
                                              ack->description, on_ack_done, (void *)ack->prop);
-    if (r != IOTC_OK) printf("Acknowledging %s failed: %s\n", ack->prop->name, iotc_strerror(r));
+    if (r != IOTC_OK) sensor_say("Acknowledging %s failed: %s\n", ack->prop->name, iotc_strerror(r));
   } else {
-    printf("Not acknowledging %s - %" PRId64 ": quitting\n", ack->prop->name, ack->version);
+    sensor_say("Not acknowledging %s - %" PRId64 ": quitting\n", ack->prop->name, ack->version);
   }
   free(ack);
 }
@@ -77,7 +80,7 @@ static void on_writable(iotc_client *client, const iotc_property_update *update,
   size_t len = strlen(update->value_json);
   pending_ack *ack = malloc(sizeof *ack + len + 1);
   if (!ack) {
-    printf("Out of memory: %s - %" PRId64 " not handled\n", prop->name, update->version);
+    sensor_say("Out of memory: %s - %" PRId64 " not handled\n", prop->name, update->version);
     return;
   }
   ack->prop = prop;
@@ -95,7 +98,7 @@ static void on_writable(iotc_client *client, const iotc_property_update *update,
     delay = 0;
   }
   if (iotc_client_schedule(client, delay, send_ack, ack, NULL) != IOTC_OK) {
-    printf("Not acknowledging %s - %" PRId64 ": quitting\n", prop->name, update->version);
+    sensor_say("Not acknowledging %s - %" PRId64 ": quitting\n", prop->name, update->version);
     free(ack);
   }
 }
@@ -107,10 +110,10 @@ static void on_blink(iotc_client *client, const iotc_command_request *request,
   (void)client;
   (void)ctx;
   char body[128];
-  printf("Received synchronous call to blink\n");
+  sensor_say("Received synchronous call to blink\n");
   int64_t seconds = 0;
   if (iotc_value_int(request->payload_json, &seconds) != IOTC_OK || seconds < 0) {
-    printf("blink needs a number of seconds, got %s\n", request->payload_json);
+    sensor_say("blink needs a number of seconds, got %s\n", request->payload_json);
     response->status = 400;
     response->payload_json =
         "{\"description\":\"blink expects the interval in seconds, a non-negative integer\"}";
@@ -120,7 +123,7 @@ static void on_blink(iotc_client *client, const iotc_command_request *request,
            seconds);
   response->status = 200;
   if (iotc_command_response_set_payload(response, body) != IOTC_OK) response->status = 500;
-  printf("Blinking LED every %" PRId64 " seconds\n", seconds);
+  sensor_say("Blinking LED every %" PRId64 " seconds\n", seconds);
 }
 
 static void on_turnon(iotc_client *client, const iotc_command_request *request,
@@ -128,7 +131,7 @@ static void on_turnon(iotc_client *client, const iotc_command_request *request,
   (void)client;
   (void)request;
   (void)ctx;
-  printf("Turning on the LED\n");
+  sensor_say("Turning on the LED\n");
   response->status = 200;
 }
 
@@ -137,7 +140,7 @@ static void on_turnoff(iotc_client *client, const iotc_command_request *request,
   (void)client;
   (void)request;
   (void)ctx;
-  printf("Turning off the LED\n");
+  sensor_say("Turning off the LED\n");
   response->status = 200;
 }
 
@@ -152,9 +155,9 @@ static void on_diagnostics_done(iotc_client *client, iotc_result result, void *c
   (void)client;
   (void)ctx;
   if (result == IOTC_OK)
-    printf("Diagnostics completion acknowledged by the hub\n");
+    sensor_say("Diagnostics completion acknowledged by the hub\n");
   else
-    printf("Reporting the diagnostics completion failed: %s\n", iotc_strerror(result));
+    sensor_say("Reporting the diagnostics completion failed: %s\n", iotc_strerror(result));
 }
 
 static void complete_diagnostics(sensor_device *dev) {
@@ -167,16 +170,16 @@ static void complete_diagnostics(sensor_device *dev) {
   char value[128];
   snprintf(value, sizeof value, "\"Diagnostics run complete at %s.%06ld.\"", when,
            (long)tv.tv_usec);
-  printf("Sending property update to confirm command completion\n");
+  sensor_say("Sending property update to confirm command completion\n");
   iotc_result r = iotc_client_complete_command(dev->client, NULL, "rundiagnostics", value,
                                                on_diagnostics_done, NULL);
-  if (r != IOTC_OK) printf("Reporting the diagnostics completion failed: %s\n", iotc_strerror(r));
+  if (r != IOTC_OK) sensor_say("Reporting the diagnostics completion failed: %s\n", iotc_strerror(r));
 }
 
 static void diagnostics_step(iotc_client *client, iotc_result result, void *arg) {
   diagnostics_run *run = arg;
   if (result != IOTC_OK) {
-    printf("Diagnostics run abandoned: quitting\n");
+    sensor_say("Diagnostics run abandoned: quitting\n");
     free(run);
     return;
   }
@@ -185,7 +188,7 @@ static void diagnostics_step(iotc_client *client, iotc_result result, void *arg)
     free(run);
     return;
   }
-  printf("Generating diagnostics...\n");
+  sensor_say("Generating diagnostics...\n");
   run->step++;
   if (iotc_client_schedule(client, 2000, diagnostics_step, run, NULL) != IOTC_OK) free(run);
 }
@@ -194,7 +197,7 @@ static void on_rundiagnostics(iotc_client *client, const iotc_command_request *r
                               iotc_command_response *response, void *ctx) {
   (void)request;
   sensor_device *dev = ctx;
-  printf("Starting asynchronous diagnostics run...\n");
+  sensor_say("Starting asynchronous diagnostics run...\n");
   response->status = 202;
   diagnostics_run *run = calloc(1, sizeof *run);
   if (run) {
@@ -206,6 +209,74 @@ static void on_rundiagnostics(iotc_client *client, const iotc_command_request *r
   response->payload_json = "{\"description\":\"the device cannot run diagnostics now\"}";
 }
 
+/* ---- uploadlogs: the sensor's own log to the application's storage --------------------------- */
+
+/* Runs on an upload thread once the upload ended; reports the outcome as the property named after
+ * the command (the blob's name, or why it failed) and frees the snapshot. */
+static void on_logs_uploaded(void *ctx, const iotc_upload_result *r) {
+  sensor_device *dev = *(sensor_device **)ctx;
+  char value[1400];
+  if (r->result == IOTC_OK) {
+    sensor_say("Uploaded the log as %s (%llu bytes)\n", r->blob_name,
+               (unsigned long long)r->bytes);
+    snprintf(value, sizeof value, "{\"blobName\":\"%s\",\"bytes\":%llu}", r->blob_name,
+             (unsigned long long)r->bytes);
+  } else {
+    sensor_say("Uploading the log failed: %s\n", r->error->message);
+    char why[300];
+    size_t n = 0;
+    for (const char *p = r->error->message; *p && n + 2 < sizeof why; ++p) {
+      if (*p == '"' || *p == '\\') why[n++] = '\'';
+      else if ((unsigned char)*p >= 0x20) why[n++] = *p;
+    }
+    why[n] = '\0';
+    snprintf(value, sizeof value, "{\"error\":\"%s\"}", why);
+  }
+  iotc_result c = iotc_client_complete_command(dev->client, NULL, "uploadlogs", value, NULL, NULL);
+  if (c != IOTC_OK) sensor_say("Reporting the upload failed: %s\n", iotc_strerror(c));
+  free(ctx);
+}
+
+static void on_uploadlogs(iotc_client *client, const iotc_command_request *request,
+                          iotc_command_response *response, void *ctx) {
+  (void)request;
+  sensor_device *dev = ctx;
+  sensor_say("Uploading the device log...\n");
+  size_t len = 0;
+  char *snapshot = sensor_log_snapshot(&len);
+  /* one allocation: the device pointer, then the log text the upload reads until it ends */
+  char *hold = snapshot ? malloc(sizeof dev + len + 1) : NULL;
+  if (hold) {
+    memcpy(hold, &dev, sizeof dev);
+    memcpy(hold + sizeof dev, snapshot, len);
+  }
+  free(snapshot);
+  char name[96];
+  time_t now = time(NULL);
+  struct tm utc;
+  gmtime_r(&now, &utc);
+  strftime(name, sizeof name, "logs/sensor-%Y%m%dT%H%M%SZ.log", &utc);
+  iotc_upload_options opts;
+  iotc_upload_options_init(&opts);
+  opts.blob_name = name;
+  opts.content_type = "text/plain; charset=utf-8";
+  opts.on_done = on_logs_uploaded;
+  opts.user_context = hold;
+  iotc_error err;
+  iotc_result r = hold ? iotc_client_upload_buffer(client, hold + sizeof dev, len, &opts, NULL, &err)
+                       : IOTC_ERR_NO_MEMORY;
+  if (r == IOTC_OK) {
+    response->status = 202;
+    return;
+  }
+  free(hold);
+  sensor_say("Cannot upload the log: %s\n", hold ? err.message : "out of memory");
+  response->status = r == IOTC_ERR_NOT_SUPPORTED ? 501 : 503;
+  response->payload_json = r == IOTC_ERR_NOT_SUPPORTED
+                               ? "{\"description\":\"file upload is not configured\"}"
+                               : "{\"description\":\"the device cannot upload now\"}";
+}
+
 /* ---- connection status --------------------------------------------------------------------- */
 
 static void on_status(iotc_client *client, const iotc_status_info *info, void *ctx) {
@@ -213,32 +284,32 @@ static void on_status(iotc_client *client, const iotc_status_info *info, void *c
   sensor_device *dev = ctx;
   switch (info->status) {
   case IOTC_STATUS_PROVISIONING:
-    printf("Registering the device with DPS...\n");
+    sensor_say("Registering the device with DPS...\n");
     break;
   case IOTC_STATUS_CONNECTING:
     if (dev->last_status == IOTC_STATUS_PROVISIONING ||
         dev->last_status == IOTC_STATUS_REPROVISIONING)
-      printf("Registration result: assigned to %s\n", info->hub);
-    printf("Connecting to %s...\n", info->hub);
+      sensor_say("Registration result: assigned to %s\n", info->hub);
+    sensor_say("Connecting to %s...\n", info->hub);
     break;
   case IOTC_STATUS_CONNECTED:
-    printf("Device connected successfully to %s\n", info->hub);
+    sensor_say("Device connected successfully to %s\n", info->hub);
     break;
   case IOTC_STATUS_DISCONNECTED:
-    printf("Disconnected: %s (%s)\n", info->message, iotc_strerror(info->reason));
+    sensor_say("Disconnected: %s (%s)\n", info->message, iotc_strerror(info->reason));
     break;
   case IOTC_STATUS_RECONNECTING:
-    printf("Reconnecting in %" PRIu32 " ms (attempt %" PRIu32 ", %s)\n", info->retry_in_ms,
+    sensor_say("Reconnecting in %" PRIu32 " ms (attempt %" PRIu32 ", %s)\n", info->retry_in_ms,
            info->attempt + 1, iotc_strerror(info->reason));
     break;
   case IOTC_STATUS_REPROVISIONING:
-    printf("The hub refused the device: registering with DPS again (%s)\n", info->message);
+    sensor_say("The hub refused the device: registering with DPS again (%s)\n", info->message);
     break;
   case IOTC_STATUS_GAVE_UP:
-    printf("Device could not connect: %s (%s)\n", info->message, iotc_strerror(info->reason));
+    sensor_say("Device could not connect: %s (%s)\n", info->message, iotc_strerror(info->reason));
     break;
   default: /* a status added in a later iotc */
-    printf("Connection status %s: %s\n", iotc_status_str(info->status), info->message);
+    sensor_say("Connection status %s: %s\n", iotc_status_str(info->status), info->message);
     break;
   }
   dev->last_status = (int)info->status;
@@ -250,9 +321,9 @@ static void on_startup_reported(iotc_client *client, iotc_result result, void *c
   (void)client;
   (void)ctx;
   if (result == IOTC_OK)
-    printf("Startup properties acknowledged by the hub\n");
+    sensor_say("Startup properties acknowledged by the hub\n");
   else
-    printf("Reporting the startup properties failed: %s\n", iotc_strerror(result));
+    sensor_say("Reporting the startup properties failed: %s\n", iotc_strerror(result));
 }
 
 iotc_result sensor_device_report_startup(sensor_device *dev) {
@@ -263,7 +334,7 @@ iotc_result sensor_device_report_startup(sensor_device *dev) {
   char json[256];
   snprintf(json, sizeof json,
            "{\"state\":true,\"processorArchitecture\":\"%.64s\",\"swVersion\":\"1.0.0\"}", arch);
-  printf("Send reported properties on startup\n");
+  sensor_say("Send reported properties on startup\n");
   return iotc_client_report_properties(dev->client, NULL, json, on_startup_reported, NULL);
 }
 
@@ -271,9 +342,9 @@ static void on_telemetry_done(iotc_client *client, iotc_result result, void *ctx
   (void)client;
   char *payload = ctx;
   if (result == IOTC_OK)
-    printf("Sent message: %s\n", payload);
+    sensor_say("Sent message: %s\n", payload);
   else
-    printf("Message %s was not sent: %s\n", payload, iotc_strerror(result));
+    sensor_say("Message %s was not sent: %s\n", payload, iotc_strerror(result));
   free(payload);
 }
 
@@ -314,5 +385,6 @@ iotc_result sensor_device_attach(sensor_device *dev, iotc_client *client) {
   if (r == IOTC_OK) r = iotc_client_on_command(client, NULL, "turnoff", on_turnoff, dev);
   if (r == IOTC_OK)
     r = iotc_client_on_command(client, NULL, "rundiagnostics", on_rundiagnostics, dev);
+  if (r == IOTC_OK) r = iotc_client_on_command(client, NULL, "uploadlogs", on_uploadlogs, dev);
   return r;
 }
