@@ -327,6 +327,40 @@ static void a_large_stream_of_unknown_size_goes_in_blocks(void **state) {
   iotc_client_destroy(c);
 }
 
+/* An X.509 device authenticates its upload requests with its client certificate (no SAS). */
+static void an_x509_device_uploads_with_its_certificate(void **state) {
+  (void)state;
+  const emu_info *emu = central_emu();
+  char id[128], cert[1024], key[1024];
+  emu_unique_id("upload-x509", id, sizeof id);
+  assert_int_equal(emu_issue_cert(emu, id, g_dir, cert, key), 0);
+  iotc_client_config cfg;
+  iotc_client_config_init(&cfg);
+  cfg.id_scope = emu->id_scope;
+  cfg.device_id = id;
+  cfg.cert_file = cert;
+  cfg.key_file = key;
+  cfg.dps_endpoint = emu->dps_mqtt;
+  cfg.ca_file = emu->ca_file;
+  iotc_client *c = central_client(&cfg);
+  assert_int_equal(central_connect(c), 0);
+  static uint8_t data[70000];
+  fill(data, 0, sizeof data);
+  outcome o;
+  outcome_init(&o);
+  iotc_upload_options opts;
+  options(&opts, &o, "x509.bin");
+  opts.block_size = IOTC_UPLOAD_BLOCK_MIN; /* two blocks */
+  assert_int_equal(iotc_client_upload_buffer(c, data, sizeof data, &opts, NULL, NULL), IOTC_OK);
+  iotc_result r = outcome_wait(&o, 60000);
+  if (r != IOTC_OK) fprintf(stderr, "upload: %s\n", o.error.message);
+  assert_int_equal(r, IOTC_OK);
+  assert_stored(id, "x509.bin", sizeof data);
+  assert_content(id, "x509.bin", sizeof data);
+  outcome_destroy(&o);
+  iotc_client_destroy(c);
+}
+
 /* ---- faults mid-upload ----------------------------------------------------------------------- */
 
 static void an_expired_sas_is_renewed_and_the_upload_resumes(void **state) {
@@ -625,6 +659,7 @@ int main(void) {
       cmocka_unit_test(files_of_0_1_and_5_mib_bytes_arrive_intact),
       cmocka_unit_test(a_buffer_uploads_in_one_put_blob),
       cmocka_unit_test(a_large_stream_of_unknown_size_goes_in_blocks),
+      cmocka_unit_test(an_x509_device_uploads_with_its_certificate),
       cmocka_unit_test(an_expired_sas_is_renewed_and_the_upload_resumes),
       cmocka_unit_test(storage_503s_are_retried),
       cmocka_unit_test(faults_give_clear_results_and_the_hub_is_told),
