@@ -4,7 +4,7 @@
 // a markdown table of medians (min–max) and, as the very last line, the headline JSON object.
 //
 //   node tests/bench/bench.mjs --build DIR [--mode full|quick|smoke] [--out FILE]
-//                              [--cases telemetry,first,many,callgrind]   (default: all)
+//                              [--cases telemetry,first,many,callgrind,upload]   (default: all)
 //
 // Environment: BENCH_EMULATOR (emulator script, default tests/emulator/bin/iotc-emulator.mjs).
 import { spawn, execFileSync } from 'node:child_process';
@@ -30,13 +30,15 @@ const outFile = path.resolve(opt('--out', path.join(build, 'bench-results.json')
 const PLANS = {
   // rounds: interleaved rounds per case; firstRounds: start-to-first-telemetry samples per
   // implementation; steps: K devices per process; windowMs: steady running per step.
-  full: { rounds: 5, count: 20000, inflights: [10, 100], firstRounds: 7, steps: [100, 1000], manyRounds: 5, windowMs: 5000, callgrind: [1000, 5000] },
-  quick: { rounds: 3, count: 2000, inflights: [10, 100], firstRounds: 7, steps: [100], manyRounds: 3, windowMs: 3000, callgrind: [200, 1200] },
-  smoke: { rounds: 1, count: 200, inflights: [10, 100], firstRounds: 1, steps: [10], manyRounds: 1, windowMs: 500, callgrind: [50, 150] },
+  // uploadMib: the file upload's size; uploadRounds: its rounds; uploadWindow: seconds of
+  // telemetry at 1,000 msg/s without an upload, before the same during one.
+  full: { rounds: 5, count: 20000, inflights: [10, 100], firstRounds: 7, steps: [100, 1000], manyRounds: 5, windowMs: 5000, callgrind: [1000, 5000], uploadMib: 256, uploadRounds: 3, uploadWindow: 5 },
+  quick: { rounds: 3, count: 2000, inflights: [10, 100], firstRounds: 7, steps: [100], manyRounds: 3, windowMs: 3000, callgrind: [200, 1200], uploadMib: 64, uploadRounds: 2, uploadWindow: 3 },
+  smoke: { rounds: 1, count: 200, inflights: [10, 100], firstRounds: 1, steps: [10], manyRounds: 1, windowMs: 500, callgrind: [50, 150], uploadMib: 4, uploadRounds: 1, uploadWindow: 1 },
 };
 const plan = PLANS[mode];
 if (!plan) fatal(`unknown mode ${mode}`);
-const CASES = ['telemetry', 'first', 'many', 'callgrind'];
+const CASES = ['telemetry', 'first', 'many', 'callgrind', 'upload'];
 const cases = opt('--cases', CASES.join(',')).split(',');
 for (const c of cases) if (!CASES.includes(c)) fatal(`unknown case ${c}`);
 
@@ -287,6 +289,39 @@ async function caseMany(listFile) {
   return out;
 }
 
+// File upload: iotc and the Node SDK's uploadToBlob, the same size to the same emulator and
+// Azurite (raw Paho has no HTTP side); then iotc offering 1,000 msg/s of telemetry without and
+// during an upload.
+async function caseUpload(devs) {
+  const impls = ['iotc', 'node'];
+  const out = Object.fromEntries(impls.map((i) => [i, { mib_s: [], cpu_ms_per_mib: [] }]));
+  out.iotc.telemetry_alone = [];
+  out.iotc.telemetry_during = [];
+  out.iotc.telemetry_ratio = [];
+  for (let r = 0; r < plan.uploadRounds; r++) {
+    for (const impl of rotate(impls, r)) {
+      const d = devs[impl];
+      const [cmd, args, env] = command(impl, 'upload', ['--hub', d.hub, '--device', d.id, '--key', d.key, '--mib', String(plan.uploadMib)]);
+      const run = await runProgram(cmd, args, { env, timeoutMs: 600000 });
+      if (!record('upload', impl, run)) continue;
+      const mib = run.result.bytes / 2 ** 20;
+      out[impl].mib_s.push(mib / run.result.seconds);
+      out[impl].cpu_ms_per_mib.push((run.result.cpu_s * 1000) / mib);
+    }
+    const d = devs.iotc;
+    const [cmd, args, env] = command('iotc', 'upload', ['--hub', d.hub, '--device', d.id, '--key', d.key, '--mib', String(plan.uploadMib), '--telemetry', '1000', '--window', String(plan.uploadWindow)]);
+    const run = await runProgram(cmd, args, { env, timeoutMs: 600000 });
+    if (record('upload-telemetry', 'iotc', run)) {
+      out.iotc.telemetry_alone.push(run.result.telemetry_alone);
+      out.iotc.telemetry_during.push(run.result.telemetry_during);
+      out.iotc.telemetry_ratio.push(run.result.telemetry_during / run.result.telemetry_alone);
+    }
+    process.stderr.write(`bench: upload round ${r + 1}/${plan.uploadRounds} done\n`);
+  }
+  for (const impl of impls) for (const k of Object.keys(out[impl])) out[impl][k] = summary(out[impl][k]);
+  return out;
+}
+
 function definedFunctions(files) {
   const names = new Set();
   for (const line of execFileSync('nm', ['--defined-only', ...files]).toString().split('\n')) {
@@ -401,6 +436,14 @@ function report(results) {
     add('Instructions per message inside libiotc (callgrind)', { iotc: one(cg.iotc && cg.iotc.library_per_message), node: null, paho: null }, 0, 1, '≤ 2,000');
     add('Instructions per message, whole client process (callgrind)', { iotc: one(cg.iotc && cg.iotc.process_per_message), node: null, paho: one(cg.paho && cg.paho.process_per_message) }, 0, 1, '');
   }
+  const u = results.upload;
+  if (u) {
+    add(`File upload, ${plan.uploadMib} MiB: MiB/s`, { iotc: u.iotc.mib_s, node: u.node.mib_s, paho: null }, 1, 1, '≥ 1.0× Node');
+    add('Client CPU per MiB uploaded: ms', { iotc: u.iotc.cpu_ms_per_mib, node: u.node.cpu_ms_per_mib, paho: null }, 1, 1, '≤ 0.5× Node');
+    add('Telemetry acked at 1,000 msg/s offered, no upload: msg/s', { iotc: u.iotc.telemetry_alone, node: null, paho: null }, 0, 1, '');
+    add('Telemetry acked at 1,000 msg/s offered, during an upload: msg/s', { iotc: u.iotc.telemetry_during, node: null, paho: null }, 0, 1, '');
+    add('Telemetry during an upload ÷ without', { iotc: u.iotc.telemetry_ratio, node: null, paho: null }, 2, 1, '≥ 0.8');
+  }
   if (t) for (const w of plan.inflights) add(`Emulator CPU during telemetry, ${w} in flight: % of a core`, pick(t[w], 'emulator_share'), 0, 100, '');
   if (t) for (const w of plan.inflights) add(`Client CPU during telemetry, ${w} in flight: % of a core`, pick(t[w], 'client_share'), 0, 100, '');
   if (results.first) add('Emulator CPU per start to first telemetry: ms', pick(results.first, 'emulator_cpu_ms'), 0, 1, '');
@@ -431,6 +474,9 @@ function headline(results) {
     rss_per_device_vs_paho: round(ratio(rss('iotc'), rss('paho'))),
     first_telemetry_vs_node: results.first ? round(ratio(med(results.first.iotc.ms), med(results.first.node.ms))) : null,
     instructions_per_message: results.callgrind && results.callgrind.iotc ? Math.round(results.callgrind.iotc.library_per_message) : null,
+    upload_vs_node: results.upload ? round(ratio(med(results.upload.iotc.mib_s), med(results.upload.node.mib_s))) : null,
+    upload_cpu_per_mib_vs_node: results.upload ? round(ratio(med(results.upload.iotc.cpu_ms_per_mib), med(results.upload.node.cpu_ms_per_mib))) : null,
+    telemetry_during_upload: results.upload ? round(med(results.upload.iotc.telemetry_ratio)) : null,
   };
 }
 
@@ -439,7 +485,7 @@ function headline(results) {
 async function main() {
   const t0 = performance.now();
   for (const impl of ['iotc', 'paho']) {
-    for (const p of ['telemetry', 'first', 'many']) {
+    for (const p of ['telemetry', 'first', 'many', ...(impl === 'iotc' ? ['upload'] : [])]) {
       if (!existsSync(path.join(benchBin, `${impl}-${p}`))) fatal(`missing ${impl}-${p} in ${benchBin}: build with -DIOTC_BUILD_BENCH=ON`);
     }
   }
@@ -469,6 +515,7 @@ async function main() {
   if (cases.includes('first')) results.first = await caseFirst(ready);
   if (cases.includes('many')) results.many = await caseMany(listFile);
   if (cases.includes('callgrind')) results.callgrind = await caseCallgrind(tel);
+  if (cases.includes('upload')) results.upload = await caseUpload(tel);
   rmSync(listDir, { recursive: true, force: true });
   results.failures = failures;
   results.seconds = (performance.now() - t0) / 1000;

@@ -50,7 +50,7 @@ say "build ($build, Release)"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DIOTC_BUILD_BENCH=ON -DIOTC_BUILD_TESTS=OFF \
   -DIOTC_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build "$build" -j "$jobs" --target iotc paho-telemetry paho-first paho-many \
-  iotc-telemetry iotc-first iotc-many >&2
+  iotc-telemetry iotc-first iotc-many iotc-upload >&2
 
 # One socket per device: 1,000 devices in one process need more than the usual 1,024 descriptors.
 hard=$(ulimit -Hn)
@@ -78,7 +78,8 @@ if [ "$mode" = smoke ]; then
   node -e '
     const keys = ["throughput_qos1_vs_node","throughput_qos1_vs_paho","cpu_per_message_vs_node",
       "cpu_per_message_vs_paho","rss_per_device_kib","rss_per_device_vs_node","rss_per_device_vs_paho",
-      "first_telemetry_vs_node","instructions_per_message"];
+      "first_telemetry_vs_node","instructions_per_message","upload_vs_node",
+      "upload_cpu_per_mib_vs_node","telemetry_during_upload"];
     const o = JSON.parse(process.argv[1]);
     const got = Object.keys(o);
     if (got.join() !== keys.join()) { console.error("bench smoke: keys are " + got.join()); process.exit(1); }

@@ -15,6 +15,7 @@ export const ACCOUNT = 'devstoreaccount1';
 const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const SAS_VERSION = '2019-12-12';
 const START_TIMEOUT_MS = 30000;
+const EXTENT_LIMIT_MB = 4096;
 
 const isoSeconds = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -66,8 +67,10 @@ export class Storage {
   async launch() {
     const require = createRequire(import.meta.url);
     const main = require.resolve('azurite/dist/src/blob/main.js');
-    // Plain HTTP on 127.0.0.1 only: nothing but the front in this process reaches it.
-    const args = [main, '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--extentMemoryLimit', '2048',
+    // Plain HTTP on 127.0.0.1 only: nothing but the front in this process reaches it. Blobs live
+    // in memory, at most EXTENT_LIMIT_MB (a full benchmark stores about 2.3 GiB; Azurite frees
+    // overwritten blobs only at its periodic clean-up).
+    const args = [main, '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--extentMemoryLimit', String(EXTENT_LIMIT_MB),
       '--disableTelemetry', '--silent', '--loose', '--skipApiVersionCheck', '--disableProductStyleUrl'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
