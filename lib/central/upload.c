@@ -3,7 +3,8 @@
  * the worker is never involved, so telemetry and commands go on during an upload. One upload:
  * ask the hub for a SAS URI, write the blob (one Put Blob, or Put Block per block then Put Block
  * List) retrying what may pass (5xx, 429, timeouts, dropped connections) and renewing an expired
- * SAS, then always notify the hub. Callbacks run on the upload thread with no lock held. */
+ * SAS, then always notify the hub. Callbacks run on the upload thread with no lock held.
+ * Locking: an uploads' state has its own mu, taken after the client's mu (never before it). */
 #include "central/upload.h"
 
 #include <errno.h>
@@ -157,48 +158,18 @@ static iotc__uploads *uploads_locked(iotc_client *c) {
   return c->uploads;
 }
 
-/* Take @p j (all fields but id set) into the queue; on failure it is freed. */
-static iotc_result enqueue(iotc_client *c, job *j, uint64_t *out_id, iotc_error *err) {
-  pthread_mutex_lock(&c->mu);
-  if (c->quit) {
-    pthread_mutex_unlock(&c->mu);
-    free_job(j);
-    return fail(err, IOTC_ERR_STATE, "the client is being destroyed");
-  }
-  if (c->hub[0] == '\0') {
-    pthread_mutex_unlock(&c->mu);
-    free_job(j);
-    return fail(err, IOTC_ERR_NOT_CONNECTED,
-                "the client's IoT hub is not known yet: connect before uploading a file");
-  }
-  snprintf(j->hub, sizeof j->hub, "%s", c->hub);
-  snprintf(j->device_id, sizeof j->device_id, "%s", c->device_id);
-  const char *why = blob_name_problem(j->name, strlen(j->device_id));
-  iotc__uploads *u = why ? NULL : uploads_locked(c);
-  pthread_mutex_unlock(&c->mu);
-  if (why != NULL) {
-    iotc_result r = fail(err, IOTC_ERR_INVALID_ARG, "the blob name \"%.100s\" %s", j->name, why);
-    free_job(j);
-    return r;
-  }
-  if (u == NULL) {
-    free_job(j);
-    return fail(err, IOTC_ERR_NO_MEMORY, "out of memory");
-  }
-  pthread_mutex_lock(&u->mu);
+/* Put @p j in the queue (u->mu held); its id, or 0 with err filled. */
+static uint64_t push_locked(iotc__uploads *u, job *j, iotc_error *err) {
   if (u->queued >= IOTC_UPLOAD_QUEUE) {
-    pthread_mutex_unlock(&u->mu);
-    free_job(j);
-    return fail(err, IOTC_ERR_QUEUE_FULL, "%d uploads already wait for their turn",
-                IOTC_UPLOAD_QUEUE);
+    fail(err, IOTC_ERR_QUEUE_FULL, "%d uploads already wait for their turn", IOTC_UPLOAD_QUEUE);
+    return 0;
   }
   if (u->queued + 1 > u->idle && u->nthreads < IOTC_UPLOAD_THREADS) {
     if (pthread_create(&u->threads[u->nthreads], NULL, upload_main, u) == 0) {
       u->nthreads++;
     } else if (u->nthreads == 0) {
-      pthread_mutex_unlock(&u->mu);
-      free_job(j);
-      return fail(err, IOTC_ERR_NO_MEMORY, "cannot start an upload thread");
+      fail(err, IOTC_ERR_NO_MEMORY, "cannot start an upload thread");
+      return 0;
     }
   }
   j->id = ++u->next_id;
@@ -210,9 +181,41 @@ static iotc_result enqueue(iotc_client *c, job *j, uint64_t *out_id, iotc_error 
   u->tail = j;
   u->queued++;
   pthread_cond_broadcast(&u->cv);
-  pthread_mutex_unlock(&u->mu);
+  return j->id;
+}
+
+/* Take @p j (all fields but id set) into the queue; on failure it is freed. mu is held until the
+ * job is queued, so iotc__uploads_destroy() (after quit is set) never misses or frees under it. */
+static iotc_result enqueue(iotc_client *c, job *j, uint64_t *out_id, iotc_error *err) {
+  uint64_t id = 0;
+  pthread_mutex_lock(&c->mu);
+  if (c->quit) {
+    fail(err, IOTC_ERR_STATE, "the client is being destroyed");
+  } else if (c->hub[0] == '\0') {
+    fail(err, IOTC_ERR_NOT_CONNECTED,
+         "the client's IoT hub is not known yet: connect before uploading a file");
+  } else {
+    snprintf(j->hub, sizeof j->hub, "%s", c->hub);
+    snprintf(j->device_id, sizeof j->device_id, "%s", c->device_id);
+    const char *why = blob_name_problem(j->name, strlen(j->device_id));
+    iotc__uploads *u = why ? NULL : uploads_locked(c);
+    if (why != NULL) {
+      fail(err, IOTC_ERR_INVALID_ARG, "the blob name \"%.100s\" %s", j->name, why);
+    } else if (u == NULL) {
+      fail(err, IOTC_ERR_NO_MEMORY, "out of memory");
+    } else {
+      pthread_mutex_lock(&u->mu);
+      id = push_locked(u, j, err); /* once queued, j belongs to the upload threads */
+      pthread_mutex_unlock(&u->mu);
+    }
+  }
+  pthread_mutex_unlock(&c->mu);
+  if (id == 0) {
+    free_job(j);
+    return err->result;
+  }
   if (out_id != NULL) {
-    *out_id = j->id;
+    *out_id = id;
   }
   return IOTC_OK;
 }
@@ -281,6 +284,10 @@ static iotc_result check_size(job *j, iotc_error *err) {
 iotc_result iotc_client_upload_file(iotc_client *client, const char *path,
                                     const iotc_upload_options *opts, uint64_t *out_id,
                                     iotc_error *err) {
+  iotc_error local; /* the reason is needed inside even when the caller wants none */
+  if (err == NULL) {
+    err = &local;
+  }
   if (client == NULL || path == NULL || *path == '\0') {
     return fail(err, IOTC_ERR_INVALID_ARG, "client and path are required");
   }
@@ -302,7 +309,7 @@ iotc_result iotc_client_upload_file(iotc_client *client, const char *path,
   job *j = new_job(opts, *base ? base : NULL, err);
   if (j == NULL) {
     close(fd);
-    return err ? err->result : IOTC_ERR_INVALID_ARG;
+    return err->result;
   }
   j->kind = SRC_FILE;
   j->fd = fd;
@@ -314,12 +321,16 @@ iotc_result iotc_client_upload_file(iotc_client *client, const char *path,
 iotc_result iotc_client_upload_buffer(iotc_client *client, const void *data, size_t size,
                                       const iotc_upload_options *opts, uint64_t *out_id,
                                       iotc_error *err) {
+  iotc_error local; /* the reason is needed inside even when the caller wants none */
+  if (err == NULL) {
+    err = &local;
+  }
   if (client == NULL || (data == NULL && size > 0)) {
     return fail(err, IOTC_ERR_INVALID_ARG, "client is required, and data unless size is 0");
   }
   job *j = new_job(opts, NULL, err);
   if (j == NULL) {
-    return err ? err->result : IOTC_ERR_INVALID_ARG;
+    return err->result;
   }
   j->kind = SRC_BUFFER;
   j->data = data;
@@ -332,12 +343,16 @@ iotc_result iotc_client_upload_stream(iotc_client *client, uint64_t size,
                                       iotc_upload_read_fn read, void *read_context,
                                       const iotc_upload_options *opts, uint64_t *out_id,
                                       iotc_error *err) {
+  iotc_error local; /* the reason is needed inside even when the caller wants none */
+  if (err == NULL) {
+    err = &local;
+  }
   if (client == NULL || read == NULL) {
     return fail(err, IOTC_ERR_INVALID_ARG, "client and read are required");
   }
   job *j = new_job(opts, NULL, err);
   if (j == NULL) {
-    return err ? err->result : IOTC_ERR_INVALID_ARG;
+    return err->result;
   }
   j->kind = SRC_STREAM;
   j->read = read;

@@ -547,6 +547,109 @@ static void disconnect_and_destroy_end_running_uploads(void **state) {
   outcome_destroy(&o2);
 }
 
+/* Streams that wait at a gate: uploads that stay running until the test opens it. */
+typedef struct gate {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool open;
+  int reading; /* streams waiting at the gate now */
+} gate;
+
+typedef struct gated {
+  gate *g;
+  size_t left;
+} gated;
+
+static iotc_result read_gated(void *ctx, void *buf, size_t size, size_t *got) {
+  gated *s = ctx;
+  gate *g = s->g;
+  pthread_mutex_lock(&g->mu);
+  g->reading++;
+  pthread_cond_broadcast(&g->cv);
+  uint64_t until = central_now_ms() + 60000;
+  while (!g->open && central_now_ms() < until) {
+    pthread_mutex_unlock(&g->mu);
+    central_sleep_ms(10);
+    pthread_mutex_lock(&g->mu);
+  }
+  g->reading--;
+  pthread_mutex_unlock(&g->mu);
+  size_t n = s->left < size ? s->left : size;
+  memset(buf, 'g', n);
+  s->left -= n;
+  *got = n;
+  return IOTC_OK;
+}
+
+static int gate_reading(gate *g) {
+  pthread_mutex_lock(&g->mu);
+  int n = g->reading;
+  pthread_mutex_unlock(&g->mu);
+  return n;
+}
+
+/* Two uploads run at once, the rest wait (32 at most); a waiting one is cancelled at once. */
+static void uploads_run_two_at_a_time_and_wait_in_a_bounded_queue(void **state) {
+  (void)state;
+  central_device dev;
+  iotc_client *c = connected(&dev, "upload-queue");
+  gate g = {.open = false};
+  pthread_mutex_init(&g.mu, NULL);
+  pthread_cond_init(&g.cv, NULL);
+  enum { RUNNING = 3, QUEUED = IOTC_UPLOAD_QUEUE - 1 };
+  gated streams[RUNNING];
+  outcome running[RUNNING], queued[QUEUED];
+  char name[64];
+  for (int i = 0; i < RUNNING; ++i) {
+    streams[i] = (gated){&g, 3000};
+    outcome_init(&running[i]);
+    iotc_upload_options opts;
+    snprintf(name, sizeof name, "gated-%d.bin", i);
+    options(&opts, &running[i], name);
+    assert_int_equal(iotc_client_upload_stream(c, 3000, read_gated, &streams[i], &opts, NULL, NULL),
+                     IOTC_OK);
+  }
+  uint64_t until = central_now_ms() + 30000;
+  while (gate_reading(&g) < IOTC_UPLOAD_THREADS && central_now_ms() < until) central_sleep_ms(10);
+  assert_int_equal(gate_reading(&g), IOTC_UPLOAD_THREADS);
+  central_sleep_ms(300); /* the third stays queued: no thread is free */
+  assert_int_equal(gate_reading(&g), IOTC_UPLOAD_THREADS);
+  /* one queued already; QUEUED more fill the queue, the next is refused */
+  uint64_t ids[QUEUED];
+  static const char one[] = "1";
+  for (int i = 0; i < QUEUED; ++i) {
+    outcome_init(&queued[i]);
+    iotc_upload_options opts;
+    snprintf(name, sizeof name, "queued-%d.bin", i);
+    options(&opts, &queued[i], name);
+    assert_int_equal(iotc_client_upload_buffer(c, one, 1, &opts, &ids[i], NULL), IOTC_OK);
+  }
+  iotc_error err;
+  iotc_upload_options opts;
+  iotc_upload_options_init(&opts);
+  opts.blob_name = "one-too-many.bin";
+  iotc_result full = iotc_client_upload_buffer(c, one, 1, &opts, NULL, &err);
+  printf("  %s: %s\n", iotc_strerror(full), err.message);
+  assert_int_equal(full, IOTC_ERR_QUEUE_FULL);
+  for (int i = 0; i < QUEUED; ++i) assert_int_equal(iotc_client_upload_cancel(c, ids[i]), IOTC_OK);
+  pthread_mutex_lock(&g.mu);
+  g.open = true;
+  pthread_mutex_unlock(&g.mu);
+  for (int i = 0; i < RUNNING; ++i) {
+    assert_int_equal(outcome_wait(&running[i], 60000), IOTC_OK);
+    assert_int_equal(running[i].bytes, 3000);
+    outcome_destroy(&running[i]);
+  }
+  for (int i = 0; i < QUEUED; ++i) {
+    assert_int_equal(outcome_wait(&queued[i], 60000), IOTC_ERR_CANCELLED);
+    assert_false(queued[i].notified); /* never started: the hub knows nothing of it */
+    outcome_destroy(&queued[i]);
+  }
+  iotc_client_destroy(c);
+  pthread_mutex_destroy(&g.mu);
+  pthread_cond_destroy(&g.cv);
+}
+
 /* ---- bad input: refused before anything starts ------------------------------------------------ */
 
 static void expect(iotc_result got, iotc_result want, const iotc_error *err, const char *part) {
@@ -666,6 +769,7 @@ int main(void) {
       cmocka_unit_test(a_cancel_mid_upload_stops_it_and_tells_the_hub),
       cmocka_unit_test(a_stream_shorter_than_announced_fails),
       cmocka_unit_test(disconnect_and_destroy_end_running_uploads),
+      cmocka_unit_test(uploads_run_two_at_a_time_and_wait_in_a_bounded_queue),
   };
   return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
