@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import { readBody } from './dps.mjs';
 import { decode } from './topics.mjs';
-import { Storage, blobSas } from './storage.mjs';
+import { Storage, StorageMissing, blobSas } from './storage.mjs';
 
 export const API_VERSION = '2021-04-12';
 const CONTAINER = 'iotc-file-uploads';
@@ -149,7 +149,11 @@ class FileUploads {
     if (active.length >= MAX_ACTIVE_PER_DEVICE) {
       throw new HubError(403, 'IotHubQuotaExceeded', `at most ${MAX_ACTIVE_PER_DEVICE} file uploads may be active per device`);
     }
-    const host = await this.storage.start();
+    const host = await this.storage.start().catch((err) => {
+      // as a hub without storage answers: the device reports the cause in its own words
+      if (err instanceof StorageMissing) throw new HubError(400, 'InvalidStorageEndpointOrBlob', err.message);
+      throw err;
+    });
     await this.storage.ensureContainer(CONTAINER);
     const fault = this.emu.faults.take('sasExpiry', { deviceId: device.id });
     const ttl = fault ? fault.seconds : SAS_TTL_S;

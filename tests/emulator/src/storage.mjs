@@ -43,6 +43,9 @@ function accountSas() {
 /** Percent-encodes each segment of a blob name, keeping its slashes. */
 export const blobPath = (name) => name.split('/').map(encodeURIComponent).join('/');
 
+/** Storage cannot start because Azurite is not installed. */
+export class StorageMissing extends Error {}
+
 export class Storage {
   constructor(emu) {
     this.emu = emu;
@@ -66,7 +69,12 @@ export class Storage {
 
   async launch() {
     const require = createRequire(import.meta.url);
-    const main = require.resolve('azurite/dist/src/blob/main.js');
+    let main;
+    try {
+      main = require.resolve('azurite/dist/src/blob/main.js');
+    } catch {
+      throw new StorageMissing('the emulator\'s storage (the npm package azurite) is not installed: run npm ci in tests/emulator');
+    }
     // Plain HTTP on 127.0.0.1 only: nothing but the front in this process reaches it. Blobs live
     // in memory, at most EXTENT_LIMIT_MB (a full benchmark stores about 2.3 GiB; Azurite frees
     // overwritten blobs only at its periodic clean-up).
