@@ -787,6 +787,23 @@ static iotc_result read_block(run *r, uint64_t offset, size_t want, size_t *got,
   return IOTC_OK;
 }
 
+/* A stream of known size must end there: one more read has to return nothing. */
+static iotc_result stream_ends(run *r, iotc_error *err) {
+  job *j = r->j;
+  if (j->kind != SRC_STREAM || j->size == IOTC_UPLOAD_SIZE_UNKNOWN) {
+    return IOTC_OK;
+  }
+  uint8_t probe;
+  size_t n = 0;
+  iotc_result res = j->read(j->read_ctx, &probe, 1, &n);
+  if (res != IOTC_OK) {
+    return fail(err, res, "the read callback failed: %s", iotc_strerror(res));
+  }
+  return n == 0 ? IOTC_OK
+                : fail(err, IOTC_ERR_IO, "the stream is longer than the %llu bytes announced",
+                       (unsigned long long)j->size);
+}
+
 static void progress(run *r) {
   if (r->j->on_progress != NULL) {
     r->j->on_progress(r->j->ctx, r->sent,
@@ -833,6 +850,10 @@ static iotc_result transfer(run *r, iotc_error *err) {
     bool single = index == 0 && ((known && j->size <= j->block_size) || (!known && got == 0));
     if (single) {
       const char *const extra[] = {"x-ms-blob-type: BlockBlob", ct, NULL};
+      res = stream_ends(r, err);
+      if (res != IOTC_OK) {
+        return res;
+      }
       res = storage_put(r, "Put Blob", "", extra, r->block, got, err);
       if (res == IOTC_OK) {
         r->sent = got;
@@ -863,14 +884,9 @@ static iotc_result transfer(run *r, iotc_error *err) {
     index++;
     progress(r);
     if (known && r->sent == j->size) {
-      if (j->kind == SRC_STREAM) { /* a stream that goes on past its size is refused */
-        size_t more = 0;
-        res = read_block(r, r->sent, 1, &more, err);
-        if (res != IOTC_OK || more != 0) {
-          return res != IOTC_OK ? res : fail(err, IOTC_ERR_IO, "the stream is longer than "
-                                                               "the %llu bytes announced",
-                                             (unsigned long long)j->size);
-        }
+      res = stream_ends(r, err);
+      if (res != IOTC_OK) {
+        return res;
       }
       break;
     }

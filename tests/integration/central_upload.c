@@ -725,22 +725,31 @@ static void bad_input_is_refused_with_a_reason(void **state) {
   iotc_client_destroy(c);
 }
 
-static void a_stream_shorter_than_announced_fails(void **state) {
-  (void)state;
-  central_device dev;
-  iotc_client *c = connected(&dev, "upload-short");
-  stream_src src = {0, 100000};
+/* A stream of @p actual bytes announced as @p announced fails with IOTC_ERR_IO and @p why. */
+static void stream_mismatch(iotc_client *c, const central_device *dev, const char *name,
+                            uint64_t actual, uint64_t announced, const char *why) {
+  stream_src src = {0, actual};
   outcome o;
   outcome_init(&o);
   iotc_upload_options opts;
-  options(&opts, &o, "short.bin");
+  options(&opts, &o, name);
   opts.block_size = IOTC_UPLOAD_BLOCK_MIN;
-  assert_int_equal(iotc_client_upload_stream(c, 200000, read_pattern, &src, &opts, NULL, NULL),
+  assert_int_equal(iotc_client_upload_stream(c, announced, read_pattern, &src, &opts, NULL, NULL),
                    IOTC_OK);
   assert_int_equal(outcome_wait(&o, 60000), IOTC_ERR_IO);
-  assert_non_null(strstr(o.error.message, "ended after 100000 of 200000 bytes"));
-  assert_failure_notified(dev.id, "short.bin");
+  printf("  %s: %s\n", name, o.error.message);
+  assert_non_null(strstr(o.error.message, why));
+  assert_failure_notified(dev->id, name);
   outcome_destroy(&o);
+}
+
+static void a_stream_shorter_or_longer_than_announced_fails(void **state) {
+  (void)state;
+  central_device dev;
+  iotc_client *c = connected(&dev, "upload-mismatch");
+  stream_mismatch(c, &dev, "short.bin", 100000, 200000, "ended after 100000 of 200000 bytes");
+  stream_mismatch(c, &dev, "long-one.bin", 100000, 50000, "longer than the 50000 bytes");
+  stream_mismatch(c, &dev, "long-blocks.bin", 100000, 70000, "longer than the 70000 bytes");
   iotc_client_destroy(c);
 }
 
@@ -767,7 +776,7 @@ int main(void) {
       cmocka_unit_test(storage_503s_are_retried),
       cmocka_unit_test(faults_give_clear_results_and_the_hub_is_told),
       cmocka_unit_test(a_cancel_mid_upload_stops_it_and_tells_the_hub),
-      cmocka_unit_test(a_stream_shorter_than_announced_fails),
+      cmocka_unit_test(a_stream_shorter_or_longer_than_announced_fails),
       cmocka_unit_test(disconnect_and_destroy_end_running_uploads),
       cmocka_unit_test(uploads_run_two_at_a_time_and_wait_in_a_bounded_queue),
   };
