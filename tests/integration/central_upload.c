@@ -400,12 +400,13 @@ static void an_expired_sas_is_renewed_and_the_upload_resumes(void **state) {
   iotc_client_destroy(c);
 }
 
-static void storage_503s_are_retried(void **state) {
+static void storage_503s_and_dropped_connections_are_retried(void **state) {
   (void)state;
   central_device dev;
   iotc_client *c = connected(&dev, "upload-503");
   fault("{\"kind\":\"storageFail\",\"deviceId\":\"%s\",\"operation\":\"block\",\"count\":2,"
         "\"retryAfter\":0}", dev.id);
+  fault("{\"kind\":\"storageDrop\",\"deviceId\":\"%s\",\"operation\":\"blocklist\"}", dev.id);
   static uint8_t data[2u * 65536u + 7u];
   fill(data, 0, sizeof data);
   outcome o;
@@ -415,6 +416,19 @@ static void storage_503s_are_retried(void **state) {
   opts.block_size = IOTC_UPLOAD_BLOCK_MIN;
   assert_int_equal(iotc_client_upload_buffer(c, data, sizeof data, &opts, NULL, NULL), IOTC_OK);
   assert_int_equal(outcome_wait(&o, 60000), IOTC_OK);
+  /* both faults fired: two 503s on blocks, one connection closed on the block list */
+  json_t *wire = emu_wire(central_emu(), dev.id, 0);
+  size_t i, busy = 0, dropped = 0;
+  json_t *e;
+  json_array_foreach(wire, i, e) {
+    const char *svc = json_string_value(json_object_get(e, "svc"));
+    if (!svc || strcmp(svc, "storage") != 0) continue;
+    if (json_integer_value(json_object_get(e, "status")) == 503) busy++;
+    if (strcmp(json_string_value(json_object_get(e, "type")), "CLOSED") == 0) dropped++;
+  }
+  json_decref(wire);
+  assert_int_equal(busy, 2);
+  assert_int_equal(dropped, 1);
   assert_stored(dev.id, "retried.bin", sizeof data);
   assert_content(dev.id, "retried.bin", sizeof data);
   outcome_destroy(&o);
@@ -773,7 +787,7 @@ int main(void) {
       cmocka_unit_test(a_large_stream_of_unknown_size_goes_in_blocks),
       cmocka_unit_test(an_x509_device_uploads_with_its_certificate),
       cmocka_unit_test(an_expired_sas_is_renewed_and_the_upload_resumes),
-      cmocka_unit_test(storage_503s_are_retried),
+      cmocka_unit_test(storage_503s_and_dropped_connections_are_retried),
       cmocka_unit_test(faults_give_clear_results_and_the_hub_is_told),
       cmocka_unit_test(a_cancel_mid_upload_stops_it_and_tells_the_hub),
       cmocka_unit_test(a_stream_shorter_or_longer_than_announced_fails),

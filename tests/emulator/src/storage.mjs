@@ -164,6 +164,11 @@ export class Storage {
     const comp = url.searchParams.get('comp');
     const operation = req.method === 'PUT' ? (comp === 'block' ? 'block' : comp === 'blocklist' ? 'blocklist' : 'put') : 'other';
     const deviceId = decodeURIComponent(url.pathname.split('/')[2] || '');
+    if (this.emu.faults.take('storageDrop', { deviceId, operation })) {
+      // the connection breaks in the middle of the request, before any answer
+      this.emu.wire.add(deviceId || undefined, { svc: this.svc, dir: 'out', type: 'CLOSED', method: req.method, operation, reason: 'fault injection' });
+      return req.socket.destroy();
+    }
     const fault = this.emu.faults.take('storageFail', { deviceId, operation });
     if (fault) {
       this.emu.wire.add(deviceId || undefined, { svc: this.svc, dir: 'out', type: 'HTTP', method: req.method, operation, status: fault.status, reason: 'fault injection' });
