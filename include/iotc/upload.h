@@ -119,12 +119,13 @@ typedef struct iotc_upload_result {
   iotc_result result;       /**< IOTC_OK: stored and the hub was told */
   const iotc_error *error;  /**< detail (message, HTTP status); result IOTC_OK: cleared */
   const char *blob_name;    /**< as stored, `{deviceId}/{name}`; "" when the hub gave none */
-  uint64_t bytes;           /**< bytes stored (on success, the size of the blob) */
+  uint64_t bytes;           /**< on success the size of the blob; 0 otherwise */
   bool notified;            /**< the hub accepted the completion notification */
 } iotc_upload_result;
 
 /** Progress: @p sent of @p total bytes are stored (@p total 0 when not known in advance).
- *  Called after each block is stored and once at the end. */
+ *  Called once when the upload starts (@p sent 0), after each block is stored, and once more
+ *  when it succeeded. */
 typedef void (*iotc_upload_progress_fn)(void *user_context, uint64_t sent, uint64_t total);
 
 /** Completion: called exactly once per upload that the upload call accepted. */
