@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { serve, unserve } from './listen.mjs';
 
 // Azurite's well-known development account (public, documented by Azure).
@@ -78,7 +79,8 @@ export class Storage {
     // Plain HTTP on 127.0.0.1 only: nothing but the front in this process reaches it. Blobs live
     // in memory, at most EXTENT_LIMIT_MB (a full benchmark stores about 2.3 GiB; Azurite frees
     // overwritten blobs only at its periodic clean-up).
-    const args = [main, '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--extentMemoryLimit', String(EXTENT_LIMIT_MB),
+    const guard = fileURLToPath(new URL('./storage_guard.cjs', import.meta.url));
+    const args = ['--require', guard, main, '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--extentMemoryLimit', String(EXTENT_LIMIT_MB),
       '--disableTelemetry', '--silent', '--loose', '--skipApiVersionCheck', '--disableProductStyleUrl'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
