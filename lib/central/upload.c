@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -138,7 +139,9 @@ static const char *blob_name_problem(const char *name, size_t id_len) {
   if (name[n - 1] == '.') {
     return "ends with a dot";
   }
-  return NULL;
+  json_t *utf8 = json_string(name); /* NULL: not UTF-8 (IoT Hub reads the name as JSON text) */
+  json_decref(utf8);
+  return utf8 ? NULL : "is not valid UTF-8";
 }
 
 static void *upload_main(void *arg);

@@ -120,8 +120,17 @@ char *iotc__file_upload_request_body(const char *blob_name) {
 
 char *iotc__file_upload_notify_body(const char *correlation_id, bool success, int status,
                                     const char *description) {
+  /* The description may quote a service's bytes or a cut message: printable ASCII only, so the
+   * notification can always be written. */
+  char text[512];
+  size_t n = 0;
+  for (const char *p = description; *p != '\0' && n + 1 < sizeof text; ++p) {
+    unsigned char ch = (unsigned char)*p;
+    text[n++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+  }
+  text[n] = '\0';
   return dump(json_pack("{s:s,s:b,s:i,s:s}", "correlationId", correlation_id, "isSuccess",
-                        success, "statusCode", status, "statusDescription", description));
+                        success, "statusCode", status, "statusDescription", text));
 }
 
 static void copy_text(char *dst, size_t size, const char *src, size_t len) {

@@ -38,7 +38,8 @@ char *iotc__file_upload_url(const char *hub, const char *device_id, bool notific
 /** `{"blobName":...}`, malloc'd; NULL: no memory. */
 char *iotc__file_upload_request_body(const char *blob_name);
 
-/** The completion notification body, malloc'd; NULL: no memory. */
+/** The completion notification body, malloc'd; NULL: no memory. Bytes of @p description
+ *  outside printable ASCII become '?', and it is cut at 511 bytes. */
 char *iotc__file_upload_notify_body(const char *correlation_id, bool success, int status,
                                     const char *description);
 

@@ -702,7 +702,8 @@ static void bad_input_is_refused_with_a_reason(void **state) {
   }
   iotc_upload_options opts;
   iotc_upload_options_init(&opts);
-  const char *bad_names[] = {"", "a//b", "../up", "dir/.", "x.", "tab\there", "back\\slash"};
+  const char *bad_names[] = {"", "a//b", "../up", "dir/.", "x.", "tab\there", "back\\slash",
+                             "bad\xc3(utf8"};
   for (size_t i = 0; i < sizeof bad_names / sizeof *bad_names; ++i) {
     opts.blob_name = bad_names[i];
     expect(iotc_client_upload_file(c, path, &opts, NULL, &err), IOTC_ERR_INVALID_ARG, &err,
