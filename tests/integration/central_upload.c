@@ -513,6 +513,49 @@ static void a_cancel_mid_upload_stops_it_and_tells_the_hub(void **state) {
   iotc_client_destroy(c);
 }
 
+/* A cancel while a block is on its way (storage stalls it) ends the upload at once. */
+static void a_cancel_mid_block_aborts_the_request(void **state) {
+  (void)state;
+  central_device dev;
+  iotc_client *c = connected(&dev, "upload-midblock");
+  fault("{\"kind\":\"storageStall\",\"deviceId\":\"%s\",\"operation\":\"block\",\"delayMs\":60000}",
+        dev.id);
+  static uint8_t data[2u * 65536u];
+  fill(data, 0, sizeof data);
+  outcome o;
+  outcome_init(&o);
+  iotc_upload_options opts;
+  options(&opts, &o, "stalled.bin");
+  opts.block_size = IOTC_UPLOAD_BLOCK_MIN;
+  uint64_t id = 0;
+  assert_int_equal(iotc_client_upload_buffer(c, data, sizeof data, &opts, &id, NULL), IOTC_OK);
+  /* wait until the first block is stalled in storage (the wire log says so) */
+  bool stalled = false;
+  uint64_t until = central_now_ms() + 30000;
+  while (!stalled && central_now_ms() < until) {
+    json_t *wire = emu_wire(central_emu(), dev.id, 0);
+    size_t i;
+    json_t *e;
+    json_array_foreach(wire, i, e) {
+      const char *why = json_string_value(json_object_get(e, "reason"));
+      if (why && strstr(why, "stalled")) stalled = true;
+    }
+    json_decref(wire);
+    if (!stalled) central_sleep_ms(20);
+  }
+  assert_true(stalled);
+  central_sleep_ms(200); /* the block's bytes are on their way */
+  uint64_t t0 = central_now_ms();
+  assert_int_equal(iotc_client_upload_cancel(c, id), IOTC_OK);
+  assert_int_equal(outcome_wait(&o, 10000), IOTC_ERR_CANCELLED); /* long before the stall ends */
+  printf("  cancelled mid-block: on_done %llu ms after the cancel\n",
+         (unsigned long long)(central_now_ms() - t0));
+  assert_true(o.notified);
+  assert_failure_notified(dev.id, "stalled.bin");
+  outcome_destroy(&o);
+  iotc_client_destroy(c);
+}
+
 typedef struct endless {
   atomic_int reads;
 } endless;
@@ -791,6 +834,7 @@ int main(void) {
       cmocka_unit_test(storage_503s_and_dropped_connections_are_retried),
       cmocka_unit_test(faults_give_clear_results_and_the_hub_is_told),
       cmocka_unit_test(a_cancel_mid_upload_stops_it_and_tells_the_hub),
+      cmocka_unit_test(a_cancel_mid_block_aborts_the_request),
       cmocka_unit_test(a_stream_shorter_or_longer_than_announced_fails),
       cmocka_unit_test(disconnect_and_destroy_end_running_uploads),
       cmocka_unit_test(uploads_run_two_at_a_time_and_wait_in_a_bounded_queue),

@@ -16,6 +16,7 @@ export const FAULT_KINDS = {
   closeEvery: { service: ['hub', 'dps', 'any'], defaults: { service: 'hub', seconds: 5 } },
   dpsDateSkew: { defaults: { skewSeconds: -3600 } },
   storageFail: { operation: ['put', 'block', 'blocklist', 'other', 'any'], defaults: { operation: 'any', status: 503 } },
+  storageStall: { operation: ['put', 'block', 'blocklist', 'other', 'any'], defaults: { operation: 'any', delayMs: 30000 } },
   storageDrop: { operation: ['put', 'block', 'blocklist', 'other', 'any'], defaults: { operation: 'any' } },
   sasExpiry: { defaults: { seconds: 2 } },
   notifyFail: { defaults: { status: 500 } },

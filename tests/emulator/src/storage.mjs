@@ -166,6 +166,20 @@ export class Storage {
     const comp = url.searchParams.get('comp');
     const operation = req.method === 'PUT' ? (comp === 'block' ? 'block' : comp === 'blocklist' ? 'blocklist' : 'put') : 'other';
     const deviceId = decodeURIComponent(url.pathname.split('/')[2] || '');
+    const stall = this.emu.faults.take('storageStall', { deviceId, operation });
+    if (stall) {
+      // the request stops moving: nothing read, nothing answered, until the delay passes
+      this.emu.wire.add(deviceId || undefined, { svc: this.svc, dir: 'in', type: 'HTTP', method: req.method, operation, reason: `stalled ${stall.delayMs} ms by fault injection` });
+      req.pause();
+      const timer = setTimeout(() => this.pass(req, res, url, operation, deviceId), stall.delayMs);
+      req.socket.once('close', () => clearTimeout(timer));
+      return;
+    }
+    this.pass(req, res, url, operation, deviceId);
+  }
+
+  /** Answers a request: the faults that fire here, else Azurite's answer. */
+  pass(req, res, url, operation, deviceId) {
     if (this.emu.faults.take('storageDrop', { deviceId, operation })) {
       // the connection breaks in the middle of the request, before any answer
       this.emu.wire.add(deviceId || undefined, { svc: this.svc, dir: 'out', type: 'CLOSED', method: req.method, operation, reason: 'fault injection' });
