@@ -139,7 +139,7 @@ class FileUploads {
   }
 
   async start(hub, device, json) {
-    if (this.emu.opts.fileUpload === false || this.emu.faults.take('uploadNotConfigured', { deviceId: device.id })) {
+    if (this.emu.faults.take('uploadNotConfigured', { deviceId: device.id })) {
       throw new HubError(400, 'InvalidStorageEndpointOrBlob', 'file upload is not configured: the application has no storage account');
     }
     if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new HubError(400, 'ArgumentInvalid', 'body must be a JSON object with blobName');
