@@ -123,9 +123,10 @@ typedef struct iotc_upload_result {
   bool notified;            /**< the hub accepted the completion notification */
 } iotc_upload_result;
 
-/** Progress: @p sent of @p total bytes are stored (@p total 0 when not known in advance).
- *  Called once when the upload starts (@p sent 0), after each block is stored, and once more
- *  when it succeeded. */
+/** Progress: @p sent of @p total bytes are sent (@p total 0 when not known in advance).
+ *  Called once when the upload starts (@p sent 0), about 4 times a second while data moves,
+ *  after each block is stored, and once more when it succeeded. After a retry @p sent may go
+ *  back to the start of the block sent again. */
 typedef void (*iotc_upload_progress_fn)(void *user_context, uint64_t sent, uint64_t total);
 
 /** Completion: called exactly once per upload that the upload call accepted. */

@@ -465,9 +465,24 @@ typedef struct run {
   bool block_owned;
   uint64_t sent;
   int storage_status; /* the last status storage answered, for the notification */
+  uint64_t last_progress_ms; /* when on_progress last ran */
 } run;
 
 static bool aborted(void *ctx) { return atomic_load(&((run *)ctx)->j->cancel) != 0; }
+
+#define PROGRESS_EVERY_MS 250u
+
+/* Progress inside a request (a large block), at most every PROGRESS_EVERY_MS. */
+static void sending(void *ctx, uint64_t sent) {
+  run *r = ctx;
+  uint64_t now = iotc__now_ms();
+  if (r->j->on_progress == NULL || now - r->last_progress_ms < PROGRESS_EVERY_MS) {
+    return;
+  }
+  r->last_progress_ms = now;
+  r->j->on_progress(r->j->ctx, r->sent + sent,
+                    r->j->size == IOTC_UPLOAD_SIZE_UNKNOWN ? 0 : r->j->size);
+}
 
 static iotc_result cancelled(run *r, iotc_error *err) {
   iotc_result why = (iotc_result)atomic_load(&r->j->cancel);
@@ -535,7 +550,8 @@ static bool retryable_curl(CURLcode cc) {
  * answer came (r->resp: any status but 429 and 5xx, or those after the last retry). */
 static iotc_result exchange(run *r, const char *what, const char *method, const char *url,
                             struct curl_slist *headers, const void *body, size_t len,
-                            uint32_t retries, long stall_ms, bool last_word, iotc_error *err) {
+                            uint32_t retries, long stall_ms, bool last_word, bool data,
+                            iotc_error *err) {
   iotc__https_request req = {.method = method,
                              .url = url,
                              .headers = headers,
@@ -546,7 +562,8 @@ static iotc_result exchange(run *r, const char *what, const char *method, const 
                                                                                 : CONNECT_TIMEOUT_MS,
                              /* the last word to the hub goes out even after a cancel */
                              .aborted = last_word ? NULL : aborted,
-                             .aborted_ctx = r};
+                             .aborted_ctx = r,
+                             .sending = data ? sending : NULL};
   for (uint32_t attempt = 0;; ++attempt) {
     if (atomic_load(&r->j->cancel) != 0 && !last_word) {
       return cancelled(r, err);
@@ -628,7 +645,7 @@ static iotc_result hub_post(run *r, bool notify, const char *body, uint32_t retr
     res = url == NULL ? fail(err, IOTC_ERR_NO_MEMORY, "out of memory") : err->result;
   } else {
     res = exchange(r, notify ? "upload notification to IoT hub" : "SAS URI request to IoT hub",
-                   "POST", url, headers, body, strlen(body), retries, stall_ms, last_word, err);
+                   "POST", url, headers, body, strlen(body), retries, stall_ms, last_word, false, err);
   }
   iotc__https_free_headers(headers);
   free(url);
@@ -708,7 +725,7 @@ static iotc_result storage_put(run *r, const char *what, const char *query,
       headers = h ? h : headers;
     }
     iotc_result res = ok ? exchange(r, what, "PUT", url, headers, body, len, r->j->max_retries,
-                                    (long)r->j->stall_ms, false, err)
+                                    (long)r->j->stall_ms, false, true, err)
                          : fail(err, IOTC_ERR_NO_MEMORY, "out of memory");
     curl_slist_free_all(headers);
     if (url != NULL) {
@@ -808,6 +825,7 @@ static iotc_result stream_ends(run *r, iotc_error *err) {
 }
 
 static void progress(run *r) {
+  r->last_progress_ms = iotc__now_ms();
   if (r->j->on_progress != NULL) {
     r->j->on_progress(r->j->ctx, r->sent,
                       r->j->size == IOTC_UPLOAD_SIZE_UNKNOWN ? 0 : r->j->size);

@@ -117,8 +117,10 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
   (void)dltotal;
   (void)dlnow;
   (void)ultotal;
-  (void)ulnow;
   const iotc__https_request *req = ctx;
+  if (req->sending != NULL && ulnow > 0) {
+    req->sending(req->aborted_ctx, (uint64_t)ulnow);
+  }
   return req->aborted != NULL && req->aborted(req->aborted_ctx) ? 1 : 0;
 }
 

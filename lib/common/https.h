@@ -46,6 +46,7 @@ typedef struct iotc__https_request {
   long connect_timeout_ms;
   bool (*aborted)(void *ctx);   /* polled during the transfer: true stops it */
   void *aborted_ctx;
+  void (*sending)(void *ctx, uint64_t sent); /* nullable: body bytes sent so far, as they move */
 } iotc__https_request;
 
 /** The start of a response: status, Retry-After, and the first bytes of the body. */

@@ -36,6 +36,7 @@ typedef struct outcome {
   uint64_t bytes;
   bool notified;
   uint64_t progress_calls, last_sent, last_total;
+  bool partial; /* a call with 0 < sent < total: progress inside one request */
   /* test hooks run from on_progress (on the upload thread) */
   uint32_t sleep_after_first_ms;
   iotc_client *cancel_client;
@@ -60,6 +61,7 @@ static void on_progress(void *ctx, uint64_t sent, uint64_t total) {
   o->progress_calls++;
   o->last_sent = sent;
   o->last_total = total;
+  if (sent > 0 && sent < total) o->partial = true;
   bool first_block = sent > 0 && o->sleep_after_first_ms > 0;
   uint32_t nap = first_block ? o->sleep_after_first_ms : 0;
   if (first_block) o->sleep_after_first_ms = 0;
@@ -556,6 +558,34 @@ static void a_cancel_mid_block_aborts_the_request(void **state) {
   iotc_client_destroy(c);
 }
 
+/* A large request reports progress while its bytes move, not only when it is stored. */
+static void progress_moves_inside_one_large_request(void **state) {
+  (void)state;
+  central_device dev;
+  iotc_client *c = connected(&dev, "upload-progress");
+  /* storage holds the request for 1.5 s: curl reports the bytes already sent meanwhile */
+  fault("{\"kind\":\"storageStall\",\"deviceId\":\"%s\",\"operation\":\"put\",\"delayMs\":1500}",
+        dev.id);
+  size_t size = 16u * 1024u * 1024u;
+  uint8_t *data = malloc(size);
+  assert_non_null(data);
+  fill(data, 0, size);
+  outcome o;
+  outcome_init(&o);
+  iotc_upload_options opts;
+  options(&opts, &o, "one-request.bin");
+  opts.block_size = size; /* one Put Blob */
+  assert_int_equal(iotc_client_upload_buffer(c, data, size, &opts, NULL, NULL), IOTC_OK);
+  assert_int_equal(outcome_wait(&o, 60000), IOTC_OK);
+  printf("  %llu progress calls for one request\n", (unsigned long long)o.progress_calls);
+  assert_true(o.partial);
+  assert_int_equal(o.last_sent, size);
+  assert_stored(dev.id, "one-request.bin", size);
+  outcome_destroy(&o);
+  free(data);
+  iotc_client_destroy(c);
+}
+
 typedef struct endless {
   atomic_int reads;
 } endless;
@@ -835,6 +865,7 @@ int main(void) {
       cmocka_unit_test(faults_give_clear_results_and_the_hub_is_told),
       cmocka_unit_test(a_cancel_mid_upload_stops_it_and_tells_the_hub),
       cmocka_unit_test(a_cancel_mid_block_aborts_the_request),
+      cmocka_unit_test(progress_moves_inside_one_large_request),
       cmocka_unit_test(a_stream_shorter_or_longer_than_announced_fails),
       cmocka_unit_test(disconnect_and_destroy_end_running_uploads),
       cmocka_unit_test(uploads_run_two_at_a_time_and_wait_in_a_bounded_queue),
