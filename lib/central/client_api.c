@@ -8,7 +8,8 @@
 #include <time.h>
 
 #include "central/client_internal.h"
-#include "central/json.h"
+#include "central/payloads.h"
+#include "common/json.h"
 #include "central/model_client.h"
 #include "common/log.h"
 #include "iotc/hub_topic.h"

@@ -6,17 +6,18 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/ca_expiry.h"
-#include "common/clock_check.h"
+#include "net/ca_expiry.h"
+#include "net/clock_check.h"
 #include "central/backoff.h"
 #include "central/cache.h"
 #include "central/client_internal.h"
-#include "central/json.h"
+#include "common/json.h"
+#include "central/payloads.h"
 #include "central/model_client.h"
 #include "central/stack_check.h"
 #include "central/twin.h"
 #include "common/log.h"
-#include "common/net_diag.h"
+#include "net/net_diag.h"
 #include "common/secret.h"
 #include "iotc/hub_topic.h"
 #include "iotc/sas.h"

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/clock_check.h"
+#include "net/clock_check.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "dps/dps_internal.h"

@@ -12,7 +12,7 @@
 #include <pthread.h>
 
 #include "central/backoff.h"
-#include "central/json.h"
+#include "common/json.h"
 #include "central/conn_string.h"
 #include "central/twin.h"
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* String formats of DTDL primitive schemas (date, time, dateTime, duration, uuid, bytes). */
-#ifndef IOTC_CENTRAL_MODEL_FORMAT_H
-#define IOTC_CENTRAL_MODEL_FORMAT_H
+#ifndef IOTC_MODEL_MODEL_FORMAT_H
+#define IOTC_MODEL_MODEL_FORMAT_H
 
-#include "central/model.h"
+#include "model/model.h"
 
 /**
  * Does NUL-terminated @p s have the format of @p kind? Kinds without a string format pass.

@@ -3,12 +3,12 @@
  * transport can forget one: MQTT 3.1.1 only (no 3.1 fallback doubling each attempt), a clean
  * session, iotc's own reconnects, and TLS that verifies the server certificate AND its host name
  * (Paho's initializer leaves the host-name check off), with OpenSSL's reasons collected. */
-#ifndef IOTC_COMMON_MQTT_OPTIONS_H
-#define IOTC_COMMON_MQTT_OPTIONS_H
+#ifndef IOTC_NET_MQTT_OPTIONS_H
+#define IOTC_NET_MQTT_OPTIONS_H
 
 #include <MQTTAsync.h>
 
-#include "common/tls_diag.h"
+#include "net/tls_diag.h"
 
 typedef struct iotc__mqtt_endpoint {
   const char *username;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The client's JSON helpers: the one-pass validator and the reported-property builders. */
+/* The JSON helpers of common/: the one-pass validator and the bounded load into jansson. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
-#include "central/json.h"
+#include "common/json.h"
 
 static const char *check(const char *s) { return iotc__json_check(s, strlen(s), NULL); }
 
@@ -83,47 +84,50 @@ static void strings_of_any_length_are_checked_at_every_byte(void **state) {
   }
 }
 
-static void a_root_property_is_reported_as_one_member(void **state) {
+static void the_bounded_load_parses_what_the_check_accepts(void **state) {
   (void)state;
-  size_t n = 0;
-  char *s = iotc__json_reported_one(NULL, "state", " \"on\" ", &n);
-  assert_string_equal(s, "{\"state\":\"on\"}");
-  assert_int_equal(n, strlen(s));
-  free(s);
+  char why[IOTC__JSON_WHY_SIZE] = "unchanged";
+  json_t *j = iotc__json_load("{\"a\":[1,2]}", 11, 64, 0, why);
+  assert_non_null(j);
+  assert_int_equal(json_array_size(json_object_get(j, "a")), 2);
+  json_decref(j);
+  assert_string_equal(why, "unchanged");
+  j = iotc__json_load("42", 2, 64, JSON_DECODE_ANY, NULL);
+  assert_int_equal(json_integer_value(j), 42);
+  json_decref(j);
 }
 
-static void a_component_property_carries_the_component_marker(void **state) {
+static void the_bounded_load_refuses_text_longer_than_its_limit(void **state) {
   (void)state;
-  char *s = iotc__json_reported_one("thermostat1", "maxTemp", "38.7", NULL);
-  assert_string_equal(s, "{\"thermostat1\":{\"__t\":\"c\",\"maxTemp\":38.7}}");
-  free(s);
-  s = iotc__json_reported_many("thermostat1", " { \"a\":1, \"b\":2 } ", NULL);
-  assert_string_equal(s, "{\"thermostat1\":{\"__t\":\"c\",\"a\":1, \"b\":2}}");
-  free(s);
-  s = iotc__json_reported_many("thermostat1", "{ }", NULL);
-  assert_string_equal(s, "{\"thermostat1\":{\"__t\":\"c\"}}");
-  free(s);
-  s = iotc__json_reported_many(NULL, "{\"a\":1}", NULL);
-  assert_string_equal(s, "{\"a\":1}");
-  free(s);
+  char why[IOTC__JSON_WHY_SIZE];
+  assert_null(iotc__json_load("{\"a\":1}", 7, 6, 0, why));
+  assert_string_equal(why, "longer than 6 bytes");
+  json_t *j = iotc__json_load("{\"a\":1}", 7, 7, 0, why);
+  assert_non_null(j);
+  json_decref(j);
 }
 
-static void an_acknowledgement_has_value_ac_av_and_an_escaped_description(void **state) {
+static void the_bounded_load_refuses_deep_nesting_before_jansson_sees_it(void **state) {
   (void)state;
-  char *s = iotc__json_ack(NULL, "brightness", "5", 200, 7, "done \"now\"\n", NULL);
-  assert_string_equal(s, "{\"brightness\":{\"value\":5,\"ac\":200,\"av\":7,\"ad\":\"done \\\"now\\\"\\n\"}}");
-  assert_null(check(s));
-  free(s);
-  s = iotc__json_ack("c1", "p", "{\"x\":1}", 203, 0, NULL, NULL);
-  assert_string_equal(s, "{\"c1\":{\"__t\":\"c\",\"p\":{\"value\":{\"x\":1},\"ac\":203,\"av\":0}}}");
-  free(s);
+  char deep[2 * (IOTC__JSON_MAX_DEPTH + 1)];
+  memset(deep, '[', IOTC__JSON_MAX_DEPTH + 1);
+  memset(deep + IOTC__JSON_MAX_DEPTH + 1, ']', IOTC__JSON_MAX_DEPTH + 1);
+  char why[IOTC__JSON_WHY_SIZE];
+  assert_null(iotc__json_load(deep, sizeof deep, sizeof deep, 0, why));
+  assert_string_equal(why, iotc__json_check(deep, sizeof deep, NULL));
+  assert_null(iotc__json_load("[1,", 3, 64, 0, why));
+  assert_string_equal(why, check("[1,"));
 }
 
-static void a_long_running_command_completes_as_a_property_named_after_it(void **state) {
+static void the_bounded_load_says_where_jansson_refused(void **state) {
   (void)state;
-  char *s = iotc__json_command_done(NULL, "rundiagnostics", "\"Diagnostics run complete\"", NULL);
-  assert_string_equal(s, "{\"rundiagnostics\":{\"value\":\"Diagnostics run complete\"}}");
-  free(s);
+  char why[IOTC__JSON_WHY_SIZE];
+  /* Valid JSON that these flags refuse: a duplicate key, a bare number without DECODE_ANY. */
+  assert_null(iotc__json_load("{\"a\":1,\"a\":2}", 13, 64, JSON_REJECT_DUPLICATES, why));
+  assert_non_null(strstr(why, "line 1, column"));
+  assert_non_null(strstr(why, "duplicate"));
+  assert_null(iotc__json_load("42", 2, 64, 0, why));
+  assert_non_null(strstr(why, "line 1"));
 }
 
 int main(void) {
@@ -132,10 +136,10 @@ int main(void) {
       cmocka_unit_test(broken_json_fails_the_check),
       cmocka_unit_test(nesting_deeper_than_the_limit_is_refused),
       cmocka_unit_test(strings_of_any_length_are_checked_at_every_byte),
-      cmocka_unit_test(a_root_property_is_reported_as_one_member),
-      cmocka_unit_test(a_component_property_carries_the_component_marker),
-      cmocka_unit_test(an_acknowledgement_has_value_ac_av_and_an_escaped_description),
-      cmocka_unit_test(a_long_running_command_completes_as_a_property_named_after_it),
+      cmocka_unit_test(the_bounded_load_parses_what_the_check_accepts),
+      cmocka_unit_test(the_bounded_load_refuses_text_longer_than_its_limit),
+      cmocka_unit_test(the_bounded_load_refuses_deep_nesting_before_jansson_sees_it),
+      cmocka_unit_test(the_bounded_load_says_where_jansson_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "central/json.h"
-#include "central/model.h"
-#include "central/model_format.h"
+#include "common/json.h"
+#include "model/model.h"
+#include "model/model_format.h"
 #include "common/log.h"
 
 #define VPATH_SIZE 160
@@ -266,11 +266,9 @@ iotc_result iotc__model_check(const iotc__model *m, const char *component, iotc_
 }
 
 static json_t *load(const char *json, size_t len, char why[IOTC__MODEL_WHY_SIZE]) {
-  /* The depth check first: jansson recurses per level and the caller may be the worker. */
-  const char *bad = iotc__json_check(json, len, NULL);
-  json_error_t err;
-  json_t *j = bad ? NULL : json_loadb(json, len, JSON_DECODE_ANY, &err);
-  if (j == NULL) snprintf(why, IOTC__MODEL_WHY_SIZE, "not valid JSON: %s", bad ? bad : err.text);
+  char bad[IOTC__JSON_WHY_SIZE];
+  json_t *j = iotc__json_load(json, len, IOTC__JSON_MAX_LEN, JSON_DECODE_ANY, bad);
+  if (j == NULL) snprintf(why, IOTC__MODEL_WHY_SIZE, "not valid JSON: %s", bad);
   return j;
 }
 

@@ -4,8 +4,8 @@
  * and nothing else says why. Two checks leave a process-wide note that refusals then quote:
  * the clock is earlier than this library's build date, or DPS's HTTP Date header disagrees with
  * it by more than the service's tolerance. */
-#ifndef IOTC_COMMON_CLOCK_CHECK_H
-#define IOTC_COMMON_CLOCK_CHECK_H
+#ifndef IOTC_NET_CLOCK_CHECK_H
+#define IOTC_NET_CLOCK_CHECK_H
 
 #include <stdbool.h>
 #include <stddef.h>

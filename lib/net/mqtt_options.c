@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "common/mqtt_options.h"
+#include "net/mqtt_options.h"
 
 void iotc__mqtt_connect_options(const iotc__mqtt_endpoint *ep, MQTTAsync_SSLOptions *ssl,
                                 MQTTAsync_connectOptions *o) {

@@ -2,8 +2,8 @@
 /* A DTDL device model (v2 or v3) held in memory, and the checks of values against it.
  * model_parse.c builds the representation once (client create); model_check.c reads it. A built
  * model is immutable, so any thread may check values against it without a lock. */
-#ifndef IOTC_CENTRAL_MODEL_H
-#define IOTC_CENTRAL_MODEL_H
+#ifndef IOTC_MODEL_MODEL_H
+#define IOTC_MODEL_MODEL_H
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Expiry of the configured trust anchors. */
-#include "common/ca_expiry.h"
+#include "net/ca_expiry.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -10,7 +10,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "common/clock_check.h"
+#include "net/clock_check.h"
 #include "common/log.h"
 
 /* "CN=..., expires 2025-05-12" (or "expired ...") for one certificate. */

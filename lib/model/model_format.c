@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "central/model_format.h"
+#include "model/model_format.h"
 
 static bool digits(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {

@@ -2,8 +2,8 @@
 /* Why a TCP connection cannot be made, in words (internal). Paho reports a failed connect as
  * "-1" with an empty or generic text whether the name did not resolve, the port was refused or
  * nothing answered; these helpers repeat the connect on the calling thread to say which. */
-#ifndef IOTC_COMMON_NET_DIAG_H
-#define IOTC_COMMON_NET_DIAG_H
+#ifndef IOTC_NET_NET_DIAG_H
+#define IOTC_NET_NET_DIAG_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -6,8 +6,8 @@
  * what the callback reports; after a failed connect, iotc__tls_probe() repeats the handshake on
  * the calling thread to name the exact cause (verify result, host name, refused client
  * certificate). */
-#ifndef IOTC_COMMON_TLS_DIAG_H
-#define IOTC_COMMON_TLS_DIAG_H
+#ifndef IOTC_NET_TLS_DIAG_H
+#define IOTC_NET_TLS_DIAG_H
 
 #include <pthread.h>
 #include <stdbool.h>

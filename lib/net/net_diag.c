@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* TCP connect diagnostics: name resolution and connect errors in words. */
-#include "common/net_diag.h"
+#include "net/net_diag.h"
 
 #include <errno.h>
 #include <fcntl.h>

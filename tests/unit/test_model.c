@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "central/model.h"
+#include "model/model.h"
 
 static char why[IOTC__MODEL_WHY_SIZE];
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Warning about trust anchors that are about to expire (internal): the Baltimore root's
  * retirement broke every device with a hard-coded bundle, so say so before it happens. */
-#ifndef IOTC_COMMON_CA_EXPIRY_H
-#define IOTC_COMMON_CA_EXPIRY_H
+#ifndef IOTC_NET_CA_EXPIRY_H
+#define IOTC_NET_CA_EXPIRY_H
 
 #include <stddef.h>
 #include <stdint.h>

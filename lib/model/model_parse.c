@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "central/json.h"
-#include "central/model.h"
+#include "common/json.h"
+#include "model/model.h"
 #include "common/log.h"
 
 #define PATH_SIZE 160
 /* A model file is a template, not a payload; this is far beyond any IoT Central export. */
-#define MODEL_FILE_MAX (4u * 1024u * 1024u)
+#define MODEL_FILE_MAX IOTC__JSON_MAX_LEN
 
 /* A named definition found anywhere in the document: an interface or a `schemas` entry. */
 typedef struct def {
@@ -698,16 +698,10 @@ iotc_result iotc__model_parse(const char *json, size_t len, iotc__model **out,
                               char why[IOTC__MODEL_WHY_SIZE]) {
   *out = NULL;
   why[0] = '\0';
-  const char *bad = iotc__json_check(json, len, NULL);
-  json_error_t jerr;
-  json_t *doc = bad ? NULL : json_loadb(json, len, JSON_DECODE_ANY, &jerr);
+  char bad[IOTC__JSON_WHY_SIZE];
+  json_t *doc = iotc__json_load(json, len, IOTC__JSON_MAX_LEN, JSON_DECODE_ANY, bad);
   if (doc == NULL) {
-    if (bad) {
-      snprintf(why, IOTC__MODEL_WHY_SIZE, "not valid JSON: %s", bad);
-    } else {
-      snprintf(why, IOTC__MODEL_WHY_SIZE, "line %d, column %d: %s", jerr.line, jerr.column,
-               jerr.text);
-    }
+    snprintf(why, IOTC__MODEL_WHY_SIZE, "not valid JSON: %s", bad);
     return IOTC_ERR_INVALID_ARG;
   }
   parser p = {0};

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Clock sanity checks and the hint they add to authentication refusals. */
-#include "common/clock_check.h"
+#include "net/clock_check.h"
 
 #include <pthread.h>
 #include <stdio.h>

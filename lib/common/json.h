@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Small JSON helpers for the client's hot paths: a one-pass validator and the builders of
- * reported-property payloads (direct string building, no DOM). */
-#ifndef IOTC_CENTRAL_JSON_H
-#define IOTC_CENTRAL_JSON_H
+/* Small JSON helpers: a one-pass validator (no recursion, bounded nesting), string escaping,
+ * a growable string buffer, and the one way the library hands text to jansson. */
+#ifndef IOTC_COMMON_JSON_H
+#define IOTC_COMMON_JSON_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +21,26 @@
  * @return NULL when valid, else a short static text saying why not
  */
 const char *iotc__json_check(const char *s, size_t len, char *out_kind);
+
+/** Longest JSON text iotc__json_load() is asked to parse anywhere: a device model file. Messages
+ * are far smaller (IoT Hub carries at most 256 KiB). */
+#define IOTC__JSON_MAX_LEN (4u * 1024u * 1024u)
+
+/** Room for the reason iotc__json_load() gives. */
+#define IOTC__JSON_WHY_SIZE 192
+
+/**
+ * Parse s[0..len) with jansson, bounded: refused when longer than @p max_len bytes or when
+ * iotc__json_check() refuses it (nesting deeper than IOTC__JSON_MAX_DEPTH among others), both
+ * before jansson sees it, since jansson recurses per level and callers run on small stacks.
+ * @param flags jansson decoding flags (0: an object or an array; JSON_DECODE_ANY;
+ *        JSON_REJECT_DUPLICATES)
+ * @param why nullable; on failure, why: "longer than N bytes", the checker's reason, or
+ *        "line L, column C: jansson's reason"
+ * @return the value (the caller json_decref()s it), or NULL (also when out of memory)
+ */
+json_t *iotc__json_load(const char *s, size_t len, size_t max_len, size_t flags,
+                        char why[IOTC__JSON_WHY_SIZE]);
 
 /** Length of @p s escaped as the inside of a JSON string (no quotes). */
 size_t iotc__json_escaped_len(const char *s);
@@ -40,26 +61,5 @@ void iotc__sbuf_add_json_string(iotc__sbuf *b, const char *s);
 void iotc__sbuf_add_int(iotc__sbuf *b, int64_t v);
 /** Hand the NUL-terminated text over (NULL on failure, then the buffer is freed). */
 char *iotc__sbuf_take(iotc__sbuf *b, size_t *out_len);
-
-/**
- * `{"name":value}` or `{"component":{"__t":"c","name":value}}`. Inputs already validated.
- * Heap result (free()), NULL on allocation failure.
- */
-char *iotc__json_reported_one(const char *component, const char *name, const char *value_json,
-                              size_t *out_len);
-
-/**
- * A whole object of properties, under @p component (NULL: root). @p object_json must be a
- * valid JSON object. NULL on allocation failure.
- */
-char *iotc__json_reported_many(const char *component, const char *object_json, size_t *out_len);
-
-/** `{"name":{"value":V,"ac":S,"av":N[,"ad":"D"]}}` under @p component. */
-char *iotc__json_ack(const char *component, const char *name, const char *value_json, int status,
-                     int64_t version, const char *description, size_t *out_len);
-
-/** `{"name":{"value":V}}` under @p component (long-running command completion). */
-char *iotc__json_command_done(const char *component, const char *name, const char *value_json,
-                              size_t *out_len);
 
 #endif

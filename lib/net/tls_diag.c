@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* TLS failure detail: Paho's error callback note and a diagnostic handshake. */
-#include "common/tls_diag.h"
+#include "net/tls_diag.h"
 
-#include "common/net_diag.h"
+#include "net/net_diag.h"
 
 #include <stdio.h>
 #include <string.h>
