@@ -1046,41 +1046,29 @@ static void process_c2d(iotc_client *c, iotc__event *ev, const iotc_hub_c2d_mess
     IOTC_LOGI("a cloud-to-device message arrived and no C2D handler is set: discarded");
     return;
   }
-  /* decode the property bag into name/value strings */
-  size_t count = 0;
-  iotc_hub_property_iter it;
-  iotc_hub_property_view pv;
-  if (iotc_hub_property_iter_init(&it, m->properties) == IOTC_OK) {
-    iotc_result r;
-    while ((r = iotc_hub_property_next(&it, &pv)) != IOTC_ERR_NO_MATCH && r != IOTC_ERR_INVALID_ARG) {
-      if (r == IOTC_OK) count++;
-    }
-  }
-  iotc_property *props = count ? calloc(count, sizeof *props) : NULL;
-  char *text = malloc(m->properties.len * 2 + 2); /* decoded keys and values never grow */
-  size_t used = 0, i = 0;
-  if ((count && props == NULL) || text == NULL) {
+  /* decode the property bag into name/value strings: sizes first, then into buffers that fit */
+  iotc_hub_bag_sizes n = {0, 0, 0};
+  iotc_result r = iotc_hub_property_bag_decode(m->properties, NULL, 0, NULL, 0, &n);
+  iotc_hub_property *pairs = n.count ? calloc(n.count, sizeof *pairs) : NULL;
+  iotc_property *props = n.count ? calloc(n.count, sizeof *props) : NULL;
+  char *text = malloc(n.text_len + 1);
+  if ((n.count && (pairs == NULL || props == NULL)) || text == NULL) {
+    free(pairs);
     free(props);
     free(text);
     return;
   }
-  if (count && iotc_hub_property_iter_init(&it, m->properties) == IOTC_OK) {
-    iotc_result r;
-    while (i < count &&
-           (r = iotc_hub_property_next(&it, &pv)) != IOTC_ERR_NO_MATCH && r != IOTC_ERR_INVALID_ARG) {
-      if (r != IOTC_OK) continue;
-      size_t kn = 0, vn = 0;
-      char *k = text + used;
-      if (iotc_hub_property_decode(pv.key, k, pv.key.len + 1, &kn) != IOTC_OK) continue;
-      char *v = k + kn + 1;
-      if (iotc_hub_property_decode(pv.value, v, pv.value.len + 1, &vn) != IOTC_OK) continue;
-      used += kn + 1 + vn + 1;
-      props[i].name = k;
-      props[i].value = v;
-      i++;
-    }
+  if (r == IOTC_ERR_BUFFER_TOO_SMALL) {
+    r = iotc_hub_property_bag_decode(m->properties, pairs, n.count, text, n.text_len + 1, &n);
   }
-  iotc_c2d_message msg = {ev->payload, ev->payload_len, props, i};
+  size_t count = r == IOTC_OK ? n.count : 0;
+  for (size_t i = 0; i < count; i++) props[i] = (iotc_property){pairs[i].key, pairs[i].value};
+  free(pairs);
+  if (n.skipped) {
+    IOTC_LOGW("a cloud-to-device message carries %zu properties that cannot be decoded: left out",
+              n.skipped);
+  }
+  iotc_c2d_message msg = {ev->payload, ev->payload_len, props, count};
   atomic_store(&c->in_handler, true);
   fn(c, &msg, fctx);
   atomic_store(&c->in_handler, false);
