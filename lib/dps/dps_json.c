@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/clock_check.h"
 #include "common/json.h"
-#include "dps/dps_internal.h"
 #include "common/text.h"
+#include "dps/dps_internal.h"
 #include "hub/topic_common.h"
+#include "net/clock_check.h"
 
 /* JSON goes through iotc__json_load(): it bounds the nesting before jansson, which recurses per
  * level (also when it dumps a value) and would overflow the small stack of the client worker

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "common/log.h"
 #include "model/model.h"
 #include "model/model_format.h"
-#include "common/log.h"
 
 #define VPATH_SIZE 160
 

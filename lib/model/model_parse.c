@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "common/json.h"
-#include "model/model.h"
 #include "common/log.h"
+#include "model/model.h"
 
 #define PATH_SIZE 160
 /* A model file is a template, not a payload; this is far beyond any IoT Central export. */

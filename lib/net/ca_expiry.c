@@ -10,8 +10,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "net/clock_check.h"
 #include "common/log.h"
+#include "net/clock_check.h"
 
 /* "CN=..., expires 2025-05-12" (or "expired ...") for one certificate. */
 static void describe(X509 *cert, const struct tm *end, int64_t now, int64_t end_s, char *out,
