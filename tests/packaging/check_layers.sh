@@ -72,7 +72,8 @@ if [ $# -gt 0 ]; then
     echo "OBJ $(layer_of "${rel%.o}") $o"
   done
   nm -A -g --format=posix "$@" 2>/dev/null)
-  link_errors=$(echo "$listing" | awk -v rules="$rules" '
+  libc=" $(grep -v '^#' "$(dirname "$0")/pure_libc.txt" | tr '\n' ' ')"
+  link_errors=$(echo "$listing" | awk -v rules="$rules" -v libc="$libc" '
     BEGIN {
       n = split(rules, r, " ")
       for (i = 1; i <= n; i++) {
@@ -89,7 +90,6 @@ if [ $# -gt 0 ]; then
       else if (sym ~ /^iotc_/) def[sym] = layer[obj]
     }
     END {
-      libc = " memchr memcmp memcpy memmove memset strchr strcmp strcspn strlen strncmp strrchr strspn strstr __stack_chk_fail "
       for (i = 1; i <= n; i++) {
         o = uobj[i]; s = usym[i]; l = layer[o]
         short = o; sub(/.*\/iotc\.dir\//, "", short); sub(/\.o$/, "", short)
