@@ -13,6 +13,7 @@ iotc_hostile_test(hub_liveness SOURCES hub_liveness.c LIBRARIES iotc_hub_ctl TIM
 iotc_hostile_test(hub_disconnect SOURCES hub_disconnect.c LIBRARIES iotc_hub_ctl TIMEOUT 180)
 iotc_hostile_test(hub_blocking SOURCES hub_blocking.c LIBRARIES iotc_hub_ctl TIMEOUT 180)
 iotc_hostile_test(hub_bounds SOURCES hub_bounds.c LIBRARIES iotc_hub_ctl TIMEOUT 180)
+iotc_hostile_test(hub_c2d_bags SOURCES hub_c2d_bags.c LIBRARIES iotc_hub_ctl)
 
 # The soak: 10 minutes of random hub faults with 3 clients (label soak; ctest -LE soak skips it).
 # tests/hostile/hub_soak.sh runs it longer and with more clients, outside CI.
