@@ -179,18 +179,12 @@ static void a_callback_that_reschedules_itself_does_not_stall_the_client(void **
   atomic_init(&ch.runs, 0);
   assert_int_equal(iotc_client_schedule(client, 0, again, &ch, NULL), IOTC_OK);
   assert_int_equal(central_connect(client), 0); /* the worker still connects */
-  central_results done;
-  central_results_init(&done);
-  iotc_telemetry_options opts;
-  central_telemetry_options(&opts, &done);
-  assert_int_equal(iotc_client_send_telemetry(client, "{\"t\":1}", &opts), IOTC_OK);
-  assert_true(central_counter_wait(&done.ok, 1));
+  assert_int_equal(central_send_telemetry_wait(client, "{\"t\":1}"), IOTC_OK);
   atomic_store(&ch.stop, true);
   printf("the chain ran %lu times meanwhile\n", (unsigned long)atomic_load(&ch.runs));
   assert_true(atomic_load(&ch.runs) > 1);
   assert_int_equal(iotc_client_disconnect(client, 5000), IOTC_OK);
   iotc_client_destroy(client); /* the chain's last pending run completes with SHUTDOWN */
-  central_results_destroy(&done);
 }
 
 /* ---- end to end: a writable property acknowledged 200 ms later ------------------------------ */

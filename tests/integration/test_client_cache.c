@@ -19,14 +19,11 @@
 
 #include <cmocka.h>
 
-#include "client_checks.h"
-#include "emu.h"
-#include "iotc/client.h"
-#include "iotc/log.h"
+#include "central.h"
 
 #define MODEL "dtmi:com:example:Thermostat;1"
 
-static emu_info emu;
+static const emu_info *emu;
 static char tmpdir[256];
 
 /* Warnings mentioning the cache file, counted by the log handler. */
@@ -40,9 +37,7 @@ static void log_line(iotc_log_level level, const char *message, void *ctx) {
     cache_warnings++;
     pthread_mutex_unlock(&log_mu);
   }
-  if (level <= IOTC_LOG_WARN || getenv("IOTC_TEST_DEBUG")) {
-    fprintf(stderr, "iotc %s: %s\n", iotc_log_level_name(level), message);
-  }
+  if (level <= IOTC_LOG_WARN || getenv("IOTC_TEST_DEBUG")) central_log_to_stderr(level, message, NULL);
 }
 
 static int cache_warning_count(void) {
@@ -54,11 +49,11 @@ static int cache_warning_count(void) {
 
 static void dps_config(iotc_client_config *cfg, const char *id, const char *cache) {
   iotc_client_config_init(cfg);
-  cfg->id_scope = emu.id_scope;
+  cfg->id_scope = emu->id_scope;
   cfg->device_id = id;
-  cfg->group_key = emu.group_key;
-  cfg->dps_endpoint = emu.dps_mqtt;
-  cfg->ca_file = emu.ca_file;
+  cfg->group_key = emu->group_key;
+  cfg->dps_endpoint = emu->dps_mqtt;
+  cfg->ca_file = emu->ca_file;
   cfg->model_id = MODEL;
   cfg->cache_file = cache;
   cfg->reconnect_min_ms = 100;
@@ -67,21 +62,18 @@ static void dps_config(iotc_client_config *cfg, const char *id, const char *cach
 
 typedef struct started {
   iotc_client *client;
-  status_log log;
+  central_statuses log;
   iotc_client_stats stats;
   char hub[300];
 } started;
 
 /* Create and connect (must succeed); fills hub and stats. */
 static void start(started *s, const iotc_client_config *cfg) {
-  status_log_init(&s->log);
-  s->client = NULL;
-  assert_int_equal(iotc_client_create(cfg, &s->client, NULL), IOTC_OK);
-  assert_int_equal(iotc_client_on_status(s->client, status_log_fn, &s->log), IOTC_OK);
-  iotc_error err;
-  iotc_result r = iotc_client_connect(s->client, 60000, &err);
-  if (r != IOTC_OK) fprintf(stderr, "connect: %s (%s)\n", iotc_strerror(r), err.message);
-  assert_int_equal(r, IOTC_OK);
+  central_statuses_init(&s->log);
+  s->client = central_client(cfg);
+  assert_non_null(s->client);
+  assert_int_equal(iotc_client_on_status(s->client, central_on_status, &s->log), IOTC_OK);
+  assert_int_equal(central_connect(s->client), 0);
   assert_int_equal(iotc_client_get_hub(s->client, s->hub, sizeof s->hub, NULL, 0), IOTC_OK);
   assert_int_equal(iotc_client_get_stats(s->client, &s->stats), IOTC_OK);
 }
@@ -89,7 +81,7 @@ static void start(started *s, const iotc_client_config *cfg) {
 static void stop(started *s) {
   assert_int_equal(iotc_client_disconnect(s->client, 5000), IOTC_OK);
   iotc_client_destroy(s->client);
-  status_log_destroy(&s->log);
+  central_statuses_destroy(&s->log);
 }
 
 /* The hub named by the cache file, or "" when it has none. */
@@ -127,17 +119,18 @@ static void a_restart_with_a_valid_cache_skips_dps(void **state) {
   stop(&s);
   cached_hub(cache, hub, sizeof hub);
   assert_string_equal(hub, s.hub);
-  assert_true(wire_svc_count(&emu, id, 0, "dps") > 0);
+  assert_true(emu_wire_svc_count(emu, id, 0, "dps") > 0);
 
-  long mark = wire_last(&emu, id);
+  long mark = emu_wire_last(emu, id);
+  assert_true(mark >= 0);
   start(&s, &cfg);
   assert_int_equal(s.stats.provisionings, 0);
   assert_string_equal(s.hub, hub);
-  telemetry_round_trip(&emu, s.client, id, 2);
-  assert_int_equal(status_count(&s.log, IOTC_STATUS_PROVISIONING), 0);
+  assert_int_equal(central_telemetry_round_trip(s.client, id, 2), 0);
+  assert_int_equal(central_status_count(&s.log, IOTC_STATUS_PROVISIONING), 0);
   stop(&s);
-  assert_int_equal(wire_svc_count(&emu, id, mark, "dps"), 0); /* no DPS exchange at all */
-  assert_true(wire_svc_count(&emu, id, mark, "hub") > 0);
+  assert_int_equal(emu_wire_svc_count(emu, id, mark, "dps"), 0); /* no DPS exchange at all */
+  assert_true(emu_wire_svc_count(emu, id, mark, "hub") > 0);
   unlink(cache);
 }
 
@@ -158,25 +151,26 @@ static void a_cache_naming_a_hub_that_refuses_the_device_falls_back_to_dps(void 
   snprintf(path, sizeof path, "/emulator/devices/%s/failover", id);
   long status = 0;
   json_t *moved = NULL;
-  assert_int_equal(emu_api(&emu, "POST", path, NULL, &status, &moved), 0);
+  assert_int_equal(emu_api(emu, "POST", path, NULL, &status, &moved), 0);
   assert_true(status >= 200 && status < 300);
   json_decref(moved);
   cached_hub(cache, hub, sizeof hub);
   assert_string_equal(hub, before); /* the cache still names the old hub */
 
-  long mark = wire_last(&emu, id);
+  long mark = emu_wire_last(emu, id);
+  assert_true(mark >= 0);
   start(&s, &cfg);
   assert_string_not_equal(s.hub, before);
   assert_int_equal(s.stats.provisionings, 1);
-  assert_int_equal(status_count(&s.log, IOTC_STATUS_REPROVISIONING), 1);
-  assert_int_equal(status_count(&s.log, IOTC_STATUS_GAVE_UP), 0);
-  telemetry_round_trip(&emu, s.client, id, 3);
+  assert_int_equal(central_status_count(&s.log, IOTC_STATUS_REPROVISIONING), 1);
+  assert_int_equal(central_status_count(&s.log, IOTC_STATUS_GAVE_UP), 0);
+  assert_int_equal(central_telemetry_round_trip(s.client, id, 3), 0);
   char now[300];
   snprintf(now, sizeof now, "%s", s.hub);
   stop(&s);
   cached_hub(cache, hub, sizeof hub);
   assert_string_equal(hub, now); /* rewritten */
-  assert_true(wire_svc_count(&emu, id, mark, "dps") > 0);
+  assert_true(emu_wire_svc_count(emu, id, mark, "dps") > 0);
   unlink(cache);
 }
 
@@ -191,7 +185,7 @@ static void a_corrupt_or_foreign_cache_is_ignored(void **state) {
   char foreign[512];
   snprintf(foreign, sizeof foreign,
            "{\"idScope\":\"%s\",\"registrationId\":\"someone-else\",\"hub\":\"%s\","
-           "\"deviceId\":\"someone-else\"}", emu.id_scope, emu.hubs[0]);
+           "\"deviceId\":\"someone-else\"}", emu->id_scope, emu->hubs[0]);
   const struct {
     const char *what;
     const char *data;
@@ -206,7 +200,7 @@ static void a_corrupt_or_foreign_cache_is_ignored(void **state) {
       {"another device's", foreign, strlen(foreign), false},
   };
   char big[2048];
-  snprintf(big, sizeof big, "{\"idScope\":\"%s\",\"registrationId\":\"%s\",\"hub\":\"", emu.id_scope,
+  snprintf(big, sizeof big, "{\"idScope\":\"%s\",\"registrationId\":\"%s\",\"hub\":\"", emu->id_scope,
            id);
   size_t n = strlen(big);
   memset(big + n, 'h', 1500);
@@ -233,10 +227,10 @@ static void a_corrupt_or_foreign_cache_is_ignored(void **state) {
 /* ---- permanent failures ------------------------------------------------------------------ */
 
 /* connect() fails with @p want; GAVE_UP is reported exactly once; nothing can be queued. */
-static void assert_gives_up(const iotc_client_config *cfg, iotc_result want, status_log *log) {
+static void assert_gives_up(const iotc_client_config *cfg, iotc_result want, central_statuses *log) {
   iotc_client *client = NULL;
   assert_int_equal(iotc_client_create(cfg, &client, NULL), IOTC_OK);
-  assert_int_equal(iotc_client_on_status(client, status_log_fn, log), IOTC_OK);
+  assert_int_equal(iotc_client_on_status(client, central_on_status, log), IOTC_OK);
   iotc_error err;
   iotc_result r = iotc_client_connect(client, 60000, &err);
   if (r != want) fprintf(stderr, "connect: %s (%s)\n", iotc_strerror(r), err.message);
@@ -248,9 +242,9 @@ static void assert_gives_up(const iotc_client_config *cfg, iotc_result want, sta
   /* disconnect goes through the worker: every status it would report has been reported */
   iotc_client_disconnect(client, 5000);
   iotc_client_destroy(client);
-  assert_int_equal(status_count(log, IOTC_STATUS_GAVE_UP), 1);
-  assert_int_equal(log->reason[IOTC_STATUS_GAVE_UP], want);
-  assert_int_equal(status_count(log, IOTC_STATUS_CONNECTED), 0);
+  assert_int_equal(central_status_count(log, IOTC_STATUS_GAVE_UP), 1);
+  assert_int_equal(central_status_reason(log, IOTC_STATUS_GAVE_UP), want);
+  assert_int_equal(central_status_count(log, IOTC_STATUS_CONNECTED), 0);
 }
 
 static void an_unknown_device_gives_up_once_with_unauthorized(void **state) {
@@ -261,11 +255,11 @@ static void an_unknown_device_gives_up_once_with_unauthorized(void **state) {
   dps_config(&cfg, id, NULL);
   cfg.group_key = NULL;
   cfg.device_key = "c29tZSBrZXkgbm9ib2R5IGtub3dzIGFib3V0IQ=="; /* no enrollment has it */
-  status_log log;
-  status_log_init(&log);
+  central_statuses log;
+  central_statuses_init(&log);
   assert_gives_up(&cfg, IOTC_ERR_UNAUTHORIZED, &log);
-  assert_int_equal(status_count(&log, IOTC_STATUS_RECONNECTING), 0);
-  status_log_destroy(&log);
+  assert_int_equal(central_status_count(&log, IOTC_STATUS_RECONNECTING), 0);
+  central_statuses_destroy(&log);
 }
 
 /* A device registered on hub 1 without DPS; its connection string goes to @p cs. */
@@ -275,7 +269,7 @@ static void direct_device(const char *prefix, char *id, size_t id_size, char *cs
   snprintf(path, sizeof path, "/emulator/devices/%s/provision", id);
   long status = 0;
   json_t *reg = NULL;
-  assert_int_equal(emu_api(&emu, "POST", path, "{\"hub\":1}", &status, &reg), 0);
+  assert_int_equal(emu_api(emu, "POST", path, "{\"hub\":1}", &status, &reg), 0);
   assert_true(status >= 200 && status < 300);
   snprintf(cs, cs_size, "HostName=%s;DeviceId=%s;SharedAccessKey=%s",
            json_string_value(json_object_get(reg, "assignedHub")), id,
@@ -287,7 +281,7 @@ static void set_enabled(const char *id, bool enabled) {
   char path[300];
   snprintf(path, sizeof path, "/api/devices/%s", id);
   long status = 0;
-  assert_int_equal(emu_api(&emu, "PATCH", path, enabled ? "{\"enabled\":true}"
+  assert_int_equal(emu_api(emu, "PATCH", path, enabled ? "{\"enabled\":true}"
                                                         : "{\"enabled\":false}", &status, NULL), 0);
   assert_true(status >= 200 && status < 300);
 }
@@ -300,12 +294,12 @@ static void a_revoked_device_gives_up_once_with_unauthorized(void **state) {
   iotc_client_config cfg;
   iotc_client_config_init(&cfg);
   cfg.connection_string = cs;
-  cfg.ca_file = emu.ca_file;
-  status_log log;
-  status_log_init(&log);
+  cfg.ca_file = emu->ca_file;
+  central_statuses log;
+  central_statuses_init(&log);
   assert_gives_up(&cfg, IOTC_ERR_UNAUTHORIZED, &log);
-  status_log_destroy(&log);
-  assert_int_equal(emu_wire_count(&emu, id, "in", "CONNECT", NULL), 1); /* no retry */
+  central_statuses_destroy(&log);
+  assert_int_equal(emu_wire_count(emu, id, "in", "CONNECT", NULL), 1); /* no retry */
 }
 
 static void a_device_revoked_while_connected_gives_up_once_and_can_start_again(void **state) {
@@ -317,20 +311,21 @@ static void a_device_revoked_while_connected_gives_up_once_and_can_start_again(v
   started s;
   start(&s, &cfg);
   set_enabled(id, false); /* closes the connection; the hub and DPS refuse it from now on */
-  assert_int_equal(status_wait(&s.log, IOTC_STATUS_GAVE_UP), 1);
-  assert_int_equal(s.log.reason[IOTC_STATUS_GAVE_UP], IOTC_ERR_PROVISIONING_DISABLED);
-  assert_int_equal(status_count(&s.log, IOTC_STATUS_REPROVISIONING), 1);
+  assert_true(central_status_wait(&s.log, IOTC_STATUS_GAVE_UP, 1));
+  assert_int_equal(central_status_count(&s.log, IOTC_STATUS_GAVE_UP), 1);
+  assert_int_equal(central_status_reason(&s.log, IOTC_STATUS_GAVE_UP), IOTC_ERR_PROVISIONING_DISABLED);
+  assert_int_equal(central_status_count(&s.log, IOTC_STATUS_REPROVISIONING), 1);
   assert_false(iotc_client_is_connected(s.client));
   assert_int_equal(iotc_client_send_telemetry(s.client, "{\"x\":1}", NULL), IOTC_ERR_STATE);
 
   set_enabled(id, true);
   iotc_error err;
   assert_int_equal(iotc_client_connect(s.client, 60000, &err), IOTC_OK);
-  telemetry_round_trip(&emu, s.client, id, 4);
+  assert_int_equal(central_telemetry_round_trip(s.client, id, 4), 0);
   assert_int_equal(iotc_client_disconnect(s.client, 5000), IOTC_OK);
-  assert_int_equal(status_count(&s.log, IOTC_STATUS_GAVE_UP), 1);
+  assert_int_equal(central_status_count(&s.log, IOTC_STATUS_GAVE_UP), 1);
   iotc_client_destroy(s.client);
-  status_log_destroy(&s.log);
+  central_statuses_destroy(&s.log);
 }
 
 static void give_up_after_stops_after_that_many_attempts(void **state) {
@@ -340,21 +335,21 @@ static void give_up_after_stops_after_that_many_attempts(void **state) {
   snprintf(fault, sizeof fault,
            "{\"kind\":\"refuseConnect\",\"service\":\"hub\",\"returnCode\":3,\"count\":10,"
            "\"deviceId\":\"%s\"}", id);
-  assert_int_equal(emu_fault(&emu, fault), 0);
+  assert_int_equal(emu_fault(emu, fault), 0);
   iotc_client_config cfg;
   iotc_client_config_init(&cfg);
   cfg.connection_string = cs;
-  cfg.ca_file = emu.ca_file;
+  cfg.ca_file = emu->ca_file;
   cfg.give_up_after = 3;
   cfg.reconnect_min_ms = 20;
   cfg.reconnect_max_ms = 100;
-  status_log log;
-  status_log_init(&log);
+  central_statuses log;
+  central_statuses_init(&log);
   assert_gives_up(&cfg, IOTC_ERR_THROTTLED, &log); /* CONNACK 3: server unavailable */
-  assert_int_equal(status_count(&log, IOTC_STATUS_RECONNECTING), 2);
-  assert_int_equal(status_count(&log, IOTC_STATUS_CONNECTING), 3);
-  status_log_destroy(&log);
-  assert_int_equal(emu_wire_count(&emu, id, "in", "CONNECT", NULL), 3);
+  assert_int_equal(central_status_count(&log, IOTC_STATUS_RECONNECTING), 2);
+  assert_int_equal(central_status_count(&log, IOTC_STATUS_CONNECTING), 3);
+  central_statuses_destroy(&log);
+  assert_int_equal(emu_wire_count(emu, id, "in", "CONNECT", NULL), 3);
 }
 
 /* ---- reported properties answered 429 ---------------------------------------------------- */
@@ -371,7 +366,7 @@ static long iso_ms(const char *t) {
 /* The reported PATCHes the device sent after @p since, and the gaps (ms) between each 429
  * answer and the PATCH that followed it. */
 static int reported_exchange(const char *id, long since, long *gaps, int max_gaps, int *n_gaps) {
-  json_t *w = emu_wire(&emu, id, since);
+  json_t *w = emu_wire(emu, id, since);
   assert_non_null(w);
   int patches = 0;
   long last_429 = -1;
@@ -409,13 +404,15 @@ static void a_throttled_report_is_retried_after_a_backoff_then_given_up(void **s
   snprintf(fault, sizeof fault,
            "{\"kind\":\"twinThrottle\",\"operation\":\"reported\",\"status\":429,\"count\":2,"
            "\"deviceId\":\"%s\"}", id);
-  assert_int_equal(emu_fault(&emu, fault), 0);
-  long mark = wire_last(&emu, id);
-  done_wait d;
-  done_wait_init(&d);
+  assert_int_equal(emu_fault(emu, fault), 0);
+  long mark = emu_wire_last(emu, id);
+  assert_true(mark >= 0);
+  central_results d;
+  central_results_init(&d);
   assert_int_equal(iotc_client_report_property(s.client, NULL, "firmware", "\"1.2.3\"",
-                                               done_wait_fn, &d), IOTC_OK);
-  assert_int_equal(done_wait_for(&d, 1), IOTC_OK);
+                                               central_on_done, &d), IOTC_OK);
+  assert_int_equal(central_results_nth(&d, 1), IOTC_OK);
+  central_results_destroy(&d);
   long gaps[8];
   int n_gaps = 0;
   assert_int_equal(reported_exchange(id, mark, gaps, 8, &n_gaps), 3);
@@ -426,7 +423,7 @@ static void a_throttled_report_is_retried_after_a_backoff_then_given_up(void **s
   snprintf(path, sizeof path, "/emulator/devices/%s/twin", id);
   long status = 0;
   json_t *twin = NULL;
-  assert_int_equal(emu_api(&emu, "GET", path, NULL, &status, &twin), 0);
+  assert_int_equal(emu_api(emu, "GET", path, NULL, &status, &twin), 0);
   assert_string_equal(json_string_value(json_object_get(json_object_get(twin, "reported"),
                                                         "firmware")), "1.2.3");
   json_decref(twin);
@@ -435,15 +432,17 @@ static void a_throttled_report_is_retried_after_a_backoff_then_given_up(void **s
   snprintf(fault, sizeof fault,
            "{\"kind\":\"twinThrottle\",\"operation\":\"reported\",\"status\":429,\"count\":6,"
            "\"deviceId\":\"%s\"}", id);
-  assert_int_equal(emu_fault(&emu, fault), 0);
-  mark = wire_last(&emu, id);
-  done_wait_init(&d);
+  assert_int_equal(emu_fault(emu, fault), 0);
+  mark = emu_wire_last(emu, id);
+  assert_true(mark >= 0);
+  central_results_init(&d);
   assert_int_equal(iotc_client_report_property(s.client, NULL, "firmware", "\"2.0\"",
-                                               done_wait_fn, &d), IOTC_OK);
+                                               central_on_done, &d), IOTC_OK);
   assert_int_equal(iotc_client_report_property(s.client, NULL, "serial", "\"A-1\"",
-                                               done_wait_fn, &d), IOTC_OK);
-  assert_int_equal(done_wait_for(&d, 1), IOTC_ERR_THROTTLED);
-  assert_int_equal(done_wait_for(&d, 2), IOTC_OK);
+                                               central_on_done, &d), IOTC_OK);
+  assert_int_equal(central_results_nth(&d, 1), IOTC_ERR_THROTTLED);
+  assert_int_equal(central_results_nth(&d, 2), IOTC_OK);
+  central_results_destroy(&d);
   assert_int_equal(reported_exchange(id, mark, gaps, 8, &n_gaps), 7); /* 1 + 5 retries, then 1 */
   iotc_client_stats st;
   assert_int_equal(iotc_client_get_stats(s.client, &st), IOTC_OK);
@@ -453,7 +452,7 @@ static void a_throttled_report_is_retried_after_a_backoff_then_given_up(void **s
 }
 
 int main(void) {
-  if (emu_load(&emu) != 0) return 1;
+  emu = central_emu();
   snprintf(tmpdir, sizeof tmpdir, "/tmp/iotc-cache-XXXXXX");
   if (mkdtemp(tmpdir) == NULL) return 1;
   iotc_log_set_handler(log_line, IOTC_LOG_DEBUG, NULL);

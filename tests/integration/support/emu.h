@@ -60,6 +60,13 @@ json_t *emu_wire(const emu_info *info, const char *device_id, long since);
 int emu_wire_count(const emu_info *info, const char *device_id, const char *dir, const char *type,
                    const char *prefix);
 
+/* Wire-log entries of the device after sequence number @p since whose "svc" starts with @p svc
+ * ("dps", "dps-mqtt", "dps-https", "hub"); -1 when the log cannot be read. */
+int emu_wire_svc_count(const emu_info *info, const char *device_id, long since, const char *svc);
+
+/* The newest wire-log sequence number of the device (0 when none, -1 when unreadable). */
+long emu_wire_last(const emu_info *info, const char *device_id);
+
 /*
  * Start an emulator of this test's own: node iotc-emulator.mjs --parent-pid <this pid> ARGS...
  * (args: NULL-terminated, nullable), on ephemeral ports with certificates of its own. Waits up
