@@ -8,10 +8,24 @@ if(NOT IOTC_CENTRAL_SOURCES)
   return()
 endif()
 
+iotc_integration_test(central_round_trips SOURCES central_round_trips.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
 iotc_integration_test(central_tutorial SOURCES central_tutorial.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
-target_compile_definitions(central_tutorial PRIVATE
-  IOTC_EXAMPLE_MODEL="${PROJECT_SOURCE_DIR}/examples/environmental_sensor/EnvironmentalSensor.json")
+iotc_integration_test(central_model SOURCES central_model.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+foreach(t IN ITEMS central_tutorial central_model)
+  target_compile_definitions(${t} PRIVATE
+    IOTC_EXAMPLE_MODEL="${PROJECT_SOURCE_DIR}/examples/environmental_sensor/EnvironmentalSensor.json")
+endforeach()
+# Every way to reach the hub, the cache file, permanent failures, proxies, failure detail.
+iotc_integration_test(central_connect_paths SOURCES central_connect_paths.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
+iotc_integration_test(central_cache SOURCES central_cache.c LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
+iotc_integration_test(central_give_up SOURCES central_give_up.c LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
+iotc_integration_test(central_proxy SOURCES central_proxy.c LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
+iotc_integration_test(central_diagnostics SOURCES central_diagnostics.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
 iotc_integration_test(central_components SOURCES central_components.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
 iotc_integration_test(central_reconcile SOURCES central_reconcile.c
@@ -21,7 +35,7 @@ iotc_integration_test(central_sas_renewal SOURCES central_sas_renewal.c
 iotc_integration_test(central_disconnects SOURCES central_disconnects.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
 iotc_integration_test(central_throttling SOURCES central_throttling.c
-  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
 iotc_integration_test(central_disconnect_flush SOURCES central_disconnect_flush.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
 iotc_integration_test(central_failover SOURCES central_failover.c
@@ -74,7 +88,7 @@ if(IOTC_HAVE_EMULATOR AND TARGET environmental_sensor)
   set_tests_properties(integration.demo PROPERTIES TIMEOUT 180 LABELS "integration;demo"
     ENVIRONMENT "${IOTC_LSAN_OPTIONS}" ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
   add_test(NAME integration.demo_interactive
-    COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/test_demo_interactive.sh" "$<TARGET_FILE:environmental_sensor>")
+    COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/demo_interactive.sh" "$<TARGET_FILE:environmental_sensor>")
   set_tests_properties(integration.demo_interactive PROPERTIES TIMEOUT 180 LABELS "integration;demo"
     ENVIRONMENT "${IOTC_LSAN_OPTIONS}" ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
 endif()

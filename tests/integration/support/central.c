@@ -53,11 +53,17 @@ int central_device_of_template(const char *prefix, const char *template_id, cent
 }
 
 void central_config(const central_device *dev, iotc_client_config *cfg) {
+  central_group_config(dev->id, cfg);
+  cfg->group_key = NULL;
+  cfg->device_key = dev->key;
+}
+
+void central_group_config(const char *device_id, iotc_client_config *cfg) {
   const emu_info *emu = central_emu();
   iotc_client_config_init(cfg);
   cfg->id_scope = emu->id_scope;
-  cfg->device_id = dev->id;
-  cfg->device_key = dev->key;
+  cfg->device_id = device_id;
+  cfg->group_key = emu->group_key;
   cfg->dps_endpoint = emu->dps_mqtt;
   cfg->ca_file = emu->ca_file;
   cfg->model_id = "dtmi:com:example:iotc:EnvironmentalSensor;1";

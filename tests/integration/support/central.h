@@ -31,6 +31,9 @@ int central_device_of_template(const char *prefix, const char *template_id, cent
 
 /** A DPS-over-MQTT configuration for @p dev on the emulator (strings borrowed from @p dev). */
 void central_config(const central_device *dev, iotc_client_config *cfg);
+/** The same for any device id, authenticated with the emulator's enrollment-group key (DPS
+ * registers the device on first contact; @p device_id is borrowed). */
+void central_group_config(const char *device_id, iotc_client_config *cfg);
 
 /** Create a client for @p cfg, or fail the test. */
 iotc_client *central_client(const iotc_client_config *cfg);

@@ -238,6 +238,31 @@ int emu_device_key(const emu_info *info, const char *device_id, char *key, size_
   return r;
 }
 
+int emu_provision_direct(const emu_info *info, const char *prefix, int hub, emu_direct_device *out) {
+  memset(out, 0, sizeof *out);
+  emu_unique_id(prefix, out->id, sizeof out->id);
+  char path[512], body[32];
+  snprintf(path, sizeof path, "/emulator/devices/%s/provision", out->id);
+  snprintf(body, sizeof body, "{\"hub\":%d}", hub);
+  json_t *reg = NULL;
+  if (api_ok(info, "POST", path, body, &reg) != 0) {
+    return -1;
+  }
+  const char *assigned = json_string_value(json_object_get(reg, "assignedHub"));
+  const char *key = json_string_value(json_object_get(reg, "primaryKey"));
+  int r = assigned && key ? 0 : -1;
+  if (r == 0) {
+    copy(out->hub, sizeof out->hub, assigned);
+    copy(out->key, sizeof out->key, key);
+    snprintf(out->connection_string, sizeof out->connection_string,
+             "HostName=%s;DeviceId=%s;SharedAccessKey=%s", out->hub, out->id, out->key);
+  } else {
+    fprintf(stderr, "emu: %s: no assignedHub or primaryKey\n", path);
+  }
+  json_decref(reg);
+  return r;
+}
+
 static int write_file(const char *path, const char *text) {
   FILE *f = fopen(path, "w");
   if (f == NULL || fputs(text, f) < 0) {
@@ -440,4 +465,18 @@ void emu_stop(emu_info *info) {
   kill(pid, SIGKILL);
   while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
   }
+}
+
+emu_info emu_ip_only;
+
+int emu_ip_only_start(void **state) {
+  (void)state;
+  static const char *const args[] = {"--server-names", "127.0.0.1", "--retry-after", "0", NULL};
+  return emu_start(args, &emu_ip_only);
+}
+
+int emu_ip_only_stop(void **state) {
+  (void)state;
+  emu_stop(&emu_ip_only);
+  return 0;
 }

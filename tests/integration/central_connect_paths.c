@@ -108,26 +108,14 @@ static void an_x509_device_provisions_over_https_and_sends(void **state) {
 
 static void a_connection_string_goes_straight_to_the_hub(void **state) {
   (void)state;
-  char id[128];
-  emu_unique_id("cstr", id, sizeof id);
-  char path[300];
-  snprintf(path, sizeof path, "/emulator/devices/%s/provision", id);
-  long status = 0;
-  json_t *reg = NULL;
-  assert_int_equal(emu_api(emu, "POST", path, "{\"hub\":1}", &status, &reg), 0);
-  assert_true(status >= 200 && status < 300);
-  const char *hub = json_string_value(json_object_get(reg, "assignedHub"));
-  const char *key = json_string_value(json_object_get(reg, "primaryKey"));
-  assert_non_null(hub);
-  assert_non_null(key);
-  assert_string_equal(hub, emu->hubs[1]);
-  char cs[1024];
-  snprintf(cs, sizeof cs, "HostName=%s;DeviceId=%s;SharedAccessKey=%s", hub, id, key);
-  json_decref(reg);
+  emu_direct_device dev;
+  assert_int_equal(emu_provision_direct(emu, "cstr", 1, &dev), 0);
+  const char *id = dev.id;
+  assert_string_equal(dev.hub, emu->hubs[1]);
 
   iotc_client_config cfg;
   iotc_client_config_init(&cfg);
-  cfg.connection_string = cs;
+  cfg.connection_string = dev.connection_string;
   cfg.ca_file = emu->ca_file;
   cfg.model_id = MODEL;
   char used[300];

@@ -20,15 +20,9 @@
 
 /* A new device (unique id), provisioned with the group key and connected. */
 static iotc_client *connect_new(char *id, size_t id_size) {
-  const emu_info *emu = central_emu();
   emu_unique_id("client", id, id_size);
   iotc_client_config cfg;
-  iotc_client_config_init(&cfg);
-  cfg.id_scope = emu->id_scope;
-  cfg.device_id = id;
-  cfg.group_key = emu->group_key;
-  cfg.dps_endpoint = emu->dps_mqtt;
-  cfg.ca_file = emu->ca_file;
+  central_group_config(id, &cfg);
   cfg.model_id = MODEL;
   cfg.reconnect_min_ms = 200;
   iotc_client *client = central_client(&cfg);
