@@ -276,49 +276,9 @@ size_t hub_status_count(hub_status_log *log) {
   return n;
 }
 
-void hub_done_init(hub_done *d) {
-  memset(d, 0, sizeof *d);
-  pthread_mutex_init(&d->mu, NULL);
-  pthread_cond_init(&d->cv, NULL);
-}
-
-void hub_done_destroy(hub_done *d) {
-  pthread_mutex_destroy(&d->mu);
-  pthread_cond_destroy(&d->cv);
-}
-
-void hub_done_record(iotc_client *client, iotc_result result, void *ctx) {
-  (void)client;
-  hub_done *d = ctx;
-  pthread_mutex_lock(&d->mu);
-  if (result == IOTC_OK) {
-    d->ok++;
-  } else {
-    d->failed++;
-    d->last_failure = result;
-  }
-  pthread_cond_broadcast(&d->cv);
-  pthread_mutex_unlock(&d->mu);
-}
-
-int hub_done_wait(hub_done *d, long n) {
-  struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += HUB_WAIT_MS / 1000;
-  pthread_mutex_lock(&d->mu);
-  while (d->ok + d->failed < n && pthread_cond_timedwait(&d->cv, &d->mu, &until) == 0) {
-  }
-  int rc = d->ok + d->failed >= n ? 0 : -1;
-  pthread_mutex_unlock(&d->mu);
-  if (rc) fprintf(stderr, "hub: fewer than %ld sends completed\n", n);
-  return rc;
-}
-
-iotc_result hub_send(iotc_client *client, const char *json, hub_done *d) {
+iotc_result hub_send(iotc_client *client, const char *json, central_results *d) {
   iotc_telemetry_options o;
-  iotc_telemetry_options_init(&o);
-  o.on_done = hub_done_record;
-  o.user_context = d;
+  central_telemetry_options(&o, d);
   return iotc_client_send_telemetry(client, json, &o);
 }
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "iotc/client.h"
+#include "record.h"
 
 /** Guard for every wait: a test fails when one runs out; nothing asserts on durations. */
 #define HUB_WAIT_MS 30000
@@ -76,23 +77,10 @@ long hub_status_wait(hub_status_log *log, size_t from, iotc_connection_status st
 /** How many statuses were seen so far. */
 size_t hub_status_count(hub_status_log *log);
 
-/* ---- outcomes of sends (on_done) ---- */
+/* ---- outcomes of sends: record.h (central_results, central_on_done) ---- */
 
-typedef struct hub_done {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  long ok, failed;
-  iotc_result last_failure;
-} hub_done;
-
-void hub_done_init(hub_done *d);
-void hub_done_destroy(hub_done *d);
-/** An iotc_done_fn: pass the hub_done as its context. */
-void hub_done_record(iotc_client *client, iotc_result result, void *d);
-/** Wait (HUB_WAIT_MS) until ok + failed >= @p n; 0 when it did. */
-int hub_done_wait(hub_done *d, long n);
 /** Send one telemetry message whose outcome goes to @p d. */
-iotc_result hub_send(iotc_client *client, const char *json, hub_done *d);
+iotc_result hub_send(iotc_client *client, const char *json, central_results *d);
 
 /* ---- one hub and one client, the common shape of a test ---- */
 
