@@ -21,12 +21,10 @@
 static const emu_info *emu;
 static char tmpdir[256];
 
+/* DPS over MQTT without a credential yet: each test sets the one it is about. */
 static void base_config(iotc_client_config *cfg, const char *id) {
-  iotc_client_config_init(cfg);
-  cfg->id_scope = emu->id_scope;
-  cfg->device_id = id;
-  cfg->dps_endpoint = emu->dps_mqtt;
-  cfg->ca_file = emu->ca_file;
+  central_group_config(id, cfg);
+  cfg->group_key = NULL;
   cfg->model_id = MODEL;
   cfg->reconnect_min_ms = 200;
 }

@@ -139,14 +139,10 @@ static int clear_env_after(void **state) {
 }
 
 static void config(iotc_client_config *cfg, const char *id, bool https) {
-  iotc_client_config_init(cfg);
-  cfg->id_scope = emu->id_scope;
-  cfg->device_id = id;
-  cfg->group_key = emu->group_key;
+  central_group_config(id, cfg);
+  cfg->model_id = NULL;
   cfg->dps_endpoint = https ? emu->dps_https : emu->dps_mqtt;
   cfg->dps_over_https = https;
-  cfg->ca_file = emu->ca_file;
-  cfg->reconnect_min_ms = 100;
 }
 
 /* Connect (must succeed), send one message, close; the hub used goes to @p hub. */

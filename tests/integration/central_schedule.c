@@ -58,16 +58,7 @@ static void log_destroy(run_log *log) {
 }
 
 /* A client that never connects (nothing listens on port 1): the worker runs anyway. */
-static iotc_client *offline_client(void) {
-  iotc_client_config cfg;
-  iotc_client_config_init(&cfg);
-  cfg.id_scope = "0ne00000000";
-  cfg.device_id = "schedule";
-  cfg.device_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-  cfg.dps_endpoint = "127.0.0.1:1";
-  cfg.ca_file = central_emu()->ca_file;
-  return central_client(&cfg);
-}
+static iotc_client *offline_client(void) { return central_offline_client("schedule"); }
 
 static void callbacks_run_in_due_order_on_the_worker(void **state) {
   (void)state;

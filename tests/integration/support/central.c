@@ -82,6 +82,17 @@ iotc_client *central_client(const iotc_client_config *cfg) {
   return client;
 }
 
+iotc_client *central_offline_client(const char *device_id) {
+  iotc_client_config cfg;
+  iotc_client_config_init(&cfg);
+  cfg.id_scope = "0ne00000000";
+  cfg.device_id = device_id;
+  cfg.device_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+  cfg.dps_endpoint = "127.0.0.1:1";
+  cfg.ca_file = central_emu()->ca_file;
+  return central_client(&cfg);
+}
+
 iotc_client *central_new(const char *prefix, central_device *dev) {
   if (central_device_new(prefix, dev) != 0) return NULL;
   iotc_client_config cfg;

@@ -38,6 +38,10 @@ void central_group_config(const char *device_id, iotc_client_config *cfg);
 /** Create a client for @p cfg, or fail the test. */
 iotc_client *central_client(const iotc_client_config *cfg);
 
+/** A client that is never connected (a made-up key, DPS at 127.0.0.1:1), for tests of the API
+ * alone: arguments, queues, scheduling. NULL on failure. */
+iotc_client *central_offline_client(const char *device_id);
+
 /** A new device (unique id from @p prefix) and a client for it with central_config(), not
  * connected yet (so handlers can be set first). NULL on failure. */
 iotc_client *central_new(const char *prefix, central_device *dev);
