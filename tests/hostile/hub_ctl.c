@@ -218,64 +218,6 @@ void hub_client_config(const hub_ctl *h, const char *device_id, char *cs, size_t
   cfg->reconnect_max_ms = 500;
 }
 
-/* ---- status log ---- */
-
-void hub_status_init(hub_status_log *log) {
-  memset(log, 0, sizeof *log);
-  pthread_mutex_init(&log->mu, NULL);
-  pthread_cond_init(&log->cv, NULL);
-}
-
-void hub_status_destroy(hub_status_log *log) {
-  pthread_mutex_destroy(&log->mu);
-  pthread_cond_destroy(&log->cv);
-}
-
-void hub_status_record(iotc_client *client, const iotc_status_info *info, void *ctx) {
-  (void)client;
-  hub_status_log *log = ctx;
-  pthread_mutex_lock(&log->mu);
-  if (log->count < HUB_STATUS_MAX) {
-    log->status[log->count] = info->status;
-    log->reason[log->count] = info->reason;
-    snprintf(log->message[log->count], sizeof log->message[0], "%s", info->message);
-  }
-  snprintf(log->recent[log->count % 8], sizeof log->recent[0], "%d (%s): %.150s",
-           (int)info->status, iotc_strerror(info->reason), info->message);
-  log->count++;
-  pthread_cond_broadcast(&log->cv);
-  pthread_mutex_unlock(&log->mu);
-}
-
-long hub_status_wait(hub_status_log *log, size_t from, iotc_connection_status status,
-                     const char *text) {
-  struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += HUB_WAIT_MS / 1000;
-  long found = -1;
-  pthread_mutex_lock(&log->mu);
-  for (size_t i = from;;) {
-    for (; i < log->count && i < HUB_STATUS_MAX; i++) {
-      if (log->status[i] == status && (text == NULL || strstr(log->message[i], text))) {
-        found = (long)i;
-        break;
-      }
-    }
-    if (found >= 0 || pthread_cond_timedwait(&log->cv, &log->mu, &until) != 0) break;
-  }
-  pthread_mutex_unlock(&log->mu);
-  if (found < 0) fprintf(stderr, "hub: no status %d%s%s\n", (int)status, text ? " with " : "",
-                         text ? text : "");
-  return found;
-}
-
-size_t hub_status_count(hub_status_log *log) {
-  pthread_mutex_lock(&log->mu);
-  size_t n = log->count;
-  pthread_mutex_unlock(&log->mu);
-  return n;
-}
-
 iotc_result hub_send(iotc_client *client, const char *json, central_results *d) {
   iotc_telemetry_options o;
   central_telemetry_options(&o, d);
@@ -299,14 +241,14 @@ hub_test *hub_test_new(const char *device_id) {
     free(t);
     return NULL;
   }
-  hub_status_init(&t->log);
+  central_statuses_init(&t->log);
   hub_client_config(&t->hub, device_id, t->cs, sizeof t->cs, &t->cfg);
   return t;
 }
 
 iotc_client *hub_test_client(hub_test *t) {
   if (iotc_client_create(&t->cfg, &t->client, NULL) != IOTC_OK ||
-      iotc_client_on_status(t->client, hub_status_record, &t->log) != IOTC_OK) {
+      iotc_client_on_status(t->client, central_on_status, &t->log) != IOTC_OK) {
     fprintf(stderr, "hub: the client could not be created\n");
     iotc_client_destroy(t->client);
     t->client = NULL;
@@ -318,6 +260,6 @@ void hub_test_free(hub_test *t) {
   if (t == NULL) return;
   iotc_client_destroy(t->client);
   hub_stop(&t->hub);
-  hub_status_destroy(&t->log);
+  central_statuses_destroy(&t->log);
   free(t);
 }

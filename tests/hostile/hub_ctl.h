@@ -52,30 +52,7 @@ json_t *hub_log(hub_ctl *h, const char *key);
 void hub_client_config(const hub_ctl *h, const char *device_id, char *cs, size_t cs_size,
                        iotc_client_config *cfg);
 
-/* ---- what the status callback saw ---- */
-
-#define HUB_STATUS_MAX 256
-
-typedef struct hub_status_log {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  size_t count; /* all seen; the first HUB_STATUS_MAX are kept */
-  iotc_connection_status status[HUB_STATUS_MAX];
-  iotc_result reason[HUB_STATUS_MAX];
-  char message[HUB_STATUS_MAX][160];
-  char recent[8][200]; /* the last 8, whatever the count: "status (reason): message" */
-} hub_status_log;
-
-void hub_status_init(hub_status_log *log);
-void hub_status_destroy(hub_status_log *log);
-/** The status callback: pass the log as its context. */
-void hub_status_record(iotc_client *client, const iotc_status_info *info, void *log);
-/** Wait (HUB_WAIT_MS) for a status @p status at index >= @p from whose message contains @p text
- * (NULL: any) ; its index, or -1. */
-long hub_status_wait(hub_status_log *log, size_t from, iotc_connection_status status,
-                     const char *text);
-/** How many statuses were seen so far. */
-size_t hub_status_count(hub_status_log *log);
+/* ---- what the status callback saw: record.h (central_statuses, central_on_status) ---- */
 
 /* ---- outcomes of sends: record.h (central_results, central_on_done) ---- */
 
@@ -86,7 +63,7 @@ iotc_result hub_send(iotc_client *client, const char *json, central_results *d);
 
 typedef struct hub_test {
   hub_ctl hub;
-  hub_status_log log;
+  central_statuses log;
   char cs[512];
   iotc_client_config cfg; /* hub_client_config(); adjust before hub_test_client() */
   iotc_client *client;

@@ -25,9 +25,9 @@ static hub_test *start(const char *device) {
 /* The client declared the link dead with @p text in its reason, reconnected, and every one of
  * @p n messages was delivered. */
 static void expect_recovery(hub_test *t, central_results *d, long n, const char *text) {
-  long i = hub_status_wait(&t->log, 0, IOTC_STATUS_DISCONNECTED, text);
+  long i = central_status_find(&t->log, 0, IOTC_STATUS_DISCONNECTED, text);
   assert_true(i >= 0);
-  assert_int_equal(t->log.reason[i], IOTC_ERR_TIMEOUT);
+  assert_int_equal(central_status_at(&t->log, (size_t)i).reason, IOTC_ERR_TIMEOUT);
   assert_true(hub_wait(&t->hub, "connections", 2) >= 2);
   assert_true(central_counter_wait(&d->all, n));
   assert_int_equal(central_counter_get(&d->ok), n);
@@ -54,7 +54,7 @@ static void a_hub_without_pubacks_is_left(void **state) {
   central_results d;
   central_results_init(&d);
   for (int i = 0; i < 5; i++) assert_int_equal(hub_send(t->client, "{\"n\":1}", &d), IOTC_OK);
-  assert_true(hub_status_wait(&t->log, 0, IOTC_STATUS_DISCONNECTED, "PUBACK") >= 0);
+  assert_true(central_status_find(&t->log, 0, IOTC_STATUS_DISCONNECTED, "PUBACK") >= 0);
   assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"puback\":true}"), 0);
   expect_recovery(t, &d, 5, "PUBACK");
   hub_test_free(t);
@@ -84,9 +84,9 @@ static void an_unanswered_reported_patch_fails_after_its_attempts(void **state) 
   central_results_init(&d);
   assert_int_equal(iotc_client_report_property(t->client, NULL, "a", "1", central_on_done, &d),
                    IOTC_OK);
-  long i = hub_status_wait(&t->log, 0, IOTC_STATUS_DISCONNECTED, "reported PATCH");
+  long i = central_status_find(&t->log, 0, IOTC_STATUS_DISCONNECTED, "reported PATCH");
   assert_true(i >= 0);
-  assert_int_equal(t->log.reason[i], IOTC_ERR_TIMEOUT);
+  assert_int_equal(central_status_at(&t->log, (size_t)i).reason, IOTC_ERR_TIMEOUT);
   assert_true(central_counter_wait(&d.all, 1));
   assert_int_equal(central_counter_get(&d.failed), 1);
   assert_int_equal(central_results_last_error(&d), IOTC_ERR_TIMEOUT);
@@ -111,12 +111,12 @@ static void an_unanswered_twin_get_is_detected(void **state) {
   assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"twinGet\":false}"), 0);
   assert_non_null(hub_test_client(t));
   assert_int_equal(iotc_client_connect(t->client, HUB_WAIT_MS, NULL), IOTC_OK);
-  long i = hub_status_wait(&t->log, 0, IOTC_STATUS_DISCONNECTED, "twin GET");
+  long i = central_status_find(&t->log, 0, IOTC_STATUS_DISCONNECTED, "twin GET");
   assert_true(i >= 0);
-  assert_int_equal(t->log.reason[i], IOTC_ERR_TIMEOUT);
+  assert_int_equal(central_status_at(&t->log, (size_t)i).reason, IOTC_ERR_TIMEOUT);
   assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"twinGet\":true}"), 0);
   assert_true(hub_wait(&t->hub, "connections", 2) >= 2);
-  long connected = hub_status_wait(&t->log, (size_t)i, IOTC_STATUS_CONNECTED, NULL);
+  long connected = central_status_find(&t->log, (size_t)i, IOTC_STATUS_CONNECTED, NULL);
   assert_true(connected > i);
   hub_test_free(t);
 }

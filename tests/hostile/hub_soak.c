@@ -203,7 +203,7 @@ static void soak(void **state) {
     } else { /* shares hub i % hubs: same configuration, own device id */
       t[i] = calloc(1, sizeof *t[i]);
       assert_non_null(t[i]);
-      hub_status_init(&t[i]->log);
+      central_statuses_init(&t[i]->log);
       hub_client_config(hub[i % hubs].hub, id, t[i]->cs, sizeof t[i]->cs, &t[i]->cfg);
     }
     t[i]->cfg.liveness_timeout_ms = liveness_ms;
@@ -261,12 +261,8 @@ static void soak(void **state) {
     iotc_client_stats st;
     assert_int_equal(iotc_client_get_stats(s->client, &st), IOTC_OK);
     if (r != IOTC_OK || !all_done) { /* what the client went through last, to see why */
-      size_t n = hub_status_count(&t[i]->log);
-      pthread_mutex_lock(&t[i]->log.mu);
-      for (size_t k = n > 8 ? n - 8 : 0; k < n; k++) {
-        printf("#   client %d status %s\n", i, t[i]->log.recent[k % 8]);
-      }
-      pthread_mutex_unlock(&t[i]->log.mu);
+      printf("#   client %d, its last statuses:\n", i);
+      central_statuses_print(&t[i]->log);
       printf("#   client %d: %ld of %ld telemetry completed, connected %d\n", i,
              t_ok + t_failed, accepted, iotc_client_is_connected(s->client));
     }
@@ -298,7 +294,7 @@ static void soak(void **state) {
       hub_test_free(first[i]);
     } else {
       iotc_client_destroy(t[i]->client);
-      hub_status_destroy(&t[i]->log);
+      central_statuses_destroy(&t[i]->log);
       free(t[i]);
     }
     central_results_destroy(&sc[i].telemetry);

@@ -36,19 +36,29 @@ uint64_t central_counter_get(central_counter *c) {
   return v;
 }
 
-bool central_counter_wait(central_counter *c, uint64_t target) {
-  struct timespec deadline;
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  deadline.tv_sec += CENTRAL_WAIT_MS / 1000;
+/* Wait until the counter reaches @p target or the monotonic @p deadline passes. */
+static bool counter_wait_until(central_counter *c, uint64_t target, const struct timespec *deadline) {
   pthread_mutex_lock(&c->lock);
   int rc = 0;
-  while (c->value < target && rc == 0) rc = pthread_cond_timedwait(&c->cond, &c->lock, &deadline);
+  while (c->value < target && rc == 0) rc = pthread_cond_timedwait(&c->cond, &c->lock, deadline);
   bool ok = c->value >= target;
   uint64_t v = c->value;
   pthread_mutex_unlock(&c->lock);
   if (!ok) fprintf(stderr, "support: counter at %llu, waited for %llu\n", (unsigned long long)v,
                    (unsigned long long)target);
   return ok;
+}
+
+static struct timespec wait_deadline(void) {
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += CENTRAL_WAIT_MS / 1000;
+  return deadline;
+}
+
+bool central_counter_wait(central_counter *c, uint64_t target) {
+  struct timespec deadline = wait_deadline();
+  return counter_wait_until(c, target, &deadline);
 }
 
 /* ---- completions ------------------------------------------------------------------------- */
@@ -108,11 +118,13 @@ void central_telemetry_options(iotc_telemetry_options *opts, central_results *re
 void central_statuses_init(central_statuses *s) {
   memset(s, 0, sizeof *s);
   for (int i = 0; i < CENTRAL_STATUS_KINDS; i++) central_counter_init(&s->seen[i]);
+  central_counter_init(&s->all);
   pthread_mutex_init(&s->lock, NULL);
 }
 
 void central_statuses_destroy(central_statuses *s) {
   for (int i = 0; i < CENTRAL_STATUS_KINDS; i++) central_counter_destroy(&s->seen[i]);
+  central_counter_destroy(&s->all);
   pthread_mutex_destroy(&s->lock);
 }
 
@@ -123,19 +135,25 @@ static bool known(iotc_connection_status status) {
 void central_on_status(iotc_client *client, const iotc_status_info *info, void *user_context) {
   (void)client;
   central_statuses *s = user_context;
+  const char *message = info->message ? info->message : "";
   pthread_mutex_lock(&s->lock);
-  if (s->count < CENTRAL_STATUS_LINES) {
-    snprintf(s->lines[s->count], sizeof s->lines[0], "%s (%s)", iotc_status_str(info->status),
-             iotc_strerror(info->reason));
+  uint64_t n = central_counter_get(&s->all);
+  if (n < CENTRAL_STATUS_KEPT) {
+    central_status_entry *e = &s->kept[n];
+    e->status = info->status;
+    e->reason = info->reason;
+    snprintf(e->message, sizeof e->message, "%s", message);
   }
-  s->count++;
+  snprintf(s->recent[n % 8], sizeof s->recent[0], "%s (%s): %.150s", iotc_status_str(info->status),
+           iotc_strerror(info->reason), message);
   if (known(info->status)) {
-    s->reason[info->status] = info->reason;
-    snprintf(s->message[info->status], sizeof s->message[0], "%s", info->message ? info->message : "");
+    s->last_reason[info->status] = info->reason;
+    snprintf(s->last_message[info->status], sizeof s->last_message[0], "%s", message);
+    central_counter_add(&s->seen[info->status], 1);
   }
+  /* counted under the lock, after the entry is kept: a waiter that sees it can read it */
+  central_counter_add(&s->all, 1);
   pthread_mutex_unlock(&s->lock);
-  /* counted after the reason is kept: a waiter that sees the count reads this report's reason */
-  if (known(info->status)) central_counter_add(&s->seen[info->status], 1);
 }
 
 uint64_t central_status_count(central_statuses *s, iotc_connection_status status) {
@@ -149,14 +167,59 @@ bool central_status_wait(central_statuses *s, iotc_connection_status status, uin
 iotc_result central_status_reason(central_statuses *s, iotc_connection_status status) {
   if (!known(status)) return IOTC_OK;
   pthread_mutex_lock(&s->lock);
-  iotc_result r = s->reason[status];
+  iotc_result r = s->last_reason[status];
   pthread_mutex_unlock(&s->lock);
   return r;
 }
 
+void central_status_message(central_statuses *s, iotc_connection_status status, char *buf,
+                            size_t size) {
+  pthread_mutex_lock(&s->lock);
+  snprintf(buf, size, "%s", known(status) ? s->last_message[status] : "");
+  pthread_mutex_unlock(&s->lock);
+}
+
+/* The first kept entry at or after *from that matches, or -1; *from moves past those read. */
+static long find_kept(central_statuses *s, size_t *from, iotc_connection_status status,
+                      const char *text) {
+  long found = -1;
+  pthread_mutex_lock(&s->lock);
+  size_t n = (size_t)central_counter_get(&s->all);
+  for (; found < 0 && *from < n && *from < CENTRAL_STATUS_KEPT; (*from)++) {
+    const central_status_entry *e = &s->kept[*from];
+    if (e->status == status && (text == NULL || strstr(e->message, text))) found = (long)*from;
+  }
+  pthread_mutex_unlock(&s->lock);
+  return found;
+}
+
+long central_status_find(central_statuses *s, size_t from, iotc_connection_status status,
+                         const char *text) {
+  struct timespec deadline = wait_deadline();
+  for (;;) {
+    long found = find_kept(s, &from, status, text);
+    if (found >= 0) return found;
+    /* wait for one more report than those read; the wait prints when it runs out */
+    if (from >= CENTRAL_STATUS_KEPT || !counter_wait_until(&s->all, from + 1, &deadline)) break;
+  }
+  fprintf(stderr, "support: no status %s%s%s\n", iotc_status_str(status), text ? " with " : "",
+          text ? text : "");
+  return -1;
+}
+
+central_status_entry central_status_at(central_statuses *s, size_t index) {
+  central_status_entry e;
+  memset(&e, 0, sizeof e);
+  pthread_mutex_lock(&s->lock);
+  if (index < CENTRAL_STATUS_KEPT && index < central_counter_get(&s->all)) e = s->kept[index];
+  pthread_mutex_unlock(&s->lock);
+  return e;
+}
+
 void central_statuses_print(central_statuses *s) {
   pthread_mutex_lock(&s->lock);
-  for (size_t i = 0; i < s->count && i < CENTRAL_STATUS_LINES; i++) printf("status: %s\n", s->lines[i]);
+  uint64_t n = central_counter_get(&s->all);
+  for (uint64_t k = n > 8 ? n - 8 : 0; k < n; k++) printf("# status: %s\n", s->recent[k % 8]);
   pthread_mutex_unlock(&s->lock);
 }
 

@@ -61,17 +61,25 @@ void central_telemetry_options(iotc_telemetry_options *opts, central_results *re
 /* ---- statuses ---------------------------------------------------------------------------- */
 
 #define CENTRAL_STATUS_KINDS (IOTC_STATUS_GAVE_UP + 1)
-#define CENTRAL_STATUS_LINES 64
+#define CENTRAL_STATUS_KEPT 256
 
-/** Every status the client reported: counted per kind with the last reason and message of each,
- * and the first CENTRAL_STATUS_LINES as "status (reason)" lines in order. */
+/** One status report. */
+typedef struct central_status_entry {
+  iotc_connection_status status;
+  iotc_result reason;
+  char message[160];
+} central_status_entry;
+
+/** Every status the client reported: counted per kind, the first CENTRAL_STATUS_KEPT kept in
+ * order, and the last 8 as "status (reason): message" lines, whatever the count. */
 typedef struct central_statuses {
-  central_counter seen[CENTRAL_STATUS_KINDS];
+  central_counter seen[CENTRAL_STATUS_KINDS]; /* reports per kind */
+  central_counter all;                        /* all reports; bumped after the entry is kept */
   pthread_mutex_t lock;
-  iotc_result reason[CENTRAL_STATUS_KINDS];
-  char message[CENTRAL_STATUS_KINDS][160];
-  size_t count;
-  char lines[CENTRAL_STATUS_LINES][96];
+  central_status_entry kept[CENTRAL_STATUS_KEPT];
+  iotc_result last_reason[CENTRAL_STATUS_KINDS];
+  char last_message[CENTRAL_STATUS_KINDS][160];
+  char recent[8][200];
 } central_statuses;
 
 void central_statuses_init(central_statuses *s);
@@ -84,7 +92,16 @@ uint64_t central_status_count(central_statuses *s, iotc_connection_status status
 bool central_status_wait(central_statuses *s, iotc_connection_status status, uint64_t times);
 /** The reason of the last report of @p status (IOTC_OK when none). */
 iotc_result central_status_reason(central_statuses *s, iotc_connection_status status);
-/** Print the recorded lines to stdout ("status: ..."), to explain a failure. */
+/** The message of the last report of @p status into @p buf ("" when none). */
+void central_status_message(central_statuses *s, iotc_connection_status status, char *buf,
+                            size_t size);
+/** Wait for a report of @p status at index >= @p from (among the kept ones) whose message
+ * contains @p text (NULL: any); its index, or -1. */
+long central_status_find(central_statuses *s, size_t from, iotc_connection_status status,
+                         const char *text);
+/** A copy of the kept report at @p index (a zeroed entry beyond those kept). */
+central_status_entry central_status_at(central_statuses *s, size_t index);
+/** Print the last 8 reports to stdout ("# status: ..."), to explain a failure. */
 void central_statuses_print(central_statuses *s);
 
 /* ---- log --------------------------------------------------------------------------------- */
