@@ -224,16 +224,11 @@ iotc_result hub_send(iotc_client *client, const char *json, central_results *d) 
   return iotc_client_send_telemetry(client, json, &o);
 }
 
-static void log_to_stderr(iotc_log_level level, const char *message, void *ctx) {
-  (void)ctx;
-  fprintf(stderr, "iotc[%d]: %s\n", (int)level, message);
-}
-
 hub_test *hub_test_new(const char *device_id) {
   /* HUB_TEST_LOG=0..3 shows the library's log lines up to that level (debugging a test) */
   const char *lv = getenv("HUB_TEST_LOG");
   if (lv && *lv >= '0' && *lv <= '3') {
-    iotc_log_set_handler(log_to_stderr, (iotc_log_level)(*lv - '0'), NULL);
+    iotc_log_set_handler(central_log_to_stderr, (iotc_log_level)(*lv - '0'), NULL);
   }
   hub_test *t = calloc(1, sizeof *t);
   if (t == NULL) return NULL;
