@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Tests against the hostile hub (hub_server.mjs, driven through hub_ctl.h).
 add_library(iotc_hub_ctl STATIC hub_ctl.c)
-target_link_libraries(iotc_hub_ctl PUBLIC iotc::iotc iotc_emu_support jansson::jansson Threads::Threads)
+target_link_libraries(iotc_hub_ctl PUBLIC iotc::iotc iotc_integration_support jansson::jansson Threads::Threads)
 target_compile_options(iotc_hub_ctl PRIVATE ${IOTC_WARNINGS})
 target_compile_definitions(iotc_hub_ctl PRIVATE _POSIX_C_SOURCE=200809L
   IOTC_HUB_NODE="${IOTC_NODE}" IOTC_HUB_SCRIPT="${CMAKE_CURRENT_SOURCE_DIR}/hub_server.mjs")

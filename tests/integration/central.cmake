@@ -8,45 +8,58 @@ if(NOT IOTC_CENTRAL_SOURCES)
   return()
 endif()
 
-set(CENTRAL_SUPPORT support/central.c)
-iotc_integration_test(central_tutorial SOURCES central_tutorial.c ${CENTRAL_SUPPORT}
-  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
-target_compile_definitions(central_tutorial PRIVATE
-  IOTC_EXAMPLE_MODEL="${PROJECT_SOURCE_DIR}/examples/environmental_sensor/EnvironmentalSensor.json")
-iotc_integration_test(central_components SOURCES central_components.c ${CENTRAL_SUPPORT}
-  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
-iotc_integration_test(central_reconcile SOURCES central_reconcile.c ${CENTRAL_SUPPORT}
-  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
-iotc_integration_test(central_sas_renewal SOURCES central_sas_renewal.c central_delivery.c ${CENTRAL_SUPPORT}
-  LIBRARIES PkgConfig::CMOCKA TIMEOUT 240 LABELS slow)
-iotc_integration_test(central_disconnects SOURCES central_disconnects.c central_delivery.c ${CENTRAL_SUPPORT}
+iotc_integration_test(central_round_trips SOURCES central_round_trips.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
-iotc_integration_test(central_throttling SOURCES central_throttling.c ${CENTRAL_SUPPORT}
+iotc_integration_test(central_tutorial SOURCES central_tutorial.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
-iotc_integration_test(central_disconnect_flush SOURCES central_disconnect_flush.c ${CENTRAL_SUPPORT}
+iotc_integration_test(central_model SOURCES central_model.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
-iotc_integration_test(central_failover SOURCES central_failover.c central_delivery.c ${CENTRAL_SUPPORT}
+foreach(t IN ITEMS central_tutorial central_model)
+  target_compile_definitions(${t} PRIVATE
+    IOTC_EXAMPLE_MODEL="${PROJECT_SOURCE_DIR}/examples/environmental_sensor/EnvironmentalSensor.json")
+endforeach()
+# Every way to reach the hub, the cache file, permanent failures, proxies, failure detail.
+iotc_integration_test(central_connect_paths SOURCES central_connect_paths.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
+iotc_integration_test(central_cache SOURCES central_cache.c LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
+iotc_integration_test(central_give_up SOURCES central_give_up.c LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
+iotc_integration_test(central_proxy SOURCES central_proxy.c LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
+iotc_integration_test(central_diagnostics SOURCES central_diagnostics.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
+iotc_integration_test(central_components SOURCES central_components.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
-iotc_integration_test(central_queued SOURCES central_queued.c ${CENTRAL_SUPPORT}
+iotc_integration_test(central_reconcile SOURCES central_reconcile.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
-iotc_integration_test(central_isolation SOURCES central_isolation.c ${CENTRAL_SUPPORT}
+iotc_integration_test(central_sas_renewal SOURCES central_sas_renewal.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 240 LABELS slow)
+iotc_integration_test(central_disconnects SOURCES central_disconnects.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
+iotc_integration_test(central_throttling SOURCES central_throttling.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
+iotc_integration_test(central_disconnect_flush SOURCES central_disconnect_flush.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
-iotc_integration_test(central_command_response SOURCES central_command_response.c ${CENTRAL_SUPPORT}
+iotc_integration_test(central_failover SOURCES central_failover.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
-iotc_integration_test(central_status SOURCES central_status.c ${CENTRAL_SUPPORT}
+iotc_integration_test(central_queued SOURCES central_queued.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
-iotc_integration_test(central_cancel SOURCES central_cancel.c ${CENTRAL_SUPPORT}
+iotc_integration_test(central_isolation SOURCES central_isolation.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
-iotc_integration_test(central_schedule SOURCES central_schedule.c ${CENTRAL_SUPPORT}
+iotc_integration_test(central_command_response SOURCES central_command_response.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
-iotc_integration_test(central_bad_input SOURCES central_bad_input.c ${CENTRAL_SUPPORT}
+iotc_integration_test(central_status SOURCES central_status.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
-iotc_integration_test(central_log_secrecy SOURCES central_log_secrecy.c ${CENTRAL_SUPPORT}
+iotc_integration_test(central_cancel SOURCES central_cancel.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_schedule SOURCES central_schedule.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_bad_input SOURCES central_bad_input.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_log_secrecy SOURCES central_log_secrecy.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180 LABELS slow)
-iotc_integration_test(central_stress SOURCES central_stress.c ${CENTRAL_SUPPORT}
+iotc_integration_test(central_stress SOURCES central_stress.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
 # The shutdown program runs as is (ASan/LSan builds check it) and under valgrind.
-iotc_integration_test(central_shutdown SOURCES central_shutdown.c ${CENTRAL_SUPPORT} TIMEOUT 120)
+iotc_integration_test(central_shutdown SOURCES central_shutdown.c TIMEOUT 120)
 if(IOTC_HAVE_EMULATOR)
   find_program(IOTC_VALGRIND valgrind)
   # Under ASan valgrind cannot run the program: the script then builds a plain copy of it in a
@@ -66,7 +79,7 @@ endif()
 
 # The real environmental sensor, and the demo script that drives it (it starts its own emulator).
 if(IOTC_HAVE_EMULATOR AND TARGET environmental_sensor)
-  iotc_integration_test(central_sensor SOURCES central_sensor.c ${CENTRAL_SUPPORT}
+  iotc_integration_test(central_sensor SOURCES central_sensor.c
     LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
   iotc_integration_test_property(central_sensor ENVIRONMENT "IOTC_SENSOR_BIN=$<TARGET_FILE:environmental_sensor>")
   add_test(NAME integration.demo
@@ -75,7 +88,7 @@ if(IOTC_HAVE_EMULATOR AND TARGET environmental_sensor)
   set_tests_properties(integration.demo PROPERTIES TIMEOUT 180 LABELS "integration;demo"
     ENVIRONMENT "${IOTC_LSAN_OPTIONS}" ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
   add_test(NAME integration.demo_interactive
-    COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/test_demo_interactive.sh" "$<TARGET_FILE:environmental_sensor>")
+    COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/demo_interactive.sh" "$<TARGET_FILE:environmental_sensor>")
   set_tests_properties(integration.demo_interactive PROPERTIES TIMEOUT 180 LABELS "integration;demo"
     ENVIRONMENT "${IOTC_LSAN_OPTIONS}" ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
 endif()

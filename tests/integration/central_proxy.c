@@ -19,10 +19,7 @@
 
 #include <cmocka.h>
 
-#include "client_checks.h"
-#include "emu.h"
-#include "iotc/client.h"
-#include "iotc/log.h"
+#include "central.h"
 
 /* argv: log file, parent pid. Prints "PORT n" when listening; logs "CONNECT host:port". It dials
  * every address the host resolves to in turn, as a proxy must: on a stock Debian, localhost is ::1
@@ -45,7 +42,7 @@ static const char proxy_js[] =
     "srv.listen(0,'127.0.0.1',()=>process.stdout.write('PORT '+srv.address().port+'\\n'));"
     "setInterval(()=>{try{process.kill(+ppid,0)}catch(e){process.exit(0)}},500);";
 
-static emu_info emu;
+static const emu_info *emu;
 static pid_t proxy_pid = -1;
 static int proxy_port;
 static char proxy_log[300];
@@ -105,7 +102,7 @@ static int proxy_connects(const char *mqtt_hostport) { return proxy_connects_to(
 static void set_no_proxy(const char *name, const char *first) {
   char list[1024], host[300];
   snprintf(list, sizeof list, "%s", first);
-  const char *hosts[] = {emu.dps_mqtt, emu.dps_https, emu.hubs[0], emu.hubs[1]};
+  const char *hosts[] = {emu->dps_mqtt, emu->dps_https, emu->hubs[0], emu->hubs[1]};
   for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; ++i) {
     snprintf(host, sizeof host, "%s", hosts[i]);
     char *colon = strchr(host, ':');
@@ -142,26 +139,19 @@ static int clear_env_after(void **state) {
 }
 
 static void config(iotc_client_config *cfg, const char *id, bool https) {
-  iotc_client_config_init(cfg);
-  cfg->id_scope = emu.id_scope;
-  cfg->device_id = id;
-  cfg->group_key = emu.group_key;
-  cfg->dps_endpoint = https ? emu.dps_https : emu.dps_mqtt;
+  central_group_config(id, cfg);
+  cfg->model_id = NULL;
+  cfg->dps_endpoint = https ? emu->dps_https : emu->dps_mqtt;
   cfg->dps_over_https = https;
-  cfg->ca_file = emu.ca_file;
-  cfg->reconnect_min_ms = 100;
 }
 
 /* Connect (must succeed), send one message, close; the hub used goes to @p hub. */
 static void run_client(const iotc_client_config *cfg, const char *id, char *hub, size_t size) {
-  iotc_client *client = NULL;
-  assert_int_equal(iotc_client_create(cfg, &client, NULL), IOTC_OK);
-  iotc_error err;
-  iotc_result r = iotc_client_connect(client, 60000, &err);
-  if (r != IOTC_OK) fprintf(stderr, "connect: %s (%s)\n", iotc_strerror(r), err.message);
-  assert_int_equal(r, IOTC_OK);
+  iotc_client *client = central_client(cfg);
+  assert_non_null(client);
+  assert_int_equal(central_connect(client), 0);
   assert_int_equal(iotc_client_get_hub(client, hub, size, NULL, 0), IOTC_OK);
-  telemetry_round_trip(&emu, client, id, 11);
+  assert_int_equal(central_telemetry_round_trip(client, id, 11), 0);
   assert_int_equal(iotc_client_disconnect(client, 5000), IOTC_OK);
   iotc_client_destroy(client);
 }
@@ -176,7 +166,7 @@ static void mqtt_dps_and_the_hub_go_through_an_http_proxy(void **state) {
   config(&cfg, id, false);
   run_client(&cfg, id, hub, sizeof hub);
   clear_env();
-  assert_int_equal(proxy_connects(emu.dps_mqtt), 1);
+  assert_int_equal(proxy_connects(emu->dps_mqtt), 1);
   assert_int_equal(proxy_connects(hub), 1);
 }
 
@@ -186,15 +176,15 @@ static void https_provisioning_goes_through_the_proxy_too(void **state) {
   emu_unique_id("proxyh", id, sizeof id);
   snprintf(proxy, sizeof proxy, "127.0.0.1:%d", proxy_port); /* no scheme */
   setenv("HTTPS_PROXY", proxy, 1);
-  int dps_before = proxy_connects_to(emu.dps_https, 443);
+  int dps_before = proxy_connects_to(emu->dps_https, 443);
   iotc_client_config cfg;
   config(&cfg, id, true);
-  int hub_before[2] = {proxy_connects(emu.hubs[0]), proxy_connects(emu.hubs[1])};
+  int hub_before[2] = {proxy_connects(emu->hubs[0]), proxy_connects(emu->hubs[1])};
   run_client(&cfg, id, hub, sizeof hub);
   clear_env();
-  assert_true(proxy_connects_to(emu.dps_https, 443) > dps_before);
-  int i = strcmp(hub, emu.hubs[0]) == 0 ? 0 : 1;
-  assert_int_equal(proxy_connects(emu.hubs[i]), hub_before[i] + 1);
+  assert_true(proxy_connects_to(emu->dps_https, 443) > dps_before);
+  int i = strcmp(hub, emu->hubs[0]) == 0 ? 0 : 1;
+  assert_int_equal(proxy_connects(emu->hubs[i]), hub_before[i] + 1);
 }
 
 static void no_proxy_connects_directly_when_only_https_proxy_upper_case_is_set(void **state) {
@@ -222,30 +212,25 @@ static void no_proxy_with_lower_case_https_proxy_is_refused_with_a_clear_error(v
   int before = proxy_total();
   iotc_client_config cfg;
   config(&cfg, id, false);
-  status_log log;
-  status_log_init(&log);
+  central_statuses log;
+  central_statuses_init(&log);
   iotc_client *client = NULL;
   assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_OK);
-  assert_int_equal(iotc_client_on_status(client, status_log_fn, &log), IOTC_OK);
+  assert_int_equal(iotc_client_on_status(client, central_on_status, &log), IOTC_OK);
   iotc_error err;
   assert_int_equal(iotc_client_connect(client, 60000, &err), IOTC_ERR_NOT_SUPPORTED);
   assert_non_null(strstr(err.message, "no_proxy"));
   iotc_client_disconnect(client, 1000);
   iotc_client_destroy(client);
   clear_env();
-  assert_int_equal(status_count(&log, IOTC_STATUS_GAVE_UP), 1);
-  status_log_destroy(&log);
+  assert_int_equal(central_status_count(&log, IOTC_STATUS_GAVE_UP), 1);
+  central_statuses_destroy(&log);
   assert_int_equal(proxy_total(), before);
-  assert_int_equal(emu_wire_count(&emu, id, NULL, "CONNECT", NULL), 0); /* nothing was sent */
-}
-
-static void log_line(iotc_log_level level, const char *message, void *ctx) {
-  (void)ctx;
-  fprintf(stderr, "iotc %s: %s\n", iotc_log_level_name(level), message);
+  assert_int_equal(emu_wire_count(emu, id, NULL, "CONNECT", NULL), 0); /* nothing was sent */
 }
 
 int main(void) {
-  if (emu_load(&emu) != 0) return 1;
+  emu = central_emu();
   snprintf(tmpdir, sizeof tmpdir, "/tmp/iotc-proxy-XXXXXX");
   if (mkdtemp(tmpdir) == NULL) return 1;
   clear_env();
@@ -255,7 +240,7 @@ int main(void) {
     rmdir(tmpdir);
     return 1;
   }
-  iotc_log_set_handler(log_line, getenv("IOTC_TEST_DEBUG") ? IOTC_LOG_DEBUG : IOTC_LOG_WARN, NULL);
+  central_log_warnings();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_teardown(mqtt_dps_and_the_hub_go_through_an_http_proxy, clear_env_after),
       cmocka_unit_test_teardown(https_provisioning_goes_through_the_proxy_too, clear_env_after),

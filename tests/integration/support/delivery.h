@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Checking a numbered telemetry stream ({"n":0}, {"n":1}, …) as the emulator received it:
- * shared by the tests that disturb the connection while messages flow. */
-#ifndef IOTC_TEST_CENTRAL_DELIVERY_H
-#define IOTC_TEST_CENTRAL_DELIVERY_H
+/* Test support: a numbered telemetry stream ({"n":0}, {"n":1}, …) sent at QoS 1 and checked as
+ * the emulator received it, for the tests that disturb the connection while messages flow. */
+#ifndef IOTC_TEST_DELIVERY_H
+#define IOTC_TEST_DELIVERY_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "central.h"
+#include "record.h"
 
 typedef struct delivery {
   size_t expected;   /* messages 0..expected-1 were sent */
@@ -16,6 +17,7 @@ typedef struct delivery {
   size_t distinct;   /* distinct n among them */
   size_t duplicates; /* received - distinct */
   size_t missing;    /* n never received */
+  size_t unexpected; /* n outside 0..expected-1 */
   bool in_order;     /* first arrivals in increasing n */
 } delivery;
 

@@ -3,7 +3,7 @@
 # The README's quickstart program (examples/quickstart), run against the emulator as a user would:
 # it connects, sends telemetry, answers `reboot`, acknowledges `interval` (200 for a good value,
 # 400 for a bad one), prints its connection status in words, and exits 0 on SIGINT, also while
-# its connect hangs.   Usage: test_quickstart.sh QUICKSTART_BINARY
+# its connect hangs.   Usage: quickstart.sh QUICKSTART_BINARY
 set -euo pipefail
 bin=$1
 info=$(cat "$IOTC_EMULATOR_INFO")

@@ -134,12 +134,12 @@ static void x509(iotc_dps_transport t) {
   json_decref(w);
 }
 
-static void test_device_key_registers_over_mqtt(void **s) { (void)s; device_key(IOTC_DPS_TRANSPORT_MQTT); }
-static void test_device_key_registers_over_https(void **s) { (void)s; device_key(IOTC_DPS_TRANSPORT_HTTPS); }
-static void test_group_key_registers_over_mqtt(void **s) { (void)s; group_key(IOTC_DPS_TRANSPORT_MQTT); }
-static void test_group_key_registers_over_https(void **s) { (void)s; group_key(IOTC_DPS_TRANSPORT_HTTPS); }
-static void test_x509_registers_over_mqtt(void **s) { (void)s; x509(IOTC_DPS_TRANSPORT_MQTT); }
-static void test_x509_registers_over_https(void **s) { (void)s; x509(IOTC_DPS_TRANSPORT_HTTPS); }
+static void a_device_key_registers_over_mqtt(void **s) { (void)s; device_key(IOTC_DPS_TRANSPORT_MQTT); }
+static void a_device_key_registers_over_https(void **s) { (void)s; device_key(IOTC_DPS_TRANSPORT_HTTPS); }
+static void a_group_key_registers_over_mqtt(void **s) { (void)s; group_key(IOTC_DPS_TRANSPORT_MQTT); }
+static void a_group_key_registers_over_https(void **s) { (void)s; group_key(IOTC_DPS_TRANSPORT_HTTPS); }
+static void an_x509_certificate_registers_over_mqtt(void **s) { (void)s; x509(IOTC_DPS_TRANSPORT_MQTT); }
+static void an_x509_certificate_registers_over_https(void **s) { (void)s; x509(IOTC_DPS_TRANSPORT_HTTPS); }
 
 /* ---- polling, throttling and back-off (from wire-log timestamps) -------------------------- */
 
@@ -234,24 +234,24 @@ static void assigning_retry_after(iotc_dps_transport t) {
   assert_int_equal(check_pause_after(id, 202, 1000), 2);
 }
 
-static void test_mqtt_assigning_honours_retry_after(void **s) {
+static void mqtt_assigning_honours_retry_after(void **s) {
   (void)s;
   assigning_retry_after(IOTC_DPS_TRANSPORT_MQTT);
 }
-static void test_https_assigning_honours_retry_after(void **s) {
+static void https_assigning_honours_retry_after(void **s) {
   (void)s;
   assigning_retry_after(IOTC_DPS_TRANSPORT_HTTPS);
 }
 
-static void test_mqtt_register_429_waits_retry_after_then_succeeds(void **s) {
+static void an_mqtt_register_answered_429_waits_retry_after_then_succeeds(void **s) {
   (void)s;
   throttled_then_assigned(IOTC_DPS_TRANSPORT_MQTT, "register");
 }
-static void test_https_poll_429_waits_retry_after_then_succeeds(void **s) {
+static void an_https_poll_answered_429_waits_retry_after_then_succeeds(void **s) {
   (void)s;
   throttled_then_assigned(IOTC_DPS_TRANSPORT_HTTPS, "poll");
 }
-static void test_https_register_503_is_retried(void **s) {
+static void an_https_register_answered_503_is_retried(void **s) {
   (void)s;
   iotc_dps_config cfg;
   char id[96];
@@ -279,11 +279,11 @@ static void polls_until_assigned(iotc_dps_transport t) {
   }
 }
 
-static void test_mqtt_polls_operation_status_until_assigned(void **s) {
+static void mqtt_polls_the_operation_status_until_assigned(void **s) {
   (void)s;
   polls_until_assigned(IOTC_DPS_TRANSPORT_MQTT);
 }
-static void test_https_polls_operation_status_until_assigned(void **s) {
+static void https_polls_the_operation_status_until_assigned(void **s) {
   (void)s;
   polls_until_assigned(IOTC_DPS_TRANSPORT_HTTPS);
 }
@@ -306,7 +306,7 @@ static void failed_registration(iotc_dps_transport t, const char *status, iotc_r
   assert_null(reg.payload_json);
 }
 
-static void test_failed_registration_surfaces_the_error_code(void **s) {
+static void a_failed_registration_surfaces_the_error_code(void **s) {
   (void)s;
   failed_registration(IOTC_DPS_TRANSPORT_MQTT, "failed", IOTC_ERR_PROVISIONING_FAILED);
   failed_registration(IOTC_DPS_TRANSPORT_HTTPS, "failed", IOTC_ERR_PROVISIONING_FAILED);
@@ -335,16 +335,16 @@ static void bad_key(iotc_dps_transport t) {
   }
 }
 
-static void test_bad_key_is_refused_after_exactly_one_attempt_over_mqtt(void **s) {
+static void a_bad_key_is_refused_after_exactly_one_attempt_over_mqtt(void **s) {
   (void)s;
   bad_key(IOTC_DPS_TRANSPORT_MQTT);
 }
-static void test_bad_key_is_refused_after_exactly_one_attempt_over_https(void **s) {
+static void a_bad_key_is_refused_after_exactly_one_attempt_over_https(void **s) {
   (void)s;
   bad_key(IOTC_DPS_TRANSPORT_HTTPS);
 }
 
-static void test_unknown_id_scope_is_refused(void **s) {
+static void an_unknown_id_scope_is_refused(void **s) {
   (void)s;
   iotc_dps_config cfg;
   char id[96];
@@ -358,7 +358,7 @@ static void test_unknown_id_scope_is_refused(void **s) {
 
 /* ---- TLS: the server's certificate and name are checked ----------------------------------- */
 
-static void test_a_server_outside_the_trusted_roots_is_refused(void **s) {
+static void a_server_outside_the_trusted_roots_is_refused(void **s) {
   (void)s;
   for (int t = 0; t < 2; ++t) {
     iotc_dps_config cfg;
@@ -382,30 +382,17 @@ static void test_a_server_outside_the_trusted_roots_is_refused(void **s) {
 
 /* A second emulator whose certificate names 127.0.0.1 only: its ready line says localhost, which
  * every hosts file maps to 127.0.0.1, so dialling that reaches it under a name it does not carry. */
-static emu_info ip_only;
 
-static int start_ip_only(void **s) {
-  (void)s;
-  static const char *const args[] = {"--server-names", "127.0.0.1", "--retry-after", "0", NULL};
-  return emu_start(args, &ip_only);
-}
-
-static int stop_ip_only(void **s) {
-  (void)s;
-  emu_stop(&ip_only);
-  return 0;
-}
-
-static void test_a_host_name_not_in_the_certificate_is_refused(void **s) {
+static void a_host_name_not_in_the_certificate_is_refused(void **s) {
   (void)s;
   for (int t = 0; t < 2; ++t) {
     iotc_dps_config cfg;
     char id[96];
     base(&cfg, (iotc_dps_transport)t, id, sizeof id);
-    cfg.id_scope = ip_only.id_scope;
-    cfg.key = ip_only.group_key;
-    cfg.ca_file = ip_only.ca_file;
-    const char *ep = t == IOTC_DPS_TRANSPORT_MQTT ? ip_only.dps_mqtt : ip_only.dps_https;
+    cfg.id_scope = emu_ip_only.id_scope;
+    cfg.key = emu_ip_only.group_key;
+    cfg.ca_file = emu_ip_only.ca_file;
+    const char *ep = t == IOTC_DPS_TRANSPORT_MQTT ? emu_ip_only.dps_mqtt : emu_ip_only.dps_https;
     assert_true(strncmp(ep, "localhost:", 10) == 0);
     cfg.endpoint = ep;
     iotc_dps_registration reg;
@@ -425,7 +412,7 @@ static void test_a_host_name_not_in_the_certificate_is_refused(void **s) {
       assert_non_null(strstr(err.transport, "host name mismatch"));
       assert_non_null(strstr(err.message, "host name mismatch"));
     }
-    assert_int_equal(emu_wire_count(&ip_only, id, "in", t ? "HTTP" : "CONNECT", NULL), 0);
+    assert_int_equal(emu_wire_count(&emu_ip_only, id, "in", t ? "HTTP" : "CONNECT", NULL), 0);
     /* Same server, same CA, under the name its certificate carries: accepted. */
     char by_ip[300];
     snprintf(by_ip, sizeof by_ip, "127.0.0.1%s", strrchr(ep, ':'));
@@ -487,16 +474,16 @@ static void cancel_while_waiting(iotc_dps_transport t) {
   iotc_dps_destroy(r.dps);
 }
 
-static void test_cancel_from_another_thread_stops_mqtt(void **s) {
+static void a_cancel_from_another_thread_stops_mqtt(void **s) {
   (void)s;
   cancel_while_waiting(IOTC_DPS_TRANSPORT_MQTT);
 }
-static void test_cancel_from_another_thread_stops_https(void **s) {
+static void a_cancel_from_another_thread_stops_https(void **s) {
   (void)s;
   cancel_while_waiting(IOTC_DPS_TRANSPORT_HTTPS);
 }
 
-static void test_overall_timeout_ends_endless_assigning(void **s) {
+static void the_overall_timeout_ends_endless_assigning(void **s) {
   (void)s;
   for (int t = 0; t < 2; ++t) {
     iotc_dps_config cfg;
@@ -514,7 +501,7 @@ static void test_overall_timeout_ends_endless_assigning(void **s) {
   }
 }
 
-static void test_throttling_beyond_the_deadline_reports_throttled(void **s) {
+static void throttling_beyond_the_deadline_reports_throttled(void **s) {
   (void)s;
   iotc_dps_config cfg;
   char id[96];
@@ -553,7 +540,7 @@ static void malformed(iotc_dps_transport t, const char *operation, const char *b
   assert_null(reg.payload_json);
 }
 
-static void test_malformed_responses_are_clear_errors(void **s) {
+static void malformed_responses_are_clear_errors(void **s) {
   (void)s;
   for (int t = 0; t < 2; ++t) {
     iotc_dps_transport tr = (iotc_dps_transport)t;
@@ -566,7 +553,7 @@ static void test_malformed_responses_are_clear_errors(void **s) {
   }
 }
 
-static void test_oversized_responses_are_protocol_errors(void **s) {
+static void oversized_responses_are_protocol_errors(void **s) {
   (void)s;
   size_t big = 70000;
   char *body = malloc(big + 3);
@@ -597,32 +584,32 @@ static int teardown(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_device_key_registers_over_mqtt),
-      cmocka_unit_test(test_device_key_registers_over_https),
-      cmocka_unit_test(test_group_key_registers_over_mqtt),
-      cmocka_unit_test(test_group_key_registers_over_https),
-      cmocka_unit_test(test_x509_registers_over_mqtt),
-      cmocka_unit_test(test_x509_registers_over_https),
-      cmocka_unit_test(test_mqtt_register_429_waits_retry_after_then_succeeds),
-      cmocka_unit_test(test_https_poll_429_waits_retry_after_then_succeeds),
-      cmocka_unit_test(test_https_register_503_is_retried),
-      cmocka_unit_test(test_mqtt_assigning_honours_retry_after),
-      cmocka_unit_test(test_https_assigning_honours_retry_after),
-      cmocka_unit_test(test_mqtt_polls_operation_status_until_assigned),
-      cmocka_unit_test(test_https_polls_operation_status_until_assigned),
-      cmocka_unit_test(test_failed_registration_surfaces_the_error_code),
-      cmocka_unit_test(test_bad_key_is_refused_after_exactly_one_attempt_over_mqtt),
-      cmocka_unit_test(test_bad_key_is_refused_after_exactly_one_attempt_over_https),
-      cmocka_unit_test(test_unknown_id_scope_is_refused),
-      cmocka_unit_test(test_a_server_outside_the_trusted_roots_is_refused),
-      cmocka_unit_test_setup_teardown(test_a_host_name_not_in_the_certificate_is_refused,
-                                      start_ip_only, stop_ip_only),
-      cmocka_unit_test(test_cancel_from_another_thread_stops_mqtt),
-      cmocka_unit_test(test_cancel_from_another_thread_stops_https),
-      cmocka_unit_test(test_overall_timeout_ends_endless_assigning),
-      cmocka_unit_test(test_throttling_beyond_the_deadline_reports_throttled),
-      cmocka_unit_test(test_malformed_responses_are_clear_errors),
-      cmocka_unit_test(test_oversized_responses_are_protocol_errors),
+      cmocka_unit_test(a_device_key_registers_over_mqtt),
+      cmocka_unit_test(a_device_key_registers_over_https),
+      cmocka_unit_test(a_group_key_registers_over_mqtt),
+      cmocka_unit_test(a_group_key_registers_over_https),
+      cmocka_unit_test(an_x509_certificate_registers_over_mqtt),
+      cmocka_unit_test(an_x509_certificate_registers_over_https),
+      cmocka_unit_test(an_mqtt_register_answered_429_waits_retry_after_then_succeeds),
+      cmocka_unit_test(an_https_poll_answered_429_waits_retry_after_then_succeeds),
+      cmocka_unit_test(an_https_register_answered_503_is_retried),
+      cmocka_unit_test(mqtt_assigning_honours_retry_after),
+      cmocka_unit_test(https_assigning_honours_retry_after),
+      cmocka_unit_test(mqtt_polls_the_operation_status_until_assigned),
+      cmocka_unit_test(https_polls_the_operation_status_until_assigned),
+      cmocka_unit_test(a_failed_registration_surfaces_the_error_code),
+      cmocka_unit_test(a_bad_key_is_refused_after_exactly_one_attempt_over_mqtt),
+      cmocka_unit_test(a_bad_key_is_refused_after_exactly_one_attempt_over_https),
+      cmocka_unit_test(an_unknown_id_scope_is_refused),
+      cmocka_unit_test(a_server_outside_the_trusted_roots_is_refused),
+      cmocka_unit_test_setup_teardown(a_host_name_not_in_the_certificate_is_refused,
+                                      emu_ip_only_start, emu_ip_only_stop),
+      cmocka_unit_test(a_cancel_from_another_thread_stops_mqtt),
+      cmocka_unit_test(a_cancel_from_another_thread_stops_https),
+      cmocka_unit_test(the_overall_timeout_ends_endless_assigning),
+      cmocka_unit_test(throttling_beyond_the_deadline_reports_throttled),
+      cmocka_unit_test(malformed_responses_are_clear_errors),
+      cmocka_unit_test(oversized_responses_are_protocol_errors),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,7 +3,7 @@
 # examples/run-demo.sh --interactive without a terminal: it prints the dashboard's URL as soon as the
 # emulator is up and first in its "your turn" part, checks the dashboard is served, and, with no
 # terminal to wait on, stops everything and exits 0.
-# Usage: test_demo_interactive.sh SENSOR_BINARY
+# Usage: demo_interactive.sh SENSOR_BINARY
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp)
@@ -12,7 +12,7 @@ status=0
 # setsid: no controlling terminal, so the script cannot wait on /dev/tty.
 setsid -w bash "$root/examples/run-demo.sh" --interactive --no-install --sensor "$1" </dev/null >"$out" 2>&1 || status=$?
 fail() {
-  echo "test_demo_interactive: $*" >&2
+  echo "demo_interactive: $*" >&2
   echo "---- run-demo.sh output ----" >&2
   cat "$out" >&2
   exit 1

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#include "central_delivery.h"
+/* Test support: a numbered telemetry stream. */
+#include "delivery.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@ int delivery_check(const char *device_id, size_t expected, delivery *out) {
     json_int_t v = json_integer_value(n);
     if (v < 0 || (size_t)v >= expected) {
       fprintf(stderr, "delivery: unexpected n=%lld\n", (long long)v);
+      out->unexpected++;
       continue;
     }
     if (seen[v]) {

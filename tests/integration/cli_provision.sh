@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # `iotc provision` against the emulator: the JSON it prints, its exit codes and error lines.
-#   usage: test_cli_provision.sh path/to/iotc      (IOTC_EMULATOR_INFO names the ready line)
+#   usage: cli_provision.sh path/to/iotc      (IOTC_EMULATOR_INFO names the ready line)
 set -u
-iotc=${1:?usage: test_cli_provision.sh path/to/iotc}
+iotc=${1:?usage: cli_provision.sh path/to/iotc}
 info=${IOTC_EMULATOR_INFO:?run through ctest}
 field() { node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));const v=process.argv[2].split(".").reduce((o,k)=>o&&o[k],j);process.stdout.write(String(v))' "$info" "$1"; }
 scope=$(field idScope)

@@ -24,17 +24,10 @@ static emu_info emu;
  * HostName) in cs. */
 static void device_connection_string(const emu_info *e, const char *host_port, char *id,
                                      size_t id_size, char *cs, size_t cs_size) {
-  emu_unique_id("diag", id, id_size);
-  char path[300];
-  snprintf(path, sizeof path, "/emulator/devices/%s/provision", id);
-  long status = 0;
-  json_t *reg = NULL;
-  assert_int_equal(emu_api(e, "POST", path, "{\"hub\":0}", &status, &reg), 0);
-  assert_true(status >= 200 && status < 300);
-  const char *key = json_string_value(json_object_get(reg, "primaryKey"));
-  assert_non_null(key);
-  snprintf(cs, cs_size, "HostName=%s;DeviceId=%s;SharedAccessKey=%s", host_port, id, key);
-  json_decref(reg);
+  emu_direct_device dev;
+  assert_int_equal(emu_provision_direct(e, "diag", 0, &dev), 0);
+  snprintf(id, id_size, "%s", dev.id);
+  snprintf(cs, cs_size, "HostName=%s;DeviceId=%s;SharedAccessKey=%s", host_port, dev.id, dev.key);
 }
 
 /* Connect once (no retries) and return the result with its detail. */
@@ -71,42 +64,28 @@ static void a_hub_outside_the_trusted_roots_is_a_tls_error_with_the_reason(void 
 
 /* A second emulator whose certificate names 127.0.0.1 only: its hubs are reached as localhost
  * (which every hosts file maps to 127.0.0.1), a name the certificate does not carry. */
-static emu_info ip_only;
-
-static int start_ip_only(void **state) {
-  (void)state;
-  static const char *const args[] = {"--server-names", "127.0.0.1", NULL};
-  return emu_start(args, &ip_only);
-}
-
-static int stop_ip_only(void **state) {
-  (void)state;
-  emu_stop(&ip_only);
-  return 0;
-}
-
 static void a_hub_name_not_in_its_certificate_is_a_tls_error_naming_both(void **state) {
   (void)state;
-  assert_true(strncmp(ip_only.hubs[0], "localhost:", 10) == 0);
+  assert_true(strncmp(emu_ip_only.hubs[0], "localhost:", 10) == 0);
   char id[128], cs[1024];
-  device_connection_string(&ip_only, ip_only.hubs[0], id, sizeof id, cs, sizeof cs);
+  device_connection_string(&emu_ip_only, emu_ip_only.hubs[0], id, sizeof id, cs, sizeof cs);
   iotc_error err;
-  iotc_result r = connect_once(cs, ip_only.ca_file, &err);
+  iotc_result r = connect_once(cs, emu_ip_only.ca_file, &err);
   if (r != IOTC_ERR_TLS) fail_msg("%s: %s | %s", iotc_strerror(r), err.message, err.transport);
   print_message("message: %s\ntransport: %s\n", err.message, err.transport);
   assert_non_null(strstr(err.transport, "host name mismatch"));
   assert_non_null(strstr(err.transport, "localhost"));
   assert_non_null(strstr(err.transport, "127.0.0.1")); /* the name the certificate carries */
   assert_non_null(strstr(err.message, "host name mismatch"));
-  assert_int_equal(emu_wire_count(&ip_only, id, "in", "CONNECT", NULL), 0);
+  assert_int_equal(emu_wire_count(&emu_ip_only, id, "in", "CONNECT", NULL), 0);
   /* The same hub, device and CA under the name the certificate carries: connected. */
   char host_port[300];
-  snprintf(host_port, sizeof host_port, "127.0.0.1%s", strrchr(ip_only.hubs[0], ':'));
+  snprintf(host_port, sizeof host_port, "127.0.0.1%s", strrchr(emu_ip_only.hubs[0], ':'));
   const char *key = strstr(cs, ";SharedAccessKey=");
   assert_non_null(key);
   char by_ip[1024];
   snprintf(by_ip, sizeof by_ip, "HostName=%s;DeviceId=%s%s", host_port, id, key);
-  r = connect_once(by_ip, ip_only.ca_file, &err);
+  r = connect_once(by_ip, emu_ip_only.ca_file, &err);
   if (r != IOTC_OK) fail_msg("%s: %s | %s", iotc_strerror(r), err.message, err.transport);
 }
 
@@ -169,7 +148,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_hub_outside_the_trusted_roots_is_a_tls_error_with_the_reason),
       cmocka_unit_test_setup_teardown(a_hub_name_not_in_its_certificate_is_a_tls_error_naming_both,
-                                      start_ip_only, stop_ip_only),
+                                      emu_ip_only_start, emu_ip_only_stop),
       cmocka_unit_test(a_dps_clock_an_hour_apart_is_reported_and_blamed_for_a_refusal),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

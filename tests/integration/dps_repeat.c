@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Provisions repeatedly over both transports and with each credential kind, then exits: run
- * under valgrind (integration.test_dps_repeat_valgrind) it shows that every registration frees
+ * under valgrind (integration.dps_repeat_valgrind) it shows that every registration frees
  * what it took, Paho clients and curl handles included. */
 #include <stdio.h>
 #include <stdlib.h>
