@@ -22,10 +22,6 @@
 /* How long connect() waits for an earlier stop to finish before it calls the client started. */
 #define STOP_SETTLE_MS 5000u
 
-void iotc__wake_locked(iotc_client *c) {
-  if (c->worker_waiting) pthread_cond_signal(&c->wake);
-}
-
 void iotc_client_config_init(iotc_client_config *cfg) {
   if (cfg == NULL) return;
   memset(cfg, 0, sizeof *cfg);

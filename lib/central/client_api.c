@@ -50,66 +50,6 @@ static iotc_result check_json(const char *fn, const char *what, const char *json
   return IOTC_OK;
 }
 
-/* ---- lists ------------------------------------------------------------------------------ */
-
-void iotc__list_push_back(iotc__op_list *l, iotc__op *op) {
-  op->next = NULL;
-  op->prev = l->tail;
-  if (l->tail) {
-    l->tail->next = op;
-  } else {
-    l->head = op;
-  }
-  l->tail = op;
-  l->count++;
-}
-
-void iotc__list_push_front(iotc__op_list *l, iotc__op *op) {
-  op->prev = NULL;
-  op->next = l->head;
-  if (l->head) {
-    l->head->prev = op;
-  } else {
-    l->tail = op;
-  }
-  l->head = op;
-  l->count++;
-}
-
-iotc__op *iotc__list_pop_front(iotc__op_list *l) {
-  iotc__op *op = l->head;
-  if (op) iotc__list_remove(l, op);
-  return op;
-}
-
-void iotc__list_remove(iotc__op_list *l, iotc__op *op) {
-  if (op->prev) {
-    op->prev->next = op->next;
-  } else {
-    l->head = op->next;
-  }
-  if (op->next) {
-    op->next->prev = op->prev;
-  } else {
-    l->tail = op->prev;
-  }
-  op->next = op->prev = NULL;
-  l->count--;
-}
-
-void iotc__list_prepend_all(iotc__op_list *to, iotc__op_list *from) {
-  if (from->head == NULL) return;
-  from->tail->next = to->head;
-  if (to->head) {
-    to->head->prev = from->tail;
-  } else {
-    to->tail = from->tail;
-  }
-  to->head = from->head;
-  to->count += from->count;
-  memset(from, 0, sizeof *from);
-}
-
 /* ---- telemetry -------------------------------------------------------------------------- */
 
 void iotc_telemetry_options_init(iotc_telemetry_options *opts) {
@@ -397,6 +337,13 @@ static iotc_result ack_property(iotc_client *c, const char *component, const cha
       iotc__client_model_value(c, fn, component, IOTC__MODEL_WRITABLE, name, value_json)) {
     return IOTC_ERR_INVALID_ARG;
   }
+  return iotc__queue_ack(c, component, name, value_json, status, version, description, on_done,
+                         user_context);
+}
+
+iotc_result iotc__queue_ack(iotc_client *c, const char *component, const char *name,
+                            const char *value_json, int status, int64_t version,
+                            const char *description, iotc_done_fn on_done, void *user_context) {
   size_t len = 0;
   char *p = iotc__json_ack(component, name, value_json, status, version, description, &len);
   /* Acknowledgements must not be refused for lack of room: the service waits for them. */

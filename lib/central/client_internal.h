@@ -270,6 +270,8 @@ bool iotc__features_overdue(iotc_client *c, uint64_t now, char *why, size_t size
 /* ---- inbox: what Paho's threads hand to the worker ---- */
 /** A new session starts: its generation number (older reports are ignored). */
 uint32_t iotc__inbox_new_session(iotc_client *c);
+/** The largest payload accepted on @p topic (IOTC__IN_*_MAX). */
+size_t iotc__inbox_limit(const char *topic, size_t topic_len);
 /** The callbacks a session reports to. */
 iotc__session_sink iotc__inbox_sink(iotc_client *c);
 /** Complete @p op with @p result (user callback) and free it; no lock held. */
@@ -279,6 +281,10 @@ bool iotc__pending_cmd_take(iotc_client *c, const char *rid);
 void iotc__free_event(iotc__event *ev);
 /** Worker: a desired @p version reaches the application; acknowledgements up to it are valid. */
 void iotc__desired_seen(iotc_client *c, int64_t version);
+/** Queue the acknowledgement of a writable property whose arguments are known to be valid. */
+iotc_result iotc__queue_ack(iotc_client *c, const char *component, const char *name,
+                            const char *value_json, int status, int64_t version,
+                            const char *description, iotc_done_fn on_done, void *user_context);
 /** Acknowledge a writable property without the device-model check (the worker's refusals). */
 iotc_result iotc__refuse_property(iotc_client *c, const char *component, const char *name,
                                   const char *value_json, int status, int64_t version,

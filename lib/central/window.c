@@ -124,13 +124,6 @@ static void op_done(iotc__session_op *base, int rc) {
   }
 }
 
-void iotc__wake_from_paho(iotc_client *c) {
-  if (!atomic_load(&c->worker_waiting)) return;
-  pthread_mutex_lock(&c->mu);
-  pthread_cond_signal(&c->wake);
-  pthread_mutex_unlock(&c->mu);
-}
-
 void iotc__window_open(iotc_client *c, iotc__session *s) {
   pthread_mutex_lock(&c->send_mu);
   c->send_session = s;

@@ -31,103 +31,6 @@
 #define PENDING_CMD_MAX_AGE_MS (5u * 60u * 1000u)
 #define RENEW_DRAIN_MS 5000u
 
-/* ---- events ----------------------------------------------------------------------------- */
-
-iotc__event *iotc__event_new(int type, const char *topic, size_t topic_len, const void *payload,
-                             size_t payload_len) {
-  iotc__event *ev = malloc(sizeof *ev + topic_len + 1 + payload_len + 1);
-  if (ev == NULL) return NULL;
-  memset(ev, 0, sizeof *ev);
-  ev->type = type;
-  ev->topic = ev->data;
-  memcpy(ev->topic, topic, topic_len);
-  ev->topic[topic_len] = '\0';
-  ev->topic_len = topic_len;
-  ev->payload = ev->data + topic_len + 1;
-  if (payload_len) memcpy(ev->payload, payload, payload_len);
-  ev->payload[payload_len] = '\0';
-  ev->payload_len = payload_len;
-  return ev;
-}
-
-void iotc__free_event(iotc__event *ev) { free(ev); }
-
-void iotc__post_event(iotc_client *c, iotc__event *ev) {
-  pthread_mutex_lock(&c->mu);
-  if (c->ev_tail) {
-    c->ev_tail->next = ev;
-  } else {
-    c->ev_head = ev;
-  }
-  c->ev_tail = ev;
-  iotc__wake_locked(c);
-  pthread_mutex_unlock(&c->mu);
-}
-
-/* ---- Paho sink: runs on Paho threads, only records and wakes ---------------------------- */
-
-static void raise_flag(iotc_client *c, uint32_t gen, unsigned flag) {
-  pthread_mutex_lock(&c->mu);
-  if (gen == c->session_gen) {
-    c->sflags |= flag;
-    iotc__wake_locked(c);
-  }
-  pthread_mutex_unlock(&c->mu);
-}
-
-static void sink_connected(void *ctx, uint32_t gen) {
-  iotc_client *c = ctx;
-  pthread_mutex_lock(&c->mu);
-  if (gen == c->session_gen) {
-    atomic_store(&c->connack_seen, true); /* messages after the CONNACK are not early */
-    c->sflags |= IOTC__SF_CONNECTED;
-    iotc__wake_locked(c);
-  }
-  pthread_mutex_unlock(&c->mu);
-}
-
-static void sink_connect_failed(void *ctx, uint32_t gen, int code, const char *text) {
-  iotc_client *c = ctx;
-  pthread_mutex_lock(&c->mu);
-  if (gen == c->session_gen) {
-    c->fail_code = code;
-    iotc__copy_text(c->fail_text, sizeof c->fail_text, text ? text : "");
-    c->sflags |= IOTC__SF_CONNECT_FAILED;
-    iotc__wake_locked(c);
-  }
-  pthread_mutex_unlock(&c->mu);
-}
-
-static void sink_subscribed(void *ctx, uint32_t gen, int result) {
-  raise_flag(ctx, gen, result == IOTC__SUB_OK ? IOTC__SF_SUBSCRIBED :
-                       result == IOTC__SUB_REFUSED ? IOTC__SF_SUB_FAILED : IOTC__SF_SUB_MALFORMED);
-}
-
-static void sink_lost(void *ctx, uint32_t gen) { raise_flag(ctx, gen, IOTC__SF_LOST); }
-
-static void sink_disconnected(void *ctx, uint32_t gen) {
-  raise_flag(ctx, gen, IOTC__SF_DISCONNECTED);
-}
-
-static size_t incoming_max(const char *topic, size_t topic_len) {
-  if (topic_len >= 21 && memcmp(topic, "$iothub/methods/POST/", 21) == 0) return IOTC__IN_METHOD_MAX;
-  if (topic_len >= 13 && memcmp(topic, "$iothub/twin/", 13) == 0) return IOTC__IN_TWIN_MAX;
-  return IOTC__IN_C2D_MAX;
-}
-
-static void sink_message(void *ctx, uint32_t gen, const char *topic, size_t topic_len,
-                         const void *payload, size_t payload_len) {
-  /* Too large: keep only the topic; the worker refuses it (no logging on a Paho thread). */
-  size_t oversize = payload_len > incoming_max(topic, topic_len) ? payload_len : 0;
-  iotc__event *ev = iotc__event_new(IOTC__EV_MESSAGE, topic, topic_len, payload,
-                                    oversize ? 0 : payload_len);
-  if (ev == NULL) return; /* no memory: nothing safe to do on a Paho thread */
-  ev->gen = gen;
-  ev->oversize = oversize;
-  ev->early = !atomic_load(&((iotc_client *)ctx)->connack_seen);
-  iotc__post_event(ctx, ev);
-}
-
 /* ---- helpers ---------------------------------------------------------------------------- */
 
 void iotc__op_finish(iotc_client *c, iotc__op *op, iotc_result result) {
@@ -326,8 +229,9 @@ static void report_defaults(iotc_client *c, const iotc__twin *t) {
     iotc__default *d = &copy[i];
     if (d->name && d->value_json && !iotc__twin_has_desired(t, d->component, d->name) &&
         !iotc__twin_has_reported(t, d->component, d->name)) {
-      if (iotc_client_ack_property(c, d->component, d->name, d->value_json, 203, 0, "default",
-                                   NULL, NULL) != IOTC_OK) {
+      /* Checked when set (iotc_client_set_property_default()): queued without a second look. */
+      if (iotc__queue_ack(c, d->component, d->name, d->value_json, 203, 0, "default", NULL,
+                          NULL) != IOTC_OK) {
         IOTC_LOGE("could not queue the default of property '%s'", d->name);
       }
     }
@@ -691,7 +595,7 @@ static void process_c2d(iotc_client *c, iotc__event *ev, const iotc_hub_c2d_mess
 /* A message over its size limit: a command is answered 413, anything else is dropped; both
  * with a log line. */
 static void refuse_oversized(iotc_client *c, const iotc__event *ev) {
-  size_t max = incoming_max(ev->topic, ev->topic_len);
+  size_t max = iotc__inbox_limit(ev->topic, ev->topic_len);
   iotc_hub_method_request m;
   if (iotc_hub_topic_method_parse(ev->topic, ev->topic_len, &m) == IOTC_OK) {
     char *rid = view_dup(m.request_id);
@@ -706,6 +610,46 @@ static void refuse_oversized(iotc_client *c, const iotc__event *ev) {
   IOTC_LOGW("ignoring a %s of %zu bytes: larger than the %zu bytes accepted",
             max == IOTC__IN_TWIN_MAX ? "twin message" : "cloud-to-device message", ev->oversize,
             max);
+}
+
+/* Worker: a desired patch before the twin waits for it (the twin decides which patches are
+ * news); true when @p ev was kept. */
+static bool desired_patch_arrived(iotc_client *c, iotc__event *ev) {
+  if (c->twin_ready) {
+    process_patch(c, ev, false);
+    return false;
+  }
+  ev->next = NULL;
+  if (c->deferred_tail) {
+    c->deferred_tail->next = ev;
+  } else {
+    c->deferred = ev;
+  }
+  c->deferred_tail = ev;
+  return true;
+}
+
+/* Which feature a message belongs to: the pure layer's parsers, each answering
+ * IOTC_ERR_NO_MATCH for the other features' topics, tried in turn. True when @p ev was kept. */
+static bool route(iotc_client *c, iotc__event *ev) {
+  const char *t = ev->topic;
+  size_t n = ev->topic_len;
+  iotc_hub_twin_response tr;
+  iotc_hub_twin_desired td;
+  iotc_hub_method_request mr;
+  iotc_hub_c2d_message m;
+  if (iotc_hub_topic_twin_response_parse(t, n, &tr) != IOTC_ERR_NO_MATCH) {
+    process_twin_response(c, ev);
+  } else if (iotc_hub_topic_twin_desired_parse(t, n, &td) != IOTC_ERR_NO_MATCH) {
+    return desired_patch_arrived(c, ev);
+  } else if (iotc_hub_topic_method_parse(t, n, &mr) != IOTC_ERR_NO_MATCH) {
+    process_method(c, ev);
+  } else if (iotc_hub_topic_c2d_parse(t, n, &m) == IOTC_OK) {
+    process_c2d(c, ev, &m);
+  } else {
+    IOTC_LOGW("ignoring a message on an unexpected topic");
+  }
+  return false;
 }
 
 static void process_message(iotc_client *c, iotc__event *ev) {
@@ -723,31 +667,7 @@ static void process_message(iotc_client *c, iotc__event *ev) {
     iotc__free_event(ev);
     return;
   }
-  if (strncmp(ev->topic, "$iothub/twin/res/", 17) == 0) {
-    process_twin_response(c, ev);
-  } else if (strncmp(ev->topic, "$iothub/twin/PATCH/properties/desired/", 38) == 0) {
-    if (!c->twin_ready) { /* wait for the full twin: it decides which patches are news */
-      ev->next = NULL;
-      if (c->deferred_tail) {
-        c->deferred_tail->next = ev;
-      } else {
-        c->deferred = ev;
-      }
-      c->deferred_tail = ev;
-      return;
-    }
-    process_patch(c, ev, false);
-  } else if (strncmp(ev->topic, "$iothub/methods/POST/", 21) == 0) {
-    process_method(c, ev);
-  } else {
-    iotc_hub_c2d_message m;
-    if (iotc_hub_topic_c2d_parse(ev->topic, ev->topic_len, &m) == IOTC_OK) {
-      process_c2d(c, ev, &m);
-    } else {
-      IOTC_LOGW("ignoring a message on an unexpected topic");
-    }
-  }
-  iotc__free_event(ev);
+  if (!route(c, ev)) iotc__free_event(ev);
 }
 
 static void handle_events(iotc_client *c, iotc__event *ev) {
@@ -857,23 +777,6 @@ bool iotc__features_overdue(iotc_client *c, uint64_t now, char *why, size_t size
     return true;
   }
   return false;
-}
-
-/* ---- inbox ------------------------------------------------------------------------------ */
-
-uint32_t iotc__inbox_new_session(iotc_client *c) {
-  pthread_mutex_lock(&c->mu);
-  uint32_t gen = ++c->session_gen;
-  c->sflags = 0;
-  atomic_store(&c->connack_seen, false);
-  pthread_mutex_unlock(&c->mu);
-  return gen;
-}
-
-iotc__session_sink iotc__inbox_sink(iotc_client *c) {
-  iotc__session_sink sink = {c, sink_connected, sink_connect_failed, sink_subscribed,
-                             sink_lost, sink_disconnected, sink_message};
-  return sink;
 }
 
 /* ---- main loop -------------------------------------------------------------------------- */
