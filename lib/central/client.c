@@ -205,22 +205,6 @@ static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, 
   return IOTC_OK;
 }
 
-void iotc__client_dps_config(const iotc_client *c, iotc_dps_config *d) {
-  iotc_dps_config_init(d);
-  d->id_scope = c->id_scope;
-  d->registration_id = c->registration_id;
-  d->transport = c->dps_https ? IOTC_DPS_TRANSPORT_HTTPS : IOTC_DPS_TRANSPORT_MQTT;
-  d->endpoint = c->dps_endpoint;
-  d->credential = c->x509 ? IOTC_DPS_CREDENTIAL_X509 : IOTC_DPS_CREDENTIAL_DEVICE_KEY;
-  d->key = c->device_key;
-  d->cert_file = c->cert_file;
-  d->key_file = c->key_file;
-  d->ca_file = c->ca_file;
-  d->model_id = c->model_id;
-  d->timeout_ms = c->connect_timeout_ms;
-  d->request_timeout_ms = c->connect_timeout_ms;
-}
-
 /* Limits and timers; every refusal names the field. */
 static iotc_result check_limits(const iotc_client_config *cfg, iotc_error *err) {
   const char *zero = cfg->max_inflight == 0 ? "max_inflight" :
@@ -586,19 +570,6 @@ void iotc_client_destroy(iotc_client *c) {
     iotc__free_event(ev);
   }
   free_locks_and_client(c);
-}
-
-const char *iotc_status_str(iotc_connection_status status) {
-  switch (status) {
-    case IOTC_STATUS_PROVISIONING: return "provisioning";
-    case IOTC_STATUS_CONNECTING: return "connecting";
-    case IOTC_STATUS_CONNECTED: return "connected";
-    case IOTC_STATUS_DISCONNECTED: return "disconnected";
-    case IOTC_STATUS_RECONNECTING: return "reconnecting";
-    case IOTC_STATUS_REPROVISIONING: return "reprovisioning";
-    case IOTC_STATUS_GAVE_UP: return "gave up";
-  }
-  return "unknown status";
 }
 
 bool iotc_client_is_connected(const iotc_client *client) {

@@ -12,9 +12,14 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "central/commands.h"
 #include "central/conn.h"
+#include "central/desired.h"
+#include "central/feature.h"
 #include "central/io.h"
+#include "central/reported.h"
 #include "hub/session.h"
 #include "iotc/client.h"
 #include "iotc/dps.h"
@@ -232,6 +237,12 @@ struct iotc_client {
 
 /** CLOCK_MONOTONIC in milliseconds: the API's own waits (io_system.c). */
 uint64_t iotc__now_ms(void);
+/** The next request id for a twin GET ('g') or a reported PATCH ('r'). Worker. */
+static inline void iotc__next_rid(iotc_client *c, char prefix, char out[16]) {
+  snprintf(out, 16, "%c%u", prefix, ++c->rid_counter);
+}
+/** A cloud-to-device message (c2d.c; worker). */
+void iotc__c2d_on_message(iotc_client *c, iotc__event *ev, const iotc_hub_c2d_message *m);
 /** The client's clock (the I/O seam's): every deadline of the worker is on it. */
 static inline uint64_t iotc__client_now(const iotc_client *c) { return c->io->now_ms(c->io->ctx); }
 /** Telemetry and reported PATCHes waiting to be sent (mu held). */
@@ -242,8 +253,6 @@ static inline size_t iotc__client_queued_locked(const iotc_client *c) {
  * (tests). iotc_client_destroy() frees it. */
 iotc_result iotc__client_create_io(const iotc_client_config *cfg, const iotc__io *io,
                                    iotc_client **out, iotc_error *err);
-/** The DPS configuration of the client's identity (strings borrowed from @p c). */
-void iotc__client_dps_config(const iotc_client *c, iotc_dps_config *d);
 void iotc__wake_locked(iotc_client *c);
 /** Append a received event (Paho thread or API); takes mu. */
 void iotc__post_event(iotc_client *c, iotc__event *ev);
@@ -258,16 +267,9 @@ void iotc__worker_step(iotc_client *c);
 /** When the worker must run next, whatever arrives (mu held); UINT64_MAX: only on an event. */
 uint64_t iotc__worker_deadline_locked(iotc_client *c);
 
-/* ---- feature hooks, called by the connection state machine (worker) ---- */
-/** The session @p s is connected and subscribed. */
-void iotc__features_on_connected(iotc_client *c, iotc__session *s);
-/** The session is gone: take back what was in flight, forget per-connection state. */
-void iotc__features_on_teardown(iotc_client *c);
-/** Nothing awaits an answer from the hub (a planned reconnect may close now). */
-bool iotc__features_idle(iotc_client *c);
-/** An answer is overdue past the liveness limit: true, with the reason in @p why. */
-bool iotc__features_overdue(iotc_client *c, uint64_t now, char *why, size_t size);
 /* ---- inbox: what Paho's threads hand to the worker ---- */
+/** The session is gone: its late reports are ignored. */
+void iotc__inbox_end_session(iotc_client *c);
 /** A new session starts: its generation number (older reports are ignored). */
 uint32_t iotc__inbox_new_session(iotc_client *c);
 /** The largest payload accepted on @p topic (IOTC__IN_*_MAX). */
@@ -305,6 +307,8 @@ void iotc__jobs_shutdown(iotc_client *c);
 /* ---- command responses (responses.c; worker, or destroy once the worker is gone) ---- */
 /** Queue the response to request @p rid (logged and dropped only when no topic can carry it). */
 void iotc__resp_queue(iotc_client *c, const char *rid, int status, const char *payload);
+/** Every queued response was written (a disconnect may close). */
+bool iotc__resp_all_written(const iotc_client *c);
 /** True when responses are queued and Paho may take more. */
 bool iotc__resp_sendable(const iotc_client *c);
 /** Hand queued responses to Paho through @p s (the connected session). */
@@ -332,6 +336,8 @@ bool iotc__window_pump(iotc_client *c);
 iotc__op *iotc__window_take_done_locked(iotc_client *c);
 /** Worker: take the acknowledged ops of the completion list @p done out of the window. */
 void iotc__window_release(iotc_client *c, iotc__op *done);
+/** Worker: finish the completion list @p done (newest first): callbacks in completion order. */
+void iotc__window_completions(iotc_client *c, iotc__op *done);
 /** When the oldest telemetry in flight was published; UINT64_MAX when none is. */
 uint64_t iotc__window_oldest_ms(iotc_client *c);
 /** Worker or destroy: close the window and requeue what is in flight, in order, for resending. */

@@ -11,6 +11,7 @@
 #include "central/cache.h"
 #include "central/client_internal.h"
 #include "central/conn.h"
+#include "central/feature.h"
 #include "common/clock_check.h"
 #include "common/log.h"
 #include "common/net_diag.h"
@@ -100,7 +101,11 @@ static const struct {
     {ANY_STATE & ~S(CLOSING_STOP), IOTC__CONN_STOP, stop_now},          /* -> IDLE */
 };
 
-static void enter(client *c, int state) { c->conn.state = state; }
+static void enter(client *c, int state) {
+  c->conn.state = state;
+  c->conn.up = state == CONNECTED;
+  c->conn.can_send = state == CONNECTED || state == DRAINING;
+}
 
 void iotc__conn_dispatch(client *c, const iotc__conn_event *ev) {
   unsigned bit = S(c->conn.state);
@@ -136,12 +141,6 @@ uint64_t iotc__conn_deadline(const client *c) {
   return t;
 }
 
-bool iotc__conn_can_send(const client *c) {
-  return c->conn.state == CONNECTED || c->conn.state == DRAINING;
-}
-
-bool iotc__conn_is_up(const client *c) { return c->conn.state == CONNECTED; }
-
 bool iotc__conn_closing_to_stop(const client *c) { return c->conn.state == CLOSING_STOP; }
 
 bool iotc__conn_stop_needs_round(const client *c) {
@@ -151,6 +150,19 @@ bool iotc__conn_stop_needs_round(const client *c) {
 const char *iotc__conn_state_name(const client *c) { return state_names[c->conn.state]; }
 
 /* ---- status, errors --------------------------------------------------------------------- */
+
+const char *iotc_status_str(iotc_connection_status status) {
+  switch (status) {
+    case IOTC_STATUS_PROVISIONING: return "provisioning";
+    case IOTC_STATUS_CONNECTING: return "connecting";
+    case IOTC_STATUS_CONNECTED: return "connected";
+    case IOTC_STATUS_DISCONNECTED: return "disconnected";
+    case IOTC_STATUS_RECONNECTING: return "reconnecting";
+    case IOTC_STATUS_REPROVISIONING: return "reprovisioning";
+    case IOTC_STATUS_GAVE_UP: return "gave up";
+  }
+  return "unknown status";
+}
 
 static void emit_status(client *c, iotc_connection_status status, iotc_result reason,
                         const char *message, uint32_t retry_in_ms) {
@@ -197,6 +209,7 @@ void iotc__conn_teardown(client *c) {
     c->conn.session = NULL;
   }
   iotc__features_on_teardown(c);
+  iotc__inbox_end_session(c);
   pthread_mutex_lock(&c->mu);
   c->connected = false;
   pthread_cond_broadcast(&c->state_cv);
@@ -268,6 +281,22 @@ static bool dps_permanent(iotc_result r) {
     default:
       return false;
   }
+}
+
+void iotc__client_dps_config(const iotc_client *c, iotc_dps_config *d) {
+  iotc_dps_config_init(d);
+  d->id_scope = c->id_scope;
+  d->registration_id = c->registration_id;
+  d->transport = c->dps_https ? IOTC_DPS_TRANSPORT_HTTPS : IOTC_DPS_TRANSPORT_MQTT;
+  d->endpoint = c->dps_endpoint;
+  d->credential = c->x509 ? IOTC_DPS_CREDENTIAL_X509 : IOTC_DPS_CREDENTIAL_DEVICE_KEY;
+  d->key = c->device_key;
+  d->cert_file = c->cert_file;
+  d->key_file = c->key_file;
+  d->ca_file = c->ca_file;
+  d->model_id = c->model_id;
+  d->timeout_ms = c->connect_timeout_ms;
+  d->request_timeout_ms = c->connect_timeout_ms;
 }
 
 /* Register with DPS through the seam; cancellable by disconnect and destroy (through c->dps). */
@@ -631,8 +660,9 @@ static void stop_now(client *c, const iotc__conn_event *ev) {
  * connecting until the deadline, then flush as drain() does. */
 static void stop_after_connect(client *c, const iotc__conn_event *ev) {
   pthread_mutex_lock(&c->mu);
-  bool queued = iotc__client_queued_locked(c) > 0 || c->rep_inflight;
+  bool queued = iotc__client_queued_locked(c) > 0;
   pthread_mutex_unlock(&c->mu);
+  queued = queued || !iotc__features_idle(c); /* a reported PATCH awaits its answer */
   c->conn.stop_connecting = queued && ev->now < ev->deadline;
   if (!c->conn.stop_connecting) stop_now(c, ev);
 }
@@ -642,9 +672,9 @@ static void drain(client *c, const iotc__conn_event *ev) {
   enter(c, DRAINING);
   c->conn.stop_connecting = false;
   /* Checked and closed in one step: nothing can slip into the window between the two. */
-  bool answered = c->resp_head == NULL && c->resp_out == 0; /* command responses written */
   uint64_t now = ev->now, deadline = ev->deadline;
-  if ((answered && c->rep_inflight == NULL && iotc__window_close_if_idle(c)) || now >= deadline) {
+  if ((iotc__resp_all_written(c) && iotc__features_idle(c) && iotc__window_close_if_idle(c)) ||
+      now >= deadline) {
     /* Paho's own grace for in-flight messages, within what is left of the caller's timeout. */
     start_close(c, CLOSING_STOP,
                 now >= deadline ? 0 : (uint32_t)(deadline - now < 1000 ? deadline - now : 1000));

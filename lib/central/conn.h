@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "hub/session.h"
+#include "iotc/dps.h"
 
 struct iotc_client;
 
@@ -46,6 +47,7 @@ typedef struct iotc__conn_event {
 /** The connection's part of the client (worker only). */
 typedef struct iotc__conn {
   int state;                    /* one of the states in conn.c; written only there */
+  bool up, can_send;            /* derived from state, for the features (see below) */
   iotc__session *session;       /* NULL between connections */
   uint32_t attempt;             /* failed attempts since the last connection */
   bool need_provision, fresh_provision;
@@ -69,15 +71,17 @@ void iotc__conn_on_timer(struct iotc_client *c, uint64_t now);
 /** The earliest of the connection's deadlines; UINT64_MAX when none. */
 uint64_t iotc__conn_deadline(const struct iotc_client *c);
 /** Telemetry, reported properties and responses may be published (connected or draining). */
-bool iotc__conn_can_send(const struct iotc_client *c);
+static inline bool iotc__conn_can_send(const iotc__conn *k) { return k->can_send; }
 /** Connected, and neither renewing nor draining. */
-bool iotc__conn_is_up(const struct iotc_client *c);
+static inline bool iotc__conn_is_up(const iotc__conn *k) { return k->up; }
 /** A pending stop needs a round now (not waiting for a connection or a close). */
 bool iotc__conn_stop_needs_round(const struct iotc_client *c);
 /** A disconnect for a stop was sent: only its completion (or its backstop) matters now. */
 bool iotc__conn_closing_to_stop(const struct iotc_client *c);
 /** Look for overdue answers (liveness) when that deadline is due; reconnect when one is. */
 void iotc__conn_check_liveness(struct iotc_client *c, uint64_t now);
+/** The DPS configuration of the client's identity (strings borrowed from @p c). */
+void iotc__client_dps_config(const struct iotc_client *c, iotc_dps_config *d);
 /** The state's name, for logs and tests. */
 const char *iotc__conn_state_name(const struct iotc_client *c);
 /** Close the session and requeue what was in flight (worker, or destroy). */

@@ -133,3 +133,10 @@ iotc__session_sink iotc__inbox_sink(iotc_client *c) {
                              sink_lost, sink_disconnected, sink_message};
   return sink;
 }
+
+void iotc__inbox_end_session(iotc_client *c) {
+  pthread_mutex_lock(&c->mu);
+  c->session_gen++; /* late reports of the old session are ignored */
+  c->sflags = 0;
+  pthread_mutex_unlock(&c->mu);
+}

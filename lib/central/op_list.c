@@ -2,6 +2,7 @@
 /* The doubly linked queue of outgoing operations (telemetry and reported PATCHes): the pending
  * queues, the reported queue and the telemetry window all use it.
  * Locking: none here; each list is guarded by the lock of the field that holds it. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "central/client_internal.h"
@@ -62,4 +63,14 @@ void iotc__list_prepend_all(iotc__op_list *to, iotc__op_list *from) {
   to->head = from->head;
   to->count += from->count;
   memset(from, 0, sizeof *from);
+}
+
+void iotc__op_finish(iotc_client *c, iotc__op *op, iotc_result result) {
+  if (result != IOTC_OK && op->kind == IOTC__OP_TELEMETRY) {
+    pthread_mutex_lock(&c->mu);
+    c->stats.telemetry_failed++;
+    pthread_mutex_unlock(&c->mu);
+  }
+  if (op->on_done) op->on_done(c, result, op->user_context);
+  free(op);
 }

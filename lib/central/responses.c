@@ -116,3 +116,7 @@ void iotc__resp_free_all(iotc_client *c) {
   c->resp_tail = NULL;
   if (n) IOTC_LOGW("%zu command responses were not sent: the client was destroyed", n);
 }
+
+bool iotc__resp_all_written(const iotc_client *c) {
+  return c->resp_head == NULL && c->resp_out == 0;
+}
