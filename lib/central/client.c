@@ -76,9 +76,9 @@ static void free_client(iotc_client *c) {
     free(c->defaults[i].value_json);
   }
   free(c->defaults);
-  while (c->pending_cmds) {
-    iotc__pending_cmd *p = c->pending_cmds;
-    c->pending_cmds = p->next;
+  while (c->commands.pending) {
+    iotc__pending_cmd *p = c->commands.pending;
+    c->commands.pending = p->next;
     free(p);
   }
   free(c);
@@ -554,8 +554,8 @@ void iotc_client_destroy(iotc_client *c) {
   iotc__jobs_shutdown(c);
   iotc__conn_teardown(c);
   finish_list(c, &c->inflight);
-  if (c->rep_inflight) iotc__op_finish(c, c->rep_inflight, IOTC_ERR_SHUTDOWN);
-  c->rep_inflight = NULL;
+  if (c->reported.inflight) iotc__op_finish(c, c->reported.inflight, IOTC_ERR_SHUTDOWN);
+  c->reported.inflight = NULL;
   finish_list(c, &c->pending);
   finish_list(c, &c->rep_pending);
   iotc__resp_free_all(c);
@@ -564,9 +564,9 @@ void iotc_client_destroy(iotc_client *c) {
     c->ev_head = ev->next;
     iotc__free_event(ev);
   }
-  while (c->deferred) {
-    iotc__event *ev = c->deferred;
-    c->deferred = ev->next;
+  while (c->desired.deferred) {
+    iotc__event *ev = c->desired.deferred;
+    c->desired.deferred = ev->next;
     iotc__free_event(ev);
   }
   free_locks_and_client(c);

@@ -325,7 +325,7 @@ static iotc_result ack_property(iotc_client *c, const char *component, const cha
   }
   if (status < 100 || status > 999) return bad(fn, "status must be an HTTP-like code (100-999)");
   if (version < 0) return bad(fn, "version must be >= 0");
-  int64_t seen = atomic_load(&c->desired_seen);
+  int64_t seen = atomic_load(&c->desired.seen);
   if (version > seen) {
     /* The service ignores it; the operator would wait for an acknowledgement that never came. */
     IOTC_LOGE("%s: version %lld is newer than any desired version received (%lld): acknowledge "
@@ -359,8 +359,8 @@ iotc_result iotc_client_ack_property(iotc_client *c, const char *component, cons
 }
 
 void iotc__desired_seen(iotc_client *c, int64_t version) {
-  int64_t seen = atomic_load(&c->desired_seen);
-  while (version > seen && !atomic_compare_exchange_weak(&c->desired_seen, &seen, version)) {
+  int64_t seen = atomic_load(&c->desired.seen);
+  while (version > seen && !atomic_compare_exchange_weak(&c->desired.seen, &seen, version)) {
   }
 }
 
@@ -554,7 +554,7 @@ iotc_result iotc_command_response_set_payload(iotc_command_response *resp,
 bool iotc__pending_cmd_take(iotc_client *c, const char *rid) {
   pthread_mutex_lock(&c->mu);
   bool found = false;
-  for (iotc__pending_cmd **pp = &c->pending_cmds; *pp; pp = &(*pp)->next) {
+  for (iotc__pending_cmd **pp = &c->commands.pending; *pp; pp = &(*pp)->next) {
     if (strcmp((*pp)->rid, rid) == 0) {
       iotc__pending_cmd *p = *pp;
       *pp = p->next;

@@ -177,7 +177,6 @@ struct iotc_client {
   _Atomic(iotc__op *) done;  /* completions from Paho, newest first: pushed without mu */
   iotc__op *reaped;          /* completions a sending thread took out of the window, newest
                               * first, older than those in done: the worker finishes them */
-  _Atomic(iotc__resp *) resp_done; /* written command responses, newest first (Paho) */
   atomic_bool in_handler; /* the worker runs an application handler (command, property, C2D,
                            * status), which may block: completions then move the window */
   iotc__event *ev_head, *ev_tail;
@@ -198,9 +197,7 @@ struct iotc_client {
   void *status_ctx;
   iotc__default *defaults;
   size_t default_count;
-  iotc__pending_cmd *pending_cmds;
   iotc_dps *dps; /* while provisioning, for cancel */
-  _Atomic int64_t desired_seen; /* newest desired version handed to the application; no lock */
   iotc__job *jobs;              /* scheduled callbacks, by due time (schedule.c) */
   uint64_t job_counter;
 
@@ -213,20 +210,11 @@ struct iotc_client {
   size_t topic_cap;
 
   /* ---- (worker) ---- */
-  iotc__conn conn; /* the connection state machine (conn.h) */
-  iotc__op *rep_inflight;
-  iotc__resp *resp_head, *resp_tail; /* command responses not yet handed to Paho */
-  uint32_t resp_out;                 /* handed to Paho, not yet written */
-  bool resp_refused;                 /* Paho refused one: wait for a completion or a new session */
-  uint32_t rep_retries;
-  uint64_t t_twin, t_rep_retry;
-  bool twin_ready;
-  int64_t twin_version;
-  uint32_t twin_tries;
-  uint64_t twin_asked_ms; /* when the twin GET now unanswered was first sent; 0: none */
-  iotc__event *deferred, *deferred_tail;
+  iotc__conn conn;         /* the connection state machine (conn.h): worker only */
+  iotc__desired desired;   /* desired properties (desired.h): worker only, `seen` no lock */
+  iotc__reported reported; /* reported properties (reported.h): worker only */
+  iotc__commands commands; /* commands (commands.h): worker, `pending` (mu), `resp_done` Paho */
   uint32_t rid_counter;
-  char twin_rid[16], rep_rid[16];
   char topic_prefix[IOTC_DPS_ID_SIZE + 32]; /* written only while the window is closed */
   size_t prefix_len;
   uintptr_t stack_lo, stack_hi; /* the worker's stack (see stack_check.h) */

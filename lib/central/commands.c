@@ -56,7 +56,7 @@ static void add_pending_cmd(iotc_client *c, const char *rid) {
   p->created_ms = iotc__client_now(c);
   pthread_mutex_lock(&c->mu);
   /* forget requests the service has long given up on */
-  for (iotc__pending_cmd **pp = &c->pending_cmds; *pp;) {
+  for (iotc__pending_cmd **pp = &c->commands.pending; *pp;) {
     if (p->created_ms - (*pp)->created_ms > PENDING_CMD_MAX_AGE_MS) {
       iotc__pending_cmd *old = *pp;
       *pp = old->next;
@@ -65,8 +65,8 @@ static void add_pending_cmd(iotc_client *c, const char *rid) {
       pp = &(*pp)->next;
     }
   }
-  p->next = c->pending_cmds;
-  c->pending_cmds = p;
+  p->next = c->commands.pending;
+  c->commands.pending = p;
   pthread_mutex_unlock(&c->mu);
 }
 

@@ -18,8 +18,8 @@
 #define TWIN_TRIES 3
 
 void iotc__desired_init(iotc_client *c) {
-  c->t_twin = NO_TIMER;
-  c->twin_version = -1;
+  c->desired.retry_at = NO_TIMER;
+  c->desired.version = -1;
 }
 
 static void publish_control(iotc_client *c, const char *topic, const char *payload, size_t len) {
@@ -31,22 +31,22 @@ static void publish_control(iotc_client *c, const char *topic, const char *paylo
 
 static void send_twin_get(iotc_client *c) {
   char topic[64];
-  iotc__next_rid(c, 'g', c->twin_rid);
-  if (iotc_hub_topic_twin_get(c->twin_rid, topic, sizeof topic, NULL) == IOTC_OK) {
+  iotc__next_rid(c, 'g', c->desired.rid);
+  if (iotc_hub_topic_twin_get(c->desired.rid, topic, sizeof topic, NULL) == IOTC_OK) {
     publish_control(c, topic, "", 0);
   }
-  c->twin_tries++;
-  c->t_twin = iotc__client_now(c) + c->connect_timeout_ms;
-  if (c->twin_asked_ms == 0) c->twin_asked_ms = iotc__client_now(c); /* liveness: first unanswered GET */
+  c->desired.tries++;
+  c->desired.retry_at = iotc__client_now(c) + c->connect_timeout_ms;
+  if (c->desired.asked_ms == 0) c->desired.asked_ms = iotc__client_now(c); /* liveness: first unanswered GET */
 }
 
 static void drop_deferred(iotc_client *c) {
-  while (c->deferred) {
-    iotc__event *ev = c->deferred;
-    c->deferred = ev->next;
+  while (c->desired.deferred) {
+    iotc__event *ev = c->desired.deferred;
+    c->desired.deferred = ev->next;
     iotc__free_event(ev);
   }
-  c->deferred_tail = NULL;
+  c->desired.deferred_tail = NULL;
 }
 
 static bool is_component_cb(void *ctx, const char *name) {
@@ -136,10 +136,10 @@ static void process_patch(iotc_client *c, iotc__event *ev, bool deferred) {
   const char *why = "";
   iotc_result r = iotc__twin_patch(ev->payload, ev->payload_len, is_component_cb, c,
                                    dispatch_property, &v, topic_version,
-                                   deferred ? c->twin_version : INT64_MIN, &version, &why);
+                                   deferred ? c->desired.version : INT64_MIN, &version, &why);
   if (r == IOTC_ERR_NO_MATCH) {
     IOTC_LOGD("ignoring desired patch version %lld (twin is at %lld)", (long long)version,
-              (long long)c->twin_version);
+              (long long)c->desired.version);
   } else if (r != IOTC_OK) {
     IOTC_LOGE("ignoring a desired patch: %s", why);
   }
@@ -173,42 +173,42 @@ static void report_defaults(iotc_client *c, const iotc__twin *t) {
 }
 
 static void process_twin(iotc_client *c, int status, const char *body, size_t len) {
-  c->twin_asked_ms = 0;
+  c->desired.asked_ms = 0;
   if (status == 429 || status >= 500) {
     IOTC_LOGW("twin GET answered %d: retrying", status);
-    c->t_twin = iotc__client_now(c) + iotc__backoff_ms(c->twin_tries, c->reconnect_min_ms,
+    c->desired.retry_at = iotc__client_now(c) + iotc__backoff_ms(c->desired.tries, c->reconnect_min_ms,
                                                   c->reconnect_max_ms, status == 429,
                                                   iotc__backoff_random());
-    c->twin_rid[0] = '\0';
-    c->twin_tries = 0;
+    c->desired.rid[0] = '\0';
+    c->desired.tries = 0;
     return;
   }
-  c->twin_rid[0] = '\0';
+  c->desired.rid[0] = '\0';
   iotc__twin *t = NULL;
   const char *why = "";
-  bool usable = status == 200 && iotc__twin_parse(body, len, &t, &c->twin_version, &why) == IOTC_OK;
-  if (!usable && status == 200 && c->twin_tries < TWIN_TRIES) {
+  bool usable = status == 200 && iotc__twin_parse(body, len, &t, &c->desired.version, &why) == IOTC_OK;
+  if (!usable && status == 200 && c->desired.tries < TWIN_TRIES) {
     /* An unreadable twin is asked for again: what changed while offline is in it. */
     IOTC_LOGW("the twin could not be read (%s): asking again", why);
-    c->twin_version = -1;
-    c->t_twin = iotc__client_now(c) + iotc__backoff_ms(c->twin_tries, c->reconnect_min_ms,
+    c->desired.version = -1;
+    c->desired.retry_at = iotc__client_now(c) + iotc__backoff_ms(c->desired.tries, c->reconnect_min_ms,
                                                   c->reconnect_max_ms, false,
                                                   iotc__backoff_random());
     return;
   }
-  c->t_twin = NO_TIMER;
+  c->desired.retry_at = NO_TIMER;
   if (!usable) {
     IOTC_LOGE("the twin could not be used (status %d): %s", status, status == 200 ? why : "");
-    c->twin_version = -1;
+    c->desired.version = -1;
   } else {
     visit_ctx v = {c, true};
     iotc__twin_pending(t, is_component_cb, c, dispatch_property, &v);
     report_defaults(c, t);
     iotc__twin_free(t);
   }
-  c->twin_ready = true;
-  iotc__event *ev = c->deferred;
-  c->deferred = c->deferred_tail = NULL;
+  c->desired.ready = true;
+  iotc__event *ev = c->desired.deferred;
+  c->desired.deferred = c->desired.deferred_tail = NULL;
   while (ev) {
     iotc__event *n = ev->next;
     process_patch(c, ev, true);
@@ -220,24 +220,24 @@ static void process_twin(iotc_client *c, int status, const char *body, size_t le
 /* Worker: a desired patch before the twin waits for it (the twin decides which patches are
  * news); true when @p ev was kept. */
 bool iotc__desired_on_patch(iotc_client *c, iotc__event *ev) {
-  if (c->twin_ready) {
+  if (c->desired.ready) {
     process_patch(c, ev, false);
     return false;
   }
   ev->next = NULL;
-  if (c->deferred_tail) {
-    c->deferred_tail->next = ev;
+  if (c->desired.deferred_tail) {
+    c->desired.deferred_tail->next = ev;
   } else {
-    c->deferred = ev;
+    c->desired.deferred = ev;
   }
-  c->deferred_tail = ev;
+  c->desired.deferred_tail = ev;
   return true;
 }
 
 bool iotc__desired_on_response(iotc_client *c, const iotc_hub_twin_response *res,
                                const iotc__event *ev) {
-  if (c->twin_rid[0] == '\0' || res->request_id.len != strlen(c->twin_rid) ||
-      memcmp(res->request_id.ptr, c->twin_rid, res->request_id.len) != 0) {
+  if (c->desired.rid[0] == '\0' || res->request_id.len != strlen(c->desired.rid) ||
+      memcmp(res->request_id.ptr, c->desired.rid, res->request_id.len) != 0) {
     return false;
   }
   process_twin(c, res->status, ev->payload, ev->payload_len);
@@ -250,26 +250,26 @@ void iotc__desired_drop_deferred(iotc_client *c) { drop_deferred(c); }
 
 static void on_connected(iotc_client *c, iotc__session *s) {
   (void)s;
-  c->twin_tries = 0;
-  c->twin_ready = false;
+  c->desired.tries = 0;
+  c->desired.ready = false;
   send_twin_get(c);
 }
 
 static void on_teardown(iotc_client *c) {
-  c->twin_ready = false;
-  c->twin_asked_ms = 0;
-  c->twin_rid[0] = '\0';
-  c->t_twin = NO_TIMER;
+  c->desired.ready = false;
+  c->desired.asked_ms = 0;
+  c->desired.rid[0] = '\0';
+  c->desired.retry_at = NO_TIMER;
   drop_deferred(c);
 }
 
-static uint64_t deadline(iotc_client *c) { return c->t_twin; }
+static uint64_t deadline(iotc_client *c) { return c->desired.retry_at; }
 
 static void on_timer(iotc_client *c, uint64_t now) {
-  if (c->t_twin > now) return;
-  c->t_twin = NO_TIMER;
-  if (!iotc__conn_is_up(&c->conn) || c->twin_ready) return;
-  if (c->twin_tries < TWIN_TRIES) {
+  if (c->desired.retry_at > now) return;
+  c->desired.retry_at = NO_TIMER;
+  if (!iotc__conn_is_up(&c->conn) || c->desired.ready) return;
+  if (c->desired.tries < TWIN_TRIES) {
     IOTC_LOGW("no answer to the twin GET: asking again");
     send_twin_get(c);
   } else {
@@ -279,7 +279,7 @@ static void on_timer(iotc_client *c, uint64_t now) {
 }
 
 static bool overdue(iotc_client *c, uint64_t now, char *why, size_t size) {
-  if (c->twin_asked_ms == 0 || now - c->twin_asked_ms < c->liveness_ms) return false;
+  if (c->desired.asked_ms == 0 || now - c->desired.asked_ms < c->liveness_ms) return false;
   snprintf(why, size, "no answer from the hub to the twin GET for %u ms: reconnecting",
            (unsigned)c->liveness_ms);
   return true;

@@ -132,7 +132,7 @@ static bool collect_locked(iotc_client *c, round *r, uint64_t *wake_at) {
   r->stop = c->req_stop;
   r->stop_deadline = c->stop_deadline;
   uint64_t now = iotc__client_now(c);
-  bool responses = atomic_load(&c->resp_done) != NULL;
+  bool responses = atomic_load(&c->commands.resp_done) != NULL;
   bool sendable = iotc__conn_can_send(&c->conn) &&
                   (iotc__resp_sendable(c) ||
                    (c->pending.count && atomic_load(&c->inflight_n) < c->max_inflight) ||
