@@ -559,16 +559,8 @@ void iotc_client_destroy(iotc_client *c) {
   finish_list(c, &c->pending);
   finish_list(c, &c->rep_pending);
   iotc__resp_free_all(c);
-  while (c->ev_head) {
-    iotc__event *ev = c->ev_head;
-    c->ev_head = ev->next;
-    iotc__free_event(ev);
-  }
-  while (c->desired.deferred) {
-    iotc__event *ev = c->desired.deferred;
-    c->desired.deferred = ev->next;
-    iotc__free_event(ev);
-  }
+  iotc__free_events(&c->inbox);
+  iotc__desired_drop_deferred(c);
   free_locks_and_client(c);
 }
 

@@ -315,8 +315,7 @@ iotc_result iotc_client_report_properties(iotc_client *c, const char *component,
 
 static iotc_result ack_property(iotc_client *c, const char *component, const char *name,
                                 const char *value_json, int status, int64_t version,
-                                const char *description, iotc_done_fn on_done, void *user_context,
-                                bool model_check) {
+                                const char *description, iotc_done_fn on_done, void *user_context) {
   static const char fn[] = "iotc_client_ack_property";
   if (c == NULL) return bad(fn, "client is NULL");
   if (check_component(fn, component) || check_name(fn, IOTC_HUB_NAME_PROPERTY, "name", name) ||
@@ -333,8 +332,7 @@ static iotc_result ack_property(iotc_client *c, const char *component, const cha
     return IOTC_ERR_INVALID_ARG;
   }
   if (description && strlen(description) > 1024) return bad(fn, "description is longer than 1024");
-  if (model_check &&
-      iotc__client_model_value(c, fn, component, IOTC__MODEL_WRITABLE, name, value_json)) {
+  if (iotc__client_model_value(c, fn, component, IOTC__MODEL_WRITABLE, name, value_json)) {
     return IOTC_ERR_INVALID_ARG;
   }
   return iotc__queue_ack(c, component, name, value_json, status, version, description, on_done,
@@ -355,20 +353,7 @@ iotc_result iotc_client_ack_property(iotc_client *c, const char *component, cons
                                      const char *description, iotc_done_fn on_done,
                                      void *user_context) {
   return ack_property(c, component, name, value_json, status, version, description, on_done,
-                      user_context, true);
-}
-
-void iotc__desired_seen(iotc_client *c, int64_t version) {
-  int64_t seen = atomic_load(&c->desired.seen);
-  while (version > seen && !atomic_compare_exchange_weak(&c->desired.seen, &seen, version)) {
-  }
-}
-
-iotc_result iotc__refuse_property(iotc_client *c, const char *component, const char *name,
-                                  const char *value_json, int status, int64_t version,
-                                  const char *description) {
-  return ack_property(c, component, name, value_json, status, version, description, NULL, NULL,
-                      false);
+                      user_context);
 }
 
 iotc_result iotc_client_complete_command(iotc_client *c, const char *component, const char *name,

@@ -19,6 +19,7 @@
 #include "central/desired.h"
 #include "central/feature.h"
 #include "central/io.h"
+#include "central/queue.h"
 #include "central/reported.h"
 #include "hub/session.h"
 #include "iotc/client.h"
@@ -39,7 +40,7 @@ enum { IOTC__OP_TELEMETRY = 0, IOTC__OP_REPORTED = 1 };
 /** One outgoing telemetry message or reported PATCH, in a single allocation. */
 typedef struct iotc__op {
   iotc__session_op base; /* first: Paho's completion context */
-  struct iotc__op *next, *prev;
+  iotc__link link;            /* in pending, rep_pending or inflight */
   struct iotc__op *done_next; /* completion list (see iotc_client.done) */
   struct iotc_client *client;
   iotc_done_fn on_done;
@@ -57,23 +58,31 @@ typedef struct iotc__op {
   char data[];        /* bag NUL payload NUL */
 } iotc__op;
 
-typedef struct iotc__op_list {
-  iotc__op *head, *tail;
-  size_t count;
-} iotc__op_list;
+/* Queues of operations (queue.h): pending, rep_pending, the telemetry window. */
+typedef iotc__queue iotc__op_list;
 
-void iotc__list_push_back(iotc__op_list *l, iotc__op *op);
-void iotc__list_push_front(iotc__op_list *l, iotc__op *op);
-iotc__op *iotc__list_pop_front(iotc__op_list *l);
-void iotc__list_remove(iotc__op_list *l, iotc__op *op);
-/** Move all of @p from to the front of @p to, keeping order. */
-void iotc__list_prepend_all(iotc__op_list *to, iotc__op_list *from);
+static inline iotc__op *iotc__op_of(iotc__link *l) { return IOTC__ENTRY(l, iotc__op, link); }
+static inline void iotc__list_push_back(iotc__op_list *l, iotc__op *op) {
+  iotc__queue_push_back(l, &op->link);
+}
+static inline void iotc__list_push_front(iotc__op_list *l, iotc__op *op) {
+  iotc__queue_push_front(l, &op->link);
+}
+static inline iotc__op *iotc__list_pop_front(iotc__op_list *l) {
+  return iotc__op_of(iotc__queue_pop_front(l));
+}
+static inline void iotc__list_remove(iotc__op_list *l, iotc__op *op) {
+  iotc__queue_remove(l, &op->link);
+}
+static inline void iotc__list_prepend_all(iotc__op_list *to, iotc__op_list *from) {
+  iotc__queue_prepend_all(to, from);
+}
 
 enum { IOTC__EV_MESSAGE = 0, IOTC__EV_RESPOND = 1 };
 
 /** A received message, or a late command response to send (one allocation). */
 typedef struct iotc__event {
-  struct iotc__event *next;
+  iotc__link link; /* in the inbox, a round's list, or the deferred patches */
   int type;
   uint32_t gen;
   bool early; /* arrived before the hub accepted the connection (CONNACK) */
@@ -87,7 +96,8 @@ typedef struct iotc__event {
 /** A command response waiting to be written (responses.c). */
 typedef struct iotc__resp {
   iotc__session_op base; /* first: Paho's completion context */
-  struct iotc__resp *next;
+  iotc__link link;             /* in the response queue (commands.resp) */
+  struct iotc__resp *done_next; /* in commands.resp_done */
   struct iotc_client *client;
   uint64_t created_ms;
   int status, rc;
@@ -179,7 +189,7 @@ struct iotc_client {
                               * first, older than those in done: the worker finishes them */
   atomic_bool in_handler; /* the worker runs an application handler (command, property, C2D,
                            * status), which may block: completions then move the window */
-  iotc__event *ev_head, *ev_tail;
+  iotc__queue inbox;        /* received events for the worker (iotc__event) */
   uint32_t session_gen;
   atomic_bool connack_seen; /* the current session's CONNACK arrived (set on Paho's thread) */
   unsigned sflags;
@@ -269,17 +279,17 @@ void iotc__op_finish(iotc_client *c, iotc__op *op, iotc_result result);
 /** Remove a later-response entry; true when it was there. */
 bool iotc__pending_cmd_take(iotc_client *c, const char *rid);
 void iotc__free_event(iotc__event *ev);
+static inline iotc__event *iotc__event_of(iotc__link *l) {
+  return IOTC__ENTRY(l, iotc__event, link);
+}
+/** Free every event of @p q. */
+void iotc__free_events(iotc__queue *q);
 /** Worker: a desired @p version reaches the application; acknowledgements up to it are valid. */
 void iotc__desired_seen(iotc_client *c, int64_t version);
 /** Queue the acknowledgement of a writable property whose arguments are known to be valid. */
 iotc_result iotc__queue_ack(iotc_client *c, const char *component, const char *name,
                             const char *value_json, int status, int64_t version,
                             const char *description, iotc_done_fn on_done, void *user_context);
-/** Acknowledge a writable property without the device-model check (the worker's refusals). */
-iotc_result iotc__refuse_property(iotc_client *c, const char *component, const char *name,
-                                  const char *value_json, int status, int64_t version,
-                                  const char *description);
-
 iotc__event *iotc__event_new(int type, const char *topic, size_t topic_len, const void *payload,
                              size_t payload_len);
 

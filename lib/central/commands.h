@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "central/queue.h"
 #include "iotc/hub_topic.h"
 
 struct iotc_client;
@@ -20,7 +21,7 @@ struct iotc__resp;
 struct iotc__pending_cmd;
 
 typedef struct iotc__commands {
-  struct iotc__resp *resp_head, *resp_tail; /* (worker) responses not yet handed to Paho */
+  iotc__queue resp;                         /* (worker) responses not yet handed to Paho */
   uint32_t resp_out;                        /* (worker) handed to Paho, not yet written */
   bool resp_refused;                        /* (worker) Paho refused one: wait */
   _Atomic(struct iotc__resp *) resp_done;   /* written responses, newest first (Paho) */

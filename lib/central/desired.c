@@ -40,14 +40,13 @@ static void send_twin_get(iotc_client *c) {
   if (c->desired.asked_ms == 0) c->desired.asked_ms = iotc__client_now(c); /* liveness: first unanswered GET */
 }
 
-static void drop_deferred(iotc_client *c) {
-  while (c->desired.deferred) {
-    iotc__event *ev = c->desired.deferred;
-    c->desired.deferred = ev->next;
-    iotc__free_event(ev);
+void iotc__desired_seen(iotc_client *c, int64_t version) {
+  int64_t seen = atomic_load(&c->desired.seen);
+  while (version > seen && !atomic_compare_exchange_weak(&c->desired.seen, &seen, version)) {
   }
-  c->desired.deferred_tail = NULL;
 }
+
+static void drop_deferred(iotc_client *c) { iotc__free_events(&c->desired.deferred); }
 
 static bool is_component_cb(void *ctx, const char *name) {
   iotc_client *c = ctx;
@@ -98,8 +97,8 @@ static void dispatch_property(void *ctx, const iotc__twin_update *u) {
   if (c->model && iotc__model_check_text(c->model, u->component, IOTC__MODEL_WRITABLE, u->name,
                                          u->value_json, strlen(u->value_json), why) != IOTC_OK) {
     IOTC_LOGW("writable property '%s': %s: refusing it with ac=400", u->name, why);
-    if (iotc__refuse_property(c, u->component, u->name, u->value_json, 400,
-                              u->version < 0 ? 0 : u->version, why) != IOTC_OK) {
+    if (iotc__queue_ack(c, u->component, u->name, u->value_json, 400,
+                        u->version < 0 ? 0 : u->version, why, NULL, NULL) != IOTC_OK) {
       IOTC_LOGE("could not queue the refusal of property '%s'", u->name);
     }
     return;
@@ -114,8 +113,8 @@ static void dispatch_property(void *ctx, const iotc__twin_update *u) {
   char desc[128];
   snprintf(desc, sizeof desc, "the device has no handler for property '%s'", u->name);
   IOTC_LOGW("%s: refusing it with ac=404", desc);
-  if (iotc__refuse_property(c, u->component, u->name, u->value_json, 404,
-                            u->version < 0 ? 0 : u->version, desc) != IOTC_OK) {
+  if (iotc__queue_ack(c, u->component, u->name, u->value_json, 404,
+                      u->version < 0 ? 0 : u->version, desc, NULL, NULL) != IOTC_OK) {
     IOTC_LOGE("could not queue the refusal of property '%s'", u->name);
   }
 }
@@ -207,13 +206,11 @@ static void process_twin(iotc_client *c, int status, const char *body, size_t le
     iotc__twin_free(t);
   }
   c->desired.ready = true;
-  iotc__event *ev = c->desired.deferred;
-  c->desired.deferred = c->desired.deferred_tail = NULL;
-  while (ev) {
-    iotc__event *n = ev->next;
-    process_patch(c, ev, true);
-    iotc__free_event(ev);
-    ev = n;
+  iotc__queue waiting = iotc__queue_take_all(&c->desired.deferred);
+  iotc__link *l;
+  while ((l = iotc__queue_pop_front(&waiting)) != NULL) {
+    process_patch(c, iotc__event_of(l), true);
+    iotc__free_event(iotc__event_of(l));
   }
 }
 
@@ -224,13 +221,7 @@ bool iotc__desired_on_patch(iotc_client *c, iotc__event *ev) {
     process_patch(c, ev, false);
     return false;
   }
-  ev->next = NULL;
-  if (c->desired.deferred_tail) {
-    c->desired.deferred_tail->next = ev;
-  } else {
-    c->desired.deferred = ev;
-  }
-  c->desired.deferred_tail = ev;
+  iotc__queue_push_back(&c->desired.deferred, &ev->link);
   return true;
 }
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "central/queue.h"
 #include "iotc/hub_topic.h"
 
 struct iotc_client;
@@ -19,7 +20,7 @@ typedef struct iotc__desired {
   uint32_t tries;          /* twin GETs sent on this connection */
   uint64_t asked_ms;       /* when the unanswered GET was first sent (liveness); 0: none */
   uint64_t retry_at;       /* next GET; UINT64_MAX: none */
-  struct iotc__event *deferred, *deferred_tail; /* patches waiting for the twin */
+  iotc__queue deferred;    /* patches waiting for the twin (iotc__event) */
   char rid[16];            /* request id of the GET in flight; "": none */
   _Atomic int64_t seen;    /* newest desired version handed to the application; no lock */
 } iotc__desired;

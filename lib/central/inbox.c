@@ -41,14 +41,14 @@ iotc__event *iotc__event_new(int type, const char *topic, size_t topic_len, cons
 
 void iotc__free_event(iotc__event *ev) { free(ev); }
 
+void iotc__free_events(iotc__queue *q) {
+  iotc__link *l;
+  while ((l = iotc__queue_pop_front(q)) != NULL) iotc__free_event(iotc__event_of(l));
+}
+
 void iotc__post_event(iotc_client *c, iotc__event *ev) {
   pthread_mutex_lock(&c->mu);
-  if (c->ev_tail) {
-    c->ev_tail->next = ev;
-  } else {
-    c->ev_head = ev;
-  }
-  c->ev_tail = ev;
+  iotc__queue_push_back(&c->inbox, &ev->link);
   iotc__wake_locked(c);
   pthread_mutex_unlock(&c->mu);
 }

@@ -181,7 +181,7 @@ void iotc__window_release(iotc_client *c, iotc__op *done) {
 
 uint64_t iotc__window_oldest_ms(iotc_client *c) {
   pthread_mutex_lock(&c->send_mu);
-  uint64_t t = c->inflight.head ? c->inflight.head->sent_ms : UINT64_MAX;
+  uint64_t t = c->inflight.head ? iotc__op_of(c->inflight.head)->sent_ms : UINT64_MAX;
   pthread_mutex_unlock(&c->send_mu);
   return t;
 }
@@ -189,7 +189,8 @@ uint64_t iotc__window_oldest_ms(iotc_client *c) {
 void iotc__window_requeue(iotc_client *c) {
   pthread_mutex_lock(&c->send_mu);
   c->send_session = NULL;
-  for (iotc__op *op = c->inflight.head; op; op = op->next) {
+  for (iotc__link *l = c->inflight.head; l; l = l->next) {
+    iotc__op *op = iotc__op_of(l);
     op->resend = true;
     op->in_window = false;
   }

@@ -91,16 +91,16 @@ static void process_message(iotc_client *c, iotc__event *ev) {
   if (!route(c, ev)) iotc__free_event(ev);
 }
 
-static void handle_events(iotc_client *c, iotc__event *ev) {
-  while (ev) {
-    iotc__event *n = ev->next;
+static void handle_events(iotc_client *c, iotc__queue *evs) {
+  iotc__link *l;
+  while ((l = iotc__queue_pop_front(evs)) != NULL) {
+    iotc__event *ev = iotc__event_of(l);
     if (ev->type == IOTC__EV_RESPOND) {
       iotc__commands_respond(c, ev->topic, ev->status, ev->payload);
       iotc__free_event(ev);
     } else {
       process_message(c, ev); /* frees or keeps ev */
     }
-    ev = n;
   }
 }
 
@@ -111,7 +111,7 @@ typedef struct round {
   unsigned flags;
   int code;
   char text[sizeof ((iotc_client *)0)->fail_text];
-  iotc__event *evs;
+  iotc__queue evs;
   iotc__op *done;
   bool start, stop;
   uint64_t stop_deadline, job_due;
@@ -124,8 +124,7 @@ static bool collect_locked(iotc_client *c, round *r, uint64_t *wake_at) {
   c->sflags = 0;
   r->code = c->fail_code;
   memcpy(r->text, c->fail_text, sizeof r->text);
-  r->evs = c->ev_head;
-  c->ev_head = c->ev_tail = NULL;
+  r->evs = iotc__queue_take_all(&c->inbox);
   r->done = iotc__window_take_done_locked(c);
   r->start = c->req_start;
   c->req_start = false;
@@ -140,7 +139,7 @@ static bool collect_locked(iotc_client *c, round *r, uint64_t *wake_at) {
   uint64_t t = iotc__worker_deadline_locked(c);
   r->job_due = iotc__jobs_next_due_locked(c);
   *wake_at = t;
-  return r->flags || r->evs || r->done || responses || r->start || sendable || t <= now ||
+  return r->flags || r->evs.head || r->done || responses || r->start || sendable || t <= now ||
          (r->stop && iotc__conn_stop_needs_round(c));
 }
 
@@ -169,7 +168,7 @@ static void run_round(iotc_client *c, round *r) {
   }
   iotc__window_completions(c, r->done); /* completions come before the loss that follows them */
   if (r->flags) iotc__conn_session_flags(c, r->flags, r->code, r->text);
-  handle_events(c, r->evs);
+  handle_events(c, &r->evs);
   uint64_t now = iotc__client_now(c);
   iotc__conn_on_timer(c, now);
   iotc__features_on_timer(c, now);

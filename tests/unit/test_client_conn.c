@@ -385,8 +385,8 @@ static void the_sas_token_is_renewed_at_80_percent_of_its_life_and_nothing_is_lo
   iotc_client_destroy(c);
 }
 
-static void a_renewal_that_is_never_drained_closes_after_the_drain_limit(void **s) {
-  (void)s;
+/* A connected client renewing its 100 s token, one telemetry message awaiting its PUBACK. */
+static iotc_client *renewing_with_one_in_flight(void) {
   iotc_client_config cfg;
   base_config(&cfg);
   cfg.sas_ttl_s = 100;
@@ -396,6 +396,12 @@ static void a_renewal_that_is_never_drained_closes_after_the_drain_limit(void **
   step(c);
   advance(c, 80000);
   assert_string_equal(state(c), "renewing");
+  return c;
+}
+
+static void a_renewal_that_is_never_drained_closes_after_the_drain_limit(void **s) {
+  (void)s;
+  iotc_client *c = renewing_with_one_in_flight();
   next_deadline(c);
   assert_string_equal(state(c), "closing to renew");
   closed();
@@ -411,15 +417,7 @@ static void a_renewal_that_is_never_drained_closes_after_the_drain_limit(void **
 
 static void a_drop_while_renewing_leaves_no_deadline_in_the_past(void **s) {
   (void)s;
-  iotc_client_config cfg;
-  base_config(&cfg);
-  cfg.sas_ttl_s = 100;
-  iotc_client *c = make(&cfg);
-  bring_up(c);
-  send_one(c);
-  step(c);
-  advance(c, 80000);
-  assert_string_equal(state(c), "renewing");
+  iotc_client *c = renewing_with_one_in_flight();
   drop();
   step(c);
   assert_string_equal(state(c), "waiting to retry");
@@ -633,6 +631,45 @@ static void a_late_command_response_is_sent_on_the_next_connection(void **s) {
   iotc_client_destroy(c);
 }
 
+static char c2d_seen[64];
+
+static void on_c2d(iotc_client *c, const iotc_c2d_message *m, void *ctx) {
+  (void)c;
+  (void)ctx;
+  snprintf(c2d_seen, sizeof c2d_seen, "%.*s %zu %s=%s", (int)m->payload_len, (const char *)m->payload,
+           m->property_count, m->property_count ? m->properties[0].name : "",
+           m->property_count ? m->properties[0].value : "");
+}
+
+static void messages_reach_their_feature_and_others_are_ignored(void **s) {
+  (void)s;
+  iotc_client_config cfg;
+  base_config(&cfg);
+  iotc_client *c = make(&cfg);
+  assert_int_equal(iotc_client_on_c2d(c, on_c2d, NULL), IOTC_OK);
+  bring_up(c);
+  deliver("devices/dev/messages/devicebound/colour=red%20ish", "hello");
+  step(c);
+  assert_string_equal(c2d_seen, "hello 1 colour=red ish");
+  size_t before = F.pubs;
+  deliver("$iothub/unknown/topic", "{}");
+  deliver("$iothub/methods/POST/nosuch/?$rid=7", "{}");
+  step(c);
+  assert_int_equal(F.pubs, before + 1); /* only the 404 for the unknown command */
+  assert_int_equal(published("$iothub/methods/res/404/?$rid=7"), 1);
+  /* A reported property: its PATCH, answered by the twin response with its $rid. */
+  assert_int_equal(iotc_client_report_property(c, NULL, "p", "1", on_done, NULL), IOTC_OK);
+  step(c);
+  assert_int_equal(published("$iothub/twin/PATCH/properties/reported/?$rid=r"), 1);
+  const char *rid = strstr(F.topics[F.pubs - 1], "$rid=") + 5;
+  char topic[80];
+  snprintf(topic, sizeof topic, "$iothub/twin/res/204/?$rid=%s&$version=2", rid);
+  deliver(topic, "");
+  step(c);
+  assert_int_equal(R.done_ok, 1);
+  iotc_client_destroy(c);
+}
+
 /* Drive a fresh client to the state @p target, with one telemetry message queued or in flight. */
 static iotc_client *client_in(const char *target) {
   iotc_client_config cfg;
@@ -709,6 +746,8 @@ int main(void) {
           the_twin_is_fetched_after_every_reconnect_and_patches_wait_for_it, setup, teardown),
       cmocka_unit_test_setup_teardown(a_late_command_response_is_sent_on_the_next_connection,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(messages_reach_their_feature_and_others_are_ignored, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(the_client_can_be_destroyed_in_every_state, setup,
                                       teardown),
   };
