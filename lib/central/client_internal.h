@@ -177,6 +177,7 @@ struct iotc_client {
   bool req_stop;
   uint64_t stop_deadline;
   bool stopped;      /* the worker finished a stop request */
+  bool provisioned;  /* the provisioning thread finished (conn.c) */
   bool connected;
   bool gave_up;
   iotc_error last_error;

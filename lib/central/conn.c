@@ -30,7 +30,8 @@
 
 enum {
   IDLE,          /* not started, or stopped */
-  CONNECTING,    /* CONNECT sent (provisioning, when needed, happened just before) */
+  PROVISIONING,  /* asking DPS for the hub, on dps_thread */
+  CONNECTING,    /* CONNECT sent */
   SUBSCRIBING,   /* CONNACK received, SUBSCRIBE sent */
   CONNECTED,
   RENEWING,      /* SAS renewal: waiting for in-flight answers before a planned reconnect */
@@ -43,7 +44,7 @@ enum {
 };
 
 static const char *const state_names[STATE_COUNT] = {
-    "idle", "connecting", "subscribing", "connected", "renewing", "closing to renew",
+    "idle", "provisioning", "connecting", "subscribing", "connected", "renewing", "closing to renew",
     "waiting to retry", "draining", "closing to stop", "gave up"};
 
 #define S(x) (1u << (x))
@@ -69,6 +70,9 @@ static void reconnect(client *c, const iotc__conn_event *ev);
 static void stop_now(client *c, const iotc__conn_event *ev);
 static void stop_after_connect(client *c, const iotc__conn_event *ev);
 static void drain(client *c, const iotc__conn_event *ev);
+static void join_provisioning(client *c);
+static void provisioned(client *c, const iotc__conn_event *ev);
+static void stop_while_provisioning(client *c, const iotc__conn_event *ev);
 
 /* First matching row wins; a (state, event) pair with no row is ignored. */
 static const struct {
@@ -76,7 +80,9 @@ static const struct {
   iotc__conn_event_type event;
   action_fn action;
 } table[] = {
-    {S(IDLE) | S(GAVE_UP), IOTC__CONN_START, start},                    /* -> CONNECTING */
+    {S(IDLE) | S(GAVE_UP), IOTC__CONN_START, start},                 /* -> PROVISIONING|CONNECTING */
+    {S(PROVISIONING), IOTC__CONN_PROVISIONED, provisioned},             /* -> CONNECTING|IDLE|... */
+    {S(PROVISIONING), IOTC__CONN_STOP, stop_while_provisioning},        /* cancels at its time */
     {S(CONNECTING), IOTC__CONN_REFUSED, refused},                       /* -> WAIT_RETRY|GAVE_UP */
     {S(CONNECTING), IOTC__CONN_CONNACK, subscribe},                     /* -> SUBSCRIBING */
     {S(SUBSCRIBING), IOTC__CONN_SUBACK_REFUSED, sub_refused},           /* -> WAIT_RETRY|GAVE_UP */
@@ -144,7 +150,7 @@ uint64_t iotc__conn_deadline(const client *c) {
 bool iotc__conn_closing_to_stop(const client *c) { return c->conn.state == CLOSING_STOP; }
 
 bool iotc__conn_stop_needs_round(const client *c) {
-  return c->conn.state != CLOSING_STOP && c->conn.state != DRAINING && !c->conn.stop_connecting;
+  return c->conn.state != CLOSING_STOP && c->conn.state != PROVISIONING && c->conn.state != DRAINING && !c->conn.stop_connecting;
 }
 
 const char *iotc__conn_state_name(const client *c) { return state_names[c->conn.state]; }
@@ -203,6 +209,7 @@ static void record_error(client *c, iotc_result r, const char *message, const io
 /* ---- teardown --------------------------------------------------------------------------- */
 
 void iotc__conn_teardown(client *c) {
+  join_provisioning(c); /* destroy: cancelled through c->dps, or it saw quit */
   iotc__window_close(c); /* before the session goes: no publish through it from now on */
   if (c->conn.session) {
     c->io->session_destroy(c->conn.session); /* abandoned publishes complete during this call */
@@ -329,13 +336,50 @@ static iotc_result run_dps(client *c, iotc_error *err) {
   return r;
 }
 
-static bool provision(client *c) {
+static void *provisioning_thread(void *arg) {
+  client *c = arg;
+  iotc_error_clear(&c->conn.dps_error);
+  c->conn.dps_result = run_dps(c, &c->conn.dps_error);
+  pthread_mutex_lock(&c->mu);
+  c->provisioned = true;
+  iotc__wake_locked(c);
+  pthread_mutex_unlock(&c->mu);
+  return NULL;
+}
+
+static void join_provisioning(client *c) {
+  if (!c->conn.dps_running) return;
+  pthread_join(c->conn.dps_thread, NULL);
+  c->conn.dps_running = false;
+}
+
+/* Ask DPS on a thread of its own: the worker goes on running callbacks meanwhile. */
+static void provision(client *c) {
   bool again = c->hub[0] != '\0';
   emit_status(c, again ? IOTC_STATUS_REPROVISIONING : IOTC_STATUS_PROVISIONING, IOTC_OK,
               again ? "asking DPS for the device's hub again" : "registering with DPS", 0);
-  iotc_error err;
-  iotc_error_clear(&err);
-  iotc_result r = run_dps(c, &err);
+  enter(c, PROVISIONING);
+  if (pthread_create(&c->conn.dps_thread, NULL, provisioning_thread, c) != 0) {
+    failed_attempt(c, IOTC_ERR_NO_MEMORY, "could not start a thread for provisioning");
+    return;
+  }
+  c->conn.dps_running = true;
+}
+
+/* A disconnect while provisioning: cancelled now when nothing waits to be sent, else at the
+ * disconnect's deadline; the stop completes when the thread reports. */
+static void stop_while_provisioning(client *c, const iotc__conn_event *ev) {
+  pthread_mutex_lock(&c->mu);
+  bool queued = iotc__client_queued_locked(c) > 0;
+  if ((!queued || ev->now >= ev->deadline) && c->dps) c->io->dps_cancel(c->dps);
+  pthread_mutex_unlock(&c->mu);
+}
+
+/* The hub is known (provisioned now); true to go on connecting. */
+static bool provisioning_done(client *c) {
+  join_provisioning(c);
+  iotc_result r = c->conn.dps_result;
+  const iotc_error *err = &c->conn.dps_error;
   if (r == IOTC_OK) {
     IOTC_LOGI("provisioned: device %s on hub %s", c->device_id, c->hub);
     c->conn.need_provision = false;
@@ -352,9 +396,9 @@ static bool provision(client *c) {
     return false;
   }
   char msg[IOTC_ERROR_MESSAGE_SIZE + 32];
-  snprintf(msg, sizeof msg, "provisioning failed: %s", err.message[0] ? err.message
-                                                                       : iotc_strerror(r));
-  record_error(c, r, msg, &err);
+  snprintf(msg, sizeof msg, "provisioning failed: %s", err->message[0] ? err->message
+                                                                         : iotc_strerror(r));
+  record_error(c, r, msg, err);
   attempt_failed(c, r, dps_permanent(r), false, msg);
   return false;
 }
@@ -375,14 +419,16 @@ static bool load_cache(client *c) {
   return true;
 }
 
-/* The hub to connect to is known: from the configuration, the cache, or DPS now. */
+/* The hub to connect to is known: from the configuration or the cache; false when DPS must be
+ * asked (started here). */
 static bool know_hub(client *c) {
   if (!c->use_dps || (c->hub[0] != '\0' && !c->conn.need_provision)) return true;
   if (!c->conn.need_provision && c->cache_file && load_cache(c)) {
     c->conn.fresh_provision = false;
     return true;
   }
-  return provision(c);
+  provision(c);
+  return false;
 }
 
 /* ---- connecting ------------------------------------------------------------------------- */
@@ -432,12 +478,7 @@ static void open_session(client *c, const char *username, const char *password) 
   c->conn.backstop_at = iotc__client_now(c) + c->connect_timeout_ms + CONNECT_BACKSTOP_EXTRA_MS;
 }
 
-static void begin_attempt(client *c) {
-  if (!c->conn.ca_checked) {
-    c->conn.ca_checked = true;
-    c->io->check_ca_file(c->ca_file);
-  }
-  if (!know_hub(c)) return;
+static void connect_to_hub(client *c) {
   char username[1024];
   if (!build_names(c, username, sizeof username)) {
     fail_for_good(c, IOTC_ERR_INVALID_ARG, "could not build the MQTT user name");
@@ -452,6 +493,19 @@ static void begin_attempt(client *c) {
   }
   open_session(c, username, password);
   iotc__wipe(password, sizeof password);
+}
+
+static void begin_attempt(client *c) {
+  if (!c->conn.ca_checked) {
+    c->conn.ca_checked = true;
+    c->io->check_ca_file(c->ca_file);
+  }
+  if (know_hub(c)) connect_to_hub(c);
+}
+
+static void provisioned(client *c, const iotc__conn_event *ev) {
+  (void)ev;
+  if (provisioning_done(c)) connect_to_hub(c);
 }
 
 static void start(client *c, const iotc__conn_event *ev) {

@@ -5,10 +5,14 @@
  * conn.c writes the state. It owns the MQTT session and its own deadlines.
  *
  * Locking: worker only (the worker thread, or destroy once the worker is gone). The fields the
- * API reads (connected, gave_up, stopped, last_error, hub, device_id) are written here under mu. */
+ * API reads (connected, gave_up, stopped, last_error, hub, device_id) are written here under mu.
+ * Provisioning runs on a thread of its own (dps_thread), which touches only c->dps, hub,
+ * device_id and the stats under mu, and its result fields before it reports through the inbox;
+ * disconnect and destroy cancel it through c->dps. */
 #ifndef IOTC_CENTRAL_CONN_H
 #define IOTC_CENTRAL_CONN_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -20,6 +24,7 @@ struct iotc_client;
 /** What happened; each is a real input: an API request, a session report, or a deadline. */
 typedef enum {
   IOTC__CONN_START,           /* iotc_client_connect() */
+  IOTC__CONN_PROVISIONED,     /* the provisioning thread finished (result in iotc__conn) */
   IOTC__CONN_STOP,            /* iotc_client_disconnect() pending (every round until closed) */
   IOTC__CONN_CONNACK,         /* the hub accepted the connection */
   IOTC__CONN_REFUSED,         /* the connect failed: code (CONNACK code > 0, Paho error < 0) */
@@ -58,6 +63,10 @@ typedef struct iotc__conn {
   uint64_t backstop_at;         /* connect or close that never completes */
   uint64_t drain_until;         /* renewing: longest wait for in-flight answers */
   uint64_t liveness_at;         /* next look for overdue answers */
+  pthread_t dps_thread;         /* provisioning runs here, off the worker's path */
+  bool dps_running;             /* dps_thread was started and not joined yet */
+  iotc_result dps_result;       /* written by dps_thread; read after the join */
+  iotc_error dps_error;
 } iotc__conn;
 
 /** Worker start: idle, no deadline. */

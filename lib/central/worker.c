@@ -113,7 +113,7 @@ typedef struct round {
   char text[sizeof ((iotc_client *)0)->fail_text];
   iotc__queue evs;
   iotc__op *done;
-  bool start, stop;
+  bool start, stop, provisioned;
   uint64_t stop_deadline, job_due;
 } round;
 
@@ -126,6 +126,8 @@ static bool collect_locked(iotc_client *c, round *r, uint64_t *wake_at) {
   memcpy(r->text, c->fail_text, sizeof r->text);
   r->evs = iotc__queue_take_all(&c->inbox);
   r->done = iotc__window_take_done_locked(c);
+  r->provisioned = c->provisioned;
+  c->provisioned = false;
   r->start = c->req_start;
   c->req_start = false;
   r->stop = c->req_stop;
@@ -139,8 +141,8 @@ static bool collect_locked(iotc_client *c, round *r, uint64_t *wake_at) {
   uint64_t t = iotc__worker_deadline_locked(c);
   r->job_due = iotc__jobs_next_due_locked(c);
   *wake_at = t;
-  return r->flags || r->evs.head || r->done || responses || r->start || sendable || t <= now ||
-         (r->stop && iotc__conn_stop_needs_round(c));
+  return r->flags || r->evs.head || r->done || responses || r->start || r->provisioned ||
+         sendable || t <= now || (r->stop && iotc__conn_stop_needs_round(c));
 }
 
 uint64_t iotc__worker_deadline_locked(iotc_client *c) {
@@ -164,6 +166,10 @@ static bool stop_still_requested(iotc_client *c) {
 static void run_round(iotc_client *c, round *r) {
   if (r->start) {
     iotc__conn_event ev = {IOTC__CONN_START, 0, NULL, 0, 0};
+    iotc__conn_dispatch(c, &ev);
+  }
+  if (r->provisioned) {
+    iotc__conn_event ev = {IOTC__CONN_PROVISIONED, 0, NULL, 0, 0};
     iotc__conn_dispatch(c, &ev);
   }
   iotc__window_completions(c, r->done); /* completions come before the loss that follows them */

@@ -129,6 +129,10 @@ static void fake_destroy(iotc__session *s) {
 }
 
 static char dps_token;
+/* DPS runs on the client's provisioning thread: the test may hold it until cancelled. */
+static pthread_mutex_t dps_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t dps_cv = PTHREAD_COND_INITIALIZER;
+static bool dps_hold, dps_cancelled;
 
 static iotc_result fake_dps_create(const iotc_dps_config *cfg, iotc_dps **out, iotc_error *err) {
   (void)cfg;
@@ -140,7 +144,13 @@ static iotc_result fake_dps_create(const iotc_dps_config *cfg, iotc_dps **out, i
 static iotc_result fake_dps_run(iotc_dps *dps, iotc_dps_registration *reg, iotc_error *err) {
   (void)dps;
   (void)err;
+  pthread_mutex_lock(&dps_mu);
   F.dps_runs++;
+  while (dps_hold && !dps_cancelled) pthread_cond_wait(&dps_cv, &dps_mu);
+  bool cancelled = dps_cancelled;
+  dps_cancelled = false;
+  pthread_mutex_unlock(&dps_mu);
+  if (cancelled) return IOTC_ERR_CANCELLED;
   if (F.dps_result != IOTC_OK) return F.dps_result;
   snprintf(reg->assigned_hub, sizeof reg->assigned_hub, "hub%d.example.net", F.dps_runs);
   snprintf(reg->device_id, sizeof reg->device_id, "dev");
@@ -148,12 +158,20 @@ static iotc_result fake_dps_run(iotc_dps *dps, iotc_dps_registration *reg, iotc_
 }
 
 static void fake_dps_nothing(iotc_dps *dps) { (void)dps; }
+
+static void fake_dps_cancel(iotc_dps *dps) {
+  (void)dps;
+  pthread_mutex_lock(&dps_mu);
+  dps_cancelled = true;
+  pthread_cond_broadcast(&dps_cv);
+  pthread_mutex_unlock(&dps_mu);
+}
 static void fake_check_ca(const char *path) { (void)path; }
 
 static const iotc__io fake_io = {
     NULL, fake_now, fake_random, fake_create, fake_connect, fake_subscribe, fake_publish,
     fake_disconnect, fake_no_cause, fake_no_cause, fake_destroy, fake_dps_create, fake_dps_run,
-    fake_dps_nothing, fake_dps_nothing, fake_check_ca};
+    fake_dps_cancel, fake_dps_nothing, fake_check_ca};
 
 /* ---- the hub's side ------------------------------------------------------------------------ */
 
@@ -246,6 +264,19 @@ static void advance(iotc_client *c, uint64_t ms) {
 
 static const char *state(iotc_client *c) { return iotc__conn_state_name(c); }
 
+/* Wait (bounded) for the provisioning thread to report, then run the round it causes. */
+static void provisioning_reported(iotc_client *c) {
+  for (int i = 0; i < 5000; i++) {
+    pthread_mutex_lock(&c->mu);
+    bool done = c->provisioned;
+    pthread_mutex_unlock(&c->mu);
+    if (done) break;
+    struct timespec ms = {0, 1000000L};
+    nanosleep(&ms, NULL);
+  }
+  step(c);
+}
+
 static void base_config(iotc_client_config *cfg) {
   iotc_client_config_init(cfg);
   cfg->connection_string = "HostName=hub.example.net;DeviceId=dev;SharedAccessKey=" KEY;
@@ -276,6 +307,7 @@ static void bring_up(iotc_client *c) {
     assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
     step(c);
   }
+  if (strcmp(state(c), "provisioning") == 0) provisioning_reported(c);
   assert_string_equal(state(c), "connecting");
   connack();
   step(c);
@@ -290,6 +322,7 @@ static void bring_up(iotc_client *c) {
 static int setup(void **state_) {
   (void)state_;
   memset(&F, 0, sizeof F);
+  dps_hold = dps_cancelled = false;
   memset(&R, 0, sizeof R);
   F.now = 1000000;
   F.random = 0x9E3779B9u;
@@ -470,19 +503,22 @@ static void the_device_is_provisioned_again_after_n_failures(void **s) {
   iotc_client *c = make(&cfg);
   assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
   step(c);
-  assert_int_equal(F.dps_runs, 1);
+  assert_string_equal(state(c), "provisioning");
   bring_up(c);
+  assert_int_equal(F.dps_runs, 1);
   drop();
   step(c);
   next_deadline(c);
   refuse(-1);
   step(c);
   next_deadline(c);
-  assert_int_equal(F.dps_runs, 1); /* one failure */
+  assert_string_equal(state(c), "connecting"); /* one failure */
   refuse(-1);
   step(c);
   next_deadline(c);
-  assert_int_equal(F.dps_runs, 2); /* the second: ask DPS again */
+  assert_string_equal(state(c), "provisioning"); /* the second: ask DPS again */
+  provisioning_reported(c);
+  assert_int_equal(F.dps_runs, 2);
   char hub[64];
   assert_int_equal(iotc_client_get_hub(c, hub, sizeof hub, NULL, 0), IOTC_OK);
   assert_string_equal(hub, "hub2.example.net");
@@ -501,6 +537,8 @@ static void a_hub_refusal_sends_the_device_back_to_dps_at_once(void **s) {
   next_deadline(c);
   refuse(5); /* not authorized: the device may have moved */
   step(c);  /* no back-off: DPS is asked in the same round */
+  assert_string_equal(state(c), "provisioning");
+  provisioning_reported(c);
   size_t i = R.count;
   while (i > 0 && R.statuses[i - 1] != IOTC_STATUS_RECONNECTING) i--;
   assert_true(i > 0);
@@ -513,6 +551,48 @@ static void a_hub_refusal_sends_the_device_back_to_dps_at_once(void **s) {
   step(c);
   assert_string_equal(state(c), "gave up");
   iotc_client_destroy(c);
+}
+
+static int job_runs;
+
+static void on_job(iotc_client *c, iotc_result r, void *ctx) {
+  (void)c;
+  (void)ctx;
+  if (r == IOTC_OK) job_runs++;
+}
+
+static void provisioning_leaves_the_worker_free_and_a_disconnect_cancels_it(void **s) {
+  (void)s;
+  iotc_client_config cfg;
+  dps_config(&cfg);
+  iotc_client *c = make(&cfg);
+  dps_hold = true; /* DPS does not answer */
+  assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
+  step(c);
+  assert_string_equal(state(c), "provisioning");
+  job_runs = 0;
+  assert_int_equal(iotc_client_schedule(c, 10, on_job, NULL, NULL), IOTC_OK);
+  next_deadline(c);
+  assert_int_equal(job_runs, 1); /* callbacks run while DPS is asked */
+  assert_int_equal(iotc_client_disconnect(c, 0), IOTC_OK);
+  step(c);
+  provisioning_reported(c); /* cancelled */
+  assert_string_equal(state(c), "idle");
+  assert_int_equal(last_status(), IOTC_STATUS_DISCONNECTED);
+  assert_int_equal(F.created, 0);
+  iotc_client_destroy(c);
+}
+
+static void destroy_cancels_provisioning(void **s) {
+  (void)s;
+  iotc_client_config cfg;
+  dps_config(&cfg);
+  iotc_client *c = make(&cfg);
+  dps_hold = true;
+  assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
+  step(c);
+  assert_string_equal(state(c), "provisioning");
+  iotc_client_destroy(c); /* returns once the thread saw the cancel */
 }
 
 static void a_disconnect_drains_what_is_queued_first(void **s) {
@@ -739,6 +819,9 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(a_hub_refusal_sends_the_device_back_to_dps_at_once, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(
+          provisioning_leaves_the_worker_free_and_a_disconnect_cancels_it, setup, teardown),
+      cmocka_unit_test_setup_teardown(destroy_cancels_provisioning, setup, teardown),
       cmocka_unit_test_setup_teardown(a_disconnect_drains_what_is_queued_first, setup, teardown),
       cmocka_unit_test_setup_teardown(
           a_disconnect_stops_at_its_deadline_when_nothing_is_acknowledged, setup, teardown),
