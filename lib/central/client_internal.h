@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The client object shared by the API functions (client.c, client_api.c), the worker
- * (worker.c) and the telemetry window (window.c). Locking: `mu` guards the fields marked (mu);
+/* The client object shared by the API functions (client.c, client_api.c), the worker loop
+ * (worker.c), the connection state machine (conn.c), the inbox (inbox.c) and the feature
+ * modules (desired.c, reported.c, commands.c with responses.c, c2d.c, the telemetry window in
+ * window.c), each of which owns a sub-struct or a marked group of fields; the outside world is
+ * reached through the I/O seam (io.h). Locking: `mu` guards the fields marked (mu);
  * it is never held across a Paho call or a user callback. `send_mu` guards the fields marked
  * (send); it is taken before `mu`, may be held across a Paho call, and is never taken on a
  * Paho thread (see window.c).
