@@ -68,6 +68,7 @@ static void renew(client *c, const iotc__conn_event *ev);
 static void close_to_renew(client *c, const iotc__conn_event *ev);
 static void reconnect(client *c, const iotc__conn_event *ev);
 static void stop_now(client *c, const iotc__conn_event *ev);
+static void stopped(client *c);
 static void stop_after_connect(client *c, const iotc__conn_event *ev);
 static void drain(client *c, const iotc__conn_event *ev);
 static void join_provisioning(client *c);
@@ -662,11 +663,11 @@ static void renew(client *c, const iotc__conn_event *ev) {
 
 /* What the state that is closing does once the session is closed. */
 static void after_close(client *c) {
-  iotc__conn_event ev = {IOTC__CONN_CLOSED, 0, NULL, 0, 0};
   if (c->conn.state == CLOSING_RENEW) {
-    reconnect(c, &ev);
+    iotc__conn_teardown(c);
+    begin_attempt(c);
   } else {
-    stop_now(c, &ev);
+    stopped(c);
   }
 }
 
@@ -695,8 +696,7 @@ static void reconnect(client *c, const iotc__conn_event *ev) {
 
 /* ---- stop ------------------------------------------------------------------------------- */
 
-static void stop_now(client *c, const iotc__conn_event *ev) {
-  (void)ev;
+static void stopped(client *c) {
   iotc__conn_teardown(c);
   enter(c, IDLE);
   c->conn.retry_at = NO_DEADLINE;
@@ -710,6 +710,11 @@ static void stop_now(client *c, const iotc__conn_event *ev) {
   emit_status(c, IOTC_STATUS_DISCONNECTED, IOTC_OK, "disconnected by the application", 0);
 }
 
+static void stop_now(client *c, const iotc__conn_event *ev) {
+  (void)ev;
+  stopped(c);
+}
+
 /* Between connections (back-off, connecting, subscribing) with something queued: keep
  * connecting until the deadline, then flush as drain() does. */
 static void stop_after_connect(client *c, const iotc__conn_event *ev) {
@@ -718,7 +723,7 @@ static void stop_after_connect(client *c, const iotc__conn_event *ev) {
   pthread_mutex_unlock(&c->mu);
   queued = queued || !iotc__features_idle(c); /* a reported PATCH awaits its answer */
   c->conn.stop_connecting = queued && ev->now < ev->deadline;
-  if (!c->conn.stop_connecting) stop_now(c, ev);
+  if (!c->conn.stop_connecting) stopped(c);
 }
 
 static void drain(client *c, const iotc__conn_event *ev) {
