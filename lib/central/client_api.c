@@ -51,66 +51,6 @@ static iotc_result check_json(const char *fn, const char *what, const char *json
   return IOTC_OK;
 }
 
-/* ---- lists ------------------------------------------------------------------------------ */
-
-void iotc__list_push_back(iotc__op_list *l, iotc__op *op) {
-  op->next = NULL;
-  op->prev = l->tail;
-  if (l->tail) {
-    l->tail->next = op;
-  } else {
-    l->head = op;
-  }
-  l->tail = op;
-  l->count++;
-}
-
-void iotc__list_push_front(iotc__op_list *l, iotc__op *op) {
-  op->prev = NULL;
-  op->next = l->head;
-  if (l->head) {
-    l->head->prev = op;
-  } else {
-    l->tail = op;
-  }
-  l->head = op;
-  l->count++;
-}
-
-iotc__op *iotc__list_pop_front(iotc__op_list *l) {
-  iotc__op *op = l->head;
-  if (op) iotc__list_remove(l, op);
-  return op;
-}
-
-void iotc__list_remove(iotc__op_list *l, iotc__op *op) {
-  if (op->prev) {
-    op->prev->next = op->next;
-  } else {
-    l->head = op->next;
-  }
-  if (op->next) {
-    op->next->prev = op->prev;
-  } else {
-    l->tail = op->prev;
-  }
-  op->next = op->prev = NULL;
-  l->count--;
-}
-
-void iotc__list_prepend_all(iotc__op_list *to, iotc__op_list *from) {
-  if (from->head == NULL) return;
-  from->tail->next = to->head;
-  if (to->head) {
-    to->head->prev = from->tail;
-  } else {
-    to->tail = from->tail;
-  }
-  to->head = from->head;
-  to->count += from->count;
-  memset(from, 0, sizeof *from);
-}
-
 /* ---- telemetry -------------------------------------------------------------------------- */
 
 void iotc_telemetry_options_init(iotc_telemetry_options *opts) {
@@ -376,8 +316,7 @@ iotc_result iotc_client_report_properties(iotc_client *c, const char *component,
 
 static iotc_result ack_property(iotc_client *c, const char *component, const char *name,
                                 const char *value_json, int status, int64_t version,
-                                const char *description, iotc_done_fn on_done, void *user_context,
-                                bool model_check) {
+                                const char *description, iotc_done_fn on_done, void *user_context) {
   static const char fn[] = "iotc_client_ack_property";
   if (c == NULL) return bad(fn, "client is NULL");
   if (check_component(fn, component) || check_name(fn, IOTC_HUB_NAME_PROPERTY, "name", name) ||
@@ -386,7 +325,7 @@ static iotc_result ack_property(iotc_client *c, const char *component, const cha
   }
   if (status < 100 || status > 999) return bad(fn, "status must be an HTTP-like code (100-999)");
   if (version < 0) return bad(fn, "version must be >= 0");
-  int64_t seen = atomic_load(&c->desired_seen);
+  int64_t seen = atomic_load(&c->desired.seen);
   if (version > seen) {
     /* The service ignores it; the operator would wait for an acknowledgement that never came. */
     IOTC_LOGE("%s: version %lld is newer than any desired version received (%lld): acknowledge "
@@ -394,10 +333,16 @@ static iotc_result ack_property(iotc_client *c, const char *component, const cha
     return IOTC_ERR_INVALID_ARG;
   }
   if (description && strlen(description) > 1024) return bad(fn, "description is longer than 1024");
-  if (model_check &&
-      iotc__client_model_value(c, fn, component, IOTC__MODEL_WRITABLE, name, value_json)) {
+  if (iotc__client_model_value(c, fn, component, IOTC__MODEL_WRITABLE, name, value_json)) {
     return IOTC_ERR_INVALID_ARG;
   }
+  return iotc__queue_ack(c, component, name, value_json, status, version, description, on_done,
+                         user_context);
+}
+
+iotc_result iotc__queue_ack(iotc_client *c, const char *component, const char *name,
+                            const char *value_json, int status, int64_t version,
+                            const char *description, iotc_done_fn on_done, void *user_context) {
   size_t len = 0;
   char *p = iotc__json_ack(component, name, value_json, status, version, description, &len);
   /* Acknowledgements must not be refused for lack of room: the service waits for them. */
@@ -409,20 +354,7 @@ iotc_result iotc_client_ack_property(iotc_client *c, const char *component, cons
                                      const char *description, iotc_done_fn on_done,
                                      void *user_context) {
   return ack_property(c, component, name, value_json, status, version, description, on_done,
-                      user_context, true);
-}
-
-void iotc__desired_seen(iotc_client *c, int64_t version) {
-  int64_t seen = atomic_load(&c->desired_seen);
-  while (version > seen && !atomic_compare_exchange_weak(&c->desired_seen, &seen, version)) {
-  }
-}
-
-iotc_result iotc__refuse_property(iotc_client *c, const char *component, const char *name,
-                                  const char *value_json, int status, int64_t version,
-                                  const char *description) {
-  return ack_property(c, component, name, value_json, status, version, description, NULL, NULL,
-                      false);
+                      user_context);
 }
 
 iotc_result iotc_client_complete_command(iotc_client *c, const char *component, const char *name,
@@ -608,7 +540,7 @@ iotc_result iotc_command_response_set_payload(iotc_command_response *resp,
 bool iotc__pending_cmd_take(iotc_client *c, const char *rid) {
   pthread_mutex_lock(&c->mu);
   bool found = false;
-  for (iotc__pending_cmd **pp = &c->pending_cmds; *pp; pp = &(*pp)->next) {
+  for (iotc__pending_cmd **pp = &c->commands.pending; *pp; pp = &(*pp)->next) {
     if (strcmp((*pp)->rid, rid) == 0) {
       iotc__pending_cmd *p = *pp;
       *pp = p->next;
