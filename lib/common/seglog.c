@@ -114,7 +114,7 @@ static int cmp_u64(const void *a, const void *b) {
 }
 
 static bool acked(const scan *sc, uint64_t seq) {
-  return bsearch(&seq, sc->acks, sc->nacks, sizeof seq, cmp_u64) != NULL;
+  return sc->nacks && bsearch(&seq, sc->acks, sc->nacks, sizeof seq, cmp_u64) != NULL;
 }
 
 static iotc_result read_all(int dirfd, const char *name, uint8_t **buf, size_t *len) {
@@ -280,7 +280,7 @@ static iotc_result recover(iotc__seglog *l, bool write, scan *sc, char *why, siz
       (void)bad_header;
     }
     if (pass == 0) {
-      qsort(sc->acks, sc->nacks, sizeof *sc->acks, cmp_u64);
+      if (sc->nacks) qsort(sc->acks, sc->nacks, sizeof *sc->acks, cmp_u64);
       for (size_t i = 0; i < l->nseg; i++) {
         seg *s = &l->segs[i];
         size_t bytes = (size_t)(s->n / 8 + 1);
