@@ -78,6 +78,11 @@ typedef struct iotc_persist_stats {
   uint64_t dropped;   /**< dropped unsent by IOTC_PERSIST_DROP_OLDEST */
   uint64_t damaged;   /**< damaged records found (and cut off) when the client was created */
   uint64_t bytes;     /**< bytes the directory's log takes now */
+  /** The last message refused by the persist directory (IOTC_ERR_QUEUE_FULL, IOTC_ERR_NO_SPACE,
+   *  IOTC_ERR_IO); IOTC_OK when none was. */
+  iotc_result last_result;
+  /** Why, in words, naming the directory and the system's reason; "" when none. */
+  char last_error[IOTC_ERROR_MESSAGE_SIZE];
 } iotc_persist_stats;
 
 /** Value of iotc_persist_stats::struct_version. */

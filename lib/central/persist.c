@@ -233,6 +233,10 @@ iotc_result iotc__persist_append(iotc_client *c, iotc__op *op) {
   free(rec);
   if (r != IOTC_OK) {
     IOTC_LOGE("%s: %s; the message was not accepted", tel ? "telemetry" : "report", why);
+    pthread_mutex_lock(&c->mu);
+    p->stats.last_result = r;
+    snprintf(p->stats.last_error, sizeof p->stats.last_error, "%s", why);
+    pthread_mutex_unlock(&c->mu);
     return r;
   }
   op->pseq = seq;
