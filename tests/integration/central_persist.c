@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -449,6 +451,69 @@ static void reported_property_survives_restart(void **state) {
   free(dir);
 }
 
+/* ---- a full file system ------------------------------------------------------------------ */
+
+/* A 256 KiB tmpfs (root only; skipped with a note otherwise, the unit test test_seglog covers
+ * a full file system with RLIMIT_FSIZE): sends fail with IOTC_ERR_NO_SPACE and a readable
+ * reason once it is full, and every message accepted before reaches the hub after a restart. */
+static void full_file_system_refuses_and_keeps_what_was_accepted(void **state) {
+  (void)state;
+  char *mnt = temp_dir();
+  if (mount("tmpfs", mnt, "tmpfs", 0, "size=256k,mode=0700") != 0) {
+    printf("disk full: a tmpfs cannot be mounted here (%s; needs root): skipped\n", strerror(errno));
+    rmdir(mnt);
+    free(mnt);
+    skip();
+  }
+  char dir[600];
+  snprintf(dir, sizeof dir, "%s/queue", mnt);
+  char id[128], key[128];
+  new_device("persist-full", id, sizeof id, key, sizeof key);
+  iotc_client_config cfg;
+  config(id, key, dir, &cfg); /* persist_max_bytes (64 MiB) is far above the file system */
+  iotc_client *a = central_client(&cfg);
+  assert_non_null(a);
+  char json[1100];
+  int accepted = 0;
+  iotc_result r = IOTC_OK;
+  for (int i = 0; i < 10000; i++) {
+    int n = snprintf(json, sizeof json, "{\"i\":%d,\"pad\":\"", i);
+    memset(json + n, 'p', 1000);
+    snprintf(json + n + 1000, sizeof json - (size_t)n - 1000, "\"}");
+    r = iotc_client_send_telemetry(a, json, NULL);
+    if (r != IOTC_OK) break;
+    accepted++;
+  }
+  assert_int_equal(r, IOTC_ERR_NO_SPACE);
+  assert_true(accepted > 50);
+  iotc_persist_stats ps;
+  assert_int_equal(iotc_client_get_persist_stats(a, &ps), IOTC_OK);
+  assert_int_equal(ps.last_result, IOTC_ERR_NO_SPACE);
+  assert_non_null(strstr(ps.last_error, dir));
+  assert_non_null(strstr(ps.last_error, "No space left on device"));
+  printf("disk full: %d messages accepted, then: %s\n", accepted, ps.last_error);
+  iotc_client_destroy(a);
+
+  iotc_client *b = central_client(&cfg); /* recovery on the full file system */
+  assert_non_null(b);
+  assert_int_equal(central_connect(b), 0);
+  assert_int_equal(iotc_client_disconnect(b, 60000), IOTC_OK);
+  iotc_client_destroy(b);
+  json_t *all = json_array();
+  long since = 0;
+  fetch(id, &since, all);
+  assert_int_equal(json_array_size(all), (size_t)accepted);
+  size_t i;
+  json_t *m;
+  json_array_foreach(all, i, m) {
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "json"), "i")), (json_int_t)i);
+  }
+  json_decref(all);
+  assert_int_equal(umount2(mnt, MNT_DETACH), 0);
+  assert_int_equal(rmdir(mnt), 0);
+  free(mnt);
+}
+
 static int setup(void **state) {
   (void)state;
   static const char *const args[] = {"--retain-messages", "1000000", "--retry-after", "0",
@@ -481,6 +546,7 @@ int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(reported_property_survives_restart),
       cmocka_unit_test(backlog_delivered_in_order_after_restart),
+      cmocka_unit_test(full_file_system_refuses_and_keeps_what_was_accepted),
       cmocka_unit_test(kill_test_every_ok_message_arrives),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
