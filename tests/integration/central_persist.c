@@ -352,6 +352,22 @@ static void backlog_delivered_in_order_after_restart(void **state) {
   assert_false(info.in_use);
   printf("backlog: %d messages, %" PRIu64 " bytes in %" PRIu64 " segments\n", total, info.bytes,
          info.segments);
+#ifdef IOTC_CLI_PATH
+  { /* iotc queue inspect says the same */
+    char cmd[700], out[4096] = "", want[64];
+    snprintf(cmd, sizeof cmd, "'%s' queue inspect '%s'", IOTC_CLI_PATH, dir);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    assert_int_equal(pclose(f), 0);
+    snprintf(want, sizeof want, "messages waiting: %d (", total);
+    printf("%s", out);
+    assert_non_null(strstr(out, want));
+    assert_non_null(strstr(out, "damaged records:  0"));
+    assert_non_null(strstr(out, "not in use"));
+  }
+#endif
 
   status_log sl;
   memset(&sl, 0, sizeof sl);
