@@ -112,6 +112,20 @@ if(IOTC_HAVE_EMULATOR)
       ENVIRONMENT "${IOTC_LSAN_DROPS_OPTIONS}"
       ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
   endforeach()
+  # Under valgrind: the client's own recovery, sending, full disk and destroy (the killed
+  # senders are children, not under valgrind), with small runs.
+  find_program(IOTC_VALGRIND valgrind)
+  if(IOTC_SANITIZE)
+    set(PERSIST_VALGRIND_ARGS nested "${PROJECT_SOURCE_DIR}" "${CMAKE_CURRENT_BINARY_DIR}/valgrind-build-persist" central_persist)
+  else()
+    set(PERSIST_VALGRIND_ARGS run "$<TARGET_FILE:central_persist>")
+  endif()
+  add_test(NAME integration.central_persist_valgrind
+    COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/valgrind_shutdown.sh" ${PERSIST_VALGRIND_ARGS})
+  set_tests_properties(integration.central_persist_valgrind PROPERTIES
+    TIMEOUT 900 SKIP_RETURN_CODE 77 LABELS "integration;persist;slow"
+    ENVIRONMENT "IOTC_PERSIST_KILLS=5;IOTC_PERSIST_BACKLOG=1000"
+    ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
   set_tests_properties(integration.central_persist_slow PROPERTIES TIMEOUT 1800
     LABELS "integration;persist;slow"
     ENVIRONMENT "${IOTC_LSAN_DROPS_OPTIONS};IOTC_PERSIST_KILLS=300;IOTC_PERSIST_BACKLOG=200000")
