@@ -9,6 +9,7 @@
  *    saying how many were recovered;
  *  - reported properties survive a restart too; a second client on a directory is refused.
  * The program runs itself as the sender: central_persist sender DIR RUN ... (see sender()). */
+#define _DEFAULT_SOURCE /* realpath */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -34,6 +35,7 @@
 #define SENDER_MAX 20000
 
 static emu_info emu;
+static char self_path[4096]; /* this program (argv[0]: under valgrind /proc/self/exe is valgrind) */
 
 static void config(const char *id, const char *key, const char *dir, iotc_client_config *cfg) {
   iotc_client_config_init(cfg);
@@ -151,7 +153,7 @@ static pid_t spawn(const char *dir, int run, const char *id, const char *key, bo
     close(fds[1]);
     char runs[16];
     snprintf(runs, sizeof runs, "%d", run);
-    execl("/proc/self/exe", "central_persist", "sender", dir, runs, id, key,
+    execl(self_path, "central_persist", "sender", dir, runs, id, key,
           drain ? "drain" : (char *)NULL, (char *)NULL);
     _exit(127);
   }
@@ -558,6 +560,7 @@ static int teardown(void **state) {
 }
 
 int main(int argc, char **argv) {
+  if (realpath(argv[0], self_path) == NULL) snprintf(self_path, sizeof self_path, "/proc/self/exe");
   if (argc > 1 && strcmp(argv[1], "sender") == 0) return sender(argc, argv);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(reported_property_survives_restart),
