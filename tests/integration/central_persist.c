@@ -532,6 +532,128 @@ static void full_file_system_refuses_and_keeps_what_was_accepted(void **state) {
   free(mnt);
 }
 
+/* ---- the bound and its policies ---------------------------------------------------------- */
+
+typedef struct done_count {
+  pthread_mutex_t lock;
+  int ok, full, other;
+} done_count;
+
+static void count_done(iotc_client *client, iotc_result result, void *ctx) {
+  (void)client;
+  done_count *d = ctx;
+  pthread_mutex_lock(&d->lock);
+  if (result == IOTC_OK) d->ok++;
+  else if (result == IOTC_ERR_QUEUE_FULL) d->full++;
+  else d->other++;
+  pthread_mutex_unlock(&d->lock);
+}
+
+static void bad_settings_are_refused_at_create(void **state) {
+  (void)state;
+  char *dir = temp_dir();
+  iotc_client_config cfg;
+  config("dev", "AAAA", dir, &cfg);
+  iotc_client *c = NULL;
+  iotc_error err;
+  cfg.persist_max_bytes = 1000;
+  assert_int_equal(iotc_client_create(&cfg, &c, &err), IOTC_ERR_INVALID_ARG);
+  assert_non_null(strstr(err.message, "persist_max_bytes"));
+  config("dev", "AAAA", dir, &cfg);
+  cfg.persist_durability = IOTC_PERSIST_SYNC_INTERVAL;
+  cfg.persist_sync_interval_ms = 0;
+  assert_int_equal(iotc_client_create(&cfg, &c, &err), IOTC_ERR_INVALID_ARG);
+  assert_non_null(strstr(err.message, "persist_sync_interval_ms"));
+  config("dev", "AAAA", dir, &cfg);
+  cfg.persist_full_policy = (iotc_persist_full_policy)7;
+  assert_int_equal(iotc_client_create(&cfg, &c, &err), IOTC_ERR_INVALID_ARG);
+  assert_non_null(strstr(err.message, "persist_full_policy"));
+  char file[600];
+  snprintf(file, sizeof file, "%s/file", dir);
+  FILE *f = fopen(file, "w");
+  assert_non_null(f);
+  fclose(f);
+  char under[700];
+  snprintf(under, sizeof under, "%s/q", file);
+  config("dev", "AAAA", under, &cfg);
+  assert_int_equal(iotc_client_create(&cfg, &c, &err), IOTC_ERR_IO);
+  assert_non_null(strstr(err.message, under));
+  assert_null(c);
+  remove_tree(dir);
+  free(dir);
+}
+
+/* persist_max_bytes reached: REFUSE_NEW refuses with IOTC_ERR_QUEUE_FULL and a reason;
+ * DROP_OLDEST keeps accepting, completes the dropped ones with IOTC_ERR_QUEUE_FULL, and the hub
+ * gets the rest, in order, ending with the newest. */
+static void full_policies_refuse_or_drop_the_oldest(void **state) {
+  (void)state;
+  char id[128], key[128];
+  new_device("persist-policy", id, sizeof id, key, sizeof key);
+  char *dir = temp_dir();
+  iotc_client_config cfg;
+  config(id, key, dir, &cfg);
+  cfg.persist_max_bytes = 64 * 1024;
+  iotc_client *a = central_client(&cfg);
+  assert_non_null(a);
+  char json[300];
+  int accepted = 0;
+  iotc_result r = IOTC_OK;
+  for (int i = 0; i < 5000 && r == IOTC_OK; i++) {
+    snprintf(json, sizeof json, "{\"i\":%d,\"pad\":\"%0200d\"}", i, 0);
+    if ((r = iotc_client_send_telemetry(a, json, NULL)) == IOTC_OK) accepted++;
+  }
+  assert_int_equal(r, IOTC_ERR_QUEUE_FULL);
+  iotc_persist_stats ps;
+  assert_int_equal(iotc_client_get_persist_stats(a, &ps), IOTC_OK);
+  assert_int_equal(ps.last_result, IOTC_ERR_QUEUE_FULL);
+  assert_non_null(strstr(ps.last_error, "persist_max_bytes"));
+  assert_true(ps.bytes <= 64 * 1024);
+  printf("refuse: %d accepted in 64 KiB\n", accepted);
+  iotc_client_destroy(a);
+  remove_tree(dir);
+
+  assert_non_null(mkdtemp(strcpy(dir, "/tmp/iotc-persist-XXXXXX")));
+  cfg.persist_full_policy = IOTC_PERSIST_DROP_OLDEST;
+  iotc_client *b = central_client(&cfg);
+  assert_non_null(b);
+  done_count d = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0};
+  iotc_telemetry_options o;
+  iotc_telemetry_options_init(&o);
+  o.on_done = count_done;
+  o.user_context = &d;
+  const int total = 2000;
+  for (int i = 0; i < total; i++) {
+    snprintf(json, sizeof json, "{\"i\":%d,\"pad\":\"%0200d\"}", i, 0);
+    assert_int_equal(iotc_client_send_telemetry(b, json, &o), IOTC_OK);
+  }
+  assert_int_equal(central_connect(b), 0);
+  assert_int_equal(iotc_client_disconnect(b, 60000), IOTC_OK);
+  assert_int_equal(iotc_client_get_persist_stats(b, &ps), IOTC_OK);
+  iotc_client_destroy(b);
+  pthread_mutex_lock(&d.lock);
+  printf("drop oldest: %d delivered, %d dropped (counted %" PRIu64 ")\n", d.ok, d.full, ps.dropped);
+  assert_int_equal(d.ok + d.full, total);
+  assert_int_equal(d.other, 0);
+  assert_true(d.full > 0);
+  assert_int_equal((uint64_t)d.full, ps.dropped);
+  int delivered = d.ok;
+  pthread_mutex_unlock(&d.lock);
+  json_t *all = json_array();
+  long since = 0;
+  fetch(id, &since, all);
+  assert_int_equal(json_array_size(all), (size_t)delivered);
+  size_t i;
+  json_t *m;
+  json_array_foreach(all, i, m) { /* the newest survive, in order */
+    json_int_t n = json_integer_value(json_object_get(json_object_get(m, "json"), "i"));
+    assert_int_equal(n, (json_int_t)(total - delivered) + (json_int_t)i);
+  }
+  json_decref(all);
+  remove_tree(dir);
+  free(dir);
+}
+
 static int setup(void **state) {
   (void)state;
   static const char *const args[] = {"--retain-messages", "1000000", "--retry-after", "0",
@@ -563,6 +685,8 @@ int main(int argc, char **argv) {
   if (realpath(argv[0], self_path) == NULL) snprintf(self_path, sizeof self_path, "/proc/self/exe");
   if (argc > 1 && strcmp(argv[1], "sender") == 0) return sender(argc, argv);
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(bad_settings_are_refused_at_create),
+      cmocka_unit_test(full_policies_refuse_or_drop_the_oldest),
       cmocka_unit_test(reported_property_survives_restart),
       cmocka_unit_test(backlog_delivered_in_order_after_restart),
       cmocka_unit_test(full_file_system_refuses_and_keeps_what_was_accepted),
