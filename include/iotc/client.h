@@ -227,7 +227,10 @@ void iotc_client_config_init(iotc_client_config *cfg);
  *         connect_timeout_ms over one hour), a model file that is not DTDL or uses what is not
  *         supported
  * @retval IOTC_ERR_IO the model file, ca_file, cert_file or key_file cannot be read, or no
- *         ca_file is given and the Azure roots bundle is missing
+ *         ca_file is given and the Azure roots bundle is missing, or persist_dir cannot be
+ *         created, read or written (the message names it and the system's reason)
+ * @retval IOTC_ERR_LOCKED another client (in this or another process) uses persist_dir
+ * @retval IOTC_ERR_NO_SPACE persist_dir's file system is full while a torn write is repaired
  * @retval IOTC_ERR_NO_MEMORY
  * @code
  * iotc_client_config cfg;
@@ -457,7 +460,10 @@ void iotc_telemetry_options_init(iotc_telemetry_options *opts);
  * @retval IOTC_ERR_INVALID_ARG NULL/empty payload, not a JSON object (for a JSON content type),
  *         bad names, refused by the device model
  * @retval IOTC_ERR_TOO_LARGE larger than IoT Hub accepts (256 KiB with its topic)
- * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached; nothing was queued
+ * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached, or persist_max_bytes with
+ *         IOTC_PERSIST_REFUSE_NEW; nothing was queued
+ * @retval IOTC_ERR_NO_SPACE, IOTC_ERR_IO persist_dir could not take the message (the reason is in
+ *         iotc_persist_stats::last_error); nothing was queued, nothing accepted before is lost
  * @retval IOTC_ERR_STATE the client gave up or is being destroyed
  */
 IOTC_NODISCARD iotc_result iotc_client_send_telemetry(iotc_client *client, const char *json,
@@ -496,7 +502,10 @@ IOTC_NODISCARD iotc_result iotc_client_report_property(iotc_client *client, cons
  * @retval IOTC_ERR_INVALID_ARG not a JSON object, a bad member name or component (logged with
  *         the name), refused by the device model
  * @retval IOTC_ERR_TOO_LARGE larger than IoT Hub's 32 KiB for a reported document
- * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached; nothing was queued
+ * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached, or persist_max_bytes with
+ *         IOTC_PERSIST_REFUSE_NEW; nothing was queued
+ * @retval IOTC_ERR_NO_SPACE, IOTC_ERR_IO persist_dir could not take the message (the reason is in
+ *         iotc_persist_stats::last_error); nothing was queued, nothing accepted before is lost
  * @retval IOTC_ERR_STATE the client gave up or is being destroyed
  */
 IOTC_NODISCARD iotc_result iotc_client_report_properties(iotc_client *client, const char *component,
@@ -556,7 +565,10 @@ IOTC_NODISCARD iotc_result iotc_client_on_any_property(iotc_client *client, iotc
  * @param description `ad`, nullable
  * @param on_done nullable; IOTC_OK once the hub answered 2xx
  * @param user_context passed to @p on_done
- * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached (shared with telemetry and reports)
+ * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached (shared with telemetry and reports), or
+ *         persist_max_bytes with IOTC_PERSIST_REFUSE_NEW
+ * @retval IOTC_ERR_NO_SPACE, IOTC_ERR_IO persist_dir could not take it (see
+ *         iotc_persist_stats::last_error)
  */
 IOTC_NODISCARD iotc_result iotc_client_ack_property(iotc_client *client, const char *component,
                                                     const char *name, const char *value_json,
