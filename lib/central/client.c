@@ -36,6 +36,10 @@ void iotc_client_config_init(iotc_client_config *cfg) {
   cfg->queue_capacity = 1000;
   cfg->max_inflight = 32;
   cfg->liveness_timeout_ms = 60000;
+  cfg->persist_max_bytes = 64u * 1024u * 1024u;
+  cfg->persist_durability = IOTC_PERSIST_SYNC_EACH;
+  cfg->persist_sync_interval_ms = 1000;
+  cfg->persist_full_policy = IOTC_PERSIST_REFUSE_NEW;
 }
 
 static bool set(const char *s) { return s != NULL && *s != '\0'; }
@@ -291,6 +295,8 @@ static iotc_result build_client(iotc_client *c, const iotc_client_config *cfg, i
   return IOTC_OK;
 }
 
+static void free_locks_and_client(iotc_client *c);
+
 /* Checks, configuration and locks: everything but the worker thread. */
 static iotc_result create_client(const iotc_client_config *cfg, const iotc__io *io,
                                  iotc_client **out_client, iotc_error *err) {
@@ -321,11 +327,25 @@ static iotc_result create_client(const iotc_client_config *cfg, const iotc__io *
   pthread_cond_init(&c->wake, &ca_attr);
   pthread_cond_init(&c->state_cv, &ca_attr);
   pthread_condattr_destroy(&ca_attr);
+  r = iotc__persist_open(c, cfg, err);
+  if (r != IOTC_OK) {
+    free_locks_and_client(c);
+    return r;
+  }
   *out_client = c;
   return IOTC_OK;
 }
 
+/* Ops recovered from persist_dir that never reached the worker: no callback, kept on disk. */
+static void free_unsent(iotc__op_list *l) {
+  iotc__op *op;
+  while ((op = iotc__list_pop_front(l)) != NULL) free(op);
+}
+
 static void free_locks_and_client(iotc_client *c) {
+  free_unsent(&c->pending);
+  free_unsent(&c->rep_pending);
+  iotc__persist_close(c);
   pthread_cond_destroy(&c->wake);
   pthread_cond_destroy(&c->state_cv);
   pthread_mutex_destroy(&c->mu);

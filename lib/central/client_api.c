@@ -60,22 +60,6 @@ void iotc_telemetry_options_init(iotc_telemetry_options *opts) {
   opts->qos = 1;
 }
 
-static iotc__op *op_new(int kind, const char *bag, size_t bag_len, const char *payload,
-                        size_t payload_len) {
-  iotc__op *op = malloc(sizeof *op + bag_len + 1 + payload_len + 1);
-  if (op == NULL) return NULL;
-  memset(op, 0, sizeof *op);
-  op->kind = (uint8_t)kind;
-  op->bag_len = bag_len;
-  if (bag_len) memcpy(op->data, bag, bag_len);
-  op->data[bag_len] = '\0';
-  op->payload = op->data + bag_len + 1;
-  memcpy(op->payload, payload, payload_len);
-  op->payload[payload_len] = '\0';
-  op->payload_len = payload_len;
-  return op;
-}
-
 static bool only_defaults(const iotc_telemetry_options *o) {
   return o == NULL || (o->component == NULL && o->property_count == 0 && o->content_type == NULL &&
                        o->content_encoding == NULL && o->message_id == NULL &&
@@ -147,7 +131,8 @@ static iotc_result enqueue(iotc_client *c, iotc__op *op, bool reported) {
   size_t queued = c->pending.count + c->rep_pending.count;
   if (c->quit || c->gave_up) {
     r = IOTC_ERR_STATE;
-  } else if (queued >= c->queue_capacity) { /* acknowledgements count too: one bound for all */
+  } else if (op->pseq == 0 && queued >= c->queue_capacity) {
+    /* acknowledgements count too: one bound for all; persisted ones are bound by the disk */
     r = IOTC_ERR_QUEUE_FULL;
   } else {
     iotc__list_push_back(reported ? &c->rep_pending : &c->pending, op);
@@ -163,6 +148,48 @@ static iotc_result enqueue(iotc_client *c, iotc__op *op, bool reported) {
               c->queue_capacity);
   }
   return r;
+}
+
+/* Build the message, persist it (when @p persisted; persist lock held) and queue it. */
+static iotc_result queue_telemetry(iotc_client *c, const char *json, size_t len, int qos,
+                                   const iotc_telemetry_options *opts, bool persisted) {
+  static const char fn[] = "iotc_client_send_telemetry";
+  iotc__op *op;
+  if (only_defaults(opts)) {
+    if (len + c->default_bag_len + TOPIC_PREFIX_MAX > HUB_MESSAGE_MAX) goto too_large;
+    op = iotc__op_new(IOTC__OP_TELEMETRY, c->default_bag, c->default_bag_len, json, len);
+  } else {
+    char *bag = NULL;
+    size_t bag_len = 0;
+    iotc_result r = build_bag(opts, &bag, &bag_len);
+    if (r == IOTC_ERR_TOO_LARGE) goto too_large;
+    if (r != IOTC_OK) return r;
+    if (len + bag_len + TOPIC_PREFIX_MAX > HUB_MESSAGE_MAX) {
+      free(bag);
+      goto too_large;
+    }
+    op = iotc__op_new(IOTC__OP_TELEMETRY, bag, bag_len, json, len);
+    free(bag);
+  }
+  if (op == NULL) return IOTC_ERR_NO_MEMORY;
+  op->client = c;
+  op->qos = (uint8_t)qos;
+  iotc__window_init_op(op);
+  if (opts) {
+    op->on_done = opts->on_done;
+    op->user_context = opts->user_context;
+  }
+  iotc_result r = persisted ? iotc__persist_append(c, op) : IOTC_OK;
+  if (r == IOTC_OK) r = enqueue(c, op, false);
+  if (r != IOTC_OK) {
+    if (op->pseq) iotc__persist_cancel(c, op);
+    free(op);
+  }
+  return r;
+too_large:
+  IOTC_LOGE("%s: the message (%zu bytes) is larger than IoT Hub accepts (256 KiB with its topic)",
+            fn, len);
+  return IOTC_ERR_TOO_LARGE;
 }
 
 iotc_result iotc_client_send_telemetry(iotc_client *c, const char *json,
@@ -194,36 +221,22 @@ iotc_result iotc_client_send_telemetry(iotc_client *c, const char *json,
       return IOTC_ERR_INVALID_ARG;
     }
   }
-  iotc__op *op;
-  if (only_defaults(opts)) {
-    if (len + c->default_bag_len + TOPIC_PREFIX_MAX > HUB_MESSAGE_MAX) goto too_large;
-    op = op_new(IOTC__OP_TELEMETRY, c->default_bag, c->default_bag_len, json, len);
-  } else {
-    char *bag = NULL;
-    size_t bag_len = 0;
-    iotc_result r = build_bag(opts, &bag, &bag_len);
-    if (r == IOTC_ERR_TOO_LARGE) goto too_large;
-    if (r != IOTC_OK) return r;
-    if (len + bag_len + TOPIC_PREFIX_MAX > HUB_MESSAGE_MAX) {
-      free(bag);
-      goto too_large;
+  bool persisted = c->persist != NULL && qos == 1;
+  iotc_telemetry_options with_mid;
+  char mid[48];
+  if (persisted) { /* the id, the record and the queue entry are made in one order */
+    iotc__persist_lock(c);
+    if (opts == NULL || opts->message_id == NULL) {
+      iotc_telemetry_options_init(&with_mid);
+      if (opts) with_mid = *opts;
+      iotc__persist_next_mid(c, mid);
+      with_mid.message_id = mid;
+      opts = &with_mid;
     }
-    op = op_new(IOTC__OP_TELEMETRY, bag, bag_len, json, len);
-    free(bag);
   }
-  if (op == NULL) return IOTC_ERR_NO_MEMORY;
-  op->client = c;
-  op->qos = (uint8_t)qos;
-  iotc__window_init_op(op);
-  if (opts) {
-    op->on_done = opts->on_done;
-    op->user_context = opts->user_context;
-  }
-  iotc_result r = enqueue(c, op, false);
-  if (r != IOTC_OK) {
-    free(op);
-    return r;
-  }
+  iotc_result r = queue_telemetry(c, json, len, qos, opts, persisted);
+  if (persisted) iotc__persist_unlock(c);
+  if (r != IOTC_OK) return r;
   /* Out now when the window has room, without waking the worker. On the worker itself (a
    * callback sending the next message) the pump after the callbacks sends them together. */
   if (!pthread_equal(pthread_self(), c->worker) && iotc__window_pump(c)) {
@@ -232,10 +245,6 @@ iotc_result iotc_client_send_telemetry(iotc_client *c, const char *json,
     pthread_mutex_unlock(&c->mu);
   }
   return IOTC_OK;
-too_large:
-  IOTC_LOGE("%s: the message (%zu bytes) is larger than IoT Hub accepts (256 KiB with its topic)",
-            fn, len);
-  return IOTC_ERR_TOO_LARGE;
 }
 
 /* ---- reported properties ---------------------------------------------------------------- */
@@ -248,13 +257,22 @@ iotc_result iotc__queue_reported(iotc_client *c, char *payload, size_t len, iotc
     IOTC_LOGE("report: the reported document (%zu bytes) is larger than IoT Hub's 32 KiB", len);
     return IOTC_ERR_TOO_LARGE;
   }
-  iotc__op *op = op_new(IOTC__OP_REPORTED, NULL, 0, payload, len);
+  iotc__op *op = iotc__op_new(IOTC__OP_REPORTED, NULL, 0, payload, len);
   free(payload);
   if (op == NULL) return IOTC_ERR_NO_MEMORY;
   op->client = c;
   op->on_done = on_done;
   op->user_context = user_context;
-  iotc_result r = enqueue(c, op, true);
+  if (c->persist == NULL) {
+    iotc_result r = enqueue(c, op, true);
+    if (r != IOTC_OK) free(op);
+    return r;
+  }
+  iotc__persist_lock(c);
+  iotc_result r = iotc__persist_append(c, op);
+  if (r == IOTC_OK) r = enqueue(c, op, true);
+  if (r != IOTC_OK && op->pseq) iotc__persist_cancel(c, op);
+  iotc__persist_unlock(c);
   if (r != IOTC_OK) free(op);
   return r;
 }

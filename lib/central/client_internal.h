@@ -22,6 +22,7 @@
 #include "central/desired.h"
 #include "central/feature.h"
 #include "central/io.h"
+#include "central/persist.h"
 #include "central/queue.h"
 #include "central/reported.h"
 #include "hub/session.h"
@@ -54,6 +55,8 @@ typedef struct iotc__op {
   bool resend; /* requeued after a connection drop */
   bool in_window; /* (send) in the in-flight list */
   uint8_t attempts; /* reported PATCH: times published */
+  bool recovered;   /* read back from the persist directory at create */
+  uint64_t pseq;    /* its record in the persist directory; 0: not persisted (persist.h) */
   uint64_t sent_ms; /* when last published (telemetry: (send); reported: worker) */
   size_t bag_len;     /* telemetry: property bag after `devices/{id}/messages/events/` */
   size_t payload_len;
@@ -232,6 +235,9 @@ struct iotc_client {
   char topic_prefix[IOTC_DPS_ID_SIZE + 32]; /* written only while the window is closed */
   size_t prefix_len;
   uintptr_t stack_lo, stack_hi; /* the worker's stack (see stack_check.h) */
+
+  /* ---- store and forward (persist.h); NULL without persist_dir ---- */
+  iotc__persist *persist;
 };
 
 /* Paho takes the connect timeout in whole seconds, as an int: stay far from any wrap. */
@@ -278,8 +284,12 @@ uint32_t iotc__inbox_new_session(iotc_client *c);
 size_t iotc__inbox_limit(const char *topic, size_t topic_len);
 /** The callbacks a session reports to. */
 iotc__session_sink iotc__inbox_sink(iotc_client *c);
-/** Complete @p op with @p result (user callback) and free it; no lock held. */
+/** Complete @p op with @p result (user callback) and free it; no lock held. A persisted op
+ * leaves the persist directory unless @p result is IOTC_ERR_SHUTDOWN (sent again next time). */
 void iotc__op_finish(iotc_client *c, iotc__op *op, iotc_result result);
+/** A new op of @p kind holding @p bag and @p payload (copied), zeroed otherwise; NULL: no memory. */
+iotc__op *iotc__op_new(int kind, const char *bag, size_t bag_len, const char *payload,
+                       size_t payload_len);
 /** Remove a later-response entry; true when it was there. */
 bool iotc__pending_cmd_take(iotc_client *c, const char *rid);
 void iotc__free_event(iotc__event *ev);

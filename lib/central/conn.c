@@ -3,6 +3,7 @@
  * by the worker. The table below is the whole life cycle; every state change goes through
  * enter(). Provisioning and the hub connection go through the I/O seam (io.h).
  * Locking: worker only; fields the API reads are written under mu. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -179,9 +180,17 @@ static void emit_status(client *c, iotc_connection_status status, iotc_result re
   char hub[sizeof c->hub];
   memcpy(hub, c->hub, sizeof hub);
   pthread_mutex_unlock(&c->mu);
+  char told[320];
+  if (iotc__persist_tell_recovered(c)) { /* the first status says what a restart brought back */
+    snprintf(told, sizeof told, "%s (%" PRIu64 " messages recovered from persist_dir, sent first)",
+             message, iotc__persist_recovered(c));
+    message = told;
+  }
   IOTC_LOGI("status %s (%s): %s", iotc_status_str(status), iotc_strerror(reason), message);
   if (fn == NULL) return;
-  iotc_status_info info = {status, reason, message, hub, c->conn.attempt, retry_in_ms};
+  iotc_status_info info = {status,           reason,      message,
+                           hub,              c->conn.attempt, retry_in_ms,
+                           iotc__persist_recovered(c)};
   atomic_store(&c->in_handler, true);
   fn(c, &info, ctx);
   atomic_store(&c->in_handler, false);

@@ -7,7 +7,7 @@
 
 static const iotc__feature *const features[] = {
     &iotc__desired_feature, &iotc__reported_feature, &iotc__commands_feature,
-    &iotc__telemetry_feature};
+    &iotc__telemetry_feature, &iotc__persist_feature};
 
 #define EACH(f) \
   for (const iotc__feature *const *f = features; f < features + sizeof features / sizeof *features; f++)

@@ -212,6 +212,24 @@ static iotc__op *take_done(iotc_client *c) {
   return done;
 }
 
+/* Acknowledged persisted messages leave the persist directory in one record per batch. */
+static void persist_acks(iotc_client *c, iotc__op *fifo) {
+  if (c->persist == NULL) return;
+  uint64_t seqs[256];
+  size_t n = 0, replayed = 0;
+  for (iotc__op *op = fifo; op; op = op->done_next) {
+    if (op->done_rc != 0 || op->pseq == 0) continue;
+    seqs[n++] = op->pseq;
+    replayed += op->recovered;
+    op->pseq = 0; /* iotc__op_finish() has nothing left to do for it */
+    if (n == sizeof seqs / sizeof *seqs) {
+      iotc__persist_ack(c, seqs, n, replayed);
+      n = replayed = 0;
+    }
+  }
+  iotc__persist_ack(c, seqs, n, replayed);
+}
+
 void iotc__window_completions(iotc_client *c, iotc__op *done) {
   iotc__window_release(c, done);
   /* The list is newest first: reverse it so callbacks run in completion order. */
@@ -230,6 +248,7 @@ void iotc__window_completions(iotc_client *c, iotc__op *done) {
     c->stats.telemetry_sent += sent;
     pthread_mutex_unlock(&c->mu);
   }
+  persist_acks(c, fifo);
   while (fifo) {
     iotc__op *op = fifo;
     fifo = op->done_next;

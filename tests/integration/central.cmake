@@ -104,3 +104,42 @@ endforeach()
 foreach(t IN ITEMS central_disconnects central_stress central_failover)
   iotc_integration_test_property(${t} ENVIRONMENT "${IOTC_LSAN_DROPS_OPTIONS}")
 endforeach()
+# Store and forward (persist_dir): the kill test, the offline backlog and reported properties
+# across restarts, on an emulator of its own that keeps every message (so it has no standard-
+# ports copy: it would run the same thing twice). IOTC_PERSIST_KILLS and IOTC_PERSIST_BACKLOG
+# make the bigger runs of the `slow` variant.
+if(IOTC_HAVE_EMULATOR)
+  add_executable(central_persist central_persist.c ${CENTRAL_SUPPORT})
+  target_link_libraries(central_persist PRIVATE iotc_emu_support PkgConfig::CMOCKA)
+  target_include_directories(central_persist PRIVATE "${PROJECT_SOURCE_DIR}/lib")
+  target_compile_options(central_persist PRIVATE ${IOTC_WARNINGS})
+  target_compile_definitions(central_persist PRIVATE _POSIX_C_SOURCE=200809L)
+  if(TARGET iotc_cli)
+    target_compile_definitions(central_persist PRIVATE IOTC_CLI_PATH="$<TARGET_FILE:iotc_cli>")
+    add_dependencies(central_persist iotc_cli)
+  endif()
+  foreach(variant IN ITEMS "" "_slow")
+    add_test(NAME integration.central_persist${variant} COMMAND central_persist)
+    set_tests_properties(integration.central_persist${variant} PROPERTIES
+      TIMEOUT 240 LABELS "integration;persist"
+      ENVIRONMENT "${IOTC_LSAN_DROPS_OPTIONS}"
+      ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
+  endforeach()
+  # Under valgrind: the client's own recovery, sending, full disk and destroy (the killed
+  # senders are children, not under valgrind), with small runs.
+  find_program(IOTC_VALGRIND valgrind)
+  if(IOTC_SANITIZE)
+    set(PERSIST_VALGRIND_ARGS nested "${PROJECT_SOURCE_DIR}" "${CMAKE_CURRENT_BINARY_DIR}/valgrind-build-persist" central_persist)
+  else()
+    set(PERSIST_VALGRIND_ARGS run "$<TARGET_FILE:central_persist>")
+  endif()
+  add_test(NAME integration.central_persist_valgrind
+    COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/valgrind_shutdown.sh" ${PERSIST_VALGRIND_ARGS})
+  set_tests_properties(integration.central_persist_valgrind PROPERTIES
+    TIMEOUT 900 SKIP_RETURN_CODE 77 LABELS "integration;persist;slow"
+    ENVIRONMENT "IOTC_PERSIST_KILLS=5;IOTC_PERSIST_BACKLOG=1000"
+    ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
+  set_tests_properties(integration.central_persist_slow PROPERTIES TIMEOUT 1800
+    LABELS "integration;persist;slow"
+    ENVIRONMENT "${IOTC_LSAN_DROPS_OPTIONS};IOTC_PERSIST_KILLS=300;IOTC_PERSIST_BACKLOG=200000")
+endif()
