@@ -109,8 +109,8 @@ endforeach()
 # ports copy: it would run the same thing twice). IOTC_PERSIST_KILLS and IOTC_PERSIST_BACKLOG
 # make the bigger runs of the `slow` variant.
 if(IOTC_HAVE_EMULATOR)
-  add_executable(central_persist central_persist.c ${CENTRAL_SUPPORT})
-  target_link_libraries(central_persist PRIVATE iotc_emu_support PkgConfig::CMOCKA)
+  add_executable(central_persist central_persist.c)
+  target_link_libraries(central_persist PRIVATE iotc_integration_support PkgConfig::CMOCKA)
   target_include_directories(central_persist PRIVATE "${PROJECT_SOURCE_DIR}/lib")
   target_compile_options(central_persist PRIVATE ${IOTC_WARNINGS})
   target_compile_definitions(central_persist PRIVATE _POSIX_C_SOURCE=200809L)
