@@ -15,6 +15,7 @@
 
 #include "central/conn.h"
 #include "central/io.h"
+#include "central/transport.h"
 #include "hub/session.h"
 #include "iotc/client.h"
 #include "iotc/dps.h"
@@ -146,6 +147,7 @@ struct iotc_client {
   struct iotc__model *model; /* nullable: the device model values are checked against */
   const iotc__io *io;        /* the outside world (io.h) */
   bool threadless;           /* no worker thread: driven by iotc__worker_step() (tests) */
+  iotc__transport_state tr;  /* which transport, and the automatic choice (transport.h) */
 
   /* ---- synchronisation ---- */
   pthread_t worker;

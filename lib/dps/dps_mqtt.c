@@ -16,6 +16,7 @@
 #include "common/tls_diag.h"
 #include "dps/dps_internal.h"
 #include "iotc/dps_topic.h"
+#include "net/mqtt_uri.h"
 #include "common/mqtt_options.h"
 
 #define MAX_QUEUED 16
@@ -363,6 +364,7 @@ static iotc_result mqtt_open(iotc_dps *dps, void **state, uint64_t deadline, iot
   st->dps = dps;
   iotc__tls_note_init(&st->tls);
   memcpy(st->proxy, proxy, sizeof proxy);
+  iotc__wipe(proxy, sizeof proxy); /* may hold the proxy's user:password */
   *state = st;
 
   char username[256];
@@ -371,9 +373,11 @@ static iotc_result mqtt_open(iotc_dps *dps, void **state, uint64_t deadline, iot
   if (r != IOTC_OK) {
     return iotc__dps_fail(err, r, 0, "cannot build the MQTT user name");
   }
-  bool v6 = strchr(dps->host, ':') != NULL;
-  char uri[300];
-  snprintf(uri, sizeof uri, "ssl://%s%s%s:%d", v6 ? "[" : "", dps->host, v6 ? "]" : "", dps->port);
+  char uri[IOTC_DPS_HUB_SIZE + 64];
+  if (iotc__mqtt_uri(dps->host, dps->port, dps->transport == IOTC_DPS_TRANSPORT_MQTT_WS, false, uri,
+                     sizeof uri) != IOTC_OK) {
+    return iotc__dps_fail(err, IOTC_ERR_INVALID_ARG, 0, "the DPS host name is too long");
+  }
   MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
   cro.MQTTVersion = MQTTVERSION_3_1_1;
   int rc = MQTTAsync_createWithOptions(&st->client, uri, dps->registration_id,
@@ -539,6 +543,7 @@ static void mqtt_close(iotc_dps *dps, void *state) {
     free_msg(m);
   }
   iotc__tls_note_destroy(&st->tls);
+  iotc__wipe(st->proxy, sizeof st->proxy);
   free(st);
 }
 

@@ -13,6 +13,8 @@
 #include "common/tls_diag.h"
 #include "iotc/hub_topic.h"
 #include "common/mqtt_options.h"
+#include "common/secret.h"
+#include "net/mqtt_uri.h"
 
 #define SUB_TOPICS 4
 
@@ -145,15 +147,16 @@ iotc_result iotc__session_create(const iotc__session_config *cfg, const iotc__se
   s->keepalive_s = cfg->keepalive_s;
   s->connect_timeout_ms = cfg->connect_timeout_ms;
   s->max_inflight = cfg->max_inflight;
-  char uri[300];
-  int n = strchr(cfg->hub, ':') ? snprintf(uri, sizeof uri, "ssl://%s", cfg->hub)
-                                 : snprintf(uri, sizeof uri, "ssl://%s:8883", cfg->hub);
   const char *colon = strchr(cfg->hub, ':');
   size_t host_len = colon ? (size_t)(colon - cfg->hub) : strlen(cfg->hub);
-  s->port = colon ? atoi(colon + 1) : 8883;
+  s->port = colon ? atoi(colon + 1) : cfg->websocket ? IOTC__WS_PORT : IOTC__MQTT_PORT;
   if (host_len < sizeof s->host) snprintf(s->host, sizeof s->host, "%.*s", (int)host_len, cfg->hub);
-  if (failed || n < 0 || (size_t)n >= sizeof uri || host_len >= sizeof s->host) {
-    *why = failed ? "out of memory" : "hub name too long";
+  char uri[IOTC__SESSION_HOST_SIZE + 64];
+  bool uri_ok = host_len < sizeof s->host &&
+                iotc__mqtt_uri(s->host, s->port, cfg->websocket, cfg->cert_file == NULL, uri,
+                               sizeof uri) == IOTC_OK;
+  if (failed || !uri_ok) {
+    *why = failed ? "out of memory" : "hub name too long, or its port is not 1 to 65535";
     iotc__session_destroy(s);
     return failed ? IOTC_ERR_NO_MEMORY : IOTC_ERR_INVALID_ARG;
   }
@@ -275,6 +278,7 @@ void iotc__session_destroy(iotc__session *s) {
   if (s == NULL) return;
   if (s->mqtt) MQTTAsync_destroy(&s->mqtt);
   iotc__tls_note_destroy(&s->tls);
+  iotc__wipe(s->proxy, sizeof s->proxy); /* may hold the proxy's user:password */
   free(s->username);
   free(s->ca_file);
   free(s->cert_file);

@@ -43,7 +43,7 @@ typedef struct iotc__session_op {
 } iotc__session_op;
 
 typedef struct iotc__session_config {
-  const char *hub;          /* host[:port] (port 8883 when absent) */
+  const char *hub;          /* host[:port] (8883, or 443 over WebSockets, when absent) */
   const char *device_id;    /* MQTT client id */
   const char *username;     /* IoT Hub username */
   const char *ca_file;      /* PEM trust bundle */
@@ -53,6 +53,7 @@ typedef struct iotc__session_config {
   uint32_t connect_timeout_ms;
   uint16_t max_inflight;
   uint32_t gen;             /* passed back to the sink */
+  bool websocket;           /* MQTT over WebSockets (port 443 when absent) instead of 8883 */
 } iotc__session_config;
 
 /** How the subscriptions were answered. */
