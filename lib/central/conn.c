@@ -571,7 +571,7 @@ static void subscribed(client *c, const iotc__conn_event *ev) {
   iotc__transport_connected(c);
   emit_status(c, IOTC_STATUS_CONNECTED, IOTC_OK,
               iotc__transport_now(c) == IOTC_TRANSPORT_MQTT_WS
-                  ? "connected (MQTT over WebSockets, 443)" : "connected", 0);
+                  ? "connected (MQTT over WebSockets)" : "connected", 0);
 }
 
 /* ---- connected -------------------------------------------------------------------------- */

@@ -181,6 +181,7 @@ export class DpsMqtt {
           dir: 'in', type: 'CONNECT', username: packet.username, password: pw === undefined ? undefined : redactSas(pw),
           clean: packet.clean, keepalive: packet.keepalive, protocolVersion: packet.protocolVersion,
           clientCertificate: peerChain(client.conn).length > 0 || undefined,
+      websocket: client.conn.websocket || undefined,
         });
         cb(null, true);
       },

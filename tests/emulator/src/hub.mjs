@@ -116,6 +116,7 @@ export class Hub {
       clean: packet.clean, keepalive: packet.keepalive, protocolVersion: packet.protocolVersion,
       will: packet.will ? { topic: packet.will.topic, qos: packet.will.qos } : undefined,
       clientCertificate: peerChain(client.conn).length > 0 || undefined,
+      websocket: client.conn.websocket || undefined,
     });
     if (packet.protocolVersion !== 4) {
       // IoT Hub speaks MQTT 3.1.1 only; aedes answers 3.1 by itself, so refuse here.

@@ -50,6 +50,7 @@ export function upgrade(service, req, socket, head) {
     stream.remoteAddress = socket.remoteAddress;
     stream.remoteFamily = socket.remoteFamily;
     stream.remotePort = socket.remotePort;
+    stream.websocket = true; // for the wire log
     stream.on('error', () => {});
     service.handleStream(stream);
   });
@@ -113,8 +114,8 @@ export function brokerServer(service, { mqttOnly, wsOnly = false }) {
     }
     if (mqttOnly) return service.handleStream(socket);
     socket.once('data', (first) => {
-      socket.pause();
       if (first[0] === 0x47 /* 'G' */) return readHead(socket, first, (req, rest) => upgrade(service, req, socket, rest));
+      socket.pause(); // aedes reads from here on, the first chunk included
       if (blocked(service, socket)) return;
       socket.unshift(first);
       service.handleStream(socket);
