@@ -17,6 +17,7 @@
 #include "dps/dps_internal.h"
 #include "iotc/dps_topic.h"
 #include "net/mqtt_uri.h"
+#include "net/ws_probe.h"
 #include "common/mqtt_options.h"
 
 #define MAX_QUEUED 16
@@ -223,7 +224,10 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
   char cause[IOTC__NET_CAUSE_SIZE];
   cause[0] = '\0';
   if ((code < 1 || code > 5) && st->proxy[0] == '\0' &&
-      !iotc__connect_cause(dps->host, dps->port, dps->request_timeout_ms, cause, sizeof cause)) {
+      !iotc__connect_cause(dps->host, dps->port, dps->request_timeout_ms, cause, sizeof cause) &&
+      (dps->transport != IOTC_DPS_TRANSPORT_MQTT_WS ||
+       !iotc__ws_probe(dps->host, dps->port, IOTC__WS_PATH, dps->ca_file, dps->cert_file,
+                       dps->key_file, dps->request_timeout_ms, cause, sizeof cause))) {
     cause[0] = '\0';
   }
   if ((code < 1 || code > 5) && cause[0] == '\0') {
@@ -264,8 +268,11 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
     const char *why = cause[0]       ? cause
                       : st->proxy[0] ? "the proxy did not connect"
                                      : "the connection closed during the TLS or MQTT handshake";
-    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over MQTT/TLS: %s",
-                       dps->host, dps->port, why);
+    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over %s: %s",
+                       dps->host, dps->port,
+                       dps->transport == IOTC_DPS_TRANSPORT_MQTT_WS ? "MQTT over WebSockets"
+                                                                     : "MQTT/TLS",
+                       why);
   }
   if (err != NULL) {
     if (code >= 1 && code <= 5) {

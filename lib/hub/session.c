@@ -15,6 +15,7 @@
 #include "common/mqtt_options.h"
 #include "common/secret.h"
 #include "net/mqtt_uri.h"
+#include "net/ws_probe.h"
 
 #define SUB_TOPICS 4
 
@@ -41,6 +42,7 @@ struct iotc__session {
   char proxy[IOTC__PROXY_URL_SIZE]; /* explicit httpsProxy for Paho; "" connects directly */
   char host[IOTC__SESSION_HOST_SIZE];
   int port;
+  bool websocket;
   iotc__tls_note tls; /* OpenSSL's reason for a failed connect (Paho's ssl_error_cb) */
 };
 
@@ -155,6 +157,7 @@ iotc_result iotc__session_create(const iotc__session_config *cfg, const iotc__se
   bool uri_ok = host_len < sizeof s->host &&
                 iotc__mqtt_uri(s->host, s->port, cfg->websocket, cfg->cert_file == NULL, uri,
                                sizeof uri) == IOTC_OK;
+  s->websocket = cfg->websocket;
   if (failed || !uri_ok) {
     *why = failed ? "out of memory" : "hub name too long, or its port is not 1 to 65535";
     iotc__session_destroy(s);
@@ -270,8 +273,13 @@ bool iotc__session_tls_failure(iotc__session *s, char *out, size_t size) {
 }
 
 bool iotc__session_connect_cause(iotc__session *s, char *out, size_t size) {
-  return s->proxy[0] == '\0' &&
-         iotc__connect_cause(s->host, s->port, s->connect_timeout_ms, out, size);
+  if (s->proxy[0] != '\0') return false;
+  if (iotc__connect_cause(s->host, s->port, s->connect_timeout_ms, out, size)) return true;
+  /* TCP works: over WebSockets, the upgrade may be what failed (Paho says "socket error"). */
+  return s->websocket &&
+         iotc__ws_probe(s->host, s->port,
+                        s->cert_file ? IOTC__WS_PATH : IOTC__WS_PATH IOTC__WS_NO_CLIENT_CERT,
+                        s->ca_file, s->cert_file, s->key_file, s->connect_timeout_ms, out, size);
 }
 
 void iotc__session_destroy(iotc__session *s) {

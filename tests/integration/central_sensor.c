@@ -245,21 +245,9 @@ static void the_sensor_does_what_the_tutorial_device_does(void **state) {
                         NULL});
 }
 
-/* Connections of the device the emulator saw over WebSockets, per service ("dps-mqtt", "hub"). */
+/* Connections of the device the emulator saw over WebSockets, per service ("dps", "hub"). */
 static int websocket_connects(const char *device_id, const char *svc_prefix) {
-  json_t *wire = emu_wire(central_emu(), device_id, 0);
-  int n = 0;
-  size_t i;
-  json_t *e;
-  json_array_foreach(wire, i, e) {
-    const char *type = json_string_value(json_object_get(e, "type"));
-    const char *svc = json_string_value(json_object_get(e, "svc"));
-    if (type && svc && strcmp(type, "CONNECT") == 0 && strncmp(svc, svc_prefix, strlen(svc_prefix)) == 0 &&
-        json_is_true(json_object_get(e, "websocket")))
-      n++;
-  }
-  json_decref(wire);
-  return n;
+  return emu_websocket_connects(central_emu(), device_id, svc_prefix);
 }
 
 /* IOTC_TRANSPORT=mqtt-ws: DPS and the hub over MQTT over WebSockets; telemetry, a writable

@@ -270,17 +270,7 @@ static void an_unknown_device_gives_up_once_with_unauthorized(void **state) {
 
 /* A device registered on hub 1 without DPS; its connection string goes to @p cs. */
 static void direct_device(const char *prefix, char *id, size_t id_size, char *cs, size_t cs_size) {
-  emu_unique_id(prefix, id, id_size);
-  char path[300];
-  snprintf(path, sizeof path, "/emulator/devices/%s/provision", id);
-  long status = 0;
-  json_t *reg = NULL;
-  assert_int_equal(emu_api(&emu, "POST", path, "{\"hub\":1}", &status, &reg), 0);
-  assert_true(status >= 200 && status < 300);
-  snprintf(cs, cs_size, "HostName=%s;DeviceId=%s;SharedAccessKey=%s",
-           json_string_value(json_object_get(reg, "assignedHub")), id,
-           json_string_value(json_object_get(reg, "primaryKey")));
-  json_decref(reg);
+  assert_int_equal(emu_direct_device(&emu, prefix, 1, id, id_size, cs, cs_size), 0);
 }
 
 static void set_enabled(const char *id, bool enabled) {

@@ -403,3 +403,39 @@ void emu_stop(emu_info *info) {
   while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
   }
 }
+
+int emu_websocket_connects(const emu_info *info, const char *device_id, const char *svc_prefix) {
+  json_t *w = emu_wire(info, device_id, 0);
+  if (w == NULL) return -1;
+  int n = 0;
+  size_t i;
+  json_t *e;
+  json_array_foreach(w, i, e) {
+    const char *t = json_string_value(json_object_get(e, "type"));
+    n += t && strcmp(t, "CONNECT") == 0 &&
+         starts_with(json_string_value(json_object_get(e, "svc")), svc_prefix) &&
+         json_is_true(json_object_get(e, "websocket"));
+  }
+  json_decref(w);
+  return n;
+}
+
+int emu_direct_device(const emu_info *info, const char *prefix, int hub, char *id, size_t id_size,
+                      char *cs, size_t cs_size) {
+  emu_unique_id(prefix, id, id_size);
+  char path[300], body[32];
+  snprintf(path, sizeof path, "/emulator/devices/%s/provision", id);
+  snprintf(body, sizeof body, "{\"hub\":%d}", hub);
+  long status = 0;
+  json_t *reg = NULL;
+  if (emu_api(info, "POST", path, body, &status, &reg) != 0 || status < 200 || status >= 300) {
+    fprintf(stderr, "emu: provisioning %s directly: HTTP %ld\n", id, status);
+    json_decref(reg);
+    return -1;
+  }
+  int n = snprintf(cs, cs_size, "HostName=%s;DeviceId=%s;SharedAccessKey=%s",
+                   json_string_value(json_object_get(reg, "assignedHub")), id,
+                   json_string_value(json_object_get(reg, "primaryKey")));
+  json_decref(reg);
+  return n > 0 && (size_t)n < cs_size ? 0 : -1;
+}

@@ -60,6 +60,15 @@ json_t *emu_wire(const emu_info *info, const char *device_id, long since);
 int emu_wire_count(const emu_info *info, const char *device_id, const char *dir, const char *type,
                    const char *prefix);
 
+/* CONNECTs of the device that came over MQTT over WebSockets, to services whose "svc" starts
+ * with svc_prefix ("hub", "dps"); -1 when the wire log cannot be read. */
+int emu_websocket_connects(const emu_info *info, const char *device_id, const char *svc_prefix);
+
+/* Register a fresh device (id PREFIX-...) on hub @p hub without DPS and write its connection
+ * string to @p cs. 0 on success. */
+int emu_direct_device(const emu_info *info, const char *prefix, int hub, char *id, size_t id_size,
+                      char *cs, size_t cs_size);
+
 /*
  * Start an emulator of this test's own: node iotc-emulator.mjs --parent-pid <this pid> ARGS...
  * (args: NULL-terminated, nullable), on ephemeral ports with certificates of its own. Waits up

@@ -1,0 +1,6 @@
+# SPDX-License-Identifier: MIT
+# Transports: MQTT over WebSockets, the automatic fallback from 8883 to 443, proxies with
+# credentials. These programs start emulators (and proxies) of their own in standard-ports mode,
+# so they have no standard-mode copy (label slow).
+iotc_integration_test(test_client_transport SOURCES test_client_transport.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 240 LABELS slow)
