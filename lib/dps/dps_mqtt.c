@@ -17,6 +17,7 @@
 #include "dps/dps_internal.h"
 #include "iotc/dps_topic.h"
 #include "net/mqtt_uri.h"
+#include "net/proxy_probe.h"
 #include "net/ws_probe.h"
 #include "common/mqtt_options.h"
 
@@ -223,7 +224,11 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
    * which (directly only: through a proxy, the proxy is what answered). */
   char cause[IOTC__NET_CAUSE_SIZE];
   cause[0] = '\0';
-  if ((code < 1 || code > 5) && st->proxy[0] == '\0' &&
+  if ((code < 1 || code > 5) && st->proxy[0] != '\0' &&
+      iotc__proxy_probe(st->proxy, dps->host, dps->port, dps->request_timeout_ms, cause,
+                        sizeof cause)) {
+    /* the proxy refused the tunnel: cause says how */
+  } else if ((code < 1 || code > 5) && st->proxy[0] == '\0' &&
       !iotc__connect_cause(dps->host, dps->port, dps->request_timeout_ms, cause, sizeof cause) &&
       (dps->transport != IOTC_DPS_TRANSPORT_MQTT_WS ||
        !iotc__ws_probe(dps->host, dps->port, IOTC__WS_PATH, dps->ca_file, dps->cert_file,
@@ -313,8 +318,16 @@ static iotc_result mqtt_connect(mqtt_state *st, const char *username, const char
   iotc_result r = wait_field(st, &st->connect, until);
   if (r == IOTC_ERR_TIMEOUT) {
     unsigned long waited = (unsigned long)(iotc__dps_now_ms() - now);
-    r = iotc__dps_fail(err, r, 0, "cannot connect to %s:%d over MQTT/TLS: timed out after %lu ms",
-                       dps->host, dps->port, waited);
+    /* Through a proxy, a tunnel that never opened is named by the proxy's answer. */
+    char cause[IOTC__NET_CAUSE_SIZE];
+    bool proxy_said = st->proxy[0] != '\0' &&
+                      iotc__proxy_probe(st->proxy, dps->host, dps->port, dps->request_timeout_ms,
+                                        cause, sizeof cause);
+    if (!proxy_said) snprintf(cause, sizeof cause, "timed out after %lu ms", waited);
+    r = iotc__dps_fail(err, r, 0, "cannot connect to %s:%d over %s: %s", dps->host, dps->port,
+                       dps->transport == IOTC_DPS_TRANSPORT_MQTT_WS ? "MQTT over WebSockets"
+                                                                     : "MQTT/TLS",
+                       cause);
     if (err) {
       snprintf(err->transport, sizeof err->transport,
                "no answer to the TCP, TLS and MQTT connect within %lu ms", waited);

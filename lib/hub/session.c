@@ -15,6 +15,7 @@
 #include "common/mqtt_options.h"
 #include "common/secret.h"
 #include "net/mqtt_uri.h"
+#include "net/proxy_probe.h"
 #include "net/ws_probe.h"
 
 #define SUB_TOPICS 4
@@ -273,7 +274,9 @@ bool iotc__session_tls_failure(iotc__session *s, char *out, size_t size) {
 }
 
 bool iotc__session_connect_cause(iotc__session *s, char *out, size_t size) {
-  if (s->proxy[0] != '\0') return false;
+  if (s->proxy[0] != '\0') { /* the proxy's answer; what lies beyond it cannot be told */
+    return iotc__proxy_probe(s->proxy, s->host, s->port, s->connect_timeout_ms, out, size);
+  }
   if (iotc__connect_cause(s->host, s->port, s->connect_timeout_ms, out, size)) return true;
   /* TCP works: over WebSockets, the upgrade may be what failed (Paho says "socket error"). */
   return s->websocket &&

@@ -107,9 +107,11 @@ iotc_result iotc__session_disconnect(iotc__session *s, uint32_t timeout_ms);
 bool iotc__session_tls_failure(iotc__session *s, char *out, size_t size);
 
 /**
- * Why a connect failed before TLS: "name not resolved", "connection refused", "timed out after
- * N ms"... (repeats the TCP connect on the calling thread, up to the connect timeout). False
- * when the hub accepts TCP, or when a proxy stands between (then it cannot be told).
+ * Why a connect failed before MQTT: "name not resolved", "connection refused", "timed out after
+ * N ms"..., over WebSockets a refused upgrade ("HTTP/1.1 403 ..."), through a proxy what the
+ * proxy answered ("... 407 Proxy Authentication Required"). Repeats the TCP connect (and the
+ * upgrade, or the CONNECT) on the calling thread, up to the connect timeout. False when none
+ * of those failed (then TLS may have: iotc__session_tls_failure()).
  */
 bool iotc__session_connect_cause(iotc__session *s, char *out, size_t size);
 

@@ -3,25 +3,15 @@
 
 #include <openssl/ssl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/tls_diag.h"
+#include "net/http_line.h"
 
 typedef struct upgrade_req {
   const char *host, *path;
   bool asked; /* TLS worked and the upgrade was sent */
 } upgrade_req;
-
-/* Printable text of at most @p n bytes of @p s (control bytes as '.'), for a message. */
-static void printable(const char *s, size_t n, char *out, size_t size) {
-  size_t j = 0;
-  for (size_t i = 0; i < n && j + 1 < size; i++) {
-    unsigned char c = (unsigned char)s[i];
-    out[j++] = c >= 0x20 && c < 0x7f ? (char)c : '.';
-  }
-  out[j] = '\0';
-}
 
 static bool upgrade(SSL *ssl, void *ctx, char *out, size_t size) {
   upgrade_req *r = ctx;
@@ -40,16 +30,14 @@ static bool upgrade(SSL *ssl, void *ctx, char *out, size_t size) {
     if (k <= 0) break;
     got += (size_t)k;
   }
-  char *eol = memchr(resp, '\r', got);
-  size_t line = eol ? (size_t)(eol - resp) : got;
   char text[100];
-  printable(resp, line < 80 ? line : 80, text, sizeof text);
+  int code = iotc__http_status_line(resp, got, text, sizeof text);
   if (got == 0) {
     snprintf(out, size, "the server accepted TLS but did not answer the WebSocket upgrade");
-  } else if (line < 12 || strncmp(resp, "HTTP/1.", 7) != 0) {
+  } else if (code == 0) {
     snprintf(out, size, "the server does not speak HTTP on this port (it answered \"%s\"): "
              "MQTT over WebSockets needs the service's port 443", text);
-  } else if (atoi(resp + 9) == 101) {
+  } else if (code == 101) {
     return false; /* the upgrade works: not the problem */
   } else {
     snprintf(out, size, "the WebSocket upgrade was refused: %s", text);

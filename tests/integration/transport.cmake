@@ -4,3 +4,5 @@
 # so they have no standard-mode copy (label slow).
 iotc_integration_test(test_client_transport SOURCES test_client_transport.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 240 LABELS slow)
+iotc_integration_test(test_client_proxy_auth SOURCES test_client_proxy_auth.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 240 LABELS slow)
