@@ -75,7 +75,10 @@ static void config(iotc_client_config *cfg, const char *id, iotc_transport trans
   cfg->reconnect_max_ms = 500;
 }
 
-/* Connect with @p cfg, send one message, close. Returns how long the connect took (ms). */
+#define QUEUED 5
+
+/* Connect with @p cfg, with QUEUED messages sent before (queued while offline, so carried across
+ * a fallback), then one more; close. Returns how long the connect took (ms). */
 static uint64_t run(const iotc_client_config *cfg, const char *id, transport_log *t) {
   memset(t, 0, sizeof *t);
   pthread_mutex_init(&t->mu, NULL);
@@ -83,11 +86,21 @@ static uint64_t run(const iotc_client_config *cfg, const char *id, transport_log
   iotc_error err;
   assert_int_equal(iotc_client_create(cfg, &client, &err), IOTC_OK);
   assert_int_equal(iotc_client_on_status(client, transport_log_fn, t), IOTC_OK);
+  done_wait queued;
+  done_wait_init(&queued);
+  iotc_telemetry_options o;
+  iotc_telemetry_options_init(&o);
+  o.on_done = done_wait_fn;
+  o.user_context = &queued;
+  for (int i = 0; i < QUEUED; i++) {
+    assert_int_equal(iotc_client_send_telemetry(client, "{\"queued\":1}", &o), IOTC_OK);
+  }
   uint64_t t0 = now_ms();
   iotc_result r = iotc_client_connect(client, 60000, &err);
   uint64_t took = now_ms() - t0;
   if (r != IOTC_OK) fprintf(stderr, "connect: %s (%s)\n", iotc_strerror(r), err.message);
   assert_int_equal(r, IOTC_OK);
+  for (int i = 1; i <= QUEUED; i++) assert_int_equal(done_wait_for(&queued, i), IOTC_OK);
   telemetry_round_trip(&emu, client, id, 7);
   assert_int_equal(iotc_client_get_transport(client), t->connected_over);
   assert_int_equal(iotc_client_disconnect(client, 5000), IOTC_OK);
@@ -153,6 +166,8 @@ static void fallback_then_cache(const char *prefix, const char *fault, uint32_t 
   assert_int_equal(t.connected_over, IOTC_TRANSPORT_MQTT_WS);
   assert_int_equal(websocket_connects(id, "hub"), 1);
   assert_int_equal(websocket_connects(id, "dps"), dps_blocked ? 1 : 0);
+  /* Nothing queued before the switch was lost: all of it arrived, over 443. */
+  assert_int_equal(emu_wire_count(&emu, id, "in", "PUBLISH", "devices/"), QUEUED + 1);
   assert_true(file_has(cache, "\"transport\":\"mqtt-ws\""));
 
   /* The second start: straight to 443, no fallback. */
