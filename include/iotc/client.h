@@ -305,8 +305,9 @@ typedef struct iotc_status_info {
   uint32_t attempt;      /**< consecutive failed attempts so far */
   uint32_t retry_in_ms;  /**< RECONNECTING: delay before the next attempt */
   /** The transport of this attempt or connection: IOTC_TRANSPORT_MQTT or _MQTT_WS (never
-   *  AUTO). With IOTC_TRANSPORT_AUTO, a RECONNECTING status with retry_in_ms 0 and transport
-   *  MQTT_WS says the client falls back to 443, and why. */
+   *  AUTO). With IOTC_TRANSPORT_AUTO, the switch to 443 is a status with transport MQTT_WS and
+   *  a reason other than IOTC_OK whose message says why and after how long: RECONNECTING
+   *  (retry_in_ms 0) at the hub, PROVISIONING during registration. */
   iotc_transport transport;
 } iotc_status_info;
 

@@ -232,6 +232,40 @@ static void mqtt_ws_with_a_connection_string(void **state) {
   assert_int_equal(websocket_connects(id, "hub"), 1);
 }
 
+/* X.509 over WebSockets: the client certificate goes in the TLS handshake under the upgrade
+ * (DPS and hub), and the hub path has no iothub-no-client-cert query. */
+static void x509_over_websockets(void **state) {
+  (void)state;
+  char id[128], cert[1024], key[1024];
+  emu_unique_id("tr-x509", id, sizeof id);
+  assert_int_equal(emu_issue_cert(&emu, id, tmpdir, cert, key), 0);
+  iotc_client_config cfg;
+  config(&cfg, id, IOTC_TRANSPORT_MQTT_WS, NULL);
+  cfg.group_key = NULL;
+  cfg.cert_file = cert;
+  cfg.key_file = key;
+  transport_log t;
+  run(&cfg, id, &t);
+  assert_int_equal(t.connected_over, IOTC_TRANSPORT_MQTT_WS);
+  assert_int_equal(websocket_connects(id, "dps"), 1);
+  assert_int_equal(websocket_connects(id, "hub"), 1);
+  json_t *w = emu_wire(&emu, id, 0);
+  size_t i;
+  json_t *e;
+  int x509 = 0;
+  json_array_foreach(w, i, e) {
+    const char *type = json_string_value(json_object_get(e, "type"));
+    const char *auth = json_string_value(json_object_get(e, "auth"));
+    const char *svc = json_string_value(json_object_get(e, "svc"));
+    x509 += type && strcmp(type, "CONNACK") == 0 && auth && strcmp(auth, "x509") == 0 && svc &&
+            strncmp(svc, "hub", 3) == 0;
+  }
+  json_decref(w);
+  assert_int_equal(x509, 1); /* the hub took the certificate */
+  unlink(cert);
+  unlink(key);
+}
+
 /* A failing WebSocket path gives up with a readable reason (give_up_after 1). */
 static void expect_failure(const char *cs, const char *case_name, iotc_result want,
                            const char *want_text) {
@@ -319,6 +353,7 @@ int main(void) {
       cmocka_unit_test_teardown(auto_falls_back_to_443_when_the_hubs_8883_refuses, remove_fault),
       cmocka_unit_test_teardown(auto_falls_back_to_443_when_8883_is_black_holed, remove_fault),
       cmocka_unit_test(mqtt_ws_with_a_connection_string),
+      cmocka_unit_test(x509_over_websockets),
       cmocka_unit_test_teardown(a_refused_upgrade_is_a_clear_error, remove_fault),
       cmocka_unit_test(plain_http_on_the_websocket_port_is_a_clear_error),
   };
