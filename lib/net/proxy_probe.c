@@ -21,6 +21,27 @@ static uint64_t mono_ms(void) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static int hex(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                        : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* user:pass with its %XX escapes decoded, as Paho and libcurl send it; false when too long. */
+static bool decode_userinfo(const char *p, size_t n, char *out, size_t size, size_t *len) {
+  size_t j = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (j + 1 >= size) return false;
+    if (p[i] == '%' && i + 2 < n && hex(p[i + 1]) >= 0 && hex(p[i + 2]) >= 0) {
+      out[j++] = (char)(hex(p[i + 1]) * 16 + hex(p[i + 2]));
+      i += 2;
+    } else {
+      out[j++] = p[i];
+    }
+  }
+  *len = j;
+  return true;
+}
+
 /* The parts of `https://[user:pass@]host:port`: host and port into @p host / @p port, the
  * Basic credentials (base64 of user:pass) into @p auth ("" without). */
 static bool split(const char *url, char *host, size_t host_size, int *port, char *auth,
@@ -30,10 +51,13 @@ static bool split(const char *url, char *host, size_t host_size, int *port, char
   const char *at = strrchr(p, '@');
   auth[0] = '\0';
   if (at) {
-    if (iotc__base64_encode((const unsigned char *)p, (size_t)(at - p), auth, auth_size, NULL) !=
-        IOTC_OK) {
-      return false;
-    }
+    char userinfo[512];
+    size_t len = 0;
+    bool ok = decode_userinfo(p, (size_t)(at - p), userinfo, sizeof userinfo, &len) &&
+              iotc__base64_encode((const unsigned char *)userinfo, len, auth, auth_size, NULL) ==
+                  IOTC_OK;
+    iotc__wipe(userinfo, sizeof userinfo);
+    if (!ok) return false;
     p = at + 1;
   }
   const char *colon = strrchr(p, ':');

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The device client through an HTTP CONNECT proxy that wants Basic credentials
- * (https_proxy=http://user:password@host:port), against an emulator of this test's own in
+ * (https_proxy=http://user:pass%40word@host:port, '@' escaped as in any URL), against an emulator of this test's own in
  * standard-ports mode: MQTT over WebSockets (DPS and hub) and HTTPS provisioning go through it
  * on 443; a proxy that refuses (407, 403, 502) or hangs up gives an error naming the proxy's
  * answer. The password never appears in iotc's log (debug level), in an error, or in the proxy's
@@ -23,7 +23,8 @@
 #include "iotc/log.h"
 
 #define USER "fielddev"
-#define PASSWORD "Pr0xy-s3cret_42"
+#define PASSWORD "Pr0xy@s3cret_42"
+#define PASSWORD_IN_URL "Pr0xy%40s3cret_42" /* '@' escaped, as in any URL */
 
 static emu_info emu;
 static proxy_proc proxy;
@@ -39,7 +40,9 @@ static void log_fn(iotc_log_level level, const char *message, void *ctx) {
   (void)ctx;
   pthread_mutex_lock(&log_mu);
   log_lines++;
-  if (strstr(message, PASSWORD) != NULL) password_logged = true;
+  if (strstr(message, PASSWORD) != NULL || strstr(message, PASSWORD_IN_URL) != NULL) {
+    password_logged = true;
+  }
   pthread_mutex_unlock(&log_mu);
 }
 
@@ -105,7 +108,7 @@ static void config(iotc_client_config *cfg, const char *id, bool https) {
 static void connects_through_the_proxy(bool https) {
   assert_int_equal(start_proxy(USER ":" PASSWORD, NULL), 0);
   assert_password_not_in_cmdline();
-  set_proxy(USER ":" PASSWORD);
+  set_proxy(USER ":" PASSWORD_IN_URL);
   char id[128], hub[300];
   emu_unique_id(https ? "pxa-h" : "pxa-ws", id, sizeof id);
   iotc_client_config cfg;
@@ -153,6 +156,7 @@ static void refused(const char *mode, const char *credentials, bool https, const
   assert_int_not_equal(r, IOTC_OK);
   assert_non_null(strstr(err.message, want));
   assert_null(strstr(err.message, PASSWORD));
+  assert_null(strstr(err.message, PASSWORD_IN_URL));
   assert_null(strstr(err.transport, PASSWORD));
   iotc_client_destroy(client);
 }
@@ -169,17 +173,42 @@ static void missing_credentials_are_named_407_over_https_too(void **state) {
 
 static void a_forbidding_proxy_is_named_403(void **state) {
   (void)state;
-  refused("403", USER ":" PASSWORD, false, "403 Forbidden");
+  refused("403", USER ":" PASSWORD_IN_URL, false, "403 Forbidden");
 }
 
 static void a_proxy_that_cannot_reach_the_service_is_named_502(void **state) {
   (void)state;
-  refused("502", USER ":" PASSWORD, false, "502 Bad Gateway");
+  refused("502", USER ":" PASSWORD_IN_URL, false, "502 Bad Gateway");
 }
 
 static void a_proxy_that_hangs_up_is_named(void **state) {
   (void)state;
-  refused("hangup", USER ":" PASSWORD, false, "closed the connection without answering");
+  refused("hangup", USER ":" PASSWORD_IN_URL, false, "closed the connection without answering");
+}
+
+/* The hub connection (a connection string, no DPS) behind a proxy that forbids it. */
+static void a_hub_behind_a_forbidding_proxy_is_named(void **state) {
+  (void)state;
+  assert_int_equal(start_proxy(USER ":" PASSWORD, "403"), 0);
+  set_proxy(USER ":" PASSWORD_IN_URL);
+  char id[128], cs[600];
+  assert_int_equal(emu_direct_device(&emu, "pxa-hub", 1, id, sizeof id, cs, sizeof cs), 0);
+  iotc_client_config cfg;
+  iotc_client_config_init(&cfg);
+  cfg.connection_string = cs;
+  cfg.ca_file = emu.ca_file;
+  cfg.transport = IOTC_TRANSPORT_MQTT_WS;
+  cfg.give_up_after = 1;
+  iotc_client *client = NULL;
+  iotc_error err;
+  assert_int_equal(iotc_client_create(&cfg, &client, &err), IOTC_OK);
+  iotc_result r = iotc_client_connect(client, 60000, &err);
+  printf("proxy 403 before the hub: %s: %s\n", iotc_strerror(r), err.message);
+  assert_int_equal(r, IOTC_ERR_CONNECT);
+  assert_non_null(strstr(err.message, "refused the tunnel"));
+  assert_non_null(strstr(err.message, "403 Forbidden"));
+  assert_null(strstr(err.message, PASSWORD_IN_URL));
+  iotc_client_destroy(client);
 }
 
 static void the_password_was_never_logged(void **state) {
@@ -218,6 +247,7 @@ int main(void) {
       cmocka_unit_test_teardown(a_forbidding_proxy_is_named_403, stop_proxy),
       cmocka_unit_test_teardown(a_proxy_that_cannot_reach_the_service_is_named_502, stop_proxy),
       cmocka_unit_test_teardown(a_proxy_that_hangs_up_is_named, stop_proxy),
+      cmocka_unit_test_teardown(a_hub_behind_a_forbidding_proxy_is_named, stop_proxy),
       cmocka_unit_test(the_password_was_never_logged),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
