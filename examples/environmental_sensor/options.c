@@ -25,6 +25,8 @@ static const char usage[] =
     "  --dps-endpoint HOST[:PORT]  DPS endpoint (default global.azure-devices-provisioning.net)\n"
     "                                                              [IOTC_DPS_ENDPOINT]\n"
     "  --dps-transport mqtt|https  how to talk to DPS (default mqtt) [IOTC_DPS_TRANSPORT]\n"
+    "  --transport mqtt|mqtt-ws|auto  MQTT on 8883, MQTT over WebSockets on 443, or 8883 with a\n"
+    "                            fallback to 443 (default auto)     [IOTC_TRANSPORT]\n"
     "  --ca-file FILE            PEM trust bundle (default: the Azure roots)  [IOTC_CA_FILE]\n"
     "  --model-id DTMI           model id (default " SENSOR_DEFAULT_MODEL_ID ")\n"
     "                                                              [IOTC_MODEL_ID]\n"
@@ -72,6 +74,18 @@ static bool parse_transport(const char *text, bool *https) {
   return false;
 }
 
+static bool parse_mqtt_transport(const char *text, iotc_transport *out) {
+  static const iotc_transport all[] = {IOTC_TRANSPORT_MQTT, IOTC_TRANSPORT_MQTT_WS,
+                                       IOTC_TRANSPORT_AUTO};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+    if (strcmp(text, iotc_transport_str(all[i])) == 0) {
+      *out = all[i];
+      return true;
+    }
+  }
+  return false;
+}
+
 static const char *env(const char *name) {
   const char *v = getenv(name);
   return v && *v ? v : NULL;
@@ -103,6 +117,10 @@ int sensor_options_parse(sensor_options *opts, int argc, char **argv) {
   const char *transport = env("IOTC_DPS_TRANSPORT");
   if (transport && !parse_transport(transport, &opts->dps_over_https))
     return bad("IOTC_DPS_TRANSPORT must be mqtt or https", transport);
+  opts->transport = IOTC_TRANSPORT_AUTO;
+  const char *mqtt_transport = env("IOTC_TRANSPORT");
+  if (mqtt_transport && !parse_mqtt_transport(mqtt_transport, &opts->transport))
+    return bad("IOTC_TRANSPORT must be mqtt, mqtt-ws or auto", mqtt_transport);
   const char *level = env("IOTC_LOG_LEVEL");
   if (level) {
     if (!parse_level(level, &opts->log_level)) return bad("IOTC_LOG_LEVEL is not a level", level);
@@ -135,6 +153,8 @@ int sensor_options_parse(sensor_options *opts, int argc, char **argv) {
     else if (strcmp(arg, "--persist-dir") == 0) opts->persist_dir = v;
     else if (strcmp(arg, "--dps-transport") == 0) {
       if (!parse_transport(v, &opts->dps_over_https)) return bad("--dps-transport must be mqtt or https", v);
+    } else if (strcmp(arg, "--transport") == 0) {
+      if (!parse_mqtt_transport(v, &opts->transport)) return bad("--transport must be mqtt, mqtt-ws or auto", v);
     } else if (strcmp(arg, "--log-level") == 0) {
       if (!parse_level(v, &opts->log_level)) return bad("--log-level must be error, warn, info or debug", v);
       opts->log_enabled = true;

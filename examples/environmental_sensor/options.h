@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "iotc/client.h"
 #include "iotc/log.h"
 
 /** The DTMI of EnvironmentalSensor.json beside this file: the default model id. */
@@ -21,6 +22,7 @@ typedef struct sensor_options {
   const char *connection_string;
   const char *dps_endpoint;   /* host[:port]; NULL: the global DPS endpoint */
   bool dps_over_https;
+  iotc_transport transport; /* default IOTC_TRANSPORT_AUTO */
   const char *ca_file;
   const char *model_id;
   const char *cache_file;

@@ -107,10 +107,37 @@ typedef struct iotc_property {
 
 /** Version 2 added @ref iotc_client_config::model_file, version 3
  *  @ref iotc_client_config::liveness_timeout_ms, version 4 @ref iotc_client_config::persist_dir
- *  and the persistence fields after it. Older structs (from code built against an older iotc,
- *  which end before those fields) are still accepted: no model, the default liveness, no
- *  persistence. */
+ *  and the persistence fields after it, @ref iotc_client_config::transport and
+ *  @ref iotc_client_config::fallback_after_ms. Older structs (from code built against an older
+ *  iotc, which end before those fields) are still accepted: no model, the default liveness, no
+ *  persistence, MQTT over TLS on 8883. */
 #define IOTC_CLIENT_CONFIG_VERSION 4
+
+/**
+ * How the client reaches DPS and the hub (see "Transports and proxies" in the README).
+ * Every transport verifies the server certificate and host name, and goes through the HTTP
+ * CONNECT proxy named by `https_proxy` / `HTTPS_PROXY` (with `user:password@`) unless
+ * `no_proxy` excludes the host.
+ */
+typedef enum iotc_transport {
+  IOTC_TRANSPORT_MQTT = 0,    /**< MQTT 3.1.1 over TLS, port 8883 (the default) */
+  /** MQTT 3.1.1 over WebSockets over TLS, port 443, path `/$iothub/websocket`, subprotocol
+   *  `mqtt` (`?iothub-no-client-cert=true` with SAS keys): for networks that allow only 443 */
+  IOTC_TRANSPORT_MQTT_WS = 1,
+  /** Try MQTT on 8883; when it does not connect within iotc_client_config::fallback_after_ms
+   *  (refused, reset, or no answer), use MQTT over WebSockets on 443 at once. The working
+   *  transport is remembered in iotc_client_config::cache_file, so the next start goes straight
+   *  to it. The status callback says which one is used (iotc_status_info::transport). */
+  IOTC_TRANSPORT_AUTO = 2
+} iotc_transport;
+
+/**
+ * @brief Name of a transport, for logs and messages: "mqtt", "mqtt-ws", "auto".
+ * @param transport any value
+ * @return static text, never NULL; "unknown transport" for a value not in ::iotc_transport
+ * @note Thread-safe.
+ */
+const char *iotc_transport_str(iotc_transport transport);
 
 /**
  * @brief How to reach IoT Central, and how the client behaves. Initialise with
@@ -204,6 +231,15 @@ typedef struct iotc_client_config {
   /** What a send does when @ref persist_max_bytes is reached. Default IOTC_PERSIST_REFUSE_NEW.
    *  (struct_version 4) */
   iotc_persist_full_policy persist_full_policy;
+  /** How to reach DPS and the hub. Default IOTC_TRANSPORT_MQTT. DPS uses the same transport
+   *  unless @ref dps_over_https is set (HTTPS is on 443 already). An explicit port in a host
+   *  name (`host:port`) is used whatever the transport. (struct_version 4) */
+  iotc_transport transport;
+  /** IOTC_TRANSPORT_AUTO: how long one MQTT attempt on 8883 may take before the client falls
+   *  back to 443 (at most @ref connect_timeout_ms). A refused or reset connection falls back at
+   *  once; a network that drops packets silently (no answer at all) costs this long.
+   *  1 to 3600000. Default 10000. (struct_version 4) */
+  uint32_t fallback_after_ms;
 } iotc_client_config;
 
 /** @brief Fill @p cfg with the defaults above (NULL is ignored). */
@@ -296,6 +332,11 @@ typedef struct iotc_status_info {
    *  (they are sent first); 0 without persistence. The first status of the client also says so
    *  in @ref message. */
   uint64_t recovered;
+  /** The transport of this attempt or connection: IOTC_TRANSPORT_MQTT or _MQTT_WS (never
+   *  AUTO). With IOTC_TRANSPORT_AUTO, the switch to 443 is a status with transport MQTT_WS and
+   *  a reason other than IOTC_OK whose message says why and after how long: RECONNECTING
+   *  (retry_in_ms 0) at the hub, PROVISIONING during registration. */
+  iotc_transport transport;
 } iotc_status_info;
 
 /**
@@ -387,6 +428,14 @@ bool iotc_client_is_connected(const iotc_client *client);
 /** @brief The hub (host[:port]) and device id in use; "" when not known yet. Copied out. */
 IOTC_NODISCARD iotc_result iotc_client_get_hub(const iotc_client *client, char *hub, size_t hub_size,
                                                char *device_id, size_t device_id_size);
+
+/**
+ * @brief The transport the client uses now, or will try next: IOTC_TRANSPORT_MQTT or
+ *        IOTC_TRANSPORT_MQTT_WS (with IOTC_TRANSPORT_AUTO, the one that connected or is tried).
+ * @param client nullable: IOTC_TRANSPORT_MQTT
+ * @note Thread-safe; callable from any callback.
+ */
+iotc_transport iotc_client_get_transport(const iotc_client *client);
 
 /** Counters, for monitoring and tests. */
 typedef struct iotc_client_stats {

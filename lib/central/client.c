@@ -40,6 +40,8 @@ void iotc_client_config_init(iotc_client_config *cfg) {
   cfg->persist_durability = IOTC_PERSIST_SYNC_EACH;
   cfg->persist_sync_interval_ms = 1000;
   cfg->persist_full_policy = IOTC_PERSIST_REFUSE_NEW;
+  cfg->transport = IOTC_TRANSPORT_MQTT;
+  cfg->fallback_after_ms = 10000;
 }
 
 static bool set(const char *s) { return s != NULL && *s != '\0'; }
@@ -226,6 +228,17 @@ static iotc_result check_limits(const iotc_client_config *cfg, iotc_error *err) 
   if (cfg->struct_version >= 3 && cfg->liveness_timeout_ms == 0) {
     return fail(err, IOTC_ERR_INVALID_ARG, "liveness_timeout_ms must be greater than 0");
   }
+  if (cfg->struct_version >= 4) {
+    if (cfg->transport != IOTC_TRANSPORT_MQTT && cfg->transport != IOTC_TRANSPORT_MQTT_WS &&
+        cfg->transport != IOTC_TRANSPORT_AUTO) {
+      return fail(err, IOTC_ERR_INVALID_ARG, "transport %d is unknown: use IOTC_TRANSPORT_MQTT, "
+                  "IOTC_TRANSPORT_MQTT_WS or IOTC_TRANSPORT_AUTO", (int)cfg->transport);
+    }
+    if (cfg->fallback_after_ms == 0 || cfg->fallback_after_ms > IOTC__CONNECT_TIMEOUT_MAX_MS) {
+      return fail(err, IOTC_ERR_INVALID_ARG, "fallback_after_ms %u is not 1 to %u",
+                  (unsigned)cfg->fallback_after_ms, (unsigned)IOTC__CONNECT_TIMEOUT_MAX_MS);
+    }
+  }
   return IOTC_OK;
 }
 
@@ -283,6 +296,8 @@ static iotc_result build_client(iotc_client *c, const iotc_client_config *cfg, i
     }
   }
   c->liveness_ms = cfg->struct_version >= 3 ? cfg->liveness_timeout_ms : 60000;
+  iotc__transport_init(&c->tr, cfg->struct_version >= 4 ? cfg->transport : IOTC_TRANSPORT_MQTT,
+                       cfg->struct_version >= 4 ? cfg->fallback_after_ms : 10000);
   /* The default property bag, computed once: the hot path copies it. */
   iotc_hub_telemetry_options ho;
   iotc_hub_telemetry_options_init(&ho);
@@ -304,7 +319,8 @@ static iotc_result create_client(const iotc_client_config *cfg, const iotc__io *
   if (out_client == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "out_client is NULL");
   *out_client = NULL;
   if (cfg == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "cfg is NULL");
-  /* Versions 1 and 2 (built against an older iotc) end before model_file, liveness_timeout_ms. */
+  /* Versions 1 to 3 (built against an older iotc) end before model_file, liveness_timeout_ms,
+   * transport. */
   if (cfg->struct_version < 1 || cfg->struct_version > IOTC_CLIENT_CONFIG_VERSION) {
     return fail(err, IOTC_ERR_INVALID_ARG, "cfg->struct_version %d is unknown: initialise the "
                 "config with iotc_client_config_init()", cfg->struct_version);

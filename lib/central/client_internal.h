@@ -25,6 +25,7 @@
 #include "central/persist.h"
 #include "central/queue.h"
 #include "central/reported.h"
+#include "central/transport.h"
 #include "hub/session.h"
 #include "iotc/client.h"
 #include "iotc/dps.h"
@@ -167,6 +168,7 @@ struct iotc_client {
   struct iotc__model *model; /* nullable: the device model values are checked against */
   const iotc__io *io;        /* the outside world (io.h) */
   bool threadless;           /* no worker thread: driven by iotc__worker_step() (tests) */
+  iotc__transport_state tr;  /* which transport, and the automatic choice (transport.h) */
 
   /* ---- synchronisation ---- */
   pthread_t worker;

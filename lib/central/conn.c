@@ -188,9 +188,8 @@ static void emit_status(client *c, iotc_connection_status status, iotc_result re
   }
   IOTC_LOGI("status %s (%s): %s", iotc_status_str(status), iotc_strerror(reason), message);
   if (fn == NULL) return;
-  iotc_status_info info = {status,           reason,      message,
-                           hub,              c->conn.attempt, retry_in_ms,
-                           iotc__persist_recovered(c)};
+  iotc_status_info info = {status, reason, message, hub, c->conn.attempt, retry_in_ms,
+                           iotc__persist_recovered(c), iotc__transport_now(c)};
   atomic_store(&c->in_handler, true);
   fn(c, &info, ctx);
   atomic_store(&c->in_handler, false);
@@ -282,6 +281,17 @@ static void attempt_failed(client *c, iotc_result r, bool permanent, bool hub_re
   emit_status(c, IOTC_STATUS_RECONNECTING, r, message, delay);
 }
 
+/* IOTC_TRANSPORT_AUTO: 8883 did not connect, so try 443 at once (transport.h). */
+static bool fell_back(client *c, const char *why) {
+  char msg[IOTC_ERROR_MESSAGE_SIZE];
+  if (!iotc__transport_fall_back(c, why, msg, sizeof msg)) return false;
+  iotc__conn_teardown(c);
+  enter(c, WAIT_RETRY);
+  c->conn.retry_at = iotc__client_now(c);
+  emit_status(c, IOTC_STATUS_RECONNECTING, IOTC_ERR_CONNECT, msg, 0);
+  return true;
+}
+
 static void failed_attempt(client *c, iotc_result r, const char *why) {
   record_error(c, r, why, NULL);
   attempt_failed(c, r, false, false, why);
@@ -304,7 +314,9 @@ void iotc__client_dps_config(const iotc_client *c, iotc_dps_config *d) {
   iotc_dps_config_init(d);
   d->id_scope = c->id_scope;
   d->registration_id = c->registration_id;
-  d->transport = c->dps_https ? IOTC_DPS_TRANSPORT_HTTPS : IOTC_DPS_TRANSPORT_MQTT;
+  d->transport = c->dps_https ? IOTC_DPS_TRANSPORT_HTTPS
+                 : iotc__transport_now(c) == IOTC_TRANSPORT_MQTT_WS ? IOTC_DPS_TRANSPORT_MQTT_WS
+                                                                    : IOTC_DPS_TRANSPORT_MQTT;
   d->endpoint = c->dps_endpoint;
   d->credential = c->x509 ? IOTC_DPS_CREDENTIAL_X509 : IOTC_DPS_CREDENTIAL_DEVICE_KEY;
   d->key = c->device_key;
@@ -320,6 +332,7 @@ void iotc__client_dps_config(const iotc_client *c, iotc_dps_config *d) {
 static iotc_result run_dps(client *c, iotc_error *err) {
   iotc_dps_config d;
   iotc__client_dps_config(c, &d);
+  if (!c->dps_https) d.timeout_ms = d.request_timeout_ms = iotc__transport_begin(c, d.timeout_ms);
   iotc_dps *dps = NULL;
   iotc_result r = c->io->dps_create(&d, &dps, err);
   if (r == IOTC_OK) {
@@ -395,8 +408,8 @@ static bool provisioning_done(client *c) {
     c->conn.need_provision = false;
     c->conn.fresh_provision = true;
     if (c->cache_file &&
-        iotc__cache_write(c->cache_file, c->id_scope, c->registration_id, c->hub, c->device_id) !=
-            IOTC_OK) {
+        iotc__cache_write(c->cache_file, c->id_scope, c->registration_id, c->hub, c->device_id,
+                          c->tr.cached) != IOTC_OK) {
       IOTC_LOGW("could not write the cache file %s", c->cache_file);
     }
     return true;
@@ -408,6 +421,13 @@ static bool provisioning_done(client *c) {
   char msg[IOTC_ERROR_MESSAGE_SIZE + 32];
   snprintf(msg, sizeof msg, "provisioning failed: %s", err->message[0] ? err->message
                                                                          : iotc_strerror(r));
+  bool unreached = r == IOTC_ERR_CONNECT || r == IOTC_ERR_TIMEOUT || r == IOTC_ERR_TRANSPORT;
+  char fb[IOTC_ERROR_MESSAGE_SIZE];
+  if (unreached && !c->dps_https && iotc__transport_fall_back(c, msg, fb, sizeof fb)) {
+    emit_status(c, IOTC_STATUS_PROVISIONING, IOTC_ERR_CONNECT, fb, 0);
+    provision(c); /* once: the attempt over 443 does not fall back again */
+    return false;
+  }
   record_error(c, r, msg, err);
   attempt_failed(c, r, dps_permanent(r), false, msg);
   return false;
@@ -415,8 +435,9 @@ static bool provisioning_done(client *c) {
 
 static bool load_cache(client *c) {
   char hub[IOTC_DPS_HUB_SIZE], dev[IOTC_DPS_ID_SIZE];
+  int transport;
   iotc_result r = iotc__cache_read(c->cache_file, c->id_scope, c->registration_id, hub, sizeof hub,
-                                   dev, sizeof dev);
+                                   dev, sizeof dev, &transport);
   if (r != IOTC_OK) {
     if (r == IOTC_ERR_MALFORMED) IOTC_LOGW("ignoring the unreadable cache file %s", c->cache_file);
     return false;
@@ -426,6 +447,7 @@ static bool load_cache(client *c) {
   memcpy(c->device_id, dev, sizeof dev);
   pthread_mutex_unlock(&c->mu);
   IOTC_LOGI("using the cached hub %s for device %s", hub, dev);
+  iotc__transport_cached(c, transport);
   return true;
 }
 
@@ -465,9 +487,11 @@ static iotc_result sas_password(client *c, char *password, size_t size) {
 
 /* Create the session and send CONNECT with @p password (wiped by the caller). */
 static void open_session(client *c, const char *username, const char *password) {
+  uint32_t timeout_ms = iotc__transport_begin(c, c->connect_timeout_ms);
   iotc__session_config sc = {c->hub, c->device_id, username, c->ca_file, c->cert_file,
-                             c->key_file, c->keepalive_s, c->connect_timeout_ms,
-                             c->max_inflight, iotc__inbox_new_session(c)};
+                             c->key_file, c->keepalive_s, timeout_ms,
+                             c->max_inflight, iotc__inbox_new_session(c),
+                             iotc__transport_now(c) == IOTC_TRANSPORT_MQTT_WS};
   iotc__session_sink sink = iotc__inbox_sink(c);
   emit_status(c, IOTC_STATUS_CONNECTING, IOTC_OK, "connecting to the hub", 0);
   const char *why = "could not build the MQTT user name";
@@ -485,7 +509,7 @@ static void open_session(client *c, const char *username, const char *password) 
     return;
   }
   enter(c, CONNECTING);
-  c->conn.backstop_at = iotc__client_now(c) + c->connect_timeout_ms + CONNECT_BACKSTOP_EXTRA_MS;
+  c->conn.backstop_at = iotc__client_now(c) + timeout_ms + CONNECT_BACKSTOP_EXTRA_MS;
 }
 
 static void connect_to_hub(client *c) {
@@ -584,6 +608,7 @@ static void refusal_error(int code, const char *text, const char *tls, iotc_erro
 static void refused(client *c, const iotc__conn_event *ev) {
   int code = ev->code;
   const char *text = ev->text ? ev->text : "";
+  if (code <= 0 && fell_back(c, text[0] ? text : "the connection failed")) return;
   iotc_result r;
   bool hub_refused = false, permanent = false;
   switch (code) {
@@ -612,11 +637,13 @@ static void sub_refused(client *c, const iotc__conn_event *ev) {
 
 static void connect_dropped(client *c, const iotc__conn_event *ev) {
   (void)ev;
+  if (fell_back(c, "the connection dropped while connecting")) return;
   failed_attempt(c, IOTC_ERR_CONNECT, "the connection dropped while connecting");
 }
 
 static void connect_timed_out(client *c, const iotc__conn_event *ev) {
   (void)ev;
+  if (fell_back(c, "the hub did not answer in time")) return;
   failed_attempt(c, IOTC_ERR_TIMEOUT, "the hub did not answer in time");
 }
 
@@ -635,7 +662,10 @@ static void subscribed(client *c, const iotc__conn_event *ev) {
   if (!c->x509) c->conn.renew_at = now + (uint64_t)c->sas_ttl_s * 800u; /* 80 % of the TTL */
   c->conn.liveness_at = now + liveness_tick(c);
   set_connected(c);
-  emit_status(c, IOTC_STATUS_CONNECTED, IOTC_OK, "connected", 0);
+  iotc__transport_connected(c);
+  emit_status(c, IOTC_STATUS_CONNECTED, IOTC_OK,
+              iotc__transport_now(c) == IOTC_TRANSPORT_MQTT_WS
+                  ? "connected (MQTT over WebSockets)" : "connected", 0);
 }
 
 /* ---- connected -------------------------------------------------------------------------- */

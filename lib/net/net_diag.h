@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 /** Room for a cause such as "name not resolved (Name or service not known)". */
-#define IOTC__NET_CAUSE_SIZE 96
+#define IOTC__NET_CAUSE_SIZE 256
 
 /**
  * A connected blocking socket to @p host:@p port, or -1 when it cannot be made before

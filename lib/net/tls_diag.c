@@ -166,6 +166,13 @@ static bool handshake(SSL *ssl, const char *host, uint64_t until, char *out, siz
 
 bool iotc__tls_probe(const char *host, int port, const char *ca_file, const char *cert_file,
                      const char *key_file, uint32_t timeout_ms, char *out, size_t size) {
+  return iotc__tls_probe_then(host, port, ca_file, cert_file, key_file, timeout_ms, out, size,
+                              NULL, NULL);
+}
+
+bool iotc__tls_probe_then(const char *host, int port, const char *ca_file, const char *cert_file,
+                          const char *key_file, uint32_t timeout_ms, char *out, size_t size,
+                          iotc__tls_then then, void *then_ctx) {
   if (host == NULL || out == NULL || size == 0) return false;
   out[0] = '\0';
   uint64_t until = mono_ms() + timeout_ms;
@@ -193,6 +200,11 @@ bool iotc__tls_probe(const char *host, int port, const char *ca_file, const char
       if (ssl != NULL && SSL_set_fd(ssl, fd) == 1) {
         SSL_set_tlsext_host_name(ssl, host);
         failed = handshake(ssl, host, until, out, size);
+        if (!failed && then != NULL) {
+          now = mono_ms();
+          set_timeouts(fd, until > now ? until - now : 0);
+          failed = then(ssl, then_ctx, out, size);
+        }
       }
       SSL_free(ssl); /* no close_notify: the server is told nothing more */
       close(fd);

@@ -47,4 +47,14 @@ void iotc__tls_reason(const char *line, size_t len, char *out, size_t size);
 bool iotc__tls_probe(const char *host, int port, const char *ca_file, const char *cert_file,
                      const char *key_file, uint32_t timeout_ms, char *out, size_t size);
 
+struct ssl_st; /* OpenSSL's SSL */
+
+/** After a good handshake: true when what follows on @p ssl failed (out filled). */
+typedef bool (*iotc__tls_then)(struct ssl_st *ssl, void *ctx, char *out, size_t size);
+
+/** iotc__tls_probe(), then @p then (nullable) on the open connection. */
+bool iotc__tls_probe_then(const char *host, int port, const char *ca_file, const char *cert_file,
+                          const char *key_file, uint32_t timeout_ms, char *out, size_t size,
+                          iotc__tls_then then, void *then_ctx);
+
 #endif

@@ -245,6 +245,44 @@ static void the_sensor_does_what_the_tutorial_device_does(void **state) {
                         NULL});
 }
 
+/* Connections of the device the emulator saw over WebSockets, per service ("dps", "hub"). */
+static int websocket_connects(const char *device_id, const char *svc_prefix) {
+  return emu_websocket_connects(central_emu(), device_id, svc_prefix);
+}
+
+/* IOTC_TRANSPORT=mqtt-ws: DPS and the hub over MQTT over WebSockets; telemetry, a writable
+ * property and a command work as over 8883. */
+static void the_sensor_runs_its_flow_over_websockets(void **state) {
+  (void)state;
+  const emu_info *emu = central_emu();
+  central_device dev;
+  assert_int_equal(central_device_new("sensor-ws", &dev), 0);
+  sensor_env env;
+  sensor_env_fill(&env, dev.id, "IOTC_DEVICE_KEY", dev.key, emu->dps_mqtt, "IOTC_TRANSPORT=mqtt-ws");
+  const char *args[] = {"--interval-ms", "300", NULL};
+  sensor_proc p;
+  assert_int_equal(sensor_start(&p, env.list, args), 0);
+  assert_int_equal(central_wait_subscribed(dev.id, "$iothub/methods/POST/#"), 0);
+  json_t *messages = central_wait_messages(dev.id, 2);
+  assert_non_null(messages);
+  json_decref(messages);
+  assert_int_equal(central_command_code(dev.id, NULL, "turnon", "{}"), 200);
+  assert_int_equal(central_patch(dev.id, NULL, "{\"brightness\":2}"), 200);
+  json_t *acked = central_wait_ack(dev.id, NULL, "brightness");
+  assert_non_null(acked);
+  assert_int_equal(int_at(acked, "brightness"), 2);
+  json_decref(acked);
+  assert_int_equal(websocket_connects(dev.id, "dps"), 1);
+  assert_int_equal(websocket_connects(dev.id, "hub"), 1);
+  assert_int_equal(write(p.stdin_fd, "q\n", 2), 2);
+  int st = sensor_wait(&p);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  sensor_finish(&p, (const char *const[]){"over mqtt-ws", "Device connected successfully",
+                                          "Turning on the LED", "Setting brightness value 2 - ",
+                                          "Quitting...", NULL});
+}
+
 /* Group key and DPS over HTTPS; SIGTERM quits cleanly. */
 static void the_sensor_quits_cleanly_on_sigterm(void **state) {
   (void)state;
@@ -264,7 +302,7 @@ static void the_sensor_quits_cleanly_on_sigterm(void **state) {
   int st = sensor_wait(&p);
   assert_true(WIFEXITED(st));
   assert_int_equal(WEXITSTATUS(st), 0);
-  sensor_finish(&p, (const char *const[]){"group key", "over HTTPS", "Received SIGTERM", "Quitting...", NULL});
+  sensor_finish(&p, (const char *const[]){"group key", "over https", "Received SIGTERM", "Quitting...", NULL});
 }
 
 /* SIGINT while the connect hangs (DPS accepts the connection and never answers) cancels the
@@ -356,6 +394,10 @@ static void the_sensor_explains_bad_usage(void **state) {
   st = sensor_wait(&p);
   assert_int_equal(WEXITSTATUS(st), 2);
   sensor_finish(&p, (const char *const[]){"mqtt or https", NULL});
+  assert_int_equal(sensor_start(&p, (const char *const[]){"IOTC_TRANSPORT=amqp", NULL}, NULL), 0);
+  st = sensor_wait(&p);
+  assert_int_equal(WEXITSTATUS(st), 2);
+  sensor_finish(&p, (const char *const[]){"IOTC_TRANSPORT must be mqtt, mqtt-ws or auto", NULL});
 }
 
 /* IOTC_PERSIST_DIR: the sensor keeps its telemetry on disk until the hub has it; persisted
@@ -400,6 +442,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(the_sensor_explains_bad_usage),
       cmocka_unit_test(the_sensor_does_what_the_tutorial_device_does),
+      cmocka_unit_test(the_sensor_runs_its_flow_over_websockets),
       cmocka_unit_test(the_sensor_quits_cleanly_on_sigterm),
       cmocka_unit_test(the_sensor_quits_on_sigint_during_its_connect),
       cmocka_unit_test(the_sensor_quits_at_end_of_input_and_after_count),

@@ -10,6 +10,7 @@ scope=$(field idScope)
 ca=$(field caFile)
 mqtt=$(field dps.mqtt)
 https=$(field dps.https)
+ws=$(field ws.dps)
 group=$(field groupKey)
 hubs=" $(field hubs | tr , " ") "
 work=$(mktemp -d)
@@ -35,9 +36,9 @@ run() {
 
 json_get() { node -e 'const j=JSON.parse(require("fs").readFileSync(0,"utf8"));process.stdout.write(String(j[process.argv[1]]))' "$1" <"$work/out"; }
 
-# Success over both transports: exactly one JSON line with the documented fields.
-for t in mqtt https; do
-  ep=$mqtt; [ $t = https ] && ep=$https
+# Success over every transport: exactly one JSON line with the documented fields.
+for t in mqtt mqtt-ws https; do
+  ep=$mqtt; [ $t = https ] && ep=$https; [ $t = mqtt-ws ] && ep=$ws
   dev=$(id $t)
   if run "group key over $t" 0 --id-scope "$scope" --device-id "$dev" --group-key "$group" \
       --dps-endpoint "$ep" --ca-file "$ca" --transport $t --model-id 'dtmi:com:example:Thermostat;1'; then

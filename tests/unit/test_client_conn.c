@@ -37,6 +37,8 @@ typedef struct fake {
   bool random_walk;          /* random: a xorshift sequence instead of the fixed value */
   int created, destroyed, connects, subscribes, disconnects, dps_runs;
   iotc_result dps_result;
+  bool websocket;            /* the newest session's transport */
+  uint32_t timeout_ms;       /* and its connect time limit */
   struct iotc__session *cur;
   char topics[MAX_PUBS][160];
   size_t pubs;
@@ -67,6 +69,8 @@ static iotc_result fake_create(const iotc__session_config *cfg, const iotc__sess
   if (s == NULL) return IOTC_ERR_NO_MEMORY;
   s->sink = *sink;
   s->gen = cfg->gen;
+  F.websocket = cfg->websocket;
+  F.timeout_ms = cfg->connect_timeout_ms;
   F.cur = s;
   F.created++;
   *out = s;
@@ -799,6 +803,89 @@ static void the_client_can_be_destroyed_in_every_state(void **s) {
   }
 }
 
+/* AUTO: a connect that fails before any CONNACK on 8883 (within fallback_after_ms) is tried
+ * again at once over WebSockets; when that fails too, the next attempt, after back-off, is 8883
+ * again. A CONNACK refusal is the service's answer: no fallback. */
+static void auto_falls_back_to_websockets_at_once_and_back_after_a_backoff(void **s) {
+  (void)s;
+  iotc_client_config cfg;
+  base_config(&cfg);
+  cfg.transport = IOTC_TRANSPORT_AUTO;
+  cfg.fallback_after_ms = 3000;
+  iotc_client *c = make(&cfg);
+  assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
+  step(c);
+  assert_false(F.websocket);
+  assert_int_equal(F.timeout_ms, 3000);
+  assert_int_equal(iotc_client_get_transport(c), IOTC_TRANSPORT_MQTT);
+  refuse(-1);
+  step(c); /* the fallback is due at once: the same round connects again */
+  assert_int_equal(R.count, 3);
+  assert_int_equal(R.statuses[1], IOTC_STATUS_RECONNECTING);
+  assert_int_equal(R.retry_in[1], 0);
+  assert_int_equal(last_status(), IOTC_STATUS_CONNECTING);
+  assert_int_equal(iotc_client_get_transport(c), IOTC_TRANSPORT_MQTT_WS);
+  assert_int_equal(F.created, 2);
+  assert_true(F.websocket);
+  assert_int_equal(F.timeout_ms, 30000); /* the whole connect_timeout_ms over 443 */
+  refuse(-1);
+  step(c);
+  assert_int_equal(last_status(), IOTC_STATUS_RECONNECTING);
+  assert_true(R.retry_in[R.count - 1] > 0); /* a real failure: back-off */
+  next_deadline(c);
+  assert_int_equal(F.created, 3);
+  assert_false(F.websocket);
+  refuse(5); /* not authorized: the hub answered over 8883 */
+  step(c);
+  assert_false(F.websocket);
+  assert_int_equal(iotc_client_get_transport(c), IOTC_TRANSPORT_MQTT);
+  iotc_client_destroy(c);
+}
+
+/* AUTO: 8883 that never answers falls back when its shorter time limit runs out; then a
+ * connection over 443 reports the transport. */
+static void auto_falls_back_when_8883_never_answers(void **s) {
+  (void)s;
+  iotc_client_config cfg;
+  base_config(&cfg);
+  cfg.transport = IOTC_TRANSPORT_AUTO;
+  cfg.fallback_after_ms = 2000;
+  iotc_client *c = make(&cfg);
+  assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
+  step(c);
+  uint64_t started = F.now;
+  next_deadline(c); /* the connect backstop, then at once the attempt over 443 */
+  assert_true(F.now - started < 30000); /* the fallback limit, not connect_timeout_ms */
+  assert_int_equal(R.statuses[R.count - 2], IOTC_STATUS_RECONNECTING);
+  assert_int_equal(F.created, 2);
+  assert_true(F.websocket);
+  bring_up(c);
+  assert_int_equal(last_status(), IOTC_STATUS_CONNECTED);
+  assert_int_equal(iotc_client_get_transport(c), IOTC_TRANSPORT_MQTT_WS);
+  iotc_client_destroy(c);
+}
+
+/* MQTT and MQTT_WS never switch. */
+static void explicit_transports_never_switch(void **s) {
+  (void)s;
+  for (int ws = 0; ws <= 1; ws++) {
+    iotc_client_config cfg;
+    base_config(&cfg);
+    cfg.transport = ws ? IOTC_TRANSPORT_MQTT_WS : IOTC_TRANSPORT_MQTT;
+    iotc_client *c = make(&cfg);
+    assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
+    step(c);
+    assert_int_equal(F.websocket, ws);
+    assert_int_equal(F.timeout_ms, 30000);
+    refuse(-1);
+    step(c);
+    assert_true(R.retry_in[R.count - 1] > 0);
+    next_deadline(c);
+    assert_int_equal(F.websocket, ws);
+    iotc_client_destroy(c);
+  }
+}
+
 int main(void) {
   snprintf(ca_path, sizeof ca_path, "/tmp/iotc-conn-ca-XXXXXX");
   int fd = mkstemp(ca_path);
@@ -833,6 +920,10 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(the_client_can_be_destroyed_in_every_state, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(
+          auto_falls_back_to_websockets_at_once_and_back_after_a_backoff, setup, teardown),
+      cmocka_unit_test_setup_teardown(auto_falls_back_when_8883_never_answers, setup, teardown),
+      cmocka_unit_test_setup_teardown(explicit_transports_never_switch, setup, teardown),
   };
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -3,8 +3,8 @@
 // device publishes is routed to another connection; every reply is sent by the emulator to the one
 // connection that asked, and only if that connection subscribed to the reply's topic.
 import aedesFactory from 'aedes';
-import tls from 'node:tls';
 import { serve, unserve } from './listen.mjs';
+import { brokerServer, closeWebSocket } from './websocket.mjs';
 import { decode, isSubscribed, parseBag } from './topics.mjs';
 import { parseSas, verifySas, redactSas } from './sas.mjs';
 import { peerChain, anchorOf, commonName } from './x509.mjs';
@@ -40,24 +40,20 @@ export function capSubscribeQos(client) {
  * provides emu, broker and log, and gets what serve() sets.
  */
 export function listenBroker(service, port, hosts) {
-  const { cert, key } = service.emu.certs;
-  const make = () => {
-    const server = tls.createServer({ cert, key, requestCert: true, rejectUnauthorized: false, noDelay: true }, (socket) => {
-      capSubscribeQos(service.broker.handle(socket));
-    });
-    server.on('tlsClientError', (err, socket) => {
-      service.log(undefined, { type: 'TLS_ERROR', message: err.message });
-      service.emu.note(`${service.svc}: TLS handshake from ${peerName(socket)} failed: ${err.message}`);
-    });
-    return server;
+  service.kind = service.svc.startsWith('hub') ? 'hub' : 'dps';
+  service.handleStream = (stream) => capSubscribeQos(service.broker.handle(stream));
+  service.tlsError = (err, socket) => {
+    service.log(undefined, { type: 'TLS_ERROR', message: err.message });
+    service.emu.note(`${service.svc}: TLS handshake from ${peerName(socket)} failed: ${err.message}`);
   };
-  return serve(service, make, hosts, port);
+  // Outside standard mode the one TLS port also takes MQTT over WebSockets (websocket.mjs).
+  return serve(service, () => brokerServer(service, { mqttOnly: service.emu.standard }), hosts, port);
 }
 
 /** Closes a broker service that listenBroker started. */
 export function closeBroker(service) {
   service.broker.close(() => {});
-  return unserve(service);
+  return Promise.all([unserve(service), closeWebSocket(service)]);
 }
 
 /** address:port of a socket's peer, for log lines. */
@@ -120,6 +116,7 @@ export class Hub {
       clean: packet.clean, keepalive: packet.keepalive, protocolVersion: packet.protocolVersion,
       will: packet.will ? { topic: packet.will.topic, qos: packet.will.qos } : undefined,
       clientCertificate: peerChain(client.conn).length > 0 || undefined,
+      websocket: client.conn.websocket || undefined,
     });
     if (packet.protocolVersion !== 4) {
       // IoT Hub speaks MQTT 3.1.1 only; aedes answers 3.1 by itself, so refuse here.

@@ -480,3 +480,35 @@ int emu_ip_only_stop(void **state) {
   emu_stop(&emu_ip_only);
   return 0;
 }
+
+int emu_websocket_connects(const emu_info *info, const char *device_id, const char *svc_prefix) {
+  json_t *w = emu_wire(info, device_id, 0);
+  if (w == NULL) return -1;
+  int n = 0;
+  size_t i;
+  json_t *e;
+  json_array_foreach(w, i, e) {
+    const char *t = json_string_value(json_object_get(e, "type"));
+    n += t && strcmp(t, "CONNECT") == 0 &&
+         starts_with(json_string_value(json_object_get(e, "svc")), svc_prefix) &&
+         json_is_true(json_object_get(e, "websocket"));
+  }
+  json_decref(w);
+  return n;
+}
+
+int emu_wait_telemetry(const emu_info *info, const char *device_id, const char *name,
+                       long long value) {
+  char path[512];
+  snprintf(path, sizeof path, "/api/devices/%s/telemetry/%s", device_id, name);
+  for (int i = 0; i < 200; i++) { /* 10 s: the PUBACK may come before the store */
+    long status = 0;
+    json_t *body = NULL;
+    if (emu_api(info, "GET", path, NULL, &status, &body) != 0) return -1;
+    bool seen = status == 200 && json_integer_value(json_object_get(body, "value")) == value;
+    json_decref(body);
+    if (seen) return 0;
+    nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+  }
+  return -1;
+}

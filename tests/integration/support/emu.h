@@ -79,6 +79,15 @@ int emu_wire_svc_count(const emu_info *info, const char *device_id, long since, 
 /* The newest wire-log sequence number of the device (0 when none, -1 when unreadable). */
 long emu_wire_last(const emu_info *info, const char *device_id);
 
+/* CONNECTs of the device that came over MQTT over WebSockets, to services whose "svc" starts
+ * with svc_prefix ("hub", "dps"); -1 when the wire log cannot be read. */
+int emu_websocket_connects(const emu_info *info, const char *device_id, const char *svc_prefix);
+
+/* Wait (up to 10 s) until the operator's latest value of the device's telemetry field @p name
+ * is @p value. 0 when it is. */
+int emu_wait_telemetry(const emu_info *info, const char *device_id, const char *name,
+                       long long value);
+
 /*
  * Start an emulator of this test's own: node iotc-emulator.mjs --parent-pid <this pid> ARGS...
  * (args: NULL-terminated, nullable), on ephemeral ports with certificates of its own. Waits up
