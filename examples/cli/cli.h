@@ -31,6 +31,7 @@ int cli_derive_key(int argc, char **argv);
 int cli_sas(int argc, char **argv);
 int cli_provision(int argc, char **argv);
 int cli_upload(int argc, char **argv);
+int cli_queue(int argc, char **argv);
 
 /* One `--name VALUE` (or `--name=VALUE`) option. The parser fills `value`. */
 typedef struct cli_option {

@@ -125,8 +125,10 @@ static bool fill_config(const char *name, const cli_option *o, iotc_dps_config *
     cfg->transport = IOTC_DPS_TRANSPORT_MQTT;
   } else if (strcmp(transport, "https") == 0) {
     cfg->transport = IOTC_DPS_TRANSPORT_HTTPS;
+  } else if (strcmp(transport, "mqtt-ws") == 0) {
+    cfg->transport = IOTC_DPS_TRANSPORT_MQTT_WS;
   } else {
-    cli_usage_error(name, "--transport must be mqtt or https");
+    cli_usage_error(name, "--transport must be mqtt, mqtt-ws or https");
     return false;
   }
   cfg->endpoint = o[OPT_ENDPOINT].value;
@@ -156,7 +158,9 @@ int cli_provision(int argc, char **argv) {
                         NULL},
       [OPT_ENDPOINT] = {"dps-endpoint", "HOST[:PORT]",
                         "DPS endpoint (default " IOTC_DPS_DEFAULT_ENDPOINT ")", NULL},
-      [OPT_TRANSPORT] = {"transport", "mqtt|https", "MQTT over TLS (default) or HTTPS", NULL},
+      [OPT_TRANSPORT] = {"transport", "mqtt|mqtt-ws|https",
+                         "MQTT over TLS on 8883 (default), MQTT over WebSockets on 443, or HTTPS",
+                         NULL},
       [OPT_MODEL_ID] = {"model-id", "DTMI", "device model, sent as {\"modelId\": DTMI}", NULL},
       [OPT_PAYLOAD] = {"payload", "JSON", "custom registration payload (a JSON object)", NULL},
       [OPT_CA_FILE] = {"ca-file", "FILE", "trusted roots, PEM (default: Azure's roots)", NULL},
@@ -170,8 +174,9 @@ int cli_provision(int argc, char **argv) {
       "Register the device with the Device Provisioning Service and print one JSON object:\n"
       "{\"status\":\"assigned\",\"assignedHub\":...,\"deviceId\":...,\"substatus\":...}.\n"
       "Exit status 1 when DPS refuses or cannot be reached, 2 for bad usage or input.\n"
-      "Both transports follow https_proxy/HTTPS_PROXY and no_proxy. Over MQTT, a host listed in\n"
-      "no_proxy cannot bypass a lower-case https_proxy: use HTTPS_PROXY or --transport https.\n"
+      "Every transport follows https_proxy/HTTPS_PROXY (user:password@ too) and no_proxy. Over\n"
+      "MQTT, a host listed in no_proxy cannot bypass a lower-case https_proxy: use HTTPS_PROXY or\n"
+      "--transport https.\n"
       "A refusal over MQTT cannot say whether the ID scope, device ID or key is wrong;\n"
       "--transport https says which.",
       options,

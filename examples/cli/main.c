@@ -12,6 +12,7 @@ static const cli_command commands[] = {
     {"sas", "print an IoT Hub or DPS shared access signature", cli_sas},
     {"provision", "register a device with DPS and print its assigned hub", cli_provision},
     {"upload", "upload a file to the application's storage as a device", cli_upload},
+    {"queue", "inspect DIR: what a client's persist directory holds", cli_queue},
 };
 
 static void print_help(FILE *out) {

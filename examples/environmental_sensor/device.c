@@ -290,15 +290,20 @@ static void on_status(iotc_client *client, const iotc_status_info *info, void *c
     if (dev->last_status == IOTC_STATUS_PROVISIONING ||
         dev->last_status == IOTC_STATUS_REPROVISIONING)
       sensor_say("Registration result: assigned to %s\n", info->hub);
-    sensor_say("Connecting to %s...\n", info->hub);
+    sensor_say("Connecting to %s over %s...\n", info->hub, iotc_transport_str(info->transport));
     break;
   case IOTC_STATUS_CONNECTED:
-    sensor_say("Device connected successfully to %s\n", info->hub);
+    sensor_say("Device connected successfully to %s over %s\n", info->hub,
+           iotc_transport_str(info->transport));
     break;
   case IOTC_STATUS_DISCONNECTED:
     sensor_say("Disconnected: %s (%s)\n", info->message, iotc_strerror(info->reason));
     break;
   case IOTC_STATUS_RECONNECTING:
+    if (info->retry_in_ms == 0 && info->transport == IOTC_TRANSPORT_MQTT_WS) {
+      sensor_say("%s\n", info->message); /* the automatic fallback to 443 */
+      break;
+    }
     sensor_say("Reconnecting in %" PRIu32 " ms (attempt %" PRIu32 ", %s)\n", info->retry_in_ms,
            info->attempt + 1, iotc_strerror(info->reason));
     break;

@@ -159,9 +159,11 @@ int main(int argc, char **argv) {
   cfg.connection_string = opts.connection_string;
   cfg.dps_endpoint = opts.dps_endpoint;
   cfg.dps_over_https = opts.dps_over_https;
+  cfg.transport = opts.transport;
   cfg.ca_file = opts.ca_file;
   cfg.model_id = opts.model_id;
   cfg.cache_file = opts.cache_file;
+  cfg.persist_dir = opts.persist_dir; /* messages a crash interrupted are sent first */
 
   iotc_client *client = NULL;
   iotc_error err;
@@ -170,6 +172,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "environmental_sensor: the configuration was refused: %s\n", err.message);
     return 2;
   }
+  iotc_persist_stats ps;
+  if (opts.persist_dir && iotc_client_get_persist_stats(client, &ps) == IOTC_OK)
+    printf("Store and forward in %s: %llu messages from an earlier run are sent first\n",
+           opts.persist_dir, (unsigned long long)ps.recovered);
   sensor_device dev;
   r = sensor_device_attach(&dev, client);
   if (r != IOTC_OK) {
@@ -183,7 +189,8 @@ int main(int argc, char **argv) {
   else
     printf("Device %s, ID scope %s, DPS %s over %s, %s key, model %s\n", opts.device_id,
            opts.id_scope, opts.dps_endpoint ? opts.dps_endpoint : "global.azure-devices-provisioning.net",
-           opts.dps_over_https ? "HTTPS" : "MQTT", opts.group_key ? "group" : "device",
+           opts.dps_over_https ? "https" : iotc_transport_str(opts.transport),
+           opts.group_key ? "group" : "device",
            opts.model_id);
   connecting = client; /* a signal now cancels the connect instead of waiting it out */
   r = iotc_client_connect(client, opts.connect_timeout_s * 1000u, &err);

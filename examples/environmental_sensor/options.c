@@ -25,10 +25,14 @@ static const char usage[] =
     "  --dps-endpoint HOST[:PORT]  DPS endpoint (default global.azure-devices-provisioning.net)\n"
     "                                                              [IOTC_DPS_ENDPOINT]\n"
     "  --dps-transport mqtt|https  how to talk to DPS (default mqtt) [IOTC_DPS_TRANSPORT]\n"
+    "  --transport mqtt|mqtt-ws|auto  MQTT on 8883, MQTT over WebSockets on 443, or 8883 with a\n"
+    "                            fallback to 443 (default auto)     [IOTC_TRANSPORT]\n"
     "  --ca-file FILE            PEM trust bundle (default: the Azure roots)  [IOTC_CA_FILE]\n"
     "  --model-id DTMI           model id (default " SENSOR_DEFAULT_MODEL_ID ")\n"
     "                                                              [IOTC_MODEL_ID]\n"
     "  --cache-file FILE         remember the assigned hub between runs [IOTC_CACHE_FILE]\n"
+    "  --persist-dir DIR         keep unsent telemetry and properties on disk, so a crash or\n"
+    "                            a power cut loses none (store and forward) [IOTC_PERSIST_DIR]\n"
     "  --log-level LEVEL         iotc's own log on stderr: error|warn|info|debug [IOTC_LOG_LEVEL]\n"
     "  --interval-ms MS          time between telemetry messages (default 2000)\n"
     "  --count N                 quit after N telemetry messages\n"
@@ -70,6 +74,18 @@ static bool parse_transport(const char *text, bool *https) {
   return false;
 }
 
+static bool parse_mqtt_transport(const char *text, iotc_transport *out) {
+  static const iotc_transport all[] = {IOTC_TRANSPORT_MQTT, IOTC_TRANSPORT_MQTT_WS,
+                                       IOTC_TRANSPORT_AUTO};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+    if (strcmp(text, iotc_transport_str(all[i])) == 0) {
+      *out = all[i];
+      return true;
+    }
+  }
+  return false;
+}
+
 static const char *env(const char *name) {
   const char *v = getenv(name);
   return v && *v ? v : NULL;
@@ -94,12 +110,17 @@ int sensor_options_parse(sensor_options *opts, int argc, char **argv) {
   opts->ca_file = env("IOTC_CA_FILE");
   opts->model_id = env("IOTC_MODEL_ID");
   opts->cache_file = env("IOTC_CACHE_FILE");
+  opts->persist_dir = env("IOTC_PERSIST_DIR");
   opts->interval_ms = 2000;
   opts->connect_timeout_s = 60;
   opts->read_stdin = true;
   const char *transport = env("IOTC_DPS_TRANSPORT");
   if (transport && !parse_transport(transport, &opts->dps_over_https))
     return bad("IOTC_DPS_TRANSPORT must be mqtt or https", transport);
+  opts->transport = IOTC_TRANSPORT_AUTO;
+  const char *mqtt_transport = env("IOTC_TRANSPORT");
+  if (mqtt_transport && !parse_mqtt_transport(mqtt_transport, &opts->transport))
+    return bad("IOTC_TRANSPORT must be mqtt, mqtt-ws or auto", mqtt_transport);
   const char *level = env("IOTC_LOG_LEVEL");
   if (level) {
     if (!parse_level(level, &opts->log_level)) return bad("IOTC_LOG_LEVEL is not a level", level);
@@ -129,8 +150,11 @@ int sensor_options_parse(sensor_options *opts, int argc, char **argv) {
     else if (strcmp(arg, "--ca-file") == 0) opts->ca_file = v;
     else if (strcmp(arg, "--model-id") == 0) opts->model_id = v;
     else if (strcmp(arg, "--cache-file") == 0) opts->cache_file = v;
+    else if (strcmp(arg, "--persist-dir") == 0) opts->persist_dir = v;
     else if (strcmp(arg, "--dps-transport") == 0) {
       if (!parse_transport(v, &opts->dps_over_https)) return bad("--dps-transport must be mqtt or https", v);
+    } else if (strcmp(arg, "--transport") == 0) {
+      if (!parse_mqtt_transport(v, &opts->transport)) return bad("--transport must be mqtt, mqtt-ws or auto", v);
     } else if (strcmp(arg, "--log-level") == 0) {
       if (!parse_level(v, &opts->log_level)) return bad("--log-level must be error, warn, info or debug", v);
       opts->log_enabled = true;

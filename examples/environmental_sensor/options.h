@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "iotc/client.h"
 #include "iotc/log.h"
 
 /** The DTMI of EnvironmentalSensor.json beside this file: the default model id. */
@@ -21,9 +22,11 @@ typedef struct sensor_options {
   const char *connection_string;
   const char *dps_endpoint;   /* host[:port]; NULL: the global DPS endpoint */
   bool dps_over_https;
+  iotc_transport transport; /* default IOTC_TRANSPORT_AUTO */
   const char *ca_file;
   const char *model_id;
   const char *cache_file;
+  const char *persist_dir;    /* store and forward; NULL: in memory only */
   uint32_t interval_ms;       /* between telemetry messages; the tutorial's 2 s */
   uint64_t count;             /* stop after this many messages; 0: never */
   uint32_t duration_s;        /* stop after this long; 0: never */

@@ -85,6 +85,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iotc/persist.h"
 #include "iotc/result.h"
 
 #ifdef __cplusplus
@@ -105,9 +106,38 @@ typedef struct iotc_property {
  * ------------------------------------------------------------------------------------------- */
 
 /** Version 2 added @ref iotc_client_config::model_file, version 3
- *  @ref iotc_client_config::liveness_timeout_ms. Older structs (from code built against an older
- *  iotc, which end before those fields) are still accepted: no model, the default liveness. */
-#define IOTC_CLIENT_CONFIG_VERSION 3
+ *  @ref iotc_client_config::liveness_timeout_ms, version 4 @ref iotc_client_config::persist_dir
+ *  and the persistence fields after it, @ref iotc_client_config::transport and
+ *  @ref iotc_client_config::fallback_after_ms. Older structs (from code built against an older
+ *  iotc, which end before those fields) are still accepted: no model, the default liveness, no
+ *  persistence, MQTT over TLS on 8883. */
+#define IOTC_CLIENT_CONFIG_VERSION 4
+
+/**
+ * How the client reaches DPS and the hub (see "Transports and proxies" in the README).
+ * Every transport verifies the server certificate and host name, and goes through the HTTP
+ * CONNECT proxy named by `https_proxy` / `HTTPS_PROXY` (with `user:password@`) unless
+ * `no_proxy` excludes the host.
+ */
+typedef enum iotc_transport {
+  IOTC_TRANSPORT_MQTT = 0,    /**< MQTT 3.1.1 over TLS, port 8883 (the default) */
+  /** MQTT 3.1.1 over WebSockets over TLS, port 443, path `/$iothub/websocket`, subprotocol
+   *  `mqtt` (`?iothub-no-client-cert=true` with SAS keys): for networks that allow only 443 */
+  IOTC_TRANSPORT_MQTT_WS = 1,
+  /** Try MQTT on 8883; when it does not connect within iotc_client_config::fallback_after_ms
+   *  (refused, reset, or no answer), use MQTT over WebSockets on 443 at once. The working
+   *  transport is remembered in iotc_client_config::cache_file, so the next start goes straight
+   *  to it. The status callback says which one is used (iotc_status_info::transport). */
+  IOTC_TRANSPORT_AUTO = 2
+} iotc_transport;
+
+/**
+ * @brief Name of a transport, for logs and messages: "mqtt", "mqtt-ws", "auto".
+ * @param transport any value
+ * @return static text, never NULL; "unknown transport" for a value not in ::iotc_transport
+ * @note Thread-safe.
+ */
+const char *iotc_transport_str(iotc_transport transport);
 
 /**
  * @brief How to reach IoT Central, and how the client behaves. Initialise with
@@ -182,6 +212,34 @@ typedef struct iotc_client_config {
    *  PATCH gets 3 attempts: when the third goes unanswered, its on_done gets IOTC_ERR_TIMEOUT.
    *  Must be > 0. Default 60000. (struct_version 3) */
   uint32_t liveness_timeout_ms;
+  /** Store and forward (see persist.h and the README, "Store and forward"): a directory (created
+   *  if missing, mode 0700; its parent must exist) where every accepted QoS 1 telemetry message
+   *  and reported property waits until the hub acknowledges it, so a crash, a kill or a power
+   *  cut loses none; the next client on the directory sends them first, in order. One client
+   *  per directory: a second one is refused with IOTC_ERR_LOCKED. NULL: in memory only, as
+   *  before. With a directory, those messages are bounded by @ref persist_max_bytes instead of
+   *  @ref queue_capacity, and are held in memory too. (struct_version 4) */
+  const char *persist_dir;
+  /** Most bytes the directory's log may take (at least 65536). Default 64 MiB.
+   *  (struct_version 4) */
+  uint64_t persist_max_bytes;
+  /** When a message reaches the disk. Default IOTC_PERSIST_SYNC_EACH. (struct_version 4) */
+  iotc_persist_durability persist_durability;
+  /** IOTC_PERSIST_SYNC_INTERVAL: the interval, 1 to 3600000 ms. Default 1000.
+   *  (struct_version 4) */
+  uint32_t persist_sync_interval_ms;
+  /** What a send does when @ref persist_max_bytes is reached. Default IOTC_PERSIST_REFUSE_NEW.
+   *  (struct_version 4) */
+  iotc_persist_full_policy persist_full_policy;
+  /** How to reach DPS and the hub. Default IOTC_TRANSPORT_MQTT. DPS uses the same transport
+   *  unless @ref dps_over_https is set (HTTPS is on 443 already). An explicit port in a host
+   *  name (`host:port`) is used whatever the transport. (struct_version 4) */
+  iotc_transport transport;
+  /** IOTC_TRANSPORT_AUTO: how long one MQTT attempt on 8883 may take before the client falls
+   *  back to 443 (at most @ref connect_timeout_ms). A refused or reset connection falls back at
+   *  once; a network that drops packets silently (no answer at all) costs this long.
+   *  1 to 3600000. Default 10000. (struct_version 4) */
+  uint32_t fallback_after_ms;
 } iotc_client_config;
 
 /** @brief Fill @p cfg with the defaults above (NULL is ignored). */
@@ -205,7 +263,10 @@ void iotc_client_config_init(iotc_client_config *cfg);
  *         connect_timeout_ms over one hour), a model file that is not DTDL or uses what is not
  *         supported
  * @retval IOTC_ERR_IO the model file, ca_file, cert_file or key_file cannot be read, or no
- *         ca_file is given and the Azure roots bundle is missing
+ *         ca_file is given and the Azure roots bundle is missing, or persist_dir cannot be
+ *         created, read or written (the message names it and the system's reason)
+ * @retval IOTC_ERR_LOCKED another client (in this or another process) uses persist_dir
+ * @retval IOTC_ERR_NO_SPACE persist_dir's file system is full while a torn write is repaired
  * @retval IOTC_ERR_NO_MEMORY
  * @code
  * iotc_client_config cfg;
@@ -267,6 +328,15 @@ typedef struct iotc_status_info {
   const char *hub;       /**< hub host[:port] when known, else "" */
   uint32_t attempt;      /**< consecutive failed attempts so far */
   uint32_t retry_in_ms;  /**< RECONNECTING: delay before the next attempt */
+  /** Messages recovered from @ref iotc_client_config::persist_dir when the client was created
+   *  (they are sent first); 0 without persistence. The first status of the client also says so
+   *  in @ref message. */
+  uint64_t recovered;
+  /** The transport of this attempt or connection: IOTC_TRANSPORT_MQTT or _MQTT_WS (never
+   *  AUTO). With IOTC_TRANSPORT_AUTO, the switch to 443 is a status with transport MQTT_WS and
+   *  a reason other than IOTC_OK whose message says why and after how long: RECONNECTING
+   *  (retry_in_ms 0) at the hub, PROVISIONING during registration. */
+  iotc_transport transport;
 } iotc_status_info;
 
 /**
@@ -359,6 +429,14 @@ bool iotc_client_is_connected(const iotc_client *client);
 IOTC_NODISCARD iotc_result iotc_client_get_hub(const iotc_client *client, char *hub, size_t hub_size,
                                                char *device_id, size_t device_id_size);
 
+/**
+ * @brief The transport the client uses now, or will try next: IOTC_TRANSPORT_MQTT or
+ *        IOTC_TRANSPORT_MQTT_WS (with IOTC_TRANSPORT_AUTO, the one that connected or is tried).
+ * @param client nullable: IOTC_TRANSPORT_MQTT
+ * @note Thread-safe; callable from any callback.
+ */
+iotc_transport iotc_client_get_transport(const iotc_client *client);
+
 /** Counters, for monitoring and tests. */
 typedef struct iotc_client_stats {
   uint64_t telemetry_sent;      /**< accepted by the hub (PUBACK, or written for QoS 0) */
@@ -378,6 +456,14 @@ typedef struct iotc_client_stats {
  */
 IOTC_NODISCARD iotc_result iotc_client_get_stats(const iotc_client *client,
                                                  iotc_client_stats *out_stats);
+
+/**
+ * @brief Copy the client's persistence counters into @p out_stats (all zero without
+ *        @ref iotc_client_config::persist_dir).
+ * @retval IOTC_ERR_INVALID_ARG @p client or @p out_stats is NULL
+ */
+IOTC_NODISCARD iotc_result iotc_client_get_persist_stats(const iotc_client *client,
+                                                         iotc_persist_stats *out_stats);
 
 /** @brief Status callback (NULL removes it). Replaces the previous one atomically. */
 IOTC_NODISCARD iotc_result iotc_client_on_status(iotc_client *client, iotc_status_fn fn,
@@ -423,7 +509,10 @@ void iotc_telemetry_options_init(iotc_telemetry_options *opts);
  * @retval IOTC_ERR_INVALID_ARG NULL/empty payload, not a JSON object (for a JSON content type),
  *         bad names, refused by the device model
  * @retval IOTC_ERR_TOO_LARGE larger than IoT Hub accepts (256 KiB with its topic)
- * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached; nothing was queued
+ * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached, or persist_max_bytes with
+ *         IOTC_PERSIST_REFUSE_NEW; nothing was queued
+ * @retval IOTC_ERR_NO_SPACE, IOTC_ERR_IO persist_dir could not take the message (the reason is in
+ *         iotc_persist_stats::last_error); nothing was queued, nothing accepted before is lost
  * @retval IOTC_ERR_STATE the client gave up or is being destroyed
  */
 IOTC_NODISCARD iotc_result iotc_client_send_telemetry(iotc_client *client, const char *json,
@@ -462,7 +551,10 @@ IOTC_NODISCARD iotc_result iotc_client_report_property(iotc_client *client, cons
  * @retval IOTC_ERR_INVALID_ARG not a JSON object, a bad member name or component (logged with
  *         the name), refused by the device model
  * @retval IOTC_ERR_TOO_LARGE larger than IoT Hub's 32 KiB for a reported document
- * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached; nothing was queued
+ * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached, or persist_max_bytes with
+ *         IOTC_PERSIST_REFUSE_NEW; nothing was queued
+ * @retval IOTC_ERR_NO_SPACE, IOTC_ERR_IO persist_dir could not take the message (the reason is in
+ *         iotc_persist_stats::last_error); nothing was queued, nothing accepted before is lost
  * @retval IOTC_ERR_STATE the client gave up or is being destroyed
  */
 IOTC_NODISCARD iotc_result iotc_client_report_properties(iotc_client *client, const char *component,
@@ -522,7 +614,10 @@ IOTC_NODISCARD iotc_result iotc_client_on_any_property(iotc_client *client, iotc
  * @param description `ad`, nullable
  * @param on_done nullable; IOTC_OK once the hub answered 2xx
  * @param user_context passed to @p on_done
- * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached (shared with telemetry and reports)
+ * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached (shared with telemetry and reports), or
+ *         persist_max_bytes with IOTC_PERSIST_REFUSE_NEW
+ * @retval IOTC_ERR_NO_SPACE, IOTC_ERR_IO persist_dir could not take it (see
+ *         iotc_persist_stats::last_error)
  */
 IOTC_NODISCARD iotc_result iotc_client_ack_property(iotc_client *client, const char *component,
                                                     const char *name, const char *value_json,

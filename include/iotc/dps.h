@@ -100,8 +100,12 @@ extern "C" {
 
 /** How to reach DPS. */
 typedef enum iotc_dps_transport {
-  IOTC_DPS_TRANSPORT_MQTT = 0,  /**< MQTT 3.1.1 over TLS (default port 8883) */
-  IOTC_DPS_TRANSPORT_HTTPS = 1  /**< REST over HTTPS (default port 443) */
+  IOTC_DPS_TRANSPORT_MQTT = 0,    /**< MQTT 3.1.1 over TLS (default port 8883) */
+  IOTC_DPS_TRANSPORT_HTTPS = 1,   /**< REST over HTTPS (default port 443) */
+  /** MQTT 3.1.1 over WebSockets over TLS (default port 443, path `/$iothub/websocket`,
+   *  subprotocol `mqtt`): for networks that allow only 443. Goes through an HTTP CONNECT proxy
+   *  like the other transports (`https_proxy`, see the README). */
+  IOTC_DPS_TRANSPORT_MQTT_WS = 2
 } iotc_dps_transport;
 
 /** Which credential iotc_dps_config::key / cert_file / key_file hold. */

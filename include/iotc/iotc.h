@@ -21,6 +21,7 @@
 #include "iotc/log.h"
 #include "iotc/sas.h"
 #include "iotc/client.h"
+#include "iotc/persist.h"
 #include "iotc/upload.h"
 #include "iotc/dps.h"
 #include "iotc/hub_topic.h"

@@ -2,7 +2,8 @@
 /* The provisioning cache file, a small JSON object. */
 #include "central/cache.h"
 
-#include "central/json.h"
+#include "common/json.h"
+#include "iotc/client.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -19,17 +20,15 @@ static const char *str_member(json_t *o, const char *k) {
 #define CACHE_MAX_BYTES 16384
 
 iotc_result iotc__cache_read(const char *path, const char *id_scope, const char *registration_id,
-                             char *hub, size_t hub_size, char *device_id, size_t device_id_size) {
+                             char *hub, size_t hub_size, char *device_id, size_t device_id_size,
+                             int *transport) {
+  if (transport) *transport = -1;
   FILE *f = fopen(path, "rb");
   if (f == NULL) return IOTC_ERR_NOT_FOUND;
   char text[CACHE_MAX_BYTES + 1];
   size_t n = fread(text, 1, sizeof text, f);
   fclose(f);
-  json_error_t jerr;
-  /* Bounded size and nesting (checked without recursion) before jansson sees it. */
-  json_t *o = n <= CACHE_MAX_BYTES && iotc__json_check(text, n, NULL) == NULL
-                  ? json_loadb(text, n, 0, &jerr)
-                  : NULL;
+  json_t *o = iotc__json_load(text, n, CACHE_MAX_BYTES, 0, NULL);
   if (o == NULL) return IOTC_ERR_MALFORMED;
   iotc_result r = IOTC_ERR_NOT_FOUND;
   const char *scope = str_member(o, "idScope"), *reg = str_member(o, "registrationId");
@@ -40,6 +39,12 @@ iotc_result iotc__cache_read(const char *path, const char *id_scope, const char 
     if (strlen(h) < hub_size && strlen(d) < device_id_size) {
       strcpy(hub, h);
       strcpy(device_id, d);
+      const char *t = str_member(o, "transport");
+      if (transport && t) {
+        *transport = strcmp(t, "mqtt") == 0      ? IOTC_TRANSPORT_MQTT
+                     : strcmp(t, "mqtt-ws") == 0 ? IOTC_TRANSPORT_MQTT_WS
+                                                 : -1;
+      }
       r = IOTC_OK;
     } else {
       r = IOTC_ERR_MALFORMED;
@@ -50,10 +55,13 @@ iotc_result iotc__cache_read(const char *path, const char *id_scope, const char 
 }
 
 iotc_result iotc__cache_write(const char *path, const char *id_scope, const char *registration_id,
-                              const char *hub, const char *device_id) {
+                              const char *hub, const char *device_id, int transport) {
   json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "idScope", id_scope, "registrationId",
                         registration_id, "hub", hub, "deviceId", device_id);
   if (o == NULL) return IOTC_ERR_NO_MEMORY;
+  if (transport == IOTC_TRANSPORT_MQTT || transport == IOTC_TRANSPORT_MQTT_WS) {
+    json_object_set_new(o, "transport", json_string(iotc_transport_str((iotc_transport)transport)));
+  }
   size_t n = strlen(path) + 8;
   char *tmp = malloc(n);
   iotc_result r = IOTC_ERR_NO_MEMORY;

@@ -23,10 +23,6 @@
 /* How long connect() waits for an earlier stop to finish before it calls the client started. */
 #define STOP_SETTLE_MS 5000u
 
-void iotc__wake_locked(iotc_client *c) {
-  if (c->worker_waiting) pthread_cond_signal(&c->wake);
-}
-
 void iotc_client_config_init(iotc_client_config *cfg) {
   if (cfg == NULL) return;
   memset(cfg, 0, sizeof *cfg);
@@ -41,6 +37,12 @@ void iotc_client_config_init(iotc_client_config *cfg) {
   cfg->queue_capacity = 1000;
   cfg->max_inflight = 32;
   cfg->liveness_timeout_ms = 60000;
+  cfg->persist_max_bytes = 64u * 1024u * 1024u;
+  cfg->persist_durability = IOTC_PERSIST_SYNC_EACH;
+  cfg->persist_sync_interval_ms = 1000;
+  cfg->persist_full_policy = IOTC_PERSIST_REFUSE_NEW;
+  cfg->transport = IOTC_TRANSPORT_MQTT;
+  cfg->fallback_after_ms = 10000;
 }
 
 static bool set(const char *s) { return s != NULL && *s != '\0'; }
@@ -81,9 +83,9 @@ static void free_client(iotc_client *c) {
     free(c->defaults[i].value_json);
   }
   free(c->defaults);
-  while (c->pending_cmds) {
-    iotc__pending_cmd *p = c->pending_cmds;
-    c->pending_cmds = p->next;
+  while (c->commands.pending) {
+    iotc__pending_cmd *p = c->commands.pending;
+    c->commands.pending = p->next;
     free(p);
   }
   free(c);
@@ -210,22 +212,6 @@ static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, 
   return IOTC_OK;
 }
 
-void iotc__client_dps_config(const iotc_client *c, iotc_dps_config *d) {
-  iotc_dps_config_init(d);
-  d->id_scope = c->id_scope;
-  d->registration_id = c->registration_id;
-  d->transport = c->dps_https ? IOTC_DPS_TRANSPORT_HTTPS : IOTC_DPS_TRANSPORT_MQTT;
-  d->endpoint = c->dps_endpoint;
-  d->credential = c->x509 ? IOTC_DPS_CREDENTIAL_X509 : IOTC_DPS_CREDENTIAL_DEVICE_KEY;
-  d->key = c->device_key;
-  d->cert_file = c->cert_file;
-  d->key_file = c->key_file;
-  d->ca_file = c->ca_file;
-  d->model_id = c->model_id;
-  d->timeout_ms = c->connect_timeout_ms;
-  d->request_timeout_ms = c->connect_timeout_ms;
-}
-
 /* Limits and timers; every refusal names the field. */
 static iotc_result check_limits(const iotc_client_config *cfg, iotc_error *err) {
   const char *zero = cfg->max_inflight == 0 ? "max_inflight" :
@@ -242,6 +228,17 @@ static iotc_result check_limits(const iotc_client_config *cfg, iotc_error *err) 
   }
   if (cfg->struct_version >= 3 && cfg->liveness_timeout_ms == 0) {
     return fail(err, IOTC_ERR_INVALID_ARG, "liveness_timeout_ms must be greater than 0");
+  }
+  if (cfg->struct_version >= 4) {
+    if (cfg->transport != IOTC_TRANSPORT_MQTT && cfg->transport != IOTC_TRANSPORT_MQTT_WS &&
+        cfg->transport != IOTC_TRANSPORT_AUTO) {
+      return fail(err, IOTC_ERR_INVALID_ARG, "transport %d is unknown: use IOTC_TRANSPORT_MQTT, "
+                  "IOTC_TRANSPORT_MQTT_WS or IOTC_TRANSPORT_AUTO", (int)cfg->transport);
+    }
+    if (cfg->fallback_after_ms == 0 || cfg->fallback_after_ms > IOTC__CONNECT_TIMEOUT_MAX_MS) {
+      return fail(err, IOTC_ERR_INVALID_ARG, "fallback_after_ms %u is not 1 to %u",
+                  (unsigned)cfg->fallback_after_ms, (unsigned)IOTC__CONNECT_TIMEOUT_MAX_MS);
+    }
   }
   return IOTC_OK;
 }
@@ -300,6 +297,8 @@ static iotc_result build_client(iotc_client *c, const iotc_client_config *cfg, i
     }
   }
   c->liveness_ms = cfg->struct_version >= 3 ? cfg->liveness_timeout_ms : 60000;
+  iotc__transport_init(&c->tr, cfg->struct_version >= 4 ? cfg->transport : IOTC_TRANSPORT_MQTT,
+                       cfg->struct_version >= 4 ? cfg->fallback_after_ms : 10000);
   /* The default property bag, computed once: the hot path copies it. */
   iotc_hub_telemetry_options ho;
   iotc_hub_telemetry_options_init(&ho);
@@ -312,6 +311,8 @@ static iotc_result build_client(iotc_client *c, const iotc_client_config *cfg, i
   return IOTC_OK;
 }
 
+static void free_locks_and_client(iotc_client *c);
+
 /* Checks, configuration and locks: everything but the worker thread. */
 static iotc_result create_client(const iotc_client_config *cfg, const iotc__io *io,
                                  iotc_client **out_client, iotc_error *err) {
@@ -319,7 +320,8 @@ static iotc_result create_client(const iotc_client_config *cfg, const iotc__io *
   if (out_client == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "out_client is NULL");
   *out_client = NULL;
   if (cfg == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "cfg is NULL");
-  /* Versions 1 and 2 (built against an older iotc) end before model_file, liveness_timeout_ms. */
+  /* Versions 1 to 3 (built against an older iotc) end before model_file, liveness_timeout_ms,
+   * transport. */
   if (cfg->struct_version < 1 || cfg->struct_version > IOTC_CLIENT_CONFIG_VERSION) {
     return fail(err, IOTC_ERR_INVALID_ARG, "cfg->struct_version %d is unknown: initialise the "
                 "config with iotc_client_config_init()", cfg->struct_version);
@@ -342,11 +344,25 @@ static iotc_result create_client(const iotc_client_config *cfg, const iotc__io *
   pthread_cond_init(&c->wake, &ca_attr);
   pthread_cond_init(&c->state_cv, &ca_attr);
   pthread_condattr_destroy(&ca_attr);
+  r = iotc__persist_open(c, cfg, err);
+  if (r != IOTC_OK) {
+    free_locks_and_client(c);
+    return r;
+  }
   *out_client = c;
   return IOTC_OK;
 }
 
+/* Ops recovered from persist_dir that never reached the worker: no callback, kept on disk. */
+static void free_unsent(iotc__op_list *l) {
+  iotc__op *op;
+  while ((op = iotc__list_pop_front(l)) != NULL) free(op);
+}
+
 static void free_locks_and_client(iotc_client *c) {
+  free_unsent(&c->pending);
+  free_unsent(&c->rep_pending);
+  iotc__persist_close(c);
   pthread_cond_destroy(&c->wake);
   pthread_cond_destroy(&c->state_cv);
   pthread_mutex_destroy(&c->mu);
@@ -583,35 +599,14 @@ void iotc_client_destroy(iotc_client *c) {
   iotc__jobs_shutdown(c);
   iotc__conn_teardown(c);
   finish_list(c, &c->inflight);
-  if (c->rep_inflight) iotc__op_finish(c, c->rep_inflight, IOTC_ERR_SHUTDOWN);
-  c->rep_inflight = NULL;
+  if (c->reported.inflight) iotc__op_finish(c, c->reported.inflight, IOTC_ERR_SHUTDOWN);
+  c->reported.inflight = NULL;
   finish_list(c, &c->pending);
   finish_list(c, &c->rep_pending);
   iotc__resp_free_all(c);
-  while (c->ev_head) {
-    iotc__event *ev = c->ev_head;
-    c->ev_head = ev->next;
-    iotc__free_event(ev);
-  }
-  while (c->deferred) {
-    iotc__event *ev = c->deferred;
-    c->deferred = ev->next;
-    iotc__free_event(ev);
-  }
+  iotc__free_events(&c->inbox);
+  iotc__desired_drop_deferred(c);
   free_locks_and_client(c);
-}
-
-const char *iotc_status_str(iotc_connection_status status) {
-  switch (status) {
-    case IOTC_STATUS_PROVISIONING: return "provisioning";
-    case IOTC_STATUS_CONNECTING: return "connecting";
-    case IOTC_STATUS_CONNECTED: return "connected";
-    case IOTC_STATUS_DISCONNECTED: return "disconnected";
-    case IOTC_STATUS_RECONNECTING: return "reconnecting";
-    case IOTC_STATUS_REPROVISIONING: return "reprovisioning";
-    case IOTC_STATUS_GAVE_UP: return "gave up";
-  }
-  return "unknown status";
 }
 
 bool iotc_client_is_connected(const iotc_client *client) {

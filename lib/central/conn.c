@@ -3,6 +3,7 @@
  * by the worker. The table below is the whole life cycle; every state change goes through
  * enter(). Provisioning and the hub connection go through the I/O seam (io.h).
  * Locking: worker only; fields the API reads are written under mu. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -11,9 +12,10 @@
 #include "central/cache.h"
 #include "central/client_internal.h"
 #include "central/conn.h"
-#include "common/clock_check.h"
+#include "central/feature.h"
+#include "net/clock_check.h"
 #include "common/log.h"
-#include "common/net_diag.h"
+#include "net/net_diag.h"
 #include "common/secret.h"
 #include "common/text.h"
 #include "iotc/hub_topic.h"
@@ -29,7 +31,8 @@
 
 enum {
   IDLE,          /* not started, or stopped */
-  CONNECTING,    /* CONNECT sent (provisioning, when needed, happened just before) */
+  PROVISIONING,  /* asking DPS for the hub, on dps_thread */
+  CONNECTING,    /* CONNECT sent */
   SUBSCRIBING,   /* CONNACK received, SUBSCRIBE sent */
   CONNECTED,
   RENEWING,      /* SAS renewal: waiting for in-flight answers before a planned reconnect */
@@ -42,7 +45,7 @@ enum {
 };
 
 static const char *const state_names[STATE_COUNT] = {
-    "idle", "connecting", "subscribing", "connected", "renewing", "closing to renew",
+    "idle", "provisioning", "connecting", "subscribing", "connected", "renewing", "closing to renew",
     "waiting to retry", "draining", "closing to stop", "gave up"};
 
 #define S(x) (1u << (x))
@@ -66,8 +69,12 @@ static void renew(client *c, const iotc__conn_event *ev);
 static void close_to_renew(client *c, const iotc__conn_event *ev);
 static void reconnect(client *c, const iotc__conn_event *ev);
 static void stop_now(client *c, const iotc__conn_event *ev);
+static void stopped(client *c);
 static void stop_after_connect(client *c, const iotc__conn_event *ev);
 static void drain(client *c, const iotc__conn_event *ev);
+static void join_provisioning(client *c);
+static void provisioned(client *c, const iotc__conn_event *ev);
+static void stop_while_provisioning(client *c, const iotc__conn_event *ev);
 
 /* First matching row wins; a (state, event) pair with no row is ignored. */
 static const struct {
@@ -75,7 +82,9 @@ static const struct {
   iotc__conn_event_type event;
   action_fn action;
 } table[] = {
-    {S(IDLE) | S(GAVE_UP), IOTC__CONN_START, start},                    /* -> CONNECTING */
+    {S(IDLE) | S(GAVE_UP), IOTC__CONN_START, start},                 /* -> PROVISIONING|CONNECTING */
+    {S(PROVISIONING), IOTC__CONN_PROVISIONED, provisioned},             /* -> CONNECTING|IDLE|... */
+    {S(PROVISIONING), IOTC__CONN_STOP, stop_while_provisioning},        /* cancels at its time */
     {S(CONNECTING), IOTC__CONN_REFUSED, refused},                       /* -> WAIT_RETRY|GAVE_UP */
     {S(CONNECTING), IOTC__CONN_CONNACK, subscribe},                     /* -> SUBSCRIBING */
     {S(SUBSCRIBING), IOTC__CONN_SUBACK_REFUSED, sub_refused},           /* -> WAIT_RETRY|GAVE_UP */
@@ -100,7 +109,11 @@ static const struct {
     {ANY_STATE & ~S(CLOSING_STOP), IOTC__CONN_STOP, stop_now},          /* -> IDLE */
 };
 
-static void enter(client *c, int state) { c->conn.state = state; }
+static void enter(client *c, int state) {
+  c->conn.state = state;
+  c->conn.up = state == CONNECTED;
+  c->conn.can_send = state == CONNECTED || state == DRAINING;
+}
 
 void iotc__conn_dispatch(client *c, const iotc__conn_event *ev) {
   unsigned bit = S(c->conn.state);
@@ -136,21 +149,28 @@ uint64_t iotc__conn_deadline(const client *c) {
   return t;
 }
 
-bool iotc__conn_can_send(const client *c) {
-  return c->conn.state == CONNECTED || c->conn.state == DRAINING;
-}
-
-bool iotc__conn_is_up(const client *c) { return c->conn.state == CONNECTED; }
-
 bool iotc__conn_closing_to_stop(const client *c) { return c->conn.state == CLOSING_STOP; }
 
 bool iotc__conn_stop_needs_round(const client *c) {
-  return c->conn.state != CLOSING_STOP && c->conn.state != DRAINING && !c->conn.stop_connecting;
+  return c->conn.state != CLOSING_STOP && c->conn.state != PROVISIONING && c->conn.state != DRAINING && !c->conn.stop_connecting;
 }
 
 const char *iotc__conn_state_name(const client *c) { return state_names[c->conn.state]; }
 
 /* ---- status, errors --------------------------------------------------------------------- */
+
+const char *iotc_status_str(iotc_connection_status status) {
+  switch (status) {
+    case IOTC_STATUS_PROVISIONING: return "provisioning";
+    case IOTC_STATUS_CONNECTING: return "connecting";
+    case IOTC_STATUS_CONNECTED: return "connected";
+    case IOTC_STATUS_DISCONNECTED: return "disconnected";
+    case IOTC_STATUS_RECONNECTING: return "reconnecting";
+    case IOTC_STATUS_REPROVISIONING: return "reprovisioning";
+    case IOTC_STATUS_GAVE_UP: return "gave up";
+  }
+  return "unknown status";
+}
 
 static void emit_status(client *c, iotc_connection_status status, iotc_result reason,
                         const char *message, uint32_t retry_in_ms) {
@@ -160,9 +180,16 @@ static void emit_status(client *c, iotc_connection_status status, iotc_result re
   char hub[sizeof c->hub];
   memcpy(hub, c->hub, sizeof hub);
   pthread_mutex_unlock(&c->mu);
+  char told[320];
+  if (iotc__persist_tell_recovered(c)) { /* the first status says what a restart brought back */
+    snprintf(told, sizeof told, "%s (%" PRIu64 " messages recovered from persist_dir, sent first)",
+             message, iotc__persist_recovered(c));
+    message = told;
+  }
   IOTC_LOGI("status %s (%s): %s", iotc_status_str(status), iotc_strerror(reason), message);
   if (fn == NULL) return;
-  iotc_status_info info = {status, reason, message, hub, c->conn.attempt, retry_in_ms};
+  iotc_status_info info = {status, reason, message, hub, c->conn.attempt, retry_in_ms,
+                           iotc__persist_recovered(c), iotc__transport_now(c)};
   atomic_store(&c->in_handler, true);
   fn(c, &info, ctx);
   atomic_store(&c->in_handler, false);
@@ -191,12 +218,14 @@ static void record_error(client *c, iotc_result r, const char *message, const io
 /* ---- teardown --------------------------------------------------------------------------- */
 
 void iotc__conn_teardown(client *c) {
+  join_provisioning(c); /* destroy: cancelled through c->dps, or it saw quit */
   iotc__window_close(c); /* before the session goes: no publish through it from now on */
   if (c->conn.session) {
     c->io->session_destroy(c->conn.session); /* abandoned publishes complete during this call */
     c->conn.session = NULL;
   }
   iotc__features_on_teardown(c);
+  iotc__inbox_end_session(c);
   pthread_mutex_lock(&c->mu);
   c->connected = false;
   pthread_cond_broadcast(&c->state_cv);
@@ -252,6 +281,17 @@ static void attempt_failed(client *c, iotc_result r, bool permanent, bool hub_re
   emit_status(c, IOTC_STATUS_RECONNECTING, r, message, delay);
 }
 
+/* IOTC_TRANSPORT_AUTO: 8883 did not connect, so try 443 at once (transport.h). */
+static bool fell_back(client *c, const char *why) {
+  char msg[IOTC_ERROR_MESSAGE_SIZE];
+  if (!iotc__transport_fall_back(c, why, msg, sizeof msg)) return false;
+  iotc__conn_teardown(c);
+  enter(c, WAIT_RETRY);
+  c->conn.retry_at = iotc__client_now(c);
+  emit_status(c, IOTC_STATUS_RECONNECTING, IOTC_ERR_CONNECT, msg, 0);
+  return true;
+}
+
 static void failed_attempt(client *c, iotc_result r, const char *why) {
   record_error(c, r, why, NULL);
   attempt_failed(c, r, false, false, why);
@@ -270,10 +310,29 @@ static bool dps_permanent(iotc_result r) {
   }
 }
 
+void iotc__client_dps_config(const iotc_client *c, iotc_dps_config *d) {
+  iotc_dps_config_init(d);
+  d->id_scope = c->id_scope;
+  d->registration_id = c->registration_id;
+  d->transport = c->dps_https ? IOTC_DPS_TRANSPORT_HTTPS
+                 : iotc__transport_now(c) == IOTC_TRANSPORT_MQTT_WS ? IOTC_DPS_TRANSPORT_MQTT_WS
+                                                                    : IOTC_DPS_TRANSPORT_MQTT;
+  d->endpoint = c->dps_endpoint;
+  d->credential = c->x509 ? IOTC_DPS_CREDENTIAL_X509 : IOTC_DPS_CREDENTIAL_DEVICE_KEY;
+  d->key = c->device_key;
+  d->cert_file = c->cert_file;
+  d->key_file = c->key_file;
+  d->ca_file = c->ca_file;
+  d->model_id = c->model_id;
+  d->timeout_ms = c->connect_timeout_ms;
+  d->request_timeout_ms = c->connect_timeout_ms;
+}
+
 /* Register with DPS through the seam; cancellable by disconnect and destroy (through c->dps). */
 static iotc_result run_dps(client *c, iotc_error *err) {
   iotc_dps_config d;
   iotc__client_dps_config(c, &d);
+  if (!c->dps_https) d.timeout_ms = d.request_timeout_ms = iotc__transport_begin(c, d.timeout_ms);
   iotc_dps *dps = NULL;
   iotc_result r = c->io->dps_create(&d, &dps, err);
   if (r == IOTC_OK) {
@@ -300,20 +359,57 @@ static iotc_result run_dps(client *c, iotc_error *err) {
   return r;
 }
 
-static bool provision(client *c) {
+static void *provisioning_thread(void *arg) {
+  client *c = arg;
+  iotc_error_clear(&c->conn.dps_error);
+  c->conn.dps_result = run_dps(c, &c->conn.dps_error);
+  pthread_mutex_lock(&c->mu);
+  c->provisioned = true;
+  iotc__wake_locked(c);
+  pthread_mutex_unlock(&c->mu);
+  return NULL;
+}
+
+static void join_provisioning(client *c) {
+  if (!c->conn.dps_running) return;
+  pthread_join(c->conn.dps_thread, NULL);
+  c->conn.dps_running = false;
+}
+
+/* Ask DPS on a thread of its own: the worker goes on running callbacks meanwhile. */
+static void provision(client *c) {
   bool again = c->hub[0] != '\0';
   emit_status(c, again ? IOTC_STATUS_REPROVISIONING : IOTC_STATUS_PROVISIONING, IOTC_OK,
               again ? "asking DPS for the device's hub again" : "registering with DPS", 0);
-  iotc_error err;
-  iotc_error_clear(&err);
-  iotc_result r = run_dps(c, &err);
+  enter(c, PROVISIONING);
+  if (pthread_create(&c->conn.dps_thread, NULL, provisioning_thread, c) != 0) {
+    failed_attempt(c, IOTC_ERR_NO_MEMORY, "could not start a thread for provisioning");
+    return;
+  }
+  c->conn.dps_running = true;
+}
+
+/* A disconnect while provisioning: cancelled now when nothing waits to be sent, else at the
+ * disconnect's deadline; the stop completes when the thread reports. */
+static void stop_while_provisioning(client *c, const iotc__conn_event *ev) {
+  pthread_mutex_lock(&c->mu);
+  bool queued = iotc__client_queued_locked(c) > 0;
+  if ((!queued || ev->now >= ev->deadline) && c->dps) c->io->dps_cancel(c->dps);
+  pthread_mutex_unlock(&c->mu);
+}
+
+/* The hub is known (provisioned now); true to go on connecting. */
+static bool provisioning_done(client *c) {
+  join_provisioning(c);
+  iotc_result r = c->conn.dps_result;
+  const iotc_error *err = &c->conn.dps_error;
   if (r == IOTC_OK) {
     IOTC_LOGI("provisioned: device %s on hub %s", c->device_id, c->hub);
     c->conn.need_provision = false;
     c->conn.fresh_provision = true;
     if (c->cache_file &&
-        iotc__cache_write(c->cache_file, c->id_scope, c->registration_id, c->hub, c->device_id) !=
-            IOTC_OK) {
+        iotc__cache_write(c->cache_file, c->id_scope, c->registration_id, c->hub, c->device_id,
+                          c->tr.cached) != IOTC_OK) {
       IOTC_LOGW("could not write the cache file %s", c->cache_file);
     }
     return true;
@@ -323,17 +419,25 @@ static bool provision(client *c) {
     return false;
   }
   char msg[IOTC_ERROR_MESSAGE_SIZE + 32];
-  snprintf(msg, sizeof msg, "provisioning failed: %s", err.message[0] ? err.message
-                                                                       : iotc_strerror(r));
-  record_error(c, r, msg, &err);
+  snprintf(msg, sizeof msg, "provisioning failed: %s", err->message[0] ? err->message
+                                                                         : iotc_strerror(r));
+  bool unreached = r == IOTC_ERR_CONNECT || r == IOTC_ERR_TIMEOUT || r == IOTC_ERR_TRANSPORT;
+  char fb[IOTC_ERROR_MESSAGE_SIZE];
+  if (unreached && !c->dps_https && iotc__transport_fall_back(c, msg, fb, sizeof fb)) {
+    emit_status(c, IOTC_STATUS_PROVISIONING, IOTC_ERR_CONNECT, fb, 0);
+    provision(c); /* once: the attempt over 443 does not fall back again */
+    return false;
+  }
+  record_error(c, r, msg, err);
   attempt_failed(c, r, dps_permanent(r), false, msg);
   return false;
 }
 
 static bool load_cache(client *c) {
   char hub[IOTC_DPS_HUB_SIZE], dev[IOTC_DPS_ID_SIZE];
+  int transport;
   iotc_result r = iotc__cache_read(c->cache_file, c->id_scope, c->registration_id, hub, sizeof hub,
-                                   dev, sizeof dev);
+                                   dev, sizeof dev, &transport);
   if (r != IOTC_OK) {
     if (r == IOTC_ERR_MALFORMED) IOTC_LOGW("ignoring the unreadable cache file %s", c->cache_file);
     return false;
@@ -343,17 +447,20 @@ static bool load_cache(client *c) {
   memcpy(c->device_id, dev, sizeof dev);
   pthread_mutex_unlock(&c->mu);
   IOTC_LOGI("using the cached hub %s for device %s", hub, dev);
+  iotc__transport_cached(c, transport);
   return true;
 }
 
-/* The hub to connect to is known: from the configuration, the cache, or DPS now. */
+/* The hub to connect to is known: from the configuration or the cache; false when DPS must be
+ * asked (started here). */
 static bool know_hub(client *c) {
   if (!c->use_dps || (c->hub[0] != '\0' && !c->conn.need_provision)) return true;
   if (!c->conn.need_provision && c->cache_file && load_cache(c)) {
     c->conn.fresh_provision = false;
     return true;
   }
-  return provision(c);
+  provision(c);
+  return false;
 }
 
 /* ---- connecting ------------------------------------------------------------------------- */
@@ -380,9 +487,11 @@ static iotc_result sas_password(client *c, char *password, size_t size) {
 
 /* Create the session and send CONNECT with @p password (wiped by the caller). */
 static void open_session(client *c, const char *username, const char *password) {
+  uint32_t timeout_ms = iotc__transport_begin(c, c->connect_timeout_ms);
   iotc__session_config sc = {c->hub, c->device_id, username, c->ca_file, c->cert_file,
-                             c->key_file, c->keepalive_s, c->connect_timeout_ms,
-                             c->max_inflight, iotc__inbox_new_session(c)};
+                             c->key_file, c->keepalive_s, timeout_ms,
+                             c->max_inflight, iotc__inbox_new_session(c),
+                             iotc__transport_now(c) == IOTC_TRANSPORT_MQTT_WS};
   iotc__session_sink sink = iotc__inbox_sink(c);
   emit_status(c, IOTC_STATUS_CONNECTING, IOTC_OK, "connecting to the hub", 0);
   const char *why = "could not build the MQTT user name";
@@ -400,15 +509,10 @@ static void open_session(client *c, const char *username, const char *password) 
     return;
   }
   enter(c, CONNECTING);
-  c->conn.backstop_at = iotc__client_now(c) + c->connect_timeout_ms + CONNECT_BACKSTOP_EXTRA_MS;
+  c->conn.backstop_at = iotc__client_now(c) + timeout_ms + CONNECT_BACKSTOP_EXTRA_MS;
 }
 
-static void begin_attempt(client *c) {
-  if (!c->conn.ca_checked) {
-    c->conn.ca_checked = true;
-    c->io->check_ca_file(c->ca_file);
-  }
-  if (!know_hub(c)) return;
+static void connect_to_hub(client *c) {
   char username[1024];
   if (!build_names(c, username, sizeof username)) {
     fail_for_good(c, IOTC_ERR_INVALID_ARG, "could not build the MQTT user name");
@@ -423,6 +527,19 @@ static void begin_attempt(client *c) {
   }
   open_session(c, username, password);
   iotc__wipe(password, sizeof password);
+}
+
+static void begin_attempt(client *c) {
+  if (!c->conn.ca_checked) {
+    c->conn.ca_checked = true;
+    c->io->check_ca_file(c->ca_file);
+  }
+  if (know_hub(c)) connect_to_hub(c);
+}
+
+static void provisioned(client *c, const iotc__conn_event *ev) {
+  (void)ev;
+  if (provisioning_done(c)) connect_to_hub(c);
 }
 
 static void start(client *c, const iotc__conn_event *ev) {
@@ -491,6 +608,7 @@ static void refusal_error(int code, const char *text, const char *tls, iotc_erro
 static void refused(client *c, const iotc__conn_event *ev) {
   int code = ev->code;
   const char *text = ev->text ? ev->text : "";
+  if (code <= 0 && fell_back(c, text[0] ? text : "the connection failed")) return;
   iotc_result r;
   bool hub_refused = false, permanent = false;
   switch (code) {
@@ -519,11 +637,13 @@ static void sub_refused(client *c, const iotc__conn_event *ev) {
 
 static void connect_dropped(client *c, const iotc__conn_event *ev) {
   (void)ev;
+  if (fell_back(c, "the connection dropped while connecting")) return;
   failed_attempt(c, IOTC_ERR_CONNECT, "the connection dropped while connecting");
 }
 
 static void connect_timed_out(client *c, const iotc__conn_event *ev) {
   (void)ev;
+  if (fell_back(c, "the hub did not answer in time")) return;
   failed_attempt(c, IOTC_ERR_TIMEOUT, "the hub did not answer in time");
 }
 
@@ -542,7 +662,10 @@ static void subscribed(client *c, const iotc__conn_event *ev) {
   if (!c->x509) c->conn.renew_at = now + (uint64_t)c->sas_ttl_s * 800u; /* 80 % of the TTL */
   c->conn.liveness_at = now + liveness_tick(c);
   set_connected(c);
-  emit_status(c, IOTC_STATUS_CONNECTED, IOTC_OK, "connected", 0);
+  iotc__transport_connected(c);
+  emit_status(c, IOTC_STATUS_CONNECTED, IOTC_OK,
+              iotc__transport_now(c) == IOTC_TRANSPORT_MQTT_WS
+                  ? "connected (MQTT over WebSockets)" : "connected", 0);
 }
 
 /* ---- connected -------------------------------------------------------------------------- */
@@ -579,11 +702,11 @@ static void renew(client *c, const iotc__conn_event *ev) {
 
 /* What the state that is closing does once the session is closed. */
 static void after_close(client *c) {
-  iotc__conn_event ev = {IOTC__CONN_CLOSED, 0, NULL, 0, 0};
   if (c->conn.state == CLOSING_RENEW) {
-    reconnect(c, &ev);
+    iotc__conn_teardown(c);
+    begin_attempt(c);
   } else {
-    stop_now(c, &ev);
+    stopped(c);
   }
 }
 
@@ -612,8 +735,7 @@ static void reconnect(client *c, const iotc__conn_event *ev) {
 
 /* ---- stop ------------------------------------------------------------------------------- */
 
-static void stop_now(client *c, const iotc__conn_event *ev) {
-  (void)ev;
+static void stopped(client *c) {
   iotc__conn_teardown(c);
   enter(c, IDLE);
   c->conn.retry_at = NO_DEADLINE;
@@ -627,14 +749,20 @@ static void stop_now(client *c, const iotc__conn_event *ev) {
   emit_status(c, IOTC_STATUS_DISCONNECTED, IOTC_OK, "disconnected by the application", 0);
 }
 
+static void stop_now(client *c, const iotc__conn_event *ev) {
+  (void)ev;
+  stopped(c);
+}
+
 /* Between connections (back-off, connecting, subscribing) with something queued: keep
  * connecting until the deadline, then flush as drain() does. */
 static void stop_after_connect(client *c, const iotc__conn_event *ev) {
   pthread_mutex_lock(&c->mu);
-  bool queued = iotc__client_queued_locked(c) > 0 || c->rep_inflight;
+  bool queued = iotc__client_queued_locked(c) > 0;
   pthread_mutex_unlock(&c->mu);
+  queued = queued || !iotc__features_idle(c); /* a reported PATCH awaits its answer */
   c->conn.stop_connecting = queued && ev->now < ev->deadline;
-  if (!c->conn.stop_connecting) stop_now(c, ev);
+  if (!c->conn.stop_connecting) stopped(c);
 }
 
 static void drain(client *c, const iotc__conn_event *ev) {
@@ -642,9 +770,9 @@ static void drain(client *c, const iotc__conn_event *ev) {
   enter(c, DRAINING);
   c->conn.stop_connecting = false;
   /* Checked and closed in one step: nothing can slip into the window between the two. */
-  bool answered = c->resp_head == NULL && c->resp_out == 0; /* command responses written */
   uint64_t now = ev->now, deadline = ev->deadline;
-  if ((answered && c->rep_inflight == NULL && iotc__window_close_if_idle(c)) || now >= deadline) {
+  if ((iotc__resp_all_written(c) && iotc__features_idle(c) && iotc__window_close_if_idle(c)) ||
+      now >= deadline) {
     /* Paho's own grace for in-flight messages, within what is left of the caller's timeout. */
     start_close(c, CLOSING_STOP,
                 now >= deadline ? 0 : (uint32_t)(deadline - now < 1000 ? deadline - now : 1000));

@@ -5,20 +5,26 @@
  * conn.c writes the state. It owns the MQTT session and its own deadlines.
  *
  * Locking: worker only (the worker thread, or destroy once the worker is gone). The fields the
- * API reads (connected, gave_up, stopped, last_error, hub, device_id) are written here under mu. */
+ * API reads (connected, gave_up, stopped, last_error, hub, device_id) are written here under mu.
+ * Provisioning runs on a thread of its own (dps_thread), which touches only c->dps, hub,
+ * device_id and the stats under mu, and its result fields before it reports through the inbox;
+ * disconnect and destroy cancel it through c->dps. */
 #ifndef IOTC_CENTRAL_CONN_H
 #define IOTC_CENTRAL_CONN_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "hub/session.h"
+#include "iotc/dps.h"
 
 struct iotc_client;
 
 /** What happened; each is a real input: an API request, a session report, or a deadline. */
 typedef enum {
   IOTC__CONN_START,           /* iotc_client_connect() */
+  IOTC__CONN_PROVISIONED,     /* the provisioning thread finished (result in iotc__conn) */
   IOTC__CONN_STOP,            /* iotc_client_disconnect() pending (every round until closed) */
   IOTC__CONN_CONNACK,         /* the hub accepted the connection */
   IOTC__CONN_REFUSED,         /* the connect failed: code (CONNACK code > 0, Paho error < 0) */
@@ -46,6 +52,7 @@ typedef struct iotc__conn_event {
 /** The connection's part of the client (worker only). */
 typedef struct iotc__conn {
   int state;                    /* one of the states in conn.c; written only there */
+  bool up, can_send;            /* derived from state, for the features (see below) */
   iotc__session *session;       /* NULL between connections */
   uint32_t attempt;             /* failed attempts since the last connection */
   bool need_provision, fresh_provision;
@@ -56,6 +63,10 @@ typedef struct iotc__conn {
   uint64_t backstop_at;         /* connect or close that never completes */
   uint64_t drain_until;         /* renewing: longest wait for in-flight answers */
   uint64_t liveness_at;         /* next look for overdue answers */
+  pthread_t dps_thread;         /* provisioning runs here, off the worker's path */
+  bool dps_running;             /* dps_thread was started and not joined yet */
+  iotc_result dps_result;       /* written by dps_thread; read after the join */
+  iotc_error dps_error;
 } iotc__conn;
 
 /** Worker start: idle, no deadline. */
@@ -69,15 +80,17 @@ void iotc__conn_on_timer(struct iotc_client *c, uint64_t now);
 /** The earliest of the connection's deadlines; UINT64_MAX when none. */
 uint64_t iotc__conn_deadline(const struct iotc_client *c);
 /** Telemetry, reported properties and responses may be published (connected or draining). */
-bool iotc__conn_can_send(const struct iotc_client *c);
+static inline bool iotc__conn_can_send(const iotc__conn *k) { return k->can_send; }
 /** Connected, and neither renewing nor draining. */
-bool iotc__conn_is_up(const struct iotc_client *c);
+static inline bool iotc__conn_is_up(const iotc__conn *k) { return k->up; }
 /** A pending stop needs a round now (not waiting for a connection or a close). */
 bool iotc__conn_stop_needs_round(const struct iotc_client *c);
 /** A disconnect for a stop was sent: only its completion (or its backstop) matters now. */
 bool iotc__conn_closing_to_stop(const struct iotc_client *c);
 /** Look for overdue answers (liveness) when that deadline is due; reconnect when one is. */
 void iotc__conn_check_liveness(struct iotc_client *c, uint64_t now);
+/** The DPS configuration of the client's identity (strings borrowed from @p c). */
+void iotc__client_dps_config(const struct iotc_client *c, iotc_dps_config *d);
 /** The state's name, for logs and tests. */
 const char *iotc__conn_state_name(const struct iotc_client *c);
 /** Close the session and requeue what was in flight (worker, or destroy). */

@@ -5,7 +5,7 @@
 
 #include "central/backoff.h"
 #include "central/io.h"
-#include "common/ca_expiry.h"
+#include "net/ca_expiry.h"
 
 uint64_t iotc__now_ms(void) {
   struct timespec ts;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "central/json.h"
+#include "common/json.h"
 
 struct iotc__twin {
   json_t *root;
@@ -57,8 +57,7 @@ static json_t *lookup(json_t *section, const char *component, const char *name) 
 iotc_result iotc__twin_parse(const char *json, size_t len, iotc__twin **out, int64_t *out_version,
                              const char **why) {
   *out = NULL;
-  json_error_t jerr;
-  json_t *root = iotc__json_check(json, len, NULL) == NULL ? json_loadb(json, len, 0, &jerr) : NULL;
+  json_t *root = iotc__json_load(json, len, IOTC__JSON_MAX_LEN, 0, NULL);
   if (root == NULL) {
     *why = "the twin is not valid JSON or nests too deeply";
     return IOTC_ERR_MALFORMED;
@@ -139,8 +138,7 @@ iotc_result iotc__twin_patch(const char *json, size_t len, iotc__twin_is_compone
                              void *cctx, iotc__twin_visit_fn visit, void *vctx,
                              int64_t topic_version, int64_t newer_than, int64_t *out_version,
                              const char **why) {
-  json_error_t jerr;
-  json_t *root = iotc__json_check(json, len, NULL) == NULL ? json_loadb(json, len, 0, &jerr) : NULL;
+  json_t *root = iotc__json_load(json, len, IOTC__JSON_MAX_LEN, 0, NULL);
   *out_version = topic_version < 0 ? -1 : topic_version;
   if (!json_is_object(root)) {
     json_decref(root);

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "central/client_internal.h"
-#include "common/https.h"
+#include "net/https.h"
 #include "common/log.h"
 #include "common/secret.h"
 #include "hub/file_upload.h"

@@ -8,13 +8,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/clock_check.h"
 #include "common/log.h"
 #include "common/secret.h"
+#include "common/text.h"
 #include "dps/dps_internal.h"
 #include "iotc/dps_topic.h"
 #include "iotc/sas.h"
-#include "common/text.h"
+#include "net/clock_check.h"
 
 #define DEFAULT_TIMEOUT_MS 90000u
 #define DEFAULT_REQUEST_TIMEOUT_MS 30000u
@@ -232,7 +232,8 @@ static iotc_result check_config(const iotc_dps_config *cfg, iotc_error *err) {
     return iotc__dps_fail(err, IOTC_ERR_INVALID_ARG, 0,
                           "registration_id must be 1-128 letters, digits, '-', '.', '_' or ':'");
   }
-  if (cfg->transport != IOTC_DPS_TRANSPORT_MQTT && cfg->transport != IOTC_DPS_TRANSPORT_HTTPS) {
+  if (cfg->transport != IOTC_DPS_TRANSPORT_MQTT && cfg->transport != IOTC_DPS_TRANSPORT_HTTPS &&
+      cfg->transport != IOTC_DPS_TRANSPORT_MQTT_WS) {
     return iotc__dps_fail(err, IOTC_ERR_INVALID_ARG, 0, "unknown transport %d",
                           (int)cfg->transport);
   }

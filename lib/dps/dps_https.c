@@ -8,12 +8,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/clock_check.h"
-#include "common/https.h"
-#include "common/net_diag.h"
+#include "net/https.h"
 #include "common/secret.h"
 #include "dps/dps_internal.h"
 #include "dps/retry_after.h"
+#include "iotc/version.h"
+#include "net/clock_check.h"
+#include "net/net_diag.h"
 
 typedef struct https_state {
   iotc_dps *dps;
@@ -158,9 +159,20 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, const char *what, 
   }
   case CURLE_GOT_NOTHING:
   case CURLE_RECV_ERROR:
-  case CURLE_SEND_ERROR:
-    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "DPS closed the connection");
+  case CURLE_SEND_ERROR: {
+    long proxy_code = 0; /* the proxy's answer to CONNECT, when one refused the tunnel */
+    curl_easy_getinfo(st->curl, CURLINFO_HTTP_CONNECTCODE, &proxy_code);
+    if (proxy_code >= 300) {
+      r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0,
+                         "the proxy refused the tunnel to %s:%d: HTTP %ld%s", dps->host, dps->port,
+                         proxy_code,
+                         proxy_code == 407 ? " Proxy Authentication Required (check the user name "
+                                             "and password in https_proxy)" : "");
+    } else {
+      r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "DPS closed the connection");
+    }
     break;
+  }
   case CURLE_PARTIAL_FILE:
     r = iotc__dps_fail(err, IOTC_ERR_PROTOCOL, 0, "DPS sent a truncated response");
     break;

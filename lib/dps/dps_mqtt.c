@@ -8,15 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/clock_check.h"
 #include "common/log.h"
-#include "common/net_diag.h"
-#include "common/proxy.h"
 #include "common/secret.h"
-#include "common/tls_diag.h"
 #include "dps/dps_internal.h"
 #include "iotc/dps_topic.h"
-#include "common/mqtt_options.h"
+#include "net/clock_check.h"
+#include "net/mqtt_options.h"
+#include "net/net_diag.h"
+#include "net/proxy_env.h"
+#include "net/tls_diag.h"
+#include "net/mqtt_uri.h"
+#include "net/proxy_probe.h"
+#include "net/ws_probe.h"
 
 #define MAX_QUEUED 16
 #define DISCONNECT_WAIT_MS 2000u
@@ -221,8 +224,15 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
    * which (directly only: through a proxy, the proxy is what answered). */
   char cause[IOTC__NET_CAUSE_SIZE];
   cause[0] = '\0';
-  if ((code < 1 || code > 5) && st->proxy[0] == '\0' &&
-      !iotc__connect_cause(dps->host, dps->port, dps->request_timeout_ms, cause, sizeof cause)) {
+  if ((code < 1 || code > 5) && st->proxy[0] != '\0' &&
+      iotc__proxy_probe(st->proxy, dps->host, dps->port, dps->request_timeout_ms, cause,
+                        sizeof cause)) {
+    /* the proxy refused the tunnel: cause says how */
+  } else if ((code < 1 || code > 5) && st->proxy[0] == '\0' &&
+      !iotc__connect_cause(dps->host, dps->port, dps->request_timeout_ms, cause, sizeof cause) &&
+      (dps->transport != IOTC_DPS_TRANSPORT_MQTT_WS ||
+       !iotc__ws_probe(dps->host, dps->port, IOTC__WS_PATH, dps->ca_file, dps->cert_file,
+                       dps->key_file, dps->request_timeout_ms, cause, sizeof cause))) {
     cause[0] = '\0';
   }
   if ((code < 1 || code > 5) && cause[0] == '\0') {
@@ -263,8 +273,11 @@ static iotc_result connect_failure(mqtt_state *st, iotc_error *err) {
     const char *why = cause[0]       ? cause
                       : st->proxy[0] ? "the proxy did not connect"
                                      : "the connection closed during the TLS or MQTT handshake";
-    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over MQTT/TLS: %s",
-                       dps->host, dps->port, why);
+    r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over %s: %s",
+                       dps->host, dps->port,
+                       dps->transport == IOTC_DPS_TRANSPORT_MQTT_WS ? "MQTT over WebSockets"
+                                                                     : "MQTT/TLS",
+                       why);
   }
   if (err != NULL) {
     if (code >= 1 && code <= 5) {
@@ -305,8 +318,16 @@ static iotc_result mqtt_connect(mqtt_state *st, const char *username, const char
   iotc_result r = wait_field(st, &st->connect, until);
   if (r == IOTC_ERR_TIMEOUT) {
     unsigned long waited = (unsigned long)(iotc__dps_now_ms() - now);
-    r = iotc__dps_fail(err, r, 0, "cannot connect to %s:%d over MQTT/TLS: timed out after %lu ms",
-                       dps->host, dps->port, waited);
+    /* Through a proxy, a tunnel that never opened is named by the proxy's answer. */
+    char cause[IOTC__NET_CAUSE_SIZE];
+    bool proxy_said = st->proxy[0] != '\0' &&
+                      iotc__proxy_probe(st->proxy, dps->host, dps->port, dps->request_timeout_ms,
+                                        cause, sizeof cause);
+    if (!proxy_said) snprintf(cause, sizeof cause, "timed out after %lu ms", waited);
+    r = iotc__dps_fail(err, r, 0, "cannot connect to %s:%d over %s: %s", dps->host, dps->port,
+                       dps->transport == IOTC_DPS_TRANSPORT_MQTT_WS ? "MQTT over WebSockets"
+                                                                     : "MQTT/TLS",
+                       cause);
     if (err) {
       snprintf(err->transport, sizeof err->transport,
                "no answer to the TCP, TLS and MQTT connect within %lu ms", waited);
@@ -363,6 +384,7 @@ static iotc_result mqtt_open(iotc_dps *dps, void **state, uint64_t deadline, iot
   st->dps = dps;
   iotc__tls_note_init(&st->tls);
   memcpy(st->proxy, proxy, sizeof proxy);
+  iotc__wipe(proxy, sizeof proxy); /* may hold the proxy's user:password */
   *state = st;
 
   char username[256];
@@ -371,9 +393,11 @@ static iotc_result mqtt_open(iotc_dps *dps, void **state, uint64_t deadline, iot
   if (r != IOTC_OK) {
     return iotc__dps_fail(err, r, 0, "cannot build the MQTT user name");
   }
-  bool v6 = strchr(dps->host, ':') != NULL;
-  char uri[300];
-  snprintf(uri, sizeof uri, "ssl://%s%s%s:%d", v6 ? "[" : "", dps->host, v6 ? "]" : "", dps->port);
+  char uri[IOTC_DPS_HUB_SIZE + 64];
+  if (iotc__mqtt_uri(dps->host, dps->port, dps->transport == IOTC_DPS_TRANSPORT_MQTT_WS, false, uri,
+                     sizeof uri) != IOTC_OK) {
+    return iotc__dps_fail(err, IOTC_ERR_INVALID_ARG, 0, "the DPS host name is too long");
+  }
   MQTTAsync_createOptions cro = MQTTAsync_createOptions_initializer;
   cro.MQTTVersion = MQTTVERSION_3_1_1;
   int rc = MQTTAsync_createWithOptions(&st->client, uri, dps->registration_id,
@@ -539,6 +563,7 @@ static void mqtt_close(iotc_dps *dps, void *state) {
     free_msg(m);
   }
   iotc__tls_note_destroy(&st->tls);
+  iotc__wipe(st->proxy, sizeof st->proxy);
   free(st);
 }
 

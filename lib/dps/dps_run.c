@@ -134,7 +134,7 @@ iotc_result iotc_dps_run(iotc_dps *dps, iotc_dps_registration *out, iotc_error *
   if (dps == NULL || out == NULL) {
     return iotc__dps_fail(err, IOTC_ERR_INVALID_ARG, 0, "handle or result is NULL");
   }
-  const iotc__dps_transport *t = dps->transport == IOTC_DPS_TRANSPORT_MQTT
+  const iotc__dps_transport *t = dps->transport != IOTC_DPS_TRANSPORT_HTTPS /* MQTT, MQTT_WS */
                                      ? iotc__dps_mqtt_transport()
                                      : iotc__dps_https_transport();
   uint64_t deadline = iotc__dps_now_ms() + dps->timeout_ms;

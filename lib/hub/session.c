@@ -8,11 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/net_diag.h"
-#include "common/proxy.h"
-#include "common/tls_diag.h"
 #include "iotc/hub_topic.h"
-#include "common/mqtt_options.h"
+#include "net/mqtt_options.h"
+#include "net/net_diag.h"
+#include "net/proxy_env.h"
+#include "net/tls_diag.h"
+#include "common/secret.h"
+#include "net/mqtt_uri.h"
+#include "net/proxy_probe.h"
+#include "net/ws_probe.h"
 
 #define SUB_TOPICS 4
 
@@ -39,6 +43,7 @@ struct iotc__session {
   char proxy[IOTC__PROXY_URL_SIZE]; /* explicit httpsProxy for Paho; "" connects directly */
   char host[IOTC__SESSION_HOST_SIZE];
   int port;
+  bool websocket;
   iotc__tls_note tls; /* OpenSSL's reason for a failed connect (Paho's ssl_error_cb) */
 };
 
@@ -145,15 +150,17 @@ iotc_result iotc__session_create(const iotc__session_config *cfg, const iotc__se
   s->keepalive_s = cfg->keepalive_s;
   s->connect_timeout_ms = cfg->connect_timeout_ms;
   s->max_inflight = cfg->max_inflight;
-  char uri[300];
-  int n = strchr(cfg->hub, ':') ? snprintf(uri, sizeof uri, "ssl://%s", cfg->hub)
-                                 : snprintf(uri, sizeof uri, "ssl://%s:8883", cfg->hub);
   const char *colon = strchr(cfg->hub, ':');
   size_t host_len = colon ? (size_t)(colon - cfg->hub) : strlen(cfg->hub);
-  s->port = colon ? atoi(colon + 1) : 8883;
+  s->port = colon ? atoi(colon + 1) : cfg->websocket ? IOTC__WS_PORT : IOTC__MQTT_PORT;
   if (host_len < sizeof s->host) snprintf(s->host, sizeof s->host, "%.*s", (int)host_len, cfg->hub);
-  if (failed || n < 0 || (size_t)n >= sizeof uri || host_len >= sizeof s->host) {
-    *why = failed ? "out of memory" : "hub name too long";
+  char uri[IOTC__SESSION_HOST_SIZE + 64];
+  bool uri_ok = host_len < sizeof s->host &&
+                iotc__mqtt_uri(s->host, s->port, cfg->websocket, cfg->cert_file == NULL, uri,
+                               sizeof uri) == IOTC_OK;
+  s->websocket = cfg->websocket;
+  if (failed || !uri_ok) {
+    *why = failed ? "out of memory" : "hub name too long, or its port is not 1 to 65535";
     iotc__session_destroy(s);
     return failed ? IOTC_ERR_NO_MEMORY : IOTC_ERR_INVALID_ARG;
   }
@@ -267,14 +274,22 @@ bool iotc__session_tls_failure(iotc__session *s, char *out, size_t size) {
 }
 
 bool iotc__session_connect_cause(iotc__session *s, char *out, size_t size) {
-  return s->proxy[0] == '\0' &&
-         iotc__connect_cause(s->host, s->port, s->connect_timeout_ms, out, size);
+  if (s->proxy[0] != '\0') { /* the proxy's answer; what lies beyond it cannot be told */
+    return iotc__proxy_probe(s->proxy, s->host, s->port, s->connect_timeout_ms, out, size);
+  }
+  if (iotc__connect_cause(s->host, s->port, s->connect_timeout_ms, out, size)) return true;
+  /* TCP works: over WebSockets, the upgrade may be what failed (Paho says "socket error"). */
+  return s->websocket &&
+         iotc__ws_probe(s->host, s->port,
+                        s->cert_file ? IOTC__WS_PATH : IOTC__WS_PATH IOTC__WS_NO_CLIENT_CERT,
+                        s->ca_file, s->cert_file, s->key_file, s->connect_timeout_ms, out, size);
 }
 
 void iotc__session_destroy(iotc__session *s) {
   if (s == NULL) return;
   if (s->mqtt) MQTTAsync_destroy(&s->mqtt);
   iotc__tls_note_destroy(&s->tls);
+  iotc__wipe(s->proxy, sizeof s->proxy); /* may hold the proxy's user:password */
   free(s->username);
   free(s->ca_file);
   free(s->cert_file);

@@ -43,7 +43,7 @@ typedef struct iotc__session_op {
 } iotc__session_op;
 
 typedef struct iotc__session_config {
-  const char *hub;          /* host[:port] (port 8883 when absent) */
+  const char *hub;          /* host[:port] (8883, or 443 over WebSockets, when absent) */
   const char *device_id;    /* MQTT client id */
   const char *username;     /* IoT Hub username */
   const char *ca_file;      /* PEM trust bundle */
@@ -53,6 +53,7 @@ typedef struct iotc__session_config {
   uint32_t connect_timeout_ms;
   uint16_t max_inflight;
   uint32_t gen;             /* passed back to the sink */
+  bool websocket;           /* MQTT over WebSockets (port 443 when absent) instead of 8883 */
 } iotc__session_config;
 
 /** How the subscriptions were answered. */
@@ -106,9 +107,11 @@ iotc_result iotc__session_disconnect(iotc__session *s, uint32_t timeout_ms);
 bool iotc__session_tls_failure(iotc__session *s, char *out, size_t size);
 
 /**
- * Why a connect failed before TLS: "name not resolved", "connection refused", "timed out after
- * N ms"... (repeats the TCP connect on the calling thread, up to the connect timeout). False
- * when the hub accepts TCP, or when a proxy stands between (then it cannot be told).
+ * Why a connect failed before MQTT: "name not resolved", "connection refused", "timed out after
+ * N ms"..., over WebSockets a refused upgrade ("HTTP/1.1 403 ..."), through a proxy what the
+ * proxy answered ("... 407 Proxy Authentication Required"). Repeats the TCP connect (and the
+ * upgrade, or the CONNECT) on the calling thread, up to the connect timeout. False when none
+ * of those failed (then TLS may have: iotc__session_tls_failure()).
  */
 bool iotc__session_connect_cause(iotc__session *s, char *out, size_t size);
 

@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memset(hub, 0x5A, sizeof hub);
   memset(device_id, 0x5A, sizeof device_id);
   iotc_result r = iotc__cache_read(path, "0ne00000001", "dev1", hub, sizeof hub, device_id,
-                                   sizeof device_id);
+                                   sizeof device_id, NULL);
   FUZZ_ASSERT(r == IOTC_OK || r == IOTC_ERR_NOT_FOUND || r == IOTC_ERR_MALFORMED);
   if (r == IOTC_OK) {
     FUZZ_ASSERT(memchr(hub, '\0', sizeof hub) && memchr(device_id, '\0', sizeof device_id));

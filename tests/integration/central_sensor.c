@@ -245,6 +245,44 @@ static void the_sensor_does_what_the_tutorial_device_does(void **state) {
                         NULL});
 }
 
+/* Connections of the device the emulator saw over WebSockets, per service ("dps", "hub"). */
+static int websocket_connects(const char *device_id, const char *svc_prefix) {
+  return emu_websocket_connects(central_emu(), device_id, svc_prefix);
+}
+
+/* IOTC_TRANSPORT=mqtt-ws: DPS and the hub over MQTT over WebSockets; telemetry, a writable
+ * property and a command work as over 8883. */
+static void the_sensor_runs_its_flow_over_websockets(void **state) {
+  (void)state;
+  const emu_info *emu = central_emu();
+  central_device dev;
+  assert_int_equal(central_device_new("sensor-ws", &dev), 0);
+  sensor_env env;
+  sensor_env_fill(&env, dev.id, "IOTC_DEVICE_KEY", dev.key, emu->dps_mqtt, "IOTC_TRANSPORT=mqtt-ws");
+  const char *args[] = {"--interval-ms", "300", NULL};
+  sensor_proc p;
+  assert_int_equal(sensor_start(&p, env.list, args), 0);
+  assert_int_equal(central_wait_subscribed(dev.id, "$iothub/methods/POST/#"), 0);
+  json_t *messages = central_wait_messages(dev.id, 2);
+  assert_non_null(messages);
+  json_decref(messages);
+  assert_int_equal(central_command_code(dev.id, NULL, "turnon", "{}"), 200);
+  assert_int_equal(central_patch(dev.id, NULL, "{\"brightness\":2}"), 200);
+  json_t *acked = central_wait_ack(dev.id, NULL, "brightness");
+  assert_non_null(acked);
+  assert_int_equal(int_at(acked, "brightness"), 2);
+  json_decref(acked);
+  assert_int_equal(websocket_connects(dev.id, "dps"), 1);
+  assert_int_equal(websocket_connects(dev.id, "hub"), 1);
+  assert_int_equal(write(p.stdin_fd, "q\n", 2), 2);
+  int st = sensor_wait(&p);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  sensor_finish(&p, (const char *const[]){"over mqtt-ws", "Device connected successfully",
+                                          "Turning on the LED", "Setting brightness value 2 - ",
+                                          "Quitting...", NULL});
+}
+
 /* Group key and DPS over HTTPS; SIGTERM quits cleanly. */
 static void the_sensor_quits_cleanly_on_sigterm(void **state) {
   (void)state;
@@ -264,7 +302,7 @@ static void the_sensor_quits_cleanly_on_sigterm(void **state) {
   int st = sensor_wait(&p);
   assert_true(WIFEXITED(st));
   assert_int_equal(WEXITSTATUS(st), 0);
-  sensor_finish(&p, (const char *const[]){"group key", "over HTTPS", "Received SIGTERM", "Quitting...", NULL});
+  sensor_finish(&p, (const char *const[]){"group key", "over https", "Received SIGTERM", "Quitting...", NULL});
 }
 
 static bool has_upload(json_t *body, void *ctx) {
@@ -407,16 +445,60 @@ static void the_sensor_explains_bad_usage(void **state) {
   st = sensor_wait(&p);
   assert_int_equal(WEXITSTATUS(st), 2);
   sensor_finish(&p, (const char *const[]){"mqtt or https", NULL});
+  assert_int_equal(sensor_start(&p, (const char *const[]){"IOTC_TRANSPORT=amqp", NULL}, NULL), 0);
+  st = sensor_wait(&p);
+  assert_int_equal(WEXITSTATUS(st), 2);
+  sensor_finish(&p, (const char *const[]){"IOTC_TRANSPORT must be mqtt, mqtt-ws or auto", NULL});
+}
+
+/* IOTC_PERSIST_DIR: the sensor keeps its telemetry on disk until the hub has it; persisted
+ * messages carry a message id, and the directory is empty once the sensor quit cleanly. */
+static void the_sensor_stores_and_forwards_with_iotc_persist_dir(void **state) {
+  (void)state;
+  const emu_info *emu = central_emu();
+  central_device dev;
+  assert_int_equal(central_device_new("sensor-persist", &dev), 0);
+  char dir[] = "/tmp/iotc-sensor-persist-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char setting[128];
+  snprintf(setting, sizeof setting, "IOTC_PERSIST_DIR=%s/queue", dir);
+  sensor_env env;
+  sensor_env_fill(&env, dev.id, "IOTC_DEVICE_KEY", dev.key, emu->dps_mqtt, setting);
+  const char *args[] = {"--interval-ms", "100", "--count", "5", "--no-stdin", NULL};
+  sensor_proc p;
+  assert_int_equal(sensor_start(&p, env.list, args), 0);
+  int st = sensor_wait(&p);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  sensor_finish(&p, (const char *const[]){"Store and forward in", "Telemetry sent: 5, failed: 0", NULL});
+  json_t *messages = central_messages(dev.id);
+  assert_int_equal(json_array_size(messages), 5);
+  size_t i;
+  json_t *m;
+  json_array_foreach(messages, i, m) assert_non_null(json_string_value(json_object_get(m, "messageId")));
+  json_decref(messages);
+  char queue[160];
+  snprintf(queue, sizeof queue, "%s/queue", dir);
+  iotc_persist_info info;
+  iotc_error err;
+  assert_int_equal(iotc_persist_inspect(queue, &info, &err), IOTC_OK);
+  assert_int_equal(info.queued, 0);
+  assert_true(info.records >= 5); /* telemetry and reported properties went through it */
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(the_sensor_explains_bad_usage),
       cmocka_unit_test(the_sensor_does_what_the_tutorial_device_does),
+      cmocka_unit_test(the_sensor_runs_its_flow_over_websockets),
       cmocka_unit_test(the_sensor_quits_cleanly_on_sigterm),
       cmocka_unit_test(the_sensor_uploads_its_log),
       cmocka_unit_test(the_sensor_quits_on_sigint_during_its_connect),
       cmocka_unit_test(the_sensor_quits_at_end_of_input_and_after_count),
+      cmocka_unit_test(the_sensor_stores_and_forwards_with_iotc_persist_dir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,6 +37,8 @@ typedef struct fake {
   bool random_walk;          /* random: a xorshift sequence instead of the fixed value */
   int created, destroyed, connects, subscribes, disconnects, dps_runs;
   iotc_result dps_result;
+  bool websocket;            /* the newest session's transport */
+  uint32_t timeout_ms;       /* and its connect time limit */
   struct iotc__session *cur;
   char topics[MAX_PUBS][160];
   size_t pubs;
@@ -67,6 +69,8 @@ static iotc_result fake_create(const iotc__session_config *cfg, const iotc__sess
   if (s == NULL) return IOTC_ERR_NO_MEMORY;
   s->sink = *sink;
   s->gen = cfg->gen;
+  F.websocket = cfg->websocket;
+  F.timeout_ms = cfg->connect_timeout_ms;
   F.cur = s;
   F.created++;
   *out = s;
@@ -129,6 +133,10 @@ static void fake_destroy(iotc__session *s) {
 }
 
 static char dps_token;
+/* DPS runs on the client's provisioning thread: the test may hold it until cancelled. */
+static pthread_mutex_t dps_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t dps_cv = PTHREAD_COND_INITIALIZER;
+static bool dps_hold, dps_cancelled;
 
 static iotc_result fake_dps_create(const iotc_dps_config *cfg, iotc_dps **out, iotc_error *err) {
   (void)cfg;
@@ -140,7 +148,13 @@ static iotc_result fake_dps_create(const iotc_dps_config *cfg, iotc_dps **out, i
 static iotc_result fake_dps_run(iotc_dps *dps, iotc_dps_registration *reg, iotc_error *err) {
   (void)dps;
   (void)err;
+  pthread_mutex_lock(&dps_mu);
   F.dps_runs++;
+  while (dps_hold && !dps_cancelled) pthread_cond_wait(&dps_cv, &dps_mu);
+  bool cancelled = dps_cancelled;
+  dps_cancelled = false;
+  pthread_mutex_unlock(&dps_mu);
+  if (cancelled) return IOTC_ERR_CANCELLED;
   if (F.dps_result != IOTC_OK) return F.dps_result;
   snprintf(reg->assigned_hub, sizeof reg->assigned_hub, "hub%d.example.net", F.dps_runs);
   snprintf(reg->device_id, sizeof reg->device_id, "dev");
@@ -148,12 +162,20 @@ static iotc_result fake_dps_run(iotc_dps *dps, iotc_dps_registration *reg, iotc_
 }
 
 static void fake_dps_nothing(iotc_dps *dps) { (void)dps; }
+
+static void fake_dps_cancel(iotc_dps *dps) {
+  (void)dps;
+  pthread_mutex_lock(&dps_mu);
+  dps_cancelled = true;
+  pthread_cond_broadcast(&dps_cv);
+  pthread_mutex_unlock(&dps_mu);
+}
 static void fake_check_ca(const char *path) { (void)path; }
 
 static const iotc__io fake_io = {
     NULL, fake_now, fake_random, fake_create, fake_connect, fake_subscribe, fake_publish,
     fake_disconnect, fake_no_cause, fake_no_cause, fake_destroy, fake_dps_create, fake_dps_run,
-    fake_dps_nothing, fake_dps_nothing, fake_check_ca};
+    fake_dps_cancel, fake_dps_nothing, fake_check_ca};
 
 /* ---- the hub's side ------------------------------------------------------------------------ */
 
@@ -246,6 +268,19 @@ static void advance(iotc_client *c, uint64_t ms) {
 
 static const char *state(iotc_client *c) { return iotc__conn_state_name(c); }
 
+/* Wait (bounded) for the provisioning thread to report, then run the round it causes. */
+static void provisioning_reported(iotc_client *c) {
+  for (int i = 0; i < 5000; i++) {
+    pthread_mutex_lock(&c->mu);
+    bool done = c->provisioned;
+    pthread_mutex_unlock(&c->mu);
+    if (done) break;
+    struct timespec ms = {0, 1000000L};
+    nanosleep(&ms, NULL);
+  }
+  step(c);
+}
+
 static void base_config(iotc_client_config *cfg) {
   iotc_client_config_init(cfg);
   cfg->connection_string = "HostName=hub.example.net;DeviceId=dev;SharedAccessKey=" KEY;
@@ -276,6 +311,7 @@ static void bring_up(iotc_client *c) {
     assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
     step(c);
   }
+  if (strcmp(state(c), "provisioning") == 0) provisioning_reported(c);
   assert_string_equal(state(c), "connecting");
   connack();
   step(c);
@@ -290,6 +326,7 @@ static void bring_up(iotc_client *c) {
 static int setup(void **state_) {
   (void)state_;
   memset(&F, 0, sizeof F);
+  dps_hold = dps_cancelled = false;
   memset(&R, 0, sizeof R);
   F.now = 1000000;
   F.random = 0x9E3779B9u;
@@ -385,8 +422,8 @@ static void the_sas_token_is_renewed_at_80_percent_of_its_life_and_nothing_is_lo
   iotc_client_destroy(c);
 }
 
-static void a_renewal_that_is_never_drained_closes_after_the_drain_limit(void **s) {
-  (void)s;
+/* A connected client renewing its 100 s token, one telemetry message awaiting its PUBACK. */
+static iotc_client *renewing_with_one_in_flight(void) {
   iotc_client_config cfg;
   base_config(&cfg);
   cfg.sas_ttl_s = 100;
@@ -396,6 +433,12 @@ static void a_renewal_that_is_never_drained_closes_after_the_drain_limit(void **
   step(c);
   advance(c, 80000);
   assert_string_equal(state(c), "renewing");
+  return c;
+}
+
+static void a_renewal_that_is_never_drained_closes_after_the_drain_limit(void **s) {
+  (void)s;
+  iotc_client *c = renewing_with_one_in_flight();
   next_deadline(c);
   assert_string_equal(state(c), "closing to renew");
   closed();
@@ -411,15 +454,7 @@ static void a_renewal_that_is_never_drained_closes_after_the_drain_limit(void **
 
 static void a_drop_while_renewing_leaves_no_deadline_in_the_past(void **s) {
   (void)s;
-  iotc_client_config cfg;
-  base_config(&cfg);
-  cfg.sas_ttl_s = 100;
-  iotc_client *c = make(&cfg);
-  bring_up(c);
-  send_one(c);
-  step(c);
-  advance(c, 80000);
-  assert_string_equal(state(c), "renewing");
+  iotc_client *c = renewing_with_one_in_flight();
   drop();
   step(c);
   assert_string_equal(state(c), "waiting to retry");
@@ -472,19 +507,22 @@ static void the_device_is_provisioned_again_after_n_failures(void **s) {
   iotc_client *c = make(&cfg);
   assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
   step(c);
-  assert_int_equal(F.dps_runs, 1);
+  assert_string_equal(state(c), "provisioning");
   bring_up(c);
+  assert_int_equal(F.dps_runs, 1);
   drop();
   step(c);
   next_deadline(c);
   refuse(-1);
   step(c);
   next_deadline(c);
-  assert_int_equal(F.dps_runs, 1); /* one failure */
+  assert_string_equal(state(c), "connecting"); /* one failure */
   refuse(-1);
   step(c);
   next_deadline(c);
-  assert_int_equal(F.dps_runs, 2); /* the second: ask DPS again */
+  assert_string_equal(state(c), "provisioning"); /* the second: ask DPS again */
+  provisioning_reported(c);
+  assert_int_equal(F.dps_runs, 2);
   char hub[64];
   assert_int_equal(iotc_client_get_hub(c, hub, sizeof hub, NULL, 0), IOTC_OK);
   assert_string_equal(hub, "hub2.example.net");
@@ -503,6 +541,8 @@ static void a_hub_refusal_sends_the_device_back_to_dps_at_once(void **s) {
   next_deadline(c);
   refuse(5); /* not authorized: the device may have moved */
   step(c);  /* no back-off: DPS is asked in the same round */
+  assert_string_equal(state(c), "provisioning");
+  provisioning_reported(c);
   size_t i = R.count;
   while (i > 0 && R.statuses[i - 1] != IOTC_STATUS_RECONNECTING) i--;
   assert_true(i > 0);
@@ -515,6 +555,48 @@ static void a_hub_refusal_sends_the_device_back_to_dps_at_once(void **s) {
   step(c);
   assert_string_equal(state(c), "gave up");
   iotc_client_destroy(c);
+}
+
+static int job_runs;
+
+static void on_job(iotc_client *c, iotc_result r, void *ctx) {
+  (void)c;
+  (void)ctx;
+  if (r == IOTC_OK) job_runs++;
+}
+
+static void provisioning_leaves_the_worker_free_and_a_disconnect_cancels_it(void **s) {
+  (void)s;
+  iotc_client_config cfg;
+  dps_config(&cfg);
+  iotc_client *c = make(&cfg);
+  dps_hold = true; /* DPS does not answer */
+  assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
+  step(c);
+  assert_string_equal(state(c), "provisioning");
+  job_runs = 0;
+  assert_int_equal(iotc_client_schedule(c, 10, on_job, NULL, NULL), IOTC_OK);
+  next_deadline(c);
+  assert_int_equal(job_runs, 1); /* callbacks run while DPS is asked */
+  assert_int_equal(iotc_client_disconnect(c, 0), IOTC_OK);
+  step(c);
+  provisioning_reported(c); /* cancelled */
+  assert_string_equal(state(c), "idle");
+  assert_int_equal(last_status(), IOTC_STATUS_DISCONNECTED);
+  assert_int_equal(F.created, 0);
+  iotc_client_destroy(c);
+}
+
+static void destroy_cancels_provisioning(void **s) {
+  (void)s;
+  iotc_client_config cfg;
+  dps_config(&cfg);
+  iotc_client *c = make(&cfg);
+  dps_hold = true;
+  assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
+  step(c);
+  assert_string_equal(state(c), "provisioning");
+  iotc_client_destroy(c); /* returns once the thread saw the cancel */
 }
 
 static void a_disconnect_drains_what_is_queued_first(void **s) {
@@ -633,6 +715,45 @@ static void a_late_command_response_is_sent_on_the_next_connection(void **s) {
   iotc_client_destroy(c);
 }
 
+static char c2d_seen[64];
+
+static void on_c2d(iotc_client *c, const iotc_c2d_message *m, void *ctx) {
+  (void)c;
+  (void)ctx;
+  snprintf(c2d_seen, sizeof c2d_seen, "%.*s %zu %s=%s", (int)m->payload_len, (const char *)m->payload,
+           m->property_count, m->property_count ? m->properties[0].name : "",
+           m->property_count ? m->properties[0].value : "");
+}
+
+static void messages_reach_their_feature_and_others_are_ignored(void **s) {
+  (void)s;
+  iotc_client_config cfg;
+  base_config(&cfg);
+  iotc_client *c = make(&cfg);
+  assert_int_equal(iotc_client_on_c2d(c, on_c2d, NULL), IOTC_OK);
+  bring_up(c);
+  deliver("devices/dev/messages/devicebound/colour=red%20ish", "hello");
+  step(c);
+  assert_string_equal(c2d_seen, "hello 1 colour=red ish");
+  size_t before = F.pubs;
+  deliver("$iothub/unknown/topic", "{}");
+  deliver("$iothub/methods/POST/nosuch/?$rid=7", "{}");
+  step(c);
+  assert_int_equal(F.pubs, before + 1); /* only the 404 for the unknown command */
+  assert_int_equal(published("$iothub/methods/res/404/?$rid=7"), 1);
+  /* A reported property: its PATCH, answered by the twin response with its $rid. */
+  assert_int_equal(iotc_client_report_property(c, NULL, "p", "1", on_done, NULL), IOTC_OK);
+  step(c);
+  assert_int_equal(published("$iothub/twin/PATCH/properties/reported/?$rid=r"), 1);
+  const char *rid = strstr(F.topics[F.pubs - 1], "$rid=") + 5;
+  char topic[80];
+  snprintf(topic, sizeof topic, "$iothub/twin/res/204/?$rid=%s&$version=2", rid);
+  deliver(topic, "");
+  step(c);
+  assert_int_equal(R.done_ok, 1);
+  iotc_client_destroy(c);
+}
+
 /* Drive a fresh client to the state @p target, with one telemetry message queued or in flight. */
 static iotc_client *client_in(const char *target) {
   iotc_client_config cfg;
@@ -682,6 +803,89 @@ static void the_client_can_be_destroyed_in_every_state(void **s) {
   }
 }
 
+/* AUTO: a connect that fails before any CONNACK on 8883 (within fallback_after_ms) is tried
+ * again at once over WebSockets; when that fails too, the next attempt, after back-off, is 8883
+ * again. A CONNACK refusal is the service's answer: no fallback. */
+static void auto_falls_back_to_websockets_at_once_and_back_after_a_backoff(void **s) {
+  (void)s;
+  iotc_client_config cfg;
+  base_config(&cfg);
+  cfg.transport = IOTC_TRANSPORT_AUTO;
+  cfg.fallback_after_ms = 3000;
+  iotc_client *c = make(&cfg);
+  assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
+  step(c);
+  assert_false(F.websocket);
+  assert_int_equal(F.timeout_ms, 3000);
+  assert_int_equal(iotc_client_get_transport(c), IOTC_TRANSPORT_MQTT);
+  refuse(-1);
+  step(c); /* the fallback is due at once: the same round connects again */
+  assert_int_equal(R.count, 3);
+  assert_int_equal(R.statuses[1], IOTC_STATUS_RECONNECTING);
+  assert_int_equal(R.retry_in[1], 0);
+  assert_int_equal(last_status(), IOTC_STATUS_CONNECTING);
+  assert_int_equal(iotc_client_get_transport(c), IOTC_TRANSPORT_MQTT_WS);
+  assert_int_equal(F.created, 2);
+  assert_true(F.websocket);
+  assert_int_equal(F.timeout_ms, 30000); /* the whole connect_timeout_ms over 443 */
+  refuse(-1);
+  step(c);
+  assert_int_equal(last_status(), IOTC_STATUS_RECONNECTING);
+  assert_true(R.retry_in[R.count - 1] > 0); /* a real failure: back-off */
+  next_deadline(c);
+  assert_int_equal(F.created, 3);
+  assert_false(F.websocket);
+  refuse(5); /* not authorized: the hub answered over 8883 */
+  step(c);
+  assert_false(F.websocket);
+  assert_int_equal(iotc_client_get_transport(c), IOTC_TRANSPORT_MQTT);
+  iotc_client_destroy(c);
+}
+
+/* AUTO: 8883 that never answers falls back when its shorter time limit runs out; then a
+ * connection over 443 reports the transport. */
+static void auto_falls_back_when_8883_never_answers(void **s) {
+  (void)s;
+  iotc_client_config cfg;
+  base_config(&cfg);
+  cfg.transport = IOTC_TRANSPORT_AUTO;
+  cfg.fallback_after_ms = 2000;
+  iotc_client *c = make(&cfg);
+  assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
+  step(c);
+  uint64_t started = F.now;
+  next_deadline(c); /* the connect backstop, then at once the attempt over 443 */
+  assert_true(F.now - started < 30000); /* the fallback limit, not connect_timeout_ms */
+  assert_int_equal(R.statuses[R.count - 2], IOTC_STATUS_RECONNECTING);
+  assert_int_equal(F.created, 2);
+  assert_true(F.websocket);
+  bring_up(c);
+  assert_int_equal(last_status(), IOTC_STATUS_CONNECTED);
+  assert_int_equal(iotc_client_get_transport(c), IOTC_TRANSPORT_MQTT_WS);
+  iotc_client_destroy(c);
+}
+
+/* MQTT and MQTT_WS never switch. */
+static void explicit_transports_never_switch(void **s) {
+  (void)s;
+  for (int ws = 0; ws <= 1; ws++) {
+    iotc_client_config cfg;
+    base_config(&cfg);
+    cfg.transport = ws ? IOTC_TRANSPORT_MQTT_WS : IOTC_TRANSPORT_MQTT;
+    iotc_client *c = make(&cfg);
+    assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
+    step(c);
+    assert_int_equal(F.websocket, ws);
+    assert_int_equal(F.timeout_ms, 30000);
+    refuse(-1);
+    step(c);
+    assert_true(R.retry_in[R.count - 1] > 0);
+    next_deadline(c);
+    assert_int_equal(F.websocket, ws);
+    iotc_client_destroy(c);
+  }
+}
+
 int main(void) {
   snprintf(ca_path, sizeof ca_path, "/tmp/iotc-conn-ca-XXXXXX");
   int fd = mkstemp(ca_path);
@@ -702,6 +906,9 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(a_hub_refusal_sends_the_device_back_to_dps_at_once, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(
+          provisioning_leaves_the_worker_free_and_a_disconnect_cancels_it, setup, teardown),
+      cmocka_unit_test_setup_teardown(destroy_cancels_provisioning, setup, teardown),
       cmocka_unit_test_setup_teardown(a_disconnect_drains_what_is_queued_first, setup, teardown),
       cmocka_unit_test_setup_teardown(
           a_disconnect_stops_at_its_deadline_when_nothing_is_acknowledged, setup, teardown),
@@ -709,8 +916,14 @@ int main(void) {
           the_twin_is_fetched_after_every_reconnect_and_patches_wait_for_it, setup, teardown),
       cmocka_unit_test_setup_teardown(a_late_command_response_is_sent_on_the_next_connection,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(messages_reach_their_feature_and_others_are_ignored, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(the_client_can_be_destroyed_in_every_state, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(
+          auto_falls_back_to_websockets_at_once_and_back_after_a_backoff, setup, teardown),
+      cmocka_unit_test_setup_teardown(auto_falls_back_when_8883_never_answers, setup, teardown),
+      cmocka_unit_test_setup_teardown(explicit_transports_never_switch, setup, teardown),
   };
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -7,7 +7,8 @@ import { serverNamesError } from '../src/certs.mjs';
 
 const USAGE = `usage: iotc-emulator [OPTION]...
 A local stand-in for Azure IoT Central: DPS (MQTT and HTTPS), two IoT hubs and the operator API, on
-loopback only. Prints one JSON line on stdout when ready (ports, names, CA file, ID scope, group key);
+loopback only; DPS and the hubs speak MQTT over WebSockets too ("ws" in the ready line).
+Prints one JSON line on stdout when ready (ports, names, CA file, ID scope, group key);
 logs one line per connection, disconnect and refusal on stderr. Stops on SIGTERM or SIGINT.
 Open the API's URL ("api" in that line) in a browser for the operator dashboard.
 
@@ -15,8 +16,9 @@ Open the API's URL ("api" in that line) in a browser for the operator dashboard.
                            ephemeral (default)  free ports on 127.0.0.1 and ::1, named localhost:PORT;
                            fixed                the same names on ports 8882 (DPS MQTT), 8443 (DPS HTTPS),
                                                 8883 and 8884 (hubs), 8480 (API);
-                           standard             like the cloud: DPS on 127.X.Y.1 (MQTT 8883, HTTPS 443),
-                                                hubs on 127.X.Y.2 and 127.X.Y.3 port 8883, and DPS assigns
+                           standard             like the cloud: DPS on 127.X.Y.1 (MQTT 8883, HTTPS and
+                                                MQTT over WebSockets 443), hubs on 127.X.Y.2 and 127.X.Y.3
+                                                (MQTT 8883, MQTT over WebSockets 443), and DPS assigns
                                                 the bare address with no port, as it assigns a host name
   --address-block 127.X.Y  the address block of standard mode (default: a random free one)
   --config FILE          JSON with any of: ports, addressBlock, idScope, groupKey, certDir, stateDir,
@@ -28,6 +30,8 @@ Open the API's URL ("api" in that line) in a browser for the operator dashboard.
                          (default: localhost,127.0.0.1,::1; standard mode adds its addresses)
   --retry-after SECONDS  the retry-after DPS sends while assigning (default 1)
   --parent-pid PID       exit when this process ends
+  --retain-messages N    keep each device's last N telemetry messages for the operator API
+                         (default 1000, with at most 8 MiB of them; more N allows N KiB)
   --verbose              also log every packet and request (passwords redacted)
   --quiet                log nothing but errors
   -h, --help             show this help and exit`;
@@ -43,6 +47,7 @@ function parseArgs(argv) {
     '--config': 'config', '--ports': 'ports', '--id-scope': 'idScope', '--cert-dir': 'certDir',
     '--state-dir': 'stateDir', '--parent-pid': 'parentPid', '--retry-after': 'retryAfter',
     '--server-names': 'serverNames', '--address-block': 'addressBlock',
+    '--retain-messages': 'retainMessages',
   };
   const switches = { '--verbose': ['verbosity', 2], '--quiet': ['verbosity', 0] };
   for (let i = 0; i < argv.length; i++) {
@@ -94,6 +99,11 @@ if (args.serverNames !== undefined) opts.serverNames = args.serverNames.split(',
 if (opts.serverNames !== undefined) {
   const bad = serverNamesError(opts.serverNames);
   if (bad) fail(`bad server names: ${bad}`);
+}
+if (args.retainMessages !== undefined) {
+  const n = Number(args.retainMessages);
+  if (!Number.isInteger(n) || n < 1 || n > 10000000) fail('--retain-messages must be a whole number from 1 to 10000000');
+  opts.retention = { ...(opts.retention || {}), messages: n, messageBytes: Math.max(8 * 1024 * 1024, n * 1024) };
 }
 let parentPid = null;
 if (args.parentPid !== undefined) {

@@ -10,6 +10,7 @@ import { peerChain, anchorOf, commonName } from './x509.mjs';
 import { DEFAULT_GROUP } from './registry.mjs';
 import { listenBroker, closeBroker, peerName } from './hub.mjs';
 import { serve, unserve } from './listen.mjs';
+import { upgrade } from './websocket.mjs';
 
 const MAX_OPERATIONS = 20000;
 const BODY_LIMIT = 64 * 1024;
@@ -180,6 +181,7 @@ export class DpsMqtt {
           dir: 'in', type: 'CONNECT', username: packet.username, password: pw === undefined ? undefined : redactSas(pw),
           clean: packet.clean, keepalive: packet.keepalive, protocolVersion: packet.protocolVersion,
           clientCertificate: peerChain(client.conn).length > 0 || undefined,
+      websocket: client.conn.websocket || undefined,
         });
         cb(null, true);
       },
@@ -297,6 +299,8 @@ export class DpsHttps {
         });
       });
       server.on('tlsClientError', (err, socket) => this.emu.note(`${this.svc}: TLS handshake from ${peerName(socket)} failed: ${err.message}`));
+      // DPS serves MQTT over WebSockets on the same port as REST (443), as the cloud does.
+      server.on('upgrade', (req, socket, head) => upgrade(this.emu.dpsMqtt, req, socket, head));
       return server;
     };
     return serve(this, make, hosts, port);

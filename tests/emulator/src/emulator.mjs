@@ -14,6 +14,7 @@ import { Hub } from './hub.mjs';
 import { Dps, DpsMqtt, DpsHttps } from './dps.mjs';
 import { Api } from './api.mjs';
 import { closeFileUploads } from './file_upload.mjs';
+import { listenWebSocket } from './websocket.mjs';
 import { Dashboard } from './dashboard.mjs';
 import { Events } from './events.mjs';
 import { buildBag, parseBag, encode } from './topics.mjs';
@@ -164,10 +165,20 @@ export class Emulator {
         continue;
       }
       hubs.forEach((a, i) => { this.hubs[i].host = a; });
+      await this.listenHubWebSockets(hubs);
       const httpsPort = this.dpsHttps.port === STANDARD_PORTS.dpsHttps ? '' : `:${this.dpsHttps.port}`;
       this.dpsHost = { mqtt: dps, https: dps + httpsPort };
       return;
     }
+  }
+
+  /** Standard mode: each hub's MQTT over WebSockets on 443 at its address (another port where 443 is not permitted). */
+  async listenHubWebSockets(addresses) {
+    this.hubWs = await Promise.all(this.hubs.map((h, i) => listenWebSocket(h, [addresses[i]]).then(() => addresses[i], (err) => {
+      if (err.code !== 'EACCES') throw err;
+      this.note(`${h.svc}: may not listen on ${addresses[i]}:443 (${err.code}); WebSockets on another port, given in the ready line`);
+      return listenWebSocket(h, [addresses[i]], 0).then(() => `${addresses[i]}:${h.wsListener.port}`);
+    })));
   }
 
   info() {
@@ -180,6 +191,8 @@ export class Emulator {
       api: `http://127.0.0.1:${this.api.port}`,
       dps: { ...this.dpsHost },
       hubs: this.hubs.map((h) => h.hostName),
+      // MQTT over WebSockets (path /$iothub/websocket): DPS beside its REST, each hub on 443 (standard) or its one port.
+      ws: { dps: this.dpsHost.https, hubs: this.hubWs || this.hubs.map((h) => h.hostName) },
       groupKey: this.registry.groupKey,
     };
   }
@@ -313,6 +326,8 @@ export class Emulator {
     const properties = parseBag(m.bag);
     const body = m.payload.toString('utf8');
     const out = { seq: m.seq, time: new Date(m.t).toISOString(), hub: m.hub, topic: m.topic, properties, body };
+    // IoT Hub's message id ($.mid): what a consumer drops repeated deliveries by
+    if (properties['$.mid'] !== undefined) out.messageId = properties['$.mid'];
     if (Buffer.byteLength(body) !== m.payload.length) {
       delete out.body;
       out.bodyBase64 = m.payload.toString('base64');

@@ -21,6 +21,9 @@ export const FAULT_KINDS = {
   sasExpiry: { defaults: { seconds: 2 } },
   notifyFail: { defaults: { status: 500 } },
   uploadNotConfigured: { defaults: {} },
+  // The MQTT/TLS listeners (8883) refuse (RST) or black-hole connections; MQTT over WebSockets still works.
+  blockMqtt: { service: ['hub', 'dps', 'any'], mode: ['refuse', 'blackhole'], defaults: { service: 'any', mode: 'refuse' } },
+  wsUpgradeRefused: { service: ['hub', 'dps', 'any'], defaults: { service: 'any', status: 403 } },
 };
 
 export class FaultError extends Error {}
@@ -38,11 +41,11 @@ export class Faults {
     const kind = FAULT_KINDS[spec.kind];
     if (!kind) throw new FaultError(`unknown fault kind; known kinds: ${Object.keys(FAULT_KINDS).join(', ')}`);
     const f = { ...kind.defaults, ...spec };
-    for (const key of ['service', 'operation', 'transport']) {
+    for (const key of ['service', 'operation', 'transport', 'mode']) {
       if (kind[key] && !kind[key].includes(f[key])) throw new FaultError(`${key} must be one of ${kind[key].join(', ')}`);
     }
     if (f.deviceId !== undefined && typeof f.deviceId !== 'string') throw new FaultError('deviceId must be a string');
-    const count = f.count === undefined ? (spec.kind === 'closeEvery' ? null : 1) : f.count;
+    const count = f.count === undefined ? (spec.kind === 'closeEvery' || spec.kind === 'blockMqtt' ? null : 1) : f.count;
     if (count !== null && (!Number.isInteger(count) || count < 1)) throw new FaultError('count must be a positive integer');
     f.count = count;
     const num = (k, lo, hi) => {
@@ -57,7 +60,7 @@ export class Faults {
     num('seconds', 0.05, 86400);
     num('errorCode', 0, 999999);
     num('skewSeconds', -1e9, 1e9);
-    if (['twinThrottle', 'dpsThrottle', 'malformedTwin', 'malformedDps', 'storageFail', 'notifyFail'].includes(spec.kind)) {
+    if (['twinThrottle', 'wsUpgradeRefused', 'dpsThrottle', 'malformedTwin', 'malformedDps', 'storageFail', 'notifyFail'].includes(spec.kind)) {
       num('status', 100, 599);
       if (!Number.isInteger(f.status)) throw new FaultError('status must be an integer');
     }

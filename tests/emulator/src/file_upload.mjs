@@ -18,19 +18,12 @@ const BODY_LIMIT = 64 * 1024;
 const MAX_BLOB_NAME = 1024;       // Azure Storage: a blob name has at most 1024 characters ...
 const MAX_SEGMENTS = 254;         // ... in at most 254 path segments
 
-/** Hands a hub's TLS socket to MQTT (mqtt()) or to the hub's HTTPS surface, by its first byte. */
-export function routeHubSocket(hub, socket, mqtt) {
-  socket.once('data', (chunk) => {
-    socket.pause();
-    socket.unshift(chunk);
-    const first = chunk[0];
-    if (first >= 0x41 && first <= 0x5a) {
-      fileUploads(hub.emu).server(hub).emit('connection', socket);
-      socket.resume();
-    } else {
-      mqtt();
-    }
-  });
+/** Serves one plain HTTPS request stream on a hub's TLS socket (its first chunk already read). */
+export function serveHubHttp(hub, socket, first) {
+  socket.pause();
+  socket.unshift(first);
+  fileUploads(hub.emu).server(hub).emit('connection', socket);
+  socket.resume();
 }
 
 /** The emulator's file-upload state, created on first use. */

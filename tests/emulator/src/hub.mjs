@@ -3,13 +3,13 @@
 // device publishes is routed to another connection; every reply is sent by the emulator to the one
 // connection that asked, and only if that connection subscribed to the reply's topic.
 import aedesFactory from 'aedes';
-import tls from 'node:tls';
 import { serve, unserve } from './listen.mjs';
+import { brokerServer, closeWebSocket } from './websocket.mjs';
 import { decode, isSubscribed, parseBag } from './topics.mjs';
 import { parseSas, verifySas, redactSas } from './sas.mjs';
 import { peerChain, anchorOf, commonName } from './x509.mjs';
 import { parseTwinPatch, applyReported, twinDocument, TwinError } from './registry.mjs';
-import { routeHubSocket } from './file_upload.mjs';
+import { serveHubHttp } from './file_upload.mjs';
 
 const D2C_LIMIT = 256 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -38,28 +38,24 @@ export function capSubscribeQos(client) {
 /**
  * Serve a service's aedes broker over TLS on the given loopback hosts (the hubs and DPS-MQTT alike):
  * client certificates are requested but judged by the service (X.509 enrollment). The service object
- * provides emu, broker and log, and gets what serve() sets. route(socket, mqtt) may hand a socket
- * elsewhere (a hub's HTTPS surface) instead of calling mqtt().
+ * provides emu, broker and log, and gets what serve() sets. A service with routeHttp(socket, first)
+ * also answers plain HTTPS requests on the port (a hub's file-upload endpoints).
  */
-export function listenBroker(service, port, hosts, route = (socket, mqtt) => mqtt()) {
-  const { cert, key } = service.emu.certs;
-  const make = () => {
-    const server = tls.createServer({ cert, key, requestCert: true, rejectUnauthorized: false, noDelay: true }, (socket) => {
-      route(socket, () => capSubscribeQos(service.broker.handle(socket)));
-    });
-    server.on('tlsClientError', (err, socket) => {
-      service.log(undefined, { type: 'TLS_ERROR', message: err.message });
-      service.emu.note(`${service.svc}: TLS handshake from ${peerName(socket)} failed: ${err.message}`);
-    });
-    return server;
+export function listenBroker(service, port, hosts) {
+  service.kind = service.svc.startsWith('hub') ? 'hub' : 'dps';
+  service.handleStream = (stream) => capSubscribeQos(service.broker.handle(stream));
+  service.tlsError = (err, socket) => {
+    service.log(undefined, { type: 'TLS_ERROR', message: err.message });
+    service.emu.note(`${service.svc}: TLS handshake from ${peerName(socket)} failed: ${err.message}`);
   };
-  return serve(service, make, hosts, port);
+  // Outside standard mode the one TLS port also takes MQTT over WebSockets (websocket.mjs).
+  return serve(service, () => brokerServer(service, { mqttOnly: service.emu.standard }), hosts, port);
 }
 
 /** Closes a broker service that listenBroker started. */
 export function closeBroker(service) {
   service.broker.close(() => {});
-  return unserve(service);
+  return Promise.all([unserve(service), closeWebSocket(service)]);
 }
 
 /** address:port of a socket's peer, for log lines. */
@@ -110,7 +106,8 @@ export class Hub {
   }
 
   listen(port, hosts) {
-    return listenBroker(this, port, hosts, (socket, mqtt) => routeHubSocket(this, socket, mqtt));
+    this.routeHttp = (socket, first) => serveHubHttp(this, socket, first);
+    return listenBroker(this, port, hosts);
   }
 
   // ---- connect ----------------------------------------------------------------------------------
@@ -122,6 +119,7 @@ export class Hub {
       clean: packet.clean, keepalive: packet.keepalive, protocolVersion: packet.protocolVersion,
       will: packet.will ? { topic: packet.will.topic, qos: packet.will.qos } : undefined,
       clientCertificate: peerChain(client.conn).length > 0 || undefined,
+      websocket: client.conn.websocket || undefined,
     });
     if (packet.protocolVersion !== 4) {
       // IoT Hub speaks MQTT 3.1.1 only; aedes answers 3.1 by itself, so refuse here.
