@@ -222,7 +222,7 @@ static void direct_device(const char *prefix, char *id, size_t id_size, char *cs
 /* MQTT_WS with a connection string: the hub alone, over 443. */
 static void mqtt_ws_with_a_connection_string(void **state) {
   (void)state;
-  char id[128], cs[600];
+  char id[128], cs[sizeof ((emu_direct_device *)0)->connection_string];
   direct_device("tr-cs", id, sizeof id, cs, sizeof cs);
   iotc_client_config cfg;
   iotc_client_config_init(&cfg);
@@ -295,7 +295,7 @@ static void expect_failure(const char *cs, const char *case_name, iotc_result wa
 
 static void a_refused_upgrade_is_a_clear_error(void **state) {
   (void)state;
-  char id[128], cs[600];
+  char id[128], cs[sizeof ((emu_direct_device *)0)->connection_string];
   direct_device("tr-403", id, sizeof id, cs, sizeof cs);
   add_fault("{\"kind\":\"wsUpgradeRefused\",\"service\":\"hub\",\"status\":403,\"count\":5}");
   expect_failure(cs, "upgrade refused with 403", IOTC_ERR_CONNECT,
