@@ -36,7 +36,7 @@ extern const iotc__feature iotc__desired_feature;   /* desired.c */
 extern const iotc__feature iotc__reported_feature;  /* reported.c */
 extern const iotc__feature iotc__commands_feature;  /* commands.c */
 extern const iotc__feature iotc__telemetry_feature; /* window.c */
-extern const iotc__feature iotc__persist_feature;   /* persist.c (store and forward) */
+extern const iotc__feature iotc__persist_feature;   /* persist_queue.c (store and forward) */
 
 /* ---- all features at once, in the order above (features.c) ---- */
 void iotc__features_on_connected(struct iotc_client *c, iotc__session *s);
