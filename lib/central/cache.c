@@ -60,7 +60,9 @@ iotc_result iotc__cache_write(const char *path, const char *id_scope, const char
                         registration_id, "hub", hub, "deviceId", device_id);
   if (o == NULL) return IOTC_ERR_NO_MEMORY;
   if (transport == IOTC_TRANSPORT_MQTT || transport == IOTC_TRANSPORT_MQTT_WS) {
-    json_object_set_new(o, "transport", json_string(iotc_transport_str((iotc_transport)transport)));
+    /* The names read back above, written here too: transport.c calls this file, not back. */
+    json_object_set_new(o, "transport",
+                        json_string(transport == IOTC_TRANSPORT_MQTT ? "mqtt" : "mqtt-ws"));
   }
   size_t n = strlen(path) + 8;
   char *tmp = malloc(n);

@@ -344,7 +344,7 @@ static iotc_result create_client(const iotc_client_config *cfg, const iotc__io *
   pthread_cond_init(&c->wake, &ca_attr);
   pthread_cond_init(&c->state_cv, &ca_attr);
   pthread_condattr_destroy(&ca_attr);
-  r = iotc__persist_open(c, cfg, err);
+  r = iotc__persist_queue_open(c, cfg, err);
   if (r != IOTC_OK) {
     free_locks_and_client(c);
     return r;
@@ -362,7 +362,7 @@ static void free_unsent(iotc__op_list *l) {
 static void free_locks_and_client(iotc_client *c) {
   free_unsent(&c->pending);
   free_unsent(&c->rep_pending);
-  iotc__persist_close(c);
+  iotc__persist_queue_close(c);
   pthread_cond_destroy(&c->wake);
   pthread_cond_destroy(&c->state_cv);
   pthread_mutex_destroy(&c->mu);

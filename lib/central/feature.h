@@ -3,7 +3,8 @@
  * worker: a connection became usable, the connection is gone, when the feature next needs the
  * worker, what to do then, and whether an answer from the hub is overdue. Features: desired
  * properties (desired.c), reported properties (reported.c), commands (commands.c), telemetry
- * (window.c), store and forward (persist.c). C2D (c2d.c) keeps no per-connection state and has only its message handler.
+ * (window.c), store and forward (persist_queue.c over persist.c). C2D (c2d.c) keeps no
+ * per-connection state and has only its message handler.
  * Locking: every hook runs on the worker (or in destroy once the worker is gone), with no lock
  * held but for `deadline`, which runs with mu held; a hook takes the locks its fields need. */
 #ifndef IOTC_CENTRAL_FEATURE_H
@@ -36,7 +37,7 @@ extern const iotc__feature iotc__desired_feature;   /* desired.c */
 extern const iotc__feature iotc__reported_feature;  /* reported.c */
 extern const iotc__feature iotc__commands_feature;  /* commands.c */
 extern const iotc__feature iotc__telemetry_feature; /* window.c */
-extern const iotc__feature iotc__persist_feature;   /* persist.c (store and forward) */
+extern const iotc__feature iotc__persist_feature;   /* persist_queue.c (store and forward) */
 
 /* ---- all features at once, in the order above (features.c) ---- */
 void iotc__features_on_connected(struct iotc_client *c, iotc__session *s);

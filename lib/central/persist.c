@@ -39,6 +39,7 @@ static uint64_t wall_ms(void) {
 
 typedef struct recovery {
   iotc_client *c;
+  iotc__persist_requeue_fn requeue;
   uint64_t count, unknown;
   bool oom;
 } recovery;
@@ -47,8 +48,7 @@ static void on_record(void *ctx, uint64_t seq, uint8_t kind, uint64_t time_ms,
                       const uint8_t *data, size_t len) {
   recovery *rc = ctx;
   (void)time_ms;
-  iotc_client *c = rc->c;
-  iotc__op *op = NULL;
+  bool ok;
   if (kind == REC_TELEMETRY && len >= 4) {
     uint32_t bag_len;
     memcpy(&bag_len, data, 4);
@@ -56,27 +56,18 @@ static void on_record(void *ctx, uint64_t seq, uint8_t kind, uint64_t time_ms,
       rc->unknown++;
       return;
     }
-    op = iotc__op_new(IOTC__OP_TELEMETRY, (const char *)data + 4, bag_len,
-                      (const char *)data + 4 + bag_len, len - 4 - bag_len);
-    if (op) {
-      op->qos = 1;
-      iotc__window_init_op(op);
-    }
+    ok = rc->requeue(rc->c, seq, true, (const char *)data + 4, bag_len,
+                     (const char *)data + 4 + bag_len, len - 4 - bag_len);
   } else if (kind == REC_REPORTED) {
-    op = iotc__op_new(IOTC__OP_REPORTED, NULL, 0, (const char *)data, len);
+    ok = rc->requeue(rc->c, seq, false, NULL, 0, (const char *)data, len);
   } else {
     rc->unknown++; /* a record kind of a newer iotc: kept on disk, not sent */
     return;
   }
-  if (op == NULL) {
+  if (!ok) {
     rc->oom = true;
     return;
   }
-  op->client = c;
-  op->pseq = seq;
-  op->recovered = true;
-  op->resend = true;
-  iotc__list_push_back(kind == REC_TELEMETRY ? &c->pending : &c->rep_pending, op);
   rc->count++;
 }
 
@@ -90,7 +81,8 @@ static iotc_result refuse(iotc_error *err, iotc_result r, const char *msg) {
   return r;
 }
 
-iotc_result iotc__persist_open(iotc_client *c, const iotc_client_config *cfg, iotc_error *err) {
+iotc_result iotc__persist_open(iotc_client *c, const iotc_client_config *cfg,
+                               iotc__persist_requeue_fn requeue, iotc_error *err) {
   if (cfg->struct_version < 4 || cfg->persist_dir == NULL || cfg->persist_dir[0] == '\0') {
     return IOTC_OK;
   }
@@ -111,7 +103,7 @@ iotc_result iotc__persist_open(iotc_client *c, const iotc_client_config *cfg, io
   p->interval_ms = cfg->persist_sync_interval_ms;
   atomic_init(&p->sync_due, UINT64_MAX);
   char why[IOTC_ERROR_MESSAGE_SIZE];
-  recovery rc = {c, 0, 0, false};
+  recovery rc = {c, requeue, 0, 0, false};
   iotc__seglog_info info;
   uint64_t t0 = iotc__now_ms();
   iotc_result r = iotc__seglog_open(cfg->persist_dir, cfg->persist_max_bytes, on_record, &rc,
@@ -281,8 +273,6 @@ bool iotc__persist_tell_recovered(iotc_client *c) {
 void iotc__persist_close(iotc_client *c) {
   iotc__persist *p = c->persist;
   if (p == NULL) return;
-  iotc__op *op;
-  while ((op = iotc__list_pop_front(&p->dropped)) != NULL) iotc__op_finish(c, op, IOTC_ERR_QUEUE_FULL);
   if (p->durability != IOTC_PERSIST_SYNC_OS && iotc__seglog_sync(p->log) != IOTC_OK) {
     IOTC_LOGW("persist_dir: the last fdatasync failed");
   }
@@ -350,24 +340,28 @@ iotc_result iotc_persist_inspect(const char *dir, iotc_persist_info *info, iotc_
   return IOTC_OK;
 }
 
-/* ---- hooks ------------------------------------------------------------------------------ */
+/* ---- the worker's round (persist_queue.c) ------------------------------------------------- */
 
-static uint64_t deadline(iotc_client *c) { /* mu held */
+uint64_t iotc__persist_deadline_locked(iotc_client *c) {
   iotc__persist *p = c->persist;
   if (p == NULL) return UINT64_MAX;
   if (p->dropped.count) return 0;
   return atomic_load(&p->dirty) ? atomic_load(&p->sync_due) : UINT64_MAX;
 }
 
-static void on_timer(iotc_client *c, uint64_t now) {
+iotc__op_list iotc__persist_take_dropped(iotc_client *c) {
+  iotc__op_list none = {0};
   iotc__persist *p = c->persist;
-  if (p == NULL) return;
+  if (p == NULL) return none;
   pthread_mutex_lock(&c->mu);
   iotc__op_list dropped = iotc__queue_take_all(&p->dropped);
   pthread_mutex_unlock(&c->mu);
-  iotc__op *op;
-  while ((op = iotc__list_pop_front(&dropped)) != NULL) iotc__op_finish(c, op, IOTC_ERR_QUEUE_FULL);
-  if (!atomic_load(&p->dirty) || now < atomic_load(&p->sync_due)) return;
+  return dropped;
+}
+
+void iotc__persist_sync_if_due(iotc_client *c, uint64_t now) {
+  iotc__persist *p = c->persist;
+  if (p == NULL || !atomic_load(&p->dirty) || now < atomic_load(&p->sync_due)) return;
   pthread_mutex_lock(&p->mu);
   if (atomic_load(&p->dirty)) {
     if (iotc__seglog_sync(p->log) != IOTC_OK) IOTC_LOGW("persist_dir: fdatasync failed");
@@ -376,5 +370,3 @@ static void on_timer(iotc_client *c, uint64_t now) {
   }
   pthread_mutex_unlock(&p->mu);
 }
-
-const iotc__feature iotc__persist_feature = {NULL, NULL, deadline, on_timer, NULL, NULL};

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The provisioning handle: configuration checks and copies, cancellation, small shared helpers. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,22 +36,6 @@ void iotc_dps_registration_clear(iotc_dps_registration *reg) {
   }
   free(reg->payload_json);
   memset(reg, 0, sizeof *reg);
-}
-
-iotc_result iotc__dps_fail(iotc_error *err, iotc_result result, int status, const char *fmt, ...) {
-  if (err != NULL) {
-    iotc_error_clear(err);
-    err->result = result;
-    err->status = status;
-    /* Messages quote DPS's own words: keep them on one line whatever DPS sent. */
-    char raw[sizeof err->message];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(raw, sizeof raw, fmt, ap);
-    va_end(ap);
-    iotc__escape_text(err->message, sizeof err->message, raw);
-  }
-  return result;
 }
 
 void iotc__dps_set_transport_text(iotc_error *err, const char *text) {

@@ -76,7 +76,7 @@ bool iotc__dps_cancelled(iotc_dps *dps);
 /* Wait on dps->cond until at_ms or cancellation. Returns IOTC_ERR_CANCELLED or IOTC_OK. */
 iotc_result iotc__dps_sleep_until(iotc_dps *dps, uint64_t at_ms);
 
-/* Fill err (nullable) and return result. The message is formatted; never pass secrets. */
+/* Fill err (nullable) and return result (dps_fail.c). The message is formatted; no secrets. */
 iotc_result iotc__dps_fail(iotc_error *err, iotc_result result, int status, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 4, 5)))
