@@ -186,6 +186,8 @@ struct iotc_client {
   atomic_bool in_handler; /* the worker runs an application handler (command, property, C2D,
                            * status), which may block: completions then move the window */
   iotc__event *ev_head, *ev_tail;
+  uint64_t inbound_dropped; /* messages dropped on a Paho thread for lack of memory, for the
+                             * worker to log */
   uint32_t session_gen;
   atomic_bool connack_seen; /* the current session's CONNACK arrived (set on Paho's thread) */
   unsigned sflags;
@@ -255,6 +257,9 @@ void iotc__post_event(iotc_client *c, iotc__event *ev);
 iotc_result iotc__queue_reported(iotc_client *c, char *payload, size_t len, iotc_done_fn on_done,
                                  void *user_context);
 void *iotc__worker_main(void *arg);
+/** Count @p n pieces of work dropped for lack of memory (stats); takes mu. The caller logs
+ *  what was dropped. */
+void iotc__count_dropped(iotc_client *c, uint64_t n);
 /** Complete @p op with @p result (user callback) and free it; no lock held. */
 void iotc__op_finish(iotc_client *c, iotc__op *op, iotc_result result);
 /** Tear down the Paho session and requeue what was in flight (worker or destroy). */

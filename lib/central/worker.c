@@ -120,7 +120,15 @@ static void sink_message(void *ctx, uint32_t gen, const char *topic, size_t topi
   size_t oversize = payload_len > incoming_max(topic, topic_len) ? payload_len : 0;
   iotc__event *ev = iotc__event_new(IOTC__EV_MESSAGE, topic, topic_len, payload,
                                     oversize ? 0 : payload_len);
-  if (ev == NULL) return; /* no memory: nothing safe to do on a Paho thread */
+  if (ev == NULL) { /* counted here, logged by the worker (no logging on a Paho thread) */
+    iotc_client *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    c->stats.dropped_no_memory++;
+    c->inbound_dropped++;
+    iotc__wake_locked(c);
+    pthread_mutex_unlock(&c->mu);
+    return;
+  }
   ev->gen = gen;
   ev->oversize = oversize;
   ev->early = !atomic_load(&((iotc_client *)ctx)->connack_seen);
@@ -128,6 +136,12 @@ static void sink_message(void *ctx, uint32_t gen, const char *topic, size_t topi
 }
 
 /* ---- helpers ---------------------------------------------------------------------------- */
+
+void iotc__count_dropped(iotc_client *c, uint64_t n) {
+  pthread_mutex_lock(&c->mu);
+  c->stats.dropped_no_memory += n;
+  pthread_mutex_unlock(&c->mu);
+}
 
 void iotc__op_finish(iotc_client *c, iotc__op *op, iotc_result result) {
   if (result != IOTC_OK && op->kind == IOTC__OP_TELEMETRY) {
@@ -713,12 +727,22 @@ static void report_defaults(iotc_client *c, const iotc__twin *t) {
   pthread_mutex_lock(&c->mu);
   size_t n = c->default_count;
   iotc__default *copy = n ? calloc(n, sizeof *copy) : NULL;
+  size_t skipped = copy ? 0 : n;
   for (size_t i = 0; copy && i < n; i++) {
     copy[i].component = c->defaults[i].component ? strdup(c->defaults[i].component) : NULL;
     copy[i].name = strdup(c->defaults[i].name);
     copy[i].value_json = strdup(c->defaults[i].value_json);
+    if (c->defaults[i].component && copy[i].component == NULL) {
+      free(copy[i].name); /* not reported rather than reported outside its component */
+      copy[i].name = NULL;
+    }
+    if (copy[i].name == NULL || copy[i].value_json == NULL) skipped++;
   }
   pthread_mutex_unlock(&c->mu);
+  if (skipped) {
+    iotc__count_dropped(c, skipped);
+    IOTC_LOGE("%zu property default(s) not reported: out of memory", skipped);
+  }
   for (size_t i = 0; copy && i < n; i++) {
     iotc__default *d = &copy[i];
     if (d->name && d->value_json && !iotc__twin_has_desired(t, d->component, d->name) &&
@@ -864,10 +888,11 @@ static iotc_command_fn find_command(iotc_client *c, const char *comp, const char
   return fn;
 }
 
-static void add_pending_cmd(iotc_client *c, const char *rid) {
+/* False when out of memory: without its record the response would never be sent. */
+static bool add_pending_cmd(iotc_client *c, const char *rid) {
   size_t n = strlen(rid);
   iotc__pending_cmd *p = malloc(sizeof *p + n + 1);
-  if (p == NULL) return;
+  if (p == NULL) return false;
   memcpy(p->rid, rid, n + 1);
   p->created_ms = iotc__now_ms();
   pthread_mutex_lock(&c->mu);
@@ -884,6 +909,7 @@ static void add_pending_cmd(iotc_client *c, const char *rid) {
   p->next = c->pending_cmds;
   c->pending_cmds = p;
   pthread_mutex_unlock(&c->mu);
+  return true;
 }
 
 static char *view_dup(iotc_hub_view v) {
@@ -943,7 +969,12 @@ static void run_command(iotc_client *c, const char *comp, const char *name, cons
     if (rid) respond_error(c, rid, 404, msg);
     return;
   }
-  if (rid) add_pending_cmd(c, rid);
+  if (rid && !add_pending_cmd(c, rid)) {
+    iotc__count_dropped(c, 1);
+    IOTC_LOGE("command '%s' dropped: out of memory (answering 503; its handler is not run)", name);
+    respond_error(c, rid, 503, "the device is out of memory");
+    return;
+  }
   iotc_command_request req = {comp, name, payload, payload_len, rid, rid == NULL};
   iotc_command_response resp = {200, NULL, false, NULL};
   atomic_store(&c->in_handler, true);
@@ -972,6 +1003,11 @@ static void process_method(iotc_client *c, iotc__event *ev) {
     free(rid);
     return;
   }
+  if ((pr == IOTC_OK || pr == IOTC_ERR_MALFORMED) && m.request_id.ptr != NULL && rid == NULL) {
+    iotc__count_dropped(c, 1);
+    IOTC_LOGE("a command dropped: out of memory (no copy of its request id to answer it)");
+    return;
+  }
   if (rid == NULL) { /* nothing to answer to: the service times the request out */
     IOTC_LOGW("ignoring a method request topic without a usable $rid");
     return;
@@ -984,7 +1020,12 @@ static void process_method(iotc_client *c, iotc__event *ev) {
   }
   comp = view_dup(m.component);
   name = view_dup(m.command);
-  if (name == NULL || (m.component.ptr && comp == NULL)) goto out;
+  if (name == NULL || (m.component.ptr && comp == NULL)) {
+    iotc__count_dropped(c, 1);
+    IOTC_LOGE("a command dropped: out of memory (answering 503)");
+    respond_error(c, rid, 503, "the device is out of memory");
+    goto out;
+  }
   const char *payload = ev->payload;
   size_t plen = ev->payload_len;
   if (plen == 0) {
@@ -1031,6 +1072,9 @@ static void process_c2d(iotc_client *c, iotc__event *ev, const iotc_hub_c2d_mess
     char *payload = queued_payload(ev->payload, ev->payload_len);
     if (cmd_s && payload && (comp.ptr == NULL || comp_s)) {
       run_command(c, comp_s, cmd_s, payload, strlen(payload), NULL);
+    } else {
+      iotc__count_dropped(c, 1);
+      IOTC_LOGE("a queued command '%.*s' dropped: out of memory", (int)n, name);
     }
     free(comp_s);
     free(cmd_s);
@@ -1061,6 +1105,8 @@ static void process_c2d(iotc_client *c, iotc__event *ev, const iotc_hub_c2d_mess
   if ((count && props == NULL) || text == NULL) {
     free(props);
     free(text);
+    iotc__count_dropped(c, 1);
+    IOTC_LOGE("a cloud-to-device message dropped: out of memory");
     return;
   }
   if (count && iotc_hub_property_iter_init(&it, m->properties) == IOTC_OK) {
@@ -1099,6 +1145,10 @@ static void refuse_oversized(iotc_client *c, const iotc__event *ev) {
              "device accepts", ev->oversize, max);
     IOTC_LOGW("%s: answering 413", msg);
     if (rid) respond_error(c, rid, 413, msg);
+    if (rid == NULL && m.request_id.ptr != NULL) {
+      iotc__count_dropped(c, 1);
+      IOTC_LOGE("the 413 answer to an oversized command dropped: out of memory");
+    }
     free(rid);
     return;
   }
@@ -1352,6 +1402,8 @@ void *iotc__worker_main(void *arg) {
     memcpy(text, c->fail_text, sizeof text);
     iotc__event *evs = c->ev_head;
     c->ev_head = c->ev_tail = NULL;
+    uint64_t lost_in = c->inbound_dropped;
+    c->inbound_dropped = 0;
     iotc__op *done = iotc__window_take_done_locked(c);
     bool start = c->req_start;
     c->req_start = false;
@@ -1368,7 +1420,7 @@ void *iotc__worker_main(void *arg) {
     if (draining && stop_deadline < t) t = stop_deadline;
     uint64_t job_due = iotc__jobs_next_due_locked(c);
     if (job_due < t) t = job_due;
-    if (!flags && !evs && !done && !responses && !start && !sendable && t > now &&
+    if (!flags && !evs && !lost_in && !done && !responses && !start && !sendable && t > now &&
         !(draining && c->wstate != IOTC__W_DRAINING && !c->stop_connecting)) {
       if (t == NO_TIMER) {
         pthread_cond_wait(&c->wake, &c->mu);
@@ -1384,6 +1436,9 @@ void *iotc__worker_main(void *arg) {
     if (start && (c->wstate == IOTC__W_IDLE || c->wstate == IOTC__W_GAVE_UP)) {
       c->attempt = 0;
       begin_attempt(c);
+    }
+    if (lost_in) {
+      IOTC_LOGE("%llu inbound message(s) dropped: out of memory", (unsigned long long)lost_in);
     }
     handle_done(c, done); /* completions come before the loss that follows them */
     if (flags) handle_flags(c, flags, code, text);

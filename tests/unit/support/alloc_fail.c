@@ -13,7 +13,10 @@
  *                            in the library or test, and its caller), the number of its first
  *                            allocation, one a line; failing those numbers fails every site once
  *
- * Without either variable the wrappers only count. tests/unit/alloc_failures.sh drives it. */
+ * Without either variable the wrappers only count. tests/unit/alloc_failures.sh drives it.
+ * A program can also fail every allocation made in a function it names: alloc_fail_in(). */
+#include "alloc_fail.h"
+
 #include <errno.h>
 #include <execinfo.h>
 #include <stdatomic.h>
@@ -62,15 +65,18 @@ static int in_program(void *pc) {
 /* The first three frames inside the program are this function, should_fail() and the __wrap_
  * function (none is inlined); shared libraries (jansson, the sanitizer's backtrace) are skipped,
  * so the next two are the calling site and its caller. */
-__attribute__((noinline)) static void record_site(unsigned long n) {
+__attribute__((noinline)) static void calling_frames(uintptr_t found[2]) {
   void *frames[32];
   int depth = backtrace(frames, 32);
-  uintptr_t found[2] = {0, 0};
+  found[0] = found[1] = 0;
   for (int i = 0, seen = 0; i < depth && seen < 5; i++) {
     if (!in_program(frames[i])) continue;
     if (seen >= 3) found[seen - 3] = (uintptr_t)frames[i];
     seen++;
   }
+}
+
+static void record_site(unsigned long n, const uintptr_t found[2]) {
   pthread_mutex_lock(&sites_mu);
   size_t i = 0;
   while (i < site_count && (sites[i].at != found[0] || sites[i].caller != found[1])) i++;
@@ -83,6 +89,56 @@ __attribute__((noinline)) static void record_site(unsigned long n) {
   }
   pthread_mutex_unlock(&sites_mu);
 }
+
+/* ---- failing by function: alloc_fail_in() ---- */
+
+/* Present in sanitized builds only: the function name of a code address. */
+extern void __sanitizer_symbolize_pc(void *pc, const char *fmt, char *out, size_t out_size)
+    __attribute__((weak));
+
+static atomic_int failing_in; /* 1: fail_in[] names a function */
+static char fail_in[128];
+static atomic_ulong failed_in;
+/* Code addresses already symbolized (a program has a few hundred sites): 1 when in fail_in. */
+#define MAX_PCS 1024
+static struct pc_match {
+  uintptr_t pc;
+  int match;
+} pcs[MAX_PCS];
+static size_t pc_count;
+
+static int pc_in_function(uintptr_t pc) { /* sites_mu held */
+  for (size_t i = 0; i < pc_count; i++) {
+    if (pcs[i].pc == pc) return pcs[i].match;
+  }
+  char name[256] = "";
+  __sanitizer_symbolize_pc((void *)(pc - 1), "%f", name, sizeof name); /* pc: a return address */
+  int match = strcmp(name, fail_in) == 0;
+  if (pc_count < MAX_PCS) pcs[pc_count++] = (struct pc_match){pc, match};
+  return match;
+}
+
+static int site_in_function(const uintptr_t found[2]) {
+  pthread_mutex_lock(&sites_mu);
+  int match = (found[0] && pc_in_function(found[0])) || (found[1] && pc_in_function(found[1]));
+  pthread_mutex_unlock(&sites_mu);
+  return match;
+}
+
+bool alloc_fail_in(const char *function) {
+  if (__sanitizer_symbolize_pc == NULL) return false;
+  pthread_mutex_lock(&sites_mu);
+  atomic_store(&failing_in, 0);
+  pc_count = 0;
+  if (function != NULL) {
+    snprintf(fail_in, sizeof fail_in, "%s", function);
+    atomic_store(&failing_in, 1);
+  }
+  pthread_mutex_unlock(&sites_mu);
+  return true;
+}
+
+unsigned long alloc_failed_in(void) { return atomic_load(&failed_in); }
 
 static void print_stack(void) {
   if (__sanitizer_print_stack_trace) {
@@ -97,7 +153,15 @@ static void print_stack(void) {
 /* Counts one allocation; true when this one is to fail. */
 __attribute__((noinline)) static int should_fail(const char *what, size_t size) {
   unsigned long n = atomic_fetch_add(&calls, 1) + 1;
-  if (record_sites) record_site(n);
+  int by_function = atomic_load(&failing_in);
+  uintptr_t found[2] = {0, 0};
+  if (record_sites || by_function) calling_frames(found);
+  if (record_sites) record_site(n, found);
+  if (by_function && site_in_function(found)) {
+    atomic_fetch_add(&failed_in, 1);
+    errno = ENOMEM;
+    return 1;
+  }
   if (fail_at == 0 || n != fail_at) return 0;
   fprintf(stderr, "alloc-fail: allocation #%lu (%s of %zu bytes) fails here:\n", n, what, size);
   print_stack();
