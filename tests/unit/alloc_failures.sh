@@ -9,8 +9,9 @@
 #   - has no AddressSanitizer / UndefinedBehaviorSanitizer report,
 #   - has no leak (LeakSanitizer, in sanitized builds only), and
 #   - passes, or fails with cmocka assertions: a failed allocation may make a test's expectation
-#     fail, so a leak of what the failed test function itself allocated (cmocka leaves it by
-#     longjmp, dropping its locals) is excused; any other leak is not.
+#     fail, so a leak of what the failed test function got from earlier calls (cmocka leaves it
+#     by longjmp, dropping its locals) is excused; a leak from the failing call itself, or from
+#     any other test, is not.
 # A program that allocates at most IOTC_ALLOC_MAX_RUNS times (default 400) has each of its
 # allocations failed; one that allocates more has each allocation site failed once instead (the
 # first allocation of each site, a site being the calling frame and its caller, as recorded by
@@ -18,6 +19,7 @@
 # allocate on a worker thread too, so the Nth allocation is not always the same one; the site
 # printed is the one that failed. Nothing is asserted on time; the total duration is printed.
 set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
 
 max_runs=${IOTC_ALLOC_MAX_RUNS:-400}
 per_run_timeout=${IOTC_ALLOC_TIMEOUT:-60}
@@ -25,30 +27,42 @@ per_run_timeout=${IOTC_ALLOC_TIMEOUT:-60}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/iotc-alloc.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-# Reports go to the log instead of aborting, so they can be read; leaks are checked, with
-# whole allocation stacks (the frame-pointer unwinder stops in jansson, before the test function).
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0"
+# Reports go to the log instead of aborting, so they can be read; leaks are checked.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1"
 sanitized=no
 
-# site LOG: the first frame of the injected failure's stack outside the shim and the sanitizer.
+# site LOG: the first frame of the injected failure's stack outside the shim, the sanitizer and
+# shared libraries (jansson: "(/usr/lib/...so+0x...)"). Unsanitized builds print glibc's
+# backtrace_symbols() lines, program(+offset), of which the first three are the shim's.
 site() {
   awk '/^alloc-fail: allocation/ {on = 1; next}
-       on && /#[0-9]+ / && !/alloc_fail\.c|__sanitizer|__interceptor|__wrap_|execinfo|backtrace/ {
+       on && /#[0-9]+ / && !/alloc_fail\.c|__sanitizer|__interceptor|__wrap_|execinfo|backtrace/ &&
+         !/\(\/[^ ]*\+0x[0-9a-f]+\)$/ {
          sub(/^ *#[0-9]+ 0x[0-9a-f]+ in /, ""); print; exit }
-       on && /^[^ ]/ && !/#/ { if (++plain > 1) { print; exit } }' "$1"
+       on && /^[^ ]/ && !/#/ && ++plain == 4 { sub(/\[0x[0-9a-f]+\]$/, ""); print; exit }' "$1"
 }
 
-# unexcused_leaks LOG: prints the LeakSanitizer blocks whose stack passes through no test
-# function that cmocka reported as failed.
+# unexcused_leaks LOG: prints the LeakSanitizer blocks that are not excused. A block is excused
+# when its stack passes through a test function that cmocka reported as failed, at another line
+# of it than the call in which the allocation failed: an object the test got earlier and would
+# have freed later. What the failing call itself allocated and left behind is never excused.
 unexcused_leaks() {
-  awk '/^\[  FAILED  \] / && NF >= 4 { failed[$4] = 1 }
+  awk 'FNR == NR { if (/^\[  FAILED  \] / && NF >= 4) failed[$4] = 1
+                   if (/^alloc-fail: allocation/) on = 1; else if (on && !/^ *#[0-9]+ /) on = 0
+                   if (on) stack[++depth] = $0
+                   next }
+       !ready { ready = 1
+                for (k = 1; k <= depth && failing_line == ""; k++)
+                  for (f in failed) if (index(stack[k], " in " f " ")) failing_line = stack[k]
+                sub(/^.* /, "", failing_line) }
        /^(Direct|Indirect) leak of / { if (blk != "" && !excused) printf "%s\n", blk;
                                        blk = $0 "\n"; excused = 0; inblk = 1; next }
        inblk && /^ *#[0-9]+ / { blk = blk $0 "\n"
-                                for (f in failed) if (index($0, " in " f " ")) excused = 1; next }
+                                for (f in failed) if (index($0, " in " f " ") && $NF != failing_line) excused = 1
+                                next }
        inblk { if (blk != "" && !excused) printf "%s\n", blk; blk = ""; inblk = 0 }
-       END { if (blk != "" && !excused) printf "%s\n", blk }' "$1"
+       END { if (blk != "" && !excused) printf "%s\n", blk }' "$1" "$1"
 }
 
 started=$(date +%s%N)
@@ -84,6 +98,7 @@ for prog in "$@"; do
     status=0
     IOTC_ALLOC_FAIL_AT=$n timeout -k 5 "$per_run_timeout" "$prog" >"$log" 2>&1 || status=$?
     runs=$((runs + 1))
+    site "$log" | sed 's/^[^ ]* //' >>"$work/sites"
     why=""
     if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
       why="did not finish in ${per_run_timeout} s"
@@ -93,7 +108,11 @@ for prog in "$@"; do
       why="crashed (exception caught by cmocka)"
     elif grep -Eq 'ERROR: AddressSanitizer|runtime error:' "$log"; then
       why="sanitizer report"
-    elif grep -q 'ERROR: LeakSanitizer' "$log" && [ -n "$(unexcused_leaks "$log")" ]; then
+    elif grep -q 'ERROR: LeakSanitizer' "$log" && [ -n "$(unexcused_leaks "$log")" ] &&
+      { # again with whole stacks: the fast unwinder stops in jansson, before the test function
+        ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0" IOTC_ALLOC_FAIL_AT=$n \
+          timeout -k 5 "$per_run_timeout" "$prog" >"$log" 2>&1
+        [ -n "$(unexcused_leaks "$log")" ]; }; then
       why="leak"
     elif [ "$status" -ne 0 ] && ! grep -q '^\[  FAILED  \]' "$log"; then
       why="exit status $status without a failed assertion"
@@ -116,6 +135,11 @@ for prog in "$@"; do
   echo "$name: $count allocations; failed $what$note: $passed passed, $asserted failed an assertion, $bad bad"
 done
 ns=$(($(date +%s%N) - started))
+# Distinct places that had an allocation fail: file:line (a symbol in unsanitized builds).
+sort -u "$work/sites" 2>/dev/null | grep . >"$work/sites.unique"
+echo "alloc_failures: $(grep -c . "$work/sites.unique") distinct allocation sites failed" \
+  "(file and line in sanitized builds only); those in lib/:"
+grep -F "$root/lib/" "$work/sites.unique" | sed "s|^$root/|  |"
 leaks="leaks checked"
 [ "$sanitized" = yes ] || leaks="leaks NOT checked (build without -DIOTC_SANITIZE=ON)"
 printf 'alloc_failures: %d programs, %d allocations, %d injected runs, %d failed per site, %d problems, %d.%d s; %s\n' \
