@@ -370,9 +370,9 @@ typedef struct iotc_client_stats {
   uint64_t connects;            /**< successful connections (first + reconnects) */
   uint64_t provisionings;       /**< successful DPS registrations */
   size_t queued;                /**< messages waiting now (telemetry + reported) */
-  /** Work dropped for lack of memory, each with a log line saying what: inbound messages, C2D
-   *  messages, commands (answered 503 when they can be), property defaults not reported, and
-   *  command responses. Added in 0.2.0 (the struct grew: rebuild against this header). */
+  /** Work dropped for lack of memory, each with a log line saying what: inbound messages,
+   *  desired-property patches and values, C2D messages, commands (answered 503 when they can
+   *  be), property defaults not reported, and command responses. Added in 0.2.0 (the struct grew: rebuild against this header). */
   uint64_t dropped_no_memory;
 } iotc_client_stats;
 

@@ -37,8 +37,7 @@ static json_t *unwrap(json_t *v) {
 static void visit_one(const char *component, const char *name, json_t *value, int64_t version,
                       iotc__twin_visit_fn visit, void *vctx) {
   char *text = json_dumps(unwrap(value), JSON_COMPACT | JSON_ENCODE_ANY);
-  if (text == NULL) return;
-  iotc__twin_update u = {component, name, text, version};
+  iotc__twin_update u = {component, name, text, version}; /* text NULL: out of memory */
   visit(vctx, &u);
   free(text);
 }
@@ -54,11 +53,28 @@ static json_t *lookup(json_t *section, const char *component, const char *name) 
   return json_object_get(section, name);
 }
 
+/* The document, or NULL: not JSON, too deep, or (*no_memory) no memory to read it. */
+static json_t *load(const char *json, size_t len, bool *no_memory) {
+  *no_memory = false;
+  if (iotc__json_check(json, len, NULL) != NULL) return NULL;
+  json_error_t jerr;
+  json_t *root = json_loadb(json, len, 0, &jerr);
+  /* jansson leaves the error text empty when its first buffer cannot be allocated; any real
+   * parse error has a text. */
+  *no_memory = root == NULL && (json_error_code(&jerr) == json_error_out_of_memory ||
+                                jerr.text[0] == '\0');
+  return root;
+}
+
 iotc_result iotc__twin_parse(const char *json, size_t len, iotc__twin **out, int64_t *out_version,
                              const char **why) {
   *out = NULL;
-  json_error_t jerr;
-  json_t *root = iotc__json_check(json, len, NULL) == NULL ? json_loadb(json, len, 0, &jerr) : NULL;
+  bool no_memory;
+  json_t *root = load(json, len, &no_memory);
+  if (no_memory) {
+    *why = "out of memory";
+    return IOTC_ERR_NO_MEMORY;
+  }
   if (root == NULL) {
     *why = "the twin is not valid JSON or nests too deeply";
     return IOTC_ERR_MALFORMED;
@@ -139,9 +155,13 @@ iotc_result iotc__twin_patch(const char *json, size_t len, iotc__twin_is_compone
                              void *cctx, iotc__twin_visit_fn visit, void *vctx,
                              int64_t topic_version, int64_t newer_than, int64_t *out_version,
                              const char **why) {
-  json_error_t jerr;
-  json_t *root = iotc__json_check(json, len, NULL) == NULL ? json_loadb(json, len, 0, &jerr) : NULL;
+  bool no_memory;
+  json_t *root = load(json, len, &no_memory);
   *out_version = topic_version < 0 ? -1 : topic_version;
+  if (no_memory) {
+    *why = "out of memory";
+    return IOTC_ERR_NO_MEMORY;
+  }
   if (!json_is_object(root)) {
     json_decref(root);
     *why = "the desired patch is not a JSON object or nests too deeply";

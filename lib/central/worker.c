@@ -651,6 +651,11 @@ typedef struct visit_ctx {
 static void dispatch_property(void *ctx, const iotc__twin_update *u) {
   visit_ctx *v = ctx;
   iotc_client *c = v->c;
+  if (u->value_json == NULL) {
+    iotc__count_dropped(c, 1);
+    IOTC_LOGE("the desired property '%.64s' dropped: out of memory", u->name);
+    return;
+  }
   if (iotc_hub_name_check(IOTC_HUB_NAME_PROPERTY, u->name, NULL, NULL) != IOTC_OK ||
       (u->component && iotc_hub_name_check(IOTC_HUB_NAME_COMPONENT, u->component, NULL, NULL))) {
     IOTC_LOGW("ignoring a desired property with an invalid name '%.64s'", u->name);
@@ -718,6 +723,9 @@ static void process_patch(iotc_client *c, iotc__event *ev, bool deferred) {
   if (r == IOTC_ERR_NO_MATCH) {
     IOTC_LOGD("ignoring desired patch version %lld (twin is at %lld)", (long long)version,
               (long long)c->twin_version);
+  } else if (r == IOTC_ERR_NO_MEMORY) {
+    iotc__count_dropped(c, 1);
+    IOTC_LOGE("a desired patch dropped: out of memory");
   } else if (r != IOTC_OK) {
     IOTC_LOGE("ignoring a desired patch: %s", why);
   }

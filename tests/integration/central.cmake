@@ -12,7 +12,7 @@ set(CENTRAL_SUPPORT support/central.c)
 # Drops for lack of memory: alloc_fail_in() names functions with the sanitizer's symbolizer.
 if(IOTC_SANITIZE)
   iotc_integration_test(central_out_of_memory SOURCES central_out_of_memory.c ${CENTRAL_SUPPORT}
-    LIBRARIES PkgConfig::CMOCKA iotc_alloc_fail TIMEOUT 180)
+    LIBRARIES PkgConfig::CMOCKA iotc_alloc_fail TIMEOUT 300)
   target_link_options(central_out_of_memory PRIVATE ${IOTC_ALLOC_FAIL_LINK_OPTIONS})
 endif()
 iotc_integration_test(central_tutorial SOURCES central_tutorial.c ${CENTRAL_SUPPORT}

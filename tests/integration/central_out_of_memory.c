@@ -133,6 +133,29 @@ static void an_inbound_message_without_memory_is_counted_and_the_next_arrives(vo
   assert_true(central_counter_wait(&f->properties, 1));
 }
 
+/* The patch is read (iotc__twin_patch) and each value copied out of it (visit_one): failing
+ * either drops the update, counted and logged. */
+static void desired_property(fixture *f, const char *failing) {
+  connect_and_wait_subscribed(f);
+  uint64_t before = dropped(f->client), lines = central_counter_get(&oom_lines);
+  assert_true(alloc_fail_in(failing));
+  assert_int_equal(central_patch(f->dev.id, NULL, "{\"brightness\":3}") / 100, 2);
+  assert_true(dropped_reaches(f->client, before + 1));
+  assert_true(central_counter_wait(&oom_lines, lines + 1));
+  alloc_fail_in(NULL);
+  assert_int_equal(central_counter_get(&f->properties), 0);
+  assert_int_equal(central_patch(f->dev.id, NULL, "{\"brightness\":4}") / 100, 2);
+  assert_true(central_counter_wait(&f->properties, 1));
+}
+
+static void a_desired_patch_without_memory_to_read_it_is_counted(void **state) {
+  desired_property(*state, "iotc__twin_patch");
+}
+
+static void a_desired_value_without_memory_to_copy_it_is_counted(void **state) {
+  desired_property(*state, "visit_one");
+}
+
 static void a_command_without_memory_for_its_record_is_answered_503_unrun(void **state) {
   fixture *f = *state;
   connect_and_wait_subscribed(f);
@@ -166,6 +189,73 @@ static void a_c2d_message_without_memory_for_its_properties_is_counted(void **st
   assert_true(central_counter_wait(&f->c2d, 1));
 }
 
+/* Waits up to @p ms for the counter to reach @p target: work that was dropped never arrives. */
+static bool arrives_within(central_counter *c, uint64_t target, uint32_t ms) {
+  uint64_t deadline = central_now_ms() + ms;
+  while (central_counter_get(c) < target && central_now_ms() < deadline) central_sleep_ms(20);
+  return central_counter_get(c) >= target;
+}
+
+/* Each function of the client that allocates while connected, failing every allocation it
+ * makes while the client connects, sends telemetry and a reported property, and receives a
+ * property, a C2D message, a command and a queued command: whatever is lost, nothing crashes
+ * (ASan), nothing leaks (LSan, at exit), and once memory is back the client works again. */
+static void every_client_function_failing_its_allocations_breaks_nothing_for_good(void **state) {
+  (void)state;
+  static const char *const functions[] = {
+      "sink_message", "iotc__event_new", "add_pending_cmd", "view_dup", "queued_payload",
+      "process_c2d", "report_defaults", "iotc__resp_queue", "publish", "iotc__sbuf_add",
+      "op_new", "build_bag", "iotc__twin_parse", "iotc__twin_patch", "visit_one",
+  };
+  for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
+    fixture *f = NULL;
+    assert_int_equal(setup((void **)&f), 0);
+    printf("# %s\n", functions[i]);
+    fflush(stdout); /* before any child process the emulator helpers start */
+    assert_int_equal(iotc_client_set_property_default(f->client, NULL, "brightness", "5"), IOTC_OK);
+    central_results sent;
+    central_results_init(&sent);
+    iotc_telemetry_options opts;
+    central_telemetry_options(&opts, &sent);
+    unsigned long failed_before = alloc_failed_in();
+
+    assert_true(alloc_fail_in(functions[i]));
+    bool connected = central_connect(f->client) == 0;
+    if (connected) {
+      /* Either may be refused with IOTC_ERR_NO_MEMORY: only what follows is checked. */
+      iotc_result r = iotc_client_send_telemetry(f->client, "{\"t\":1}", &opts);
+      r = iotc_client_report_property(f->client, NULL, "state", "\"on\"", NULL, NULL);
+      (void)r;
+      (void)central_patch(f->dev.id, NULL, "{\"brightness\":3}");
+      /* C2D messages arrive in order: once the plain one is handled, so is the queued command. */
+      (void)central_command_code(f->dev.id, NULL, "blink", "{\"request\":2,\"queued\":true}");
+      char path[512];
+      snprintf(path, sizeof path, "/emulator/devices/%s/c2d", f->dev.id);
+      long status = 0;
+      (void)emu_api(central_emu(), "POST", path, "{\"body\":\"x\",\"properties\":{\"k\":\"v\"}}",
+                    &status, NULL);
+      (void)central_command_code(f->dev.id, NULL, "blink", "{\"request\":1,\"responseTimeout\":2}");
+      (void)arrives_within(&f->c2d, 1, 2000);
+    }
+    alloc_fail_in(NULL);
+    printf("#   %lu allocations failed, %llu pieces of work counted as dropped\n",
+           alloc_failed_in() - failed_before, (unsigned long long)dropped(f->client));
+    fflush(stdout);
+
+    if (!connected) assert_int_equal(central_connect(f->client), 0);
+    uint64_t commands = central_counter_get(&f->commands);
+    assert_int_equal(iotc_client_send_telemetry(f->client, "{\"t\":2}", &opts), IOTC_OK);
+    assert_true(central_counter_wait(&sent.ok, 1));
+    assert_int_equal(central_command_code(f->dev.id, NULL, "blink", "{\"request\":3}"), 200);
+    assert_true(central_counter_get(&f->commands) > commands);
+    uint64_t props = central_counter_get(&f->properties);
+    assert_int_equal(central_patch(f->dev.id, NULL, "{\"brightness\":9}") / 100, 2);
+    assert_true(arrives_within(&f->properties, props + 1, CENTRAL_WAIT_MS));
+    assert_int_equal(teardown((void **)&f), 0);
+    central_results_destroy(&sent);
+  }
+}
+
 int main(void) {
   if (!alloc_fail_in(NULL)) {
     fprintf(stderr, "central_out_of_memory: needs a sanitized build (-DIOTC_SANITIZE=ON)\n");
@@ -178,10 +268,15 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(
           an_inbound_message_without_memory_is_counted_and_the_next_arrives, setup, teardown),
+      cmocka_unit_test_setup_teardown(a_desired_patch_without_memory_to_read_it_is_counted, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(a_desired_value_without_memory_to_copy_it_is_counted, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(a_command_without_memory_for_its_record_is_answered_503_unrun,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(a_c2d_message_without_memory_for_its_properties_is_counted,
                                       setup, teardown),
+      cmocka_unit_test(every_client_function_failing_its_allocations_breaks_nothing_for_good),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
   iotc_log_set_handler(NULL, IOTC_LOG_WARN, NULL);

@@ -25,7 +25,8 @@ static void record(void *ctx, const iotc__twin_update *u) {
   seen *s = ctx;
   if (s->count < 8) {
     snprintf(s->text[s->count], sizeof s->text[0], "%s/%s=%s@%lld",
-             u->component ? u->component : "-", u->name, u->value_json, (long long)u->version);
+             u->component ? u->component : "-", u->name,
+             u->value_json ? u->value_json : "(out of memory)", (long long)u->version);
   }
   s->count++;
 }
