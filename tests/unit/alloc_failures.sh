@@ -17,13 +17,18 @@
 # first allocation of each site, a site being the calling frame and its caller, as recorded by
 # the counting run), at most IOTC_ALLOC_MAX_RUNS of them, and the run says so. Client tests
 # allocate on a worker thread too, so the Nth allocation is not always the same one; the site
-# printed is the one that failed. Nothing is asserted on time; the total duration is printed.
+# printed is the one that failed. Each run is stopped after IOTC_ALLOC_TIMEOUT seconds (default
+# 60) and counts as a failure then. Nothing is asserted on time; the total duration is printed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 
 max_runs=${IOTC_ALLOC_MAX_RUNS:-400}
 per_run_timeout=${IOTC_ALLOC_TIMEOUT:-60}
-[ $# -gt 0 ] || { echo "usage: alloc_failures.sh PROGRAM..." >&2; exit 2; }
+case "${1:-}" in
+  -h | --help) sed -n '3,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+  -*) echo "alloc_failures.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+esac
+[ $# -gt 0 ] || { echo "usage: alloc_failures.sh PROGRAM... (see --help)" >&2; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/iotc-alloc.XXXXXX")
 trap 'rm -rf "$work"' EXIT
