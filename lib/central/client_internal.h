@@ -29,6 +29,10 @@ enum { IOTC__OP_TELEMETRY = 0, IOTC__OP_REPORTED = 1 };
 /** iotc_client_disconnect() returns at most this long after its timeout (see client.h). */
 #define IOTC__DISCONNECT_GRACE_MS 1000u
 
+/** iotc__op::done_rc of a telemetry message there was no memory to publish (Paho's codes are
+ *  small negative numbers): the worker fails it with IOTC_ERR_NO_MEMORY. */
+#define IOTC__RC_NO_MEMORY (-1000)
+
 /** One outgoing telemetry message or reported PATCH, in a single allocation. */
 typedef struct iotc__op {
   iotc__session_op base; /* first: Paho's completion context */
@@ -37,7 +41,7 @@ typedef struct iotc__op {
   struct iotc_client *client;
   iotc_done_fn on_done;
   void *user_context;
-  int done_rc;
+  int done_rc; /* Paho's code, or IOTC__RC_NO_MEMORY */
   uint8_t kind;
   uint8_t qos;
   bool resend; /* requeued after a connection drop */

@@ -616,6 +616,12 @@ static void handle_done(iotc_client *c, iotc__op *done) {
   while (fifo) {
     iotc__op *op = fifo;
     fifo = op->done_next;
+    if (op->done_rc == IOTC__RC_NO_MEMORY) {
+      iotc__count_dropped(c, 1);
+      IOTC_LOGE("a telemetry message dropped: out of memory (its callback gets IOTC_ERR_NO_MEMORY)");
+      iotc__op_finish(c, op, IOTC_ERR_NO_MEMORY);
+      continue;
+    }
     if (op->done_rc != 0) {
       /* Paho fails publishes only around a connection drop (-11 abandoned, -3 disconnected,
        * -1 write failed): keep it in flight; the teardown that follows sends it again. */

@@ -156,6 +156,28 @@ static void a_desired_value_without_memory_to_copy_it_is_counted(void **state) {
   desired_property(*state, "visit_one");
 }
 
+static void telemetry_without_memory_for_its_topic_fails_once_not_again_and_again(void **state) {
+  fixture *f = *state;
+  connect_and_wait_subscribed(f);
+  central_results sent;
+  central_results_init(&sent);
+  iotc_telemetry_options opts;
+  central_telemetry_options(&opts, &sent);
+  uint64_t before = dropped(f->client), lines = central_counter_get(&oom_lines);
+  unsigned long failed_before = alloc_failed_in();
+  assert_true(alloc_fail_in("publish"));
+  assert_int_equal(iotc_client_send_telemetry(f->client, "{\"t\":1}", &opts), IOTC_OK);
+  assert_true(central_counter_wait(&sent.failed, 1));
+  alloc_fail_in(NULL);
+  assert_int_equal(sent.last_error, IOTC_ERR_NO_MEMORY);
+  assert_int_equal(alloc_failed_in() - failed_before, 1); /* one try, no retry loop */
+  assert_int_equal(dropped(f->client), before + 1);
+  assert_true(central_counter_wait(&oom_lines, lines + 1));
+  assert_int_equal(iotc_client_send_telemetry(f->client, "{\"t\":2}", &opts), IOTC_OK);
+  assert_true(central_counter_wait(&sent.ok, 1));
+  central_results_destroy(&sent);
+}
+
 static void a_command_without_memory_for_its_record_is_answered_503_unrun(void **state) {
   fixture *f = *state;
   connect_and_wait_subscribed(f);
@@ -272,6 +294,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(a_desired_value_without_memory_to_copy_it_is_counted, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(
+          telemetry_without_memory_for_its_topic_fails_once_not_again_and_again, setup, teardown),
       cmocka_unit_test_setup_teardown(a_command_without_memory_for_its_record_is_answered_503_unrun,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(a_c2d_message_without_memory_for_its_properties_is_counted,
