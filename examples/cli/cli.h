@@ -30,6 +30,7 @@ typedef struct cli_command {
 int cli_derive_key(int argc, char **argv);
 int cli_sas(int argc, char **argv);
 int cli_provision(int argc, char **argv);
+int cli_queue(int argc, char **argv);
 
 /* One `--name VALUE` (or `--name=VALUE`) option. The parser fills `value`. */
 typedef struct cli_option {

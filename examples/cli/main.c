@@ -11,6 +11,7 @@ static const cli_command commands[] = {
     {"derive-key", "print the device key derived from an enrollment group key", cli_derive_key},
     {"sas", "print an IoT Hub or DPS shared access signature", cli_sas},
     {"provision", "register a device with DPS and print its assigned hub", cli_provision},
+    {"queue", "inspect DIR: what a client's persist directory holds", cli_queue},
 };
 
 static void print_help(FILE *out) {

@@ -162,6 +162,7 @@ int main(int argc, char **argv) {
   cfg.ca_file = opts.ca_file;
   cfg.model_id = opts.model_id;
   cfg.cache_file = opts.cache_file;
+  cfg.persist_dir = opts.persist_dir; /* messages a crash interrupted are sent first */
 
   iotc_client *client = NULL;
   iotc_error err;
@@ -170,6 +171,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "environmental_sensor: the configuration was refused: %s\n", err.message);
     return 2;
   }
+  iotc_persist_stats ps;
+  if (opts.persist_dir && iotc_client_get_persist_stats(client, &ps) == IOTC_OK)
+    printf("Store and forward in %s: %llu messages from an earlier run are sent first\n",
+           opts.persist_dir, (unsigned long long)ps.recovered);
   sensor_device dev;
   r = sensor_device_attach(&dev, client);
   if (r != IOTC_OK) {

@@ -29,6 +29,8 @@ static const char usage[] =
     "  --model-id DTMI           model id (default " SENSOR_DEFAULT_MODEL_ID ")\n"
     "                                                              [IOTC_MODEL_ID]\n"
     "  --cache-file FILE         remember the assigned hub between runs [IOTC_CACHE_FILE]\n"
+    "  --persist-dir DIR         keep unsent telemetry and properties on disk, so a crash or\n"
+    "                            a power cut loses none (store and forward) [IOTC_PERSIST_DIR]\n"
     "  --log-level LEVEL         iotc's own log on stderr: error|warn|info|debug [IOTC_LOG_LEVEL]\n"
     "  --interval-ms MS          time between telemetry messages (default 2000)\n"
     "  --count N                 quit after N telemetry messages\n"
@@ -94,6 +96,7 @@ int sensor_options_parse(sensor_options *opts, int argc, char **argv) {
   opts->ca_file = env("IOTC_CA_FILE");
   opts->model_id = env("IOTC_MODEL_ID");
   opts->cache_file = env("IOTC_CACHE_FILE");
+  opts->persist_dir = env("IOTC_PERSIST_DIR");
   opts->interval_ms = 2000;
   opts->connect_timeout_s = 60;
   opts->read_stdin = true;
@@ -129,6 +132,7 @@ int sensor_options_parse(sensor_options *opts, int argc, char **argv) {
     else if (strcmp(arg, "--ca-file") == 0) opts->ca_file = v;
     else if (strcmp(arg, "--model-id") == 0) opts->model_id = v;
     else if (strcmp(arg, "--cache-file") == 0) opts->cache_file = v;
+    else if (strcmp(arg, "--persist-dir") == 0) opts->persist_dir = v;
     else if (strcmp(arg, "--dps-transport") == 0) {
       if (!parse_transport(v, &opts->dps_over_https)) return bad("--dps-transport must be mqtt or https", v);
     } else if (strcmp(arg, "--log-level") == 0) {

@@ -24,6 +24,7 @@ typedef struct sensor_options {
   const char *ca_file;
   const char *model_id;
   const char *cache_file;
+  const char *persist_dir;    /* store and forward; NULL: in memory only */
   uint32_t interval_ms;       /* between telemetry messages; the tutorial's 2 s */
   uint64_t count;             /* stop after this many messages; 0: never */
   uint32_t duration_s;        /* stop after this long; 0: never */

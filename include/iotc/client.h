@@ -85,6 +85,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iotc/persist.h"
 #include "iotc/result.h"
 
 #ifdef __cplusplus
@@ -105,9 +106,11 @@ typedef struct iotc_property {
  * ------------------------------------------------------------------------------------------- */
 
 /** Version 2 added @ref iotc_client_config::model_file, version 3
- *  @ref iotc_client_config::liveness_timeout_ms. Older structs (from code built against an older
- *  iotc, which end before those fields) are still accepted: no model, the default liveness. */
-#define IOTC_CLIENT_CONFIG_VERSION 3
+ *  @ref iotc_client_config::liveness_timeout_ms, version 4 @ref iotc_client_config::persist_dir
+ *  and the persistence fields after it. Older structs (from code built against an older iotc,
+ *  which end before those fields) are still accepted: no model, the default liveness, no
+ *  persistence. */
+#define IOTC_CLIENT_CONFIG_VERSION 4
 
 /**
  * @brief How to reach IoT Central, and how the client behaves. Initialise with
@@ -182,6 +185,25 @@ typedef struct iotc_client_config {
    *  PATCH gets 3 attempts: when the third goes unanswered, its on_done gets IOTC_ERR_TIMEOUT.
    *  Must be > 0. Default 60000. (struct_version 3) */
   uint32_t liveness_timeout_ms;
+  /** Store and forward (see persist.h and the README, "Store and forward"): a directory (created
+   *  if missing, mode 0700; its parent must exist) where every accepted QoS 1 telemetry message
+   *  and reported property waits until the hub acknowledges it, so a crash, a kill or a power
+   *  cut loses none; the next client on the directory sends them first, in order. One client
+   *  per directory: a second one is refused with IOTC_ERR_LOCKED. NULL: in memory only, as
+   *  before. With a directory, those messages are bounded by @ref persist_max_bytes instead of
+   *  @ref queue_capacity, and are held in memory too. (struct_version 4) */
+  const char *persist_dir;
+  /** Most bytes the directory's log may take (at least 65536). Default 64 MiB.
+   *  (struct_version 4) */
+  uint64_t persist_max_bytes;
+  /** When a message reaches the disk. Default IOTC_PERSIST_SYNC_EACH. (struct_version 4) */
+  iotc_persist_durability persist_durability;
+  /** IOTC_PERSIST_SYNC_INTERVAL: the interval, 1 to 3600000 ms. Default 1000.
+   *  (struct_version 4) */
+  uint32_t persist_sync_interval_ms;
+  /** What a send does when @ref persist_max_bytes is reached. Default IOTC_PERSIST_REFUSE_NEW.
+   *  (struct_version 4) */
+  iotc_persist_full_policy persist_full_policy;
 } iotc_client_config;
 
 /** @brief Fill @p cfg with the defaults above (NULL is ignored). */
@@ -205,7 +227,10 @@ void iotc_client_config_init(iotc_client_config *cfg);
  *         connect_timeout_ms over one hour), a model file that is not DTDL or uses what is not
  *         supported
  * @retval IOTC_ERR_IO the model file, ca_file, cert_file or key_file cannot be read, or no
- *         ca_file is given and the Azure roots bundle is missing
+ *         ca_file is given and the Azure roots bundle is missing, or persist_dir cannot be
+ *         created, read or written (the message names it and the system's reason)
+ * @retval IOTC_ERR_LOCKED another client (in this or another process) uses persist_dir
+ * @retval IOTC_ERR_NO_SPACE persist_dir's file system is full while a torn write is repaired
  * @retval IOTC_ERR_NO_MEMORY
  * @code
  * iotc_client_config cfg;
@@ -267,6 +292,10 @@ typedef struct iotc_status_info {
   const char *hub;       /**< hub host[:port] when known, else "" */
   uint32_t attempt;      /**< consecutive failed attempts so far */
   uint32_t retry_in_ms;  /**< RECONNECTING: delay before the next attempt */
+  /** Messages recovered from @ref iotc_client_config::persist_dir when the client was created
+   *  (they are sent first); 0 without persistence. The first status of the client also says so
+   *  in @ref message. */
+  uint64_t recovered;
 } iotc_status_info;
 
 /**
@@ -384,6 +413,14 @@ typedef struct iotc_client_stats {
 IOTC_NODISCARD iotc_result iotc_client_get_stats(const iotc_client *client,
                                                  iotc_client_stats *out_stats);
 
+/**
+ * @brief Copy the client's persistence counters into @p out_stats (all zero without
+ *        @ref iotc_client_config::persist_dir).
+ * @retval IOTC_ERR_INVALID_ARG @p client or @p out_stats is NULL
+ */
+IOTC_NODISCARD iotc_result iotc_client_get_persist_stats(const iotc_client *client,
+                                                         iotc_persist_stats *out_stats);
+
 /** @brief Status callback (NULL removes it). Replaces the previous one atomically. */
 IOTC_NODISCARD iotc_result iotc_client_on_status(iotc_client *client, iotc_status_fn fn,
                                                  void *user_context);
@@ -428,7 +465,10 @@ void iotc_telemetry_options_init(iotc_telemetry_options *opts);
  * @retval IOTC_ERR_INVALID_ARG NULL/empty payload, not a JSON object (for a JSON content type),
  *         bad names, refused by the device model
  * @retval IOTC_ERR_TOO_LARGE larger than IoT Hub accepts (256 KiB with its topic)
- * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached; nothing was queued
+ * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached, or persist_max_bytes with
+ *         IOTC_PERSIST_REFUSE_NEW; nothing was queued
+ * @retval IOTC_ERR_NO_SPACE, IOTC_ERR_IO persist_dir could not take the message (the reason is in
+ *         iotc_persist_stats::last_error); nothing was queued, nothing accepted before is lost
  * @retval IOTC_ERR_STATE the client gave up or is being destroyed
  */
 IOTC_NODISCARD iotc_result iotc_client_send_telemetry(iotc_client *client, const char *json,
@@ -467,7 +507,10 @@ IOTC_NODISCARD iotc_result iotc_client_report_property(iotc_client *client, cons
  * @retval IOTC_ERR_INVALID_ARG not a JSON object, a bad member name or component (logged with
  *         the name), refused by the device model
  * @retval IOTC_ERR_TOO_LARGE larger than IoT Hub's 32 KiB for a reported document
- * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached; nothing was queued
+ * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached, or persist_max_bytes with
+ *         IOTC_PERSIST_REFUSE_NEW; nothing was queued
+ * @retval IOTC_ERR_NO_SPACE, IOTC_ERR_IO persist_dir could not take the message (the reason is in
+ *         iotc_persist_stats::last_error); nothing was queued, nothing accepted before is lost
  * @retval IOTC_ERR_STATE the client gave up or is being destroyed
  */
 IOTC_NODISCARD iotc_result iotc_client_report_properties(iotc_client *client, const char *component,
@@ -527,7 +570,10 @@ IOTC_NODISCARD iotc_result iotc_client_on_any_property(iotc_client *client, iotc
  * @param description `ad`, nullable
  * @param on_done nullable; IOTC_OK once the hub answered 2xx
  * @param user_context passed to @p on_done
- * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached (shared with telemetry and reports)
+ * @retval IOTC_ERR_QUEUE_FULL queue_capacity reached (shared with telemetry and reports), or
+ *         persist_max_bytes with IOTC_PERSIST_REFUSE_NEW
+ * @retval IOTC_ERR_NO_SPACE, IOTC_ERR_IO persist_dir could not take it (see
+ *         iotc_persist_stats::last_error)
  */
 IOTC_NODISCARD iotc_result iotc_client_ack_property(iotc_client *client, const char *component,
                                                     const char *name, const char *value_json,

@@ -278,6 +278,46 @@ typedef struct iotc_hub_c2d_message {
 IOTC_NODISCARD iotc_result iotc_hub_topic_c2d_parse(const char *topic, size_t topic_len,
                                                     iotc_hub_c2d_message *out);
 
+/** @brief What iotc_hub_property_bag_decode() wrote, or needs. */
+typedef struct iotc_hub_bag_sizes {
+  size_t count;    /**< name/value pairs written, or needed */
+  size_t text_len; /**< bytes of text written, or needed: every name and value with its NUL */
+  size_t skipped;  /**< properties left out because they cannot be decoded */
+} iotc_hub_bag_sizes;
+
+/**
+ * @brief Decode a received property bag (such as iotc_hub_c2d_message::properties) into
+ *        name/value pairs of NUL-terminated strings.
+ *
+ * Each property's key and value are percent-decoded ('+' stays '+') into @p text, one after the
+ * other, and `pairs[i]` points at them, in the bag's order; a `key` without `=` (the service's
+ * null value) gives the value "". A property that cannot be decoded (an empty key as in `=v`, a
+ * truncated or non-hex `%` escape, a NUL byte raw or as `%00`) is left out and counted in
+ * `out->skipped`; the others are still decoded.
+ *
+ * Sizes come first, as for the builders: `*out` is always filled with the sizes needed, and when
+ * @p pairs or @p text is too small nothing is written to them (no partial result). Call with
+ * `(bag, NULL, 0, NULL, 0, &sizes)` to measure. A @p text of `2 * bag.len + 2` bytes always
+ * suffices. No allocation; @p bag is only read.
+ * @param[in] bag the raw property bag (a view; it need not be NUL-terminated)
+ * @param[out] pairs receives `out->count` pairs whose strings point into @p text (valid while
+ *             @p text is); NULL only when @p max_pairs is 0
+ * @param[in] max_pairs number of entries @p pairs can hold
+ * @param[out] text receives the decoded strings; NULL only when @p text_size is 0
+ * @param[in] text_size size of @p text in bytes
+ * @param[out] out the sizes written or, on IOTC_ERR_BUFFER_TOO_SMALL, needed
+ * @retval IOTC_OK every decodable property is in @p pairs (possibly none: an empty bag)
+ * @retval IOTC_ERR_BUFFER_TOO_SMALL @p max_pairs below `out->count` or @p text_size below
+ *         `out->text_len`; nothing written
+ * @retval IOTC_ERR_INVALID_ARG @p out NULL, bag.ptr NULL with a non-zero length, @p pairs NULL
+ *         with @p max_pairs above 0, or @p text NULL with @p text_size above 0
+ */
+IOTC_NODISCARD iotc_result iotc_hub_property_bag_decode(iotc_hub_view bag,
+                                                        iotc_hub_property *pairs,
+                                                        size_t max_pairs, char *text,
+                                                        size_t text_size,
+                                                        iotc_hub_bag_sizes *out);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Direct methods (IoT Central commands)                                                    */
 /* ---------------------------------------------------------------------------------------- */

@@ -20,6 +20,7 @@
 #include "iotc/log.h"
 #include "iotc/sas.h"
 #include "iotc/client.h"
+#include "iotc/persist.h"
 #include "iotc/dps.h"
 #include "iotc/hub_topic.h"
 #include "iotc/dps_topic.h"

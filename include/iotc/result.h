@@ -68,7 +68,9 @@ typedef enum iotc_result {
   IOTC_ERR_NOT_SUPPORTED = -27,   /**< not supported by this build or configuration */
   IOTC_ERR_INTERNAL = -28,        /**< an internal invariant failed (a bug: please report) */
   IOTC_ERR_EXPIRED = -29,         /**< a token, request or command expired */
-  IOTC_ERR_CONNECTION_LOST = -30  /**< an established connection was lost (the client reconnects) */
+  IOTC_ERR_CONNECTION_LOST = -30, /**< an established connection was lost (the client reconnects) */
+  IOTC_ERR_LOCKED = -31,          /**< a resource (a persist directory) is in use by another client */
+  IOTC_ERR_NO_SPACE = -32         /**< the file system is full (ENOSPC, or the file size limit) */
 } iotc_result;
 
 /**

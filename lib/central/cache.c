@@ -2,7 +2,7 @@
 /* The provisioning cache file, a small JSON object. */
 #include "central/cache.h"
 
-#include "central/json.h"
+#include "common/json.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -25,11 +25,7 @@ iotc_result iotc__cache_read(const char *path, const char *id_scope, const char 
   char text[CACHE_MAX_BYTES + 1];
   size_t n = fread(text, 1, sizeof text, f);
   fclose(f);
-  json_error_t jerr;
-  /* Bounded size and nesting (checked without recursion) before jansson sees it. */
-  json_t *o = n <= CACHE_MAX_BYTES && iotc__json_check(text, n, NULL) == NULL
-                  ? json_loadb(text, n, 0, &jerr)
-                  : NULL;
+  json_t *o = iotc__json_load(text, n, CACHE_MAX_BYTES, 0, NULL);
   if (o == NULL) return IOTC_ERR_MALFORMED;
   iotc_result r = IOTC_ERR_NOT_FOUND;
   const char *scope = str_member(o, "idScope"), *reg = str_member(o, "registrationId");

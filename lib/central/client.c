@@ -22,16 +22,6 @@
 /* How long connect() waits for an earlier stop to finish before it calls the client started. */
 #define STOP_SETTLE_MS 5000u
 
-uint64_t iotc__now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-void iotc__wake_locked(iotc_client *c) {
-  if (c->worker_waiting) pthread_cond_signal(&c->wake);
-}
-
 void iotc_client_config_init(iotc_client_config *cfg) {
   if (cfg == NULL) return;
   memset(cfg, 0, sizeof *cfg);
@@ -46,6 +36,10 @@ void iotc_client_config_init(iotc_client_config *cfg) {
   cfg->queue_capacity = 1000;
   cfg->max_inflight = 32;
   cfg->liveness_timeout_ms = 60000;
+  cfg->persist_max_bytes = 64u * 1024u * 1024u;
+  cfg->persist_durability = IOTC_PERSIST_SYNC_EACH;
+  cfg->persist_sync_interval_ms = 1000;
+  cfg->persist_full_policy = IOTC_PERSIST_REFUSE_NEW;
 }
 
 static bool set(const char *s) { return s != NULL && *s != '\0'; }
@@ -86,9 +80,9 @@ static void free_client(iotc_client *c) {
     free(c->defaults[i].value_json);
   }
   free(c->defaults);
-  while (c->pending_cmds) {
-    iotc__pending_cmd *p = c->pending_cmds;
-    c->pending_cmds = p->next;
+  while (c->commands.pending) {
+    iotc__pending_cmd *p = c->commands.pending;
+    c->commands.pending = p->next;
     free(p);
   }
   free(c);
@@ -215,22 +209,6 @@ static iotc_result take_identity(iotc_client *c, const iotc_client_config *cfg, 
   return IOTC_OK;
 }
 
-void iotc__client_dps_config(const iotc_client *c, iotc_dps_config *d) {
-  iotc_dps_config_init(d);
-  d->id_scope = c->id_scope;
-  d->registration_id = c->registration_id;
-  d->transport = c->dps_https ? IOTC_DPS_TRANSPORT_HTTPS : IOTC_DPS_TRANSPORT_MQTT;
-  d->endpoint = c->dps_endpoint;
-  d->credential = c->x509 ? IOTC_DPS_CREDENTIAL_X509 : IOTC_DPS_CREDENTIAL_DEVICE_KEY;
-  d->key = c->device_key;
-  d->cert_file = c->cert_file;
-  d->key_file = c->key_file;
-  d->ca_file = c->ca_file;
-  d->model_id = c->model_id;
-  d->timeout_ms = c->connect_timeout_ms;
-  d->request_timeout_ms = c->connect_timeout_ms;
-}
-
 /* Limits and timers; every refusal names the field. */
 static iotc_result check_limits(const iotc_client_config *cfg, iotc_error *err) {
   const char *zero = cfg->max_inflight == 0 ? "max_inflight" :
@@ -317,13 +295,15 @@ static iotc_result build_client(iotc_client *c, const iotc_client_config *cfg, i
   return IOTC_OK;
 }
 
-iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_client,
-                               iotc_error *err) {
+static void free_locks_and_client(iotc_client *c);
+
+/* Checks, configuration and locks: everything but the worker thread. */
+static iotc_result create_client(const iotc_client_config *cfg, const iotc__io *io,
+                                 iotc_client **out_client, iotc_error *err) {
   iotc_error_clear(err);
   if (out_client == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "out_client is NULL");
   *out_client = NULL;
   if (cfg == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "cfg is NULL");
-  /* Version 1 (built against an older iotc) ends before model_file. */
   /* Versions 1 and 2 (built against an older iotc) end before model_file, liveness_timeout_ms. */
   if (cfg->struct_version < 1 || cfg->struct_version > IOTC_CLIENT_CONFIG_VERSION) {
     return fail(err, IOTC_ERR_INVALID_ARG, "cfg->struct_version %d is unknown: initialise the "
@@ -333,6 +313,7 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   if (r != IOTC_OK) return r;
   iotc_client *c = calloc(1, sizeof *c);
   if (c == NULL) return fail(err, IOTC_ERR_NO_MEMORY, "out of memory");
+  c->io = io;
   r = build_client(c, cfg, err);
   if (r != IOTC_OK) {
     free_client(c);
@@ -346,6 +327,33 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   pthread_cond_init(&c->wake, &ca_attr);
   pthread_cond_init(&c->state_cv, &ca_attr);
   pthread_condattr_destroy(&ca_attr);
+  r = iotc__persist_open(c, cfg, err);
+  if (r != IOTC_OK) {
+    free_locks_and_client(c);
+    return r;
+  }
+  *out_client = c;
+  return IOTC_OK;
+}
+
+/* Ops recovered from persist_dir that never reached the worker: no callback, kept on disk. */
+static void free_unsent(iotc__op_list *l) {
+  iotc__op *op;
+  while ((op = iotc__list_pop_front(l)) != NULL) free(op);
+}
+
+static void free_locks_and_client(iotc_client *c) {
+  free_unsent(&c->pending);
+  free_unsent(&c->rep_pending);
+  iotc__persist_close(c);
+  pthread_cond_destroy(&c->wake);
+  pthread_cond_destroy(&c->state_cv);
+  pthread_mutex_destroy(&c->mu);
+  pthread_mutex_destroy(&c->send_mu);
+  free_client(c);
+}
+
+static int start_worker(iotc_client *c) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
@@ -359,15 +367,30 @@ iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_
   int e = pthread_create(&c->worker, &attr, iotc__worker_main, c);
   pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
   pthread_attr_destroy(&attr);
+  return e;
+}
+
+iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_client,
+                               iotc_error *err) {
+  iotc_result r = create_client(cfg, &iotc__io_system, out_client, err);
+  if (r != IOTC_OK) return r;
+  iotc_client *c = *out_client;
+  int e = start_worker(c);
   if (e != 0) {
-    pthread_cond_destroy(&c->wake);
-    pthread_cond_destroy(&c->state_cv);
-    pthread_mutex_destroy(&c->mu);
-    pthread_mutex_destroy(&c->send_mu);
-    free_client(c);
+    free_locks_and_client(c);
+    *out_client = NULL;
     return fail(err, IOTC_ERR_NO_MEMORY, "cannot start the client's thread: %s", strerror(e));
   }
-  *out_client = c;
+  return IOTC_OK;
+}
+
+iotc_result iotc__client_create_io(const iotc_client_config *cfg, const iotc__io *io,
+                                   iotc_client **out, iotc_error *err) {
+  iotc_result r = create_client(cfg, io, out, err);
+  if (r != IOTC_OK) return r;
+  (*out)->threadless = true;
+  (*out)->worker = pthread_self(); /* the caller is the worker: the API does not wait for it */
+  iotc__worker_init(*out);
   return IOTC_OK;
 }
 
@@ -400,8 +423,8 @@ static iotc_result cancelled(iotc_error *err) {
 static void stop_cancelled_locked(iotc_client *c) {
   c->req_stop = true;
   c->stopped = false;
-  c->stop_deadline = iotc__now_ms();
-  if (c->dps) iotc_dps_cancel(c->dps);
+  c->stop_deadline = iotc__client_now(c);
+  if (c->dps) c->io->dps_cancel(c->dps);
   iotc__wake_locked(c);
 }
 
@@ -500,10 +523,11 @@ iotc_result iotc_client_disconnect(iotc_client *c, uint32_t timeout_ms) {
   }
   c->req_stop = true;
   c->stopped = false;
-  c->stop_deadline = iotc__now_ms() + timeout_ms;
+  c->stop_deadline = iotc__client_now(c) + timeout_ms; /* the worker's clock */
+  uint64_t stop_at = iotc__now_ms() + timeout_ms;      /* this thread's */
   /* Provisioning goes on while something waits to be sent (cancelled at the deadline below). */
   bool queued = c->pending.count + c->rep_pending.count > 0;
-  if (c->dps && !queued) iotc_dps_cancel(c->dps);
+  if (c->dps && !queued) c->io->dps_cancel(c->dps);
   iotc__wake_locked(c);
   if (on_worker(c)) {
     pthread_mutex_unlock(&c->mu);
@@ -511,14 +535,13 @@ iotc_result iotc_client_disconnect(iotc_client *c, uint32_t timeout_ms) {
   }
   /* The worker closes within timeout_ms plus one Paho disconnect (bounded by what is left of
    * timeout_ms); a worker held up by a user callback closes when the callback returns. */
-  uint64_t deadline = c->stop_deadline + IOTC__DISCONNECT_GRACE_MS;
   struct timespec ts, at_stop;
-  abs_deadline(&ts, deadline);
-  abs_deadline(&at_stop, c->stop_deadline);
+  abs_deadline(&ts, stop_at + IOTC__DISCONNECT_GRACE_MS);
+  abs_deadline(&at_stop, stop_at);
   while (!c->stopped && !c->quit) {
     if (pthread_cond_timedwait(&c->state_cv, &c->mu, &at_stop) == ETIMEDOUT) break;
   }
-  if (c->dps) iotc_dps_cancel(c->dps); /* still provisioning at the deadline */
+  if (c->dps) c->io->dps_cancel(c->dps); /* still provisioning at the deadline */
   while (!c->stopped && !c->quit) {
     if (pthread_cond_timedwait(&c->state_cv, &c->mu, &ts) == ETIMEDOUT) break;
   }
@@ -535,55 +558,30 @@ static void finish_list(iotc_client *c, iotc__op_list *l) {
 
 void iotc_client_destroy(iotc_client *c) {
   if (c == NULL) return;
-  if (on_worker(c)) {
+  if (!c->threadless && on_worker(c)) {
     /* Joining the worker from itself would fail and free the client under its feet. */
     IOTC_LOGE("iotc_client_destroy: called from an iotc callback; refused, the client is kept");
     return;
   }
   pthread_mutex_lock(&c->mu);
   c->quit = true;
-  if (c->dps) iotc_dps_cancel(c->dps);
+  if (c->dps) c->io->dps_cancel(c->dps);
   pthread_cond_signal(&c->wake);
   pthread_cond_broadcast(&c->state_cv);
   pthread_mutex_unlock(&c->mu);
-  pthread_join(c->worker, NULL);
+  if (!c->threadless) pthread_join(c->worker, NULL);
   /* The worker is gone: this thread owns everything now. */
   iotc__jobs_shutdown(c);
-  iotc__teardown_session(c);
+  iotc__conn_teardown(c);
   finish_list(c, &c->inflight);
-  if (c->rep_inflight) iotc__op_finish(c, c->rep_inflight, IOTC_ERR_SHUTDOWN);
-  c->rep_inflight = NULL;
+  if (c->reported.inflight) iotc__op_finish(c, c->reported.inflight, IOTC_ERR_SHUTDOWN);
+  c->reported.inflight = NULL;
   finish_list(c, &c->pending);
   finish_list(c, &c->rep_pending);
   iotc__resp_free_all(c);
-  while (c->ev_head) {
-    iotc__event *ev = c->ev_head;
-    c->ev_head = ev->next;
-    iotc__free_event(ev);
-  }
-  while (c->deferred) {
-    iotc__event *ev = c->deferred;
-    c->deferred = ev->next;
-    iotc__free_event(ev);
-  }
-  pthread_cond_destroy(&c->wake);
-  pthread_cond_destroy(&c->state_cv);
-  pthread_mutex_destroy(&c->mu);
-  pthread_mutex_destroy(&c->send_mu);
-  free_client(c);
-}
-
-const char *iotc_status_str(iotc_connection_status status) {
-  switch (status) {
-    case IOTC_STATUS_PROVISIONING: return "provisioning";
-    case IOTC_STATUS_CONNECTING: return "connecting";
-    case IOTC_STATUS_CONNECTED: return "connected";
-    case IOTC_STATUS_DISCONNECTED: return "disconnected";
-    case IOTC_STATUS_RECONNECTING: return "reconnecting";
-    case IOTC_STATUS_REPROVISIONING: return "reprovisioning";
-    case IOTC_STATUS_GAVE_UP: return "gave up";
-  }
-  return "unknown status";
+  iotc__free_events(&c->inbox);
+  iotc__desired_drop_deferred(c);
+  free_locks_and_client(c);
 }
 
 bool iotc_client_is_connected(const iotc_client *client) {

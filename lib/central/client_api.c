@@ -8,7 +8,8 @@
 #include <time.h>
 
 #include "central/client_internal.h"
-#include "central/json.h"
+#include "central/payloads.h"
+#include "common/json.h"
 #include "central/model_client.h"
 #include "common/log.h"
 #include "iotc/hub_topic.h"
@@ -50,66 +51,6 @@ static iotc_result check_json(const char *fn, const char *what, const char *json
   return IOTC_OK;
 }
 
-/* ---- lists ------------------------------------------------------------------------------ */
-
-void iotc__list_push_back(iotc__op_list *l, iotc__op *op) {
-  op->next = NULL;
-  op->prev = l->tail;
-  if (l->tail) {
-    l->tail->next = op;
-  } else {
-    l->head = op;
-  }
-  l->tail = op;
-  l->count++;
-}
-
-void iotc__list_push_front(iotc__op_list *l, iotc__op *op) {
-  op->prev = NULL;
-  op->next = l->head;
-  if (l->head) {
-    l->head->prev = op;
-  } else {
-    l->tail = op;
-  }
-  l->head = op;
-  l->count++;
-}
-
-iotc__op *iotc__list_pop_front(iotc__op_list *l) {
-  iotc__op *op = l->head;
-  if (op) iotc__list_remove(l, op);
-  return op;
-}
-
-void iotc__list_remove(iotc__op_list *l, iotc__op *op) {
-  if (op->prev) {
-    op->prev->next = op->next;
-  } else {
-    l->head = op->next;
-  }
-  if (op->next) {
-    op->next->prev = op->prev;
-  } else {
-    l->tail = op->prev;
-  }
-  op->next = op->prev = NULL;
-  l->count--;
-}
-
-void iotc__list_prepend_all(iotc__op_list *to, iotc__op_list *from) {
-  if (from->head == NULL) return;
-  from->tail->next = to->head;
-  if (to->head) {
-    to->head->prev = from->tail;
-  } else {
-    to->tail = from->tail;
-  }
-  to->head = from->head;
-  to->count += from->count;
-  memset(from, 0, sizeof *from);
-}
-
 /* ---- telemetry -------------------------------------------------------------------------- */
 
 void iotc_telemetry_options_init(iotc_telemetry_options *opts) {
@@ -117,22 +58,6 @@ void iotc_telemetry_options_init(iotc_telemetry_options *opts) {
   memset(opts, 0, sizeof *opts);
   opts->struct_version = IOTC_TELEMETRY_OPTIONS_VERSION;
   opts->qos = 1;
-}
-
-static iotc__op *op_new(int kind, const char *bag, size_t bag_len, const char *payload,
-                        size_t payload_len) {
-  iotc__op *op = malloc(sizeof *op + bag_len + 1 + payload_len + 1);
-  if (op == NULL) return NULL;
-  memset(op, 0, sizeof *op);
-  op->kind = (uint8_t)kind;
-  op->bag_len = bag_len;
-  if (bag_len) memcpy(op->data, bag, bag_len);
-  op->data[bag_len] = '\0';
-  op->payload = op->data + bag_len + 1;
-  memcpy(op->payload, payload, payload_len);
-  op->payload[payload_len] = '\0';
-  op->payload_len = payload_len;
-  return op;
 }
 
 static bool only_defaults(const iotc_telemetry_options *o) {
@@ -206,7 +131,8 @@ static iotc_result enqueue(iotc_client *c, iotc__op *op, bool reported) {
   size_t queued = c->pending.count + c->rep_pending.count;
   if (c->quit || c->gave_up) {
     r = IOTC_ERR_STATE;
-  } else if (queued >= c->queue_capacity) { /* acknowledgements count too: one bound for all */
+  } else if (op->pseq == 0 && queued >= c->queue_capacity) {
+    /* acknowledgements count too: one bound for all; persisted ones are bound by the disk */
     r = IOTC_ERR_QUEUE_FULL;
   } else {
     iotc__list_push_back(reported ? &c->rep_pending : &c->pending, op);
@@ -222,6 +148,48 @@ static iotc_result enqueue(iotc_client *c, iotc__op *op, bool reported) {
               c->queue_capacity);
   }
   return r;
+}
+
+/* Build the message, persist it (when @p persisted; persist lock held) and queue it. */
+static iotc_result queue_telemetry(iotc_client *c, const char *json, size_t len, int qos,
+                                   const iotc_telemetry_options *opts, bool persisted) {
+  static const char fn[] = "iotc_client_send_telemetry";
+  iotc__op *op;
+  if (only_defaults(opts)) {
+    if (len + c->default_bag_len + TOPIC_PREFIX_MAX > HUB_MESSAGE_MAX) goto too_large;
+    op = iotc__op_new(IOTC__OP_TELEMETRY, c->default_bag, c->default_bag_len, json, len);
+  } else {
+    char *bag = NULL;
+    size_t bag_len = 0;
+    iotc_result r = build_bag(opts, &bag, &bag_len);
+    if (r == IOTC_ERR_TOO_LARGE) goto too_large;
+    if (r != IOTC_OK) return r;
+    if (len + bag_len + TOPIC_PREFIX_MAX > HUB_MESSAGE_MAX) {
+      free(bag);
+      goto too_large;
+    }
+    op = iotc__op_new(IOTC__OP_TELEMETRY, bag, bag_len, json, len);
+    free(bag);
+  }
+  if (op == NULL) return IOTC_ERR_NO_MEMORY;
+  op->client = c;
+  op->qos = (uint8_t)qos;
+  iotc__window_init_op(op);
+  if (opts) {
+    op->on_done = opts->on_done;
+    op->user_context = opts->user_context;
+  }
+  iotc_result r = persisted ? iotc__persist_append(c, op) : IOTC_OK;
+  if (r == IOTC_OK) r = enqueue(c, op, false);
+  if (r != IOTC_OK) {
+    if (op->pseq) iotc__persist_cancel(c, op);
+    free(op);
+  }
+  return r;
+too_large:
+  IOTC_LOGE("%s: the message (%zu bytes) is larger than IoT Hub accepts (256 KiB with its topic)",
+            fn, len);
+  return IOTC_ERR_TOO_LARGE;
 }
 
 iotc_result iotc_client_send_telemetry(iotc_client *c, const char *json,
@@ -253,36 +221,22 @@ iotc_result iotc_client_send_telemetry(iotc_client *c, const char *json,
       return IOTC_ERR_INVALID_ARG;
     }
   }
-  iotc__op *op;
-  if (only_defaults(opts)) {
-    if (len + c->default_bag_len + TOPIC_PREFIX_MAX > HUB_MESSAGE_MAX) goto too_large;
-    op = op_new(IOTC__OP_TELEMETRY, c->default_bag, c->default_bag_len, json, len);
-  } else {
-    char *bag = NULL;
-    size_t bag_len = 0;
-    iotc_result r = build_bag(opts, &bag, &bag_len);
-    if (r == IOTC_ERR_TOO_LARGE) goto too_large;
-    if (r != IOTC_OK) return r;
-    if (len + bag_len + TOPIC_PREFIX_MAX > HUB_MESSAGE_MAX) {
-      free(bag);
-      goto too_large;
+  bool persisted = c->persist != NULL && qos == 1;
+  iotc_telemetry_options with_mid;
+  char mid[48];
+  if (persisted) { /* the id, the record and the queue entry are made in one order */
+    iotc__persist_lock(c);
+    if (opts == NULL || opts->message_id == NULL) {
+      iotc_telemetry_options_init(&with_mid);
+      if (opts) with_mid = *opts;
+      iotc__persist_next_mid(c, mid);
+      with_mid.message_id = mid;
+      opts = &with_mid;
     }
-    op = op_new(IOTC__OP_TELEMETRY, bag, bag_len, json, len);
-    free(bag);
   }
-  if (op == NULL) return IOTC_ERR_NO_MEMORY;
-  op->client = c;
-  op->qos = (uint8_t)qos;
-  iotc__window_init_op(op);
-  if (opts) {
-    op->on_done = opts->on_done;
-    op->user_context = opts->user_context;
-  }
-  iotc_result r = enqueue(c, op, false);
-  if (r != IOTC_OK) {
-    free(op);
-    return r;
-  }
+  iotc_result r = queue_telemetry(c, json, len, qos, opts, persisted);
+  if (persisted) iotc__persist_unlock(c);
+  if (r != IOTC_OK) return r;
   /* Out now when the window has room, without waking the worker. On the worker itself (a
    * callback sending the next message) the pump after the callbacks sends them together. */
   if (!pthread_equal(pthread_self(), c->worker) && iotc__window_pump(c)) {
@@ -291,10 +245,6 @@ iotc_result iotc_client_send_telemetry(iotc_client *c, const char *json,
     pthread_mutex_unlock(&c->mu);
   }
   return IOTC_OK;
-too_large:
-  IOTC_LOGE("%s: the message (%zu bytes) is larger than IoT Hub accepts (256 KiB with its topic)",
-            fn, len);
-  return IOTC_ERR_TOO_LARGE;
 }
 
 /* ---- reported properties ---------------------------------------------------------------- */
@@ -307,13 +257,22 @@ iotc_result iotc__queue_reported(iotc_client *c, char *payload, size_t len, iotc
     IOTC_LOGE("report: the reported document (%zu bytes) is larger than IoT Hub's 32 KiB", len);
     return IOTC_ERR_TOO_LARGE;
   }
-  iotc__op *op = op_new(IOTC__OP_REPORTED, NULL, 0, payload, len);
+  iotc__op *op = iotc__op_new(IOTC__OP_REPORTED, NULL, 0, payload, len);
   free(payload);
   if (op == NULL) return IOTC_ERR_NO_MEMORY;
   op->client = c;
   op->on_done = on_done;
   op->user_context = user_context;
-  iotc_result r = enqueue(c, op, true);
+  if (c->persist == NULL) {
+    iotc_result r = enqueue(c, op, true);
+    if (r != IOTC_OK) free(op);
+    return r;
+  }
+  iotc__persist_lock(c);
+  iotc_result r = iotc__persist_append(c, op);
+  if (r == IOTC_OK) r = enqueue(c, op, true);
+  if (r != IOTC_OK && op->pseq) iotc__persist_cancel(c, op);
+  iotc__persist_unlock(c);
   if (r != IOTC_OK) free(op);
   return r;
 }
@@ -375,8 +334,7 @@ iotc_result iotc_client_report_properties(iotc_client *c, const char *component,
 
 static iotc_result ack_property(iotc_client *c, const char *component, const char *name,
                                 const char *value_json, int status, int64_t version,
-                                const char *description, iotc_done_fn on_done, void *user_context,
-                                bool model_check) {
+                                const char *description, iotc_done_fn on_done, void *user_context) {
   static const char fn[] = "iotc_client_ack_property";
   if (c == NULL) return bad(fn, "client is NULL");
   if (check_component(fn, component) || check_name(fn, IOTC_HUB_NAME_PROPERTY, "name", name) ||
@@ -385,7 +343,7 @@ static iotc_result ack_property(iotc_client *c, const char *component, const cha
   }
   if (status < 100 || status > 999) return bad(fn, "status must be an HTTP-like code (100-999)");
   if (version < 0) return bad(fn, "version must be >= 0");
-  int64_t seen = atomic_load(&c->desired_seen);
+  int64_t seen = atomic_load(&c->desired.seen);
   if (version > seen) {
     /* The service ignores it; the operator would wait for an acknowledgement that never came. */
     IOTC_LOGE("%s: version %lld is newer than any desired version received (%lld): acknowledge "
@@ -393,10 +351,16 @@ static iotc_result ack_property(iotc_client *c, const char *component, const cha
     return IOTC_ERR_INVALID_ARG;
   }
   if (description && strlen(description) > 1024) return bad(fn, "description is longer than 1024");
-  if (model_check &&
-      iotc__client_model_value(c, fn, component, IOTC__MODEL_WRITABLE, name, value_json)) {
+  if (iotc__client_model_value(c, fn, component, IOTC__MODEL_WRITABLE, name, value_json)) {
     return IOTC_ERR_INVALID_ARG;
   }
+  return iotc__queue_ack(c, component, name, value_json, status, version, description, on_done,
+                         user_context);
+}
+
+iotc_result iotc__queue_ack(iotc_client *c, const char *component, const char *name,
+                            const char *value_json, int status, int64_t version,
+                            const char *description, iotc_done_fn on_done, void *user_context) {
   size_t len = 0;
   char *p = iotc__json_ack(component, name, value_json, status, version, description, &len);
   /* Acknowledgements must not be refused for lack of room: the service waits for them. */
@@ -408,20 +372,7 @@ iotc_result iotc_client_ack_property(iotc_client *c, const char *component, cons
                                      const char *description, iotc_done_fn on_done,
                                      void *user_context) {
   return ack_property(c, component, name, value_json, status, version, description, on_done,
-                      user_context, true);
-}
-
-void iotc__desired_seen(iotc_client *c, int64_t version) {
-  int64_t seen = atomic_load(&c->desired_seen);
-  while (version > seen && !atomic_compare_exchange_weak(&c->desired_seen, &seen, version)) {
-  }
-}
-
-iotc_result iotc__refuse_property(iotc_client *c, const char *component, const char *name,
-                                  const char *value_json, int status, int64_t version,
-                                  const char *description) {
-  return ack_property(c, component, name, value_json, status, version, description, NULL, NULL,
-                      false);
+                      user_context);
 }
 
 iotc_result iotc_client_complete_command(iotc_client *c, const char *component, const char *name,
@@ -607,7 +558,7 @@ iotc_result iotc_command_response_set_payload(iotc_command_response *resp,
 bool iotc__pending_cmd_take(iotc_client *c, const char *rid) {
   pthread_mutex_lock(&c->mu);
   bool found = false;
-  for (iotc__pending_cmd **pp = &c->pending_cmds; *pp; pp = &(*pp)->next) {
+  for (iotc__pending_cmd **pp = &c->commands.pending; *pp; pp = &(*pp)->next) {
     if (strcmp((*pp)->rid, rid) == 0) {
       iotc__pending_cmd *p = *pp;
       *pp = p->next;

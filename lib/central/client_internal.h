@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The client object shared by the API functions (client.c, client_api.c), the worker
- * (worker.c) and the telemetry window (window.c). Locking: `mu` guards the fields marked (mu);
+/* The client object shared by the API functions (client.c, client_api.c), the worker loop
+ * (worker.c), the connection state machine (conn.c), the inbox (inbox.c) and the feature
+ * modules (desired.c, reported.c, commands.c with responses.c, c2d.c, the telemetry window in
+ * window.c), each of which owns a sub-struct or a marked group of fields; the outside world is
+ * reached through the I/O seam (io.h). Locking: `mu` guards the fields marked (mu);
  * it is never held across a Paho call or a user callback. `send_mu` guards the fields marked
  * (send); it is taken before `mu`, may be held across a Paho call, and is never taken on a
  * Paho thread (see window.c).
@@ -12,7 +15,16 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "central/commands.h"
+#include "central/conn.h"
+#include "central/desired.h"
+#include "central/feature.h"
+#include "central/io.h"
+#include "central/persist.h"
+#include "central/queue.h"
+#include "central/reported.h"
 #include "hub/session.h"
 #include "iotc/client.h"
 #include "iotc/dps.h"
@@ -36,7 +48,7 @@ enum { IOTC__OP_TELEMETRY = 0, IOTC__OP_REPORTED = 1 };
 /** One outgoing telemetry message or reported PATCH, in a single allocation. */
 typedef struct iotc__op {
   iotc__session_op base; /* first: Paho's completion context */
-  struct iotc__op *next, *prev;
+  iotc__link link;            /* in pending, rep_pending or inflight */
   struct iotc__op *done_next; /* completion list (see iotc_client.done) */
   struct iotc_client *client;
   iotc_done_fn on_done;
@@ -47,6 +59,8 @@ typedef struct iotc__op {
   bool resend; /* requeued after a connection drop */
   bool in_window; /* (send) in the in-flight list */
   uint8_t attempts; /* reported PATCH: times published */
+  bool recovered;   /* read back from the persist directory at create */
+  uint64_t pseq;    /* its record in the persist directory; 0: not persisted (persist.h) */
   uint64_t sent_ms; /* when last published (telemetry: (send); reported: worker) */
   size_t bag_len;     /* telemetry: property bag after `devices/{id}/messages/events/` */
   size_t payload_len;
@@ -54,23 +68,31 @@ typedef struct iotc__op {
   char data[];        /* bag NUL payload NUL */
 } iotc__op;
 
-typedef struct iotc__op_list {
-  iotc__op *head, *tail;
-  size_t count;
-} iotc__op_list;
+/* Queues of operations (queue.h): pending, rep_pending, the telemetry window. */
+typedef iotc__queue iotc__op_list;
 
-void iotc__list_push_back(iotc__op_list *l, iotc__op *op);
-void iotc__list_push_front(iotc__op_list *l, iotc__op *op);
-iotc__op *iotc__list_pop_front(iotc__op_list *l);
-void iotc__list_remove(iotc__op_list *l, iotc__op *op);
-/** Move all of @p from to the front of @p to, keeping order. */
-void iotc__list_prepend_all(iotc__op_list *to, iotc__op_list *from);
+static inline iotc__op *iotc__op_of(iotc__link *l) { return IOTC__ENTRY(l, iotc__op, link); }
+static inline void iotc__list_push_back(iotc__op_list *l, iotc__op *op) {
+  iotc__queue_push_back(l, &op->link);
+}
+static inline void iotc__list_push_front(iotc__op_list *l, iotc__op *op) {
+  iotc__queue_push_front(l, &op->link);
+}
+static inline iotc__op *iotc__list_pop_front(iotc__op_list *l) {
+  return iotc__op_of(iotc__queue_pop_front(l));
+}
+static inline void iotc__list_remove(iotc__op_list *l, iotc__op *op) {
+  iotc__queue_remove(l, &op->link);
+}
+static inline void iotc__list_prepend_all(iotc__op_list *to, iotc__op_list *from) {
+  iotc__queue_prepend_all(to, from);
+}
 
 enum { IOTC__EV_MESSAGE = 0, IOTC__EV_RESPOND = 1 };
 
 /** A received message, or a late command response to send (one allocation). */
 typedef struct iotc__event {
-  struct iotc__event *next;
+  iotc__link link; /* in the inbox, a round's list, or the deferred patches */
   int type;
   uint32_t gen;
   bool early; /* arrived before the hub accepted the connection (CONNACK) */
@@ -84,7 +106,8 @@ typedef struct iotc__event {
 /** A command response waiting to be written (responses.c). */
 typedef struct iotc__resp {
   iotc__session_op base; /* first: Paho's completion context */
-  struct iotc__resp *next;
+  iotc__link link;             /* in the response queue (commands.resp) */
+  struct iotc__resp *done_next; /* in commands.resp_done */
   struct iotc_client *client;
   uint64_t created_ms;
   int status, rc;
@@ -133,20 +156,6 @@ enum {
   IOTC__SF_SUB_MALFORMED = 64
 };
 
-/* Worker states. */
-enum {
-  IOTC__W_IDLE = 0,
-  IOTC__W_CONNECTING,
-  IOTC__W_SUBSCRIBING,
-  IOTC__W_CONNECTED,
-  IOTC__W_RENEWING,       /* waiting for in-flight to drain before a planned reconnect */
-  IOTC__W_CLOSING_RENEW,  /* disconnect sent for a planned reconnect */
-  IOTC__W_WAIT_RETRY,
-  IOTC__W_DRAINING,       /* iotc_client_disconnect(): sending what is queued */
-  IOTC__W_CLOSING_STOP,
-  IOTC__W_GAVE_UP
-};
-
 struct iotc_client {
   /* ---- configuration (immutable after create) ---- */
   char *id_scope, *registration_id, *device_key /* secret */, *cert_file, *key_file;
@@ -160,6 +169,8 @@ struct iotc_client {
   char default_bag[64];
   size_t default_bag_len;
   struct iotc__model *model; /* nullable: the device model values are checked against */
+  const iotc__io *io;        /* the outside world (io.h) */
+  bool threadless;           /* no worker thread: driven by iotc__worker_step() (tests) */
 
   /* ---- synchronisation ---- */
   pthread_t worker;
@@ -176,6 +187,7 @@ struct iotc_client {
   bool req_stop;
   uint64_t stop_deadline;
   bool stopped;      /* the worker finished a stop request */
+  bool provisioned;  /* the provisioning thread finished (conn.c) */
   bool connected;
   bool gave_up;
   iotc_error last_error;
@@ -186,10 +198,9 @@ struct iotc_client {
   _Atomic(iotc__op *) done;  /* completions from Paho, newest first: pushed without mu */
   iotc__op *reaped;          /* completions a sending thread took out of the window, newest
                               * first, older than those in done: the worker finishes them */
-  _Atomic(iotc__resp *) resp_done; /* written command responses, newest first (Paho) */
   atomic_bool in_handler; /* the worker runs an application handler (command, property, C2D,
                            * status), which may block: completions then move the window */
-  iotc__event *ev_head, *ev_tail;
+  iotc__queue inbox;        /* received events for the worker (iotc__event) */
   uint64_t inbound_dropped; /* messages dropped on a Paho thread for lack of memory, for the
                              * worker to log */
   uint32_t session_gen;
@@ -209,9 +220,7 @@ struct iotc_client {
   void *status_ctx;
   iotc__default *defaults;
   size_t default_count;
-  iotc__pending_cmd *pending_cmds;
   iotc_dps *dps; /* while provisioning, for cancel */
-  _Atomic int64_t desired_seen; /* newest desired version handed to the application; no lock */
   iotc__job *jobs;              /* scheduled callbacks, by due time (schedule.c) */
   uint64_t job_counter;
 
@@ -224,36 +233,40 @@ struct iotc_client {
   size_t topic_cap;
 
   /* ---- (worker) ---- */
-  int wstate;
-  iotc__session *session;
-  uint32_t attempt;
-  bool need_provision, fresh_provision;
-  bool stop_connecting; /* a stop waits for a connection to flush what is queued */
-  bool ca_checked; /* the CA file's expiry was checked (once per client) */
-  iotc__op *rep_inflight;
-  iotc__resp *resp_head, *resp_tail; /* command responses not yet handed to Paho */
-  uint32_t resp_out;                 /* handed to Paho, not yet written */
-  bool resp_refused;                 /* Paho refused one: wait for a completion or a new session */
-  uint32_t rep_retries;
-  uint64_t t_retry, t_sas, t_twin, t_rep, t_rep_retry, t_connect, t_renew_limit, t_live;
-  bool twin_ready;
-  int64_t twin_version;
-  uint32_t twin_tries;
-  uint64_t twin_asked_ms; /* when the twin GET now unanswered was first sent; 0: none */
-  iotc__event *deferred, *deferred_tail;
+  iotc__conn conn;         /* the connection state machine (conn.h): worker only */
+  iotc__desired desired;   /* desired properties (desired.h): worker only, `seen` no lock */
+  iotc__reported reported; /* reported properties (reported.h): worker only */
+  iotc__commands commands; /* commands (commands.h): worker, `pending` (mu), `resp_done` Paho */
   uint32_t rid_counter;
-  char twin_rid[16], rep_rid[16];
   char topic_prefix[IOTC_DPS_ID_SIZE + 32]; /* written only while the window is closed */
   size_t prefix_len;
   uintptr_t stack_lo, stack_hi; /* the worker's stack (see stack_check.h) */
+
+  /* ---- store and forward (persist.h); NULL without persist_dir ---- */
+  iotc__persist *persist;
 };
 
 /* Paho takes the connect timeout in whole seconds, as an int: stay far from any wrap. */
 #define IOTC__CONNECT_TIMEOUT_MAX_MS 3600000u
 
+/** CLOCK_MONOTONIC in milliseconds: the API's own waits (io_system.c). */
 uint64_t iotc__now_ms(void);
-/** The DPS configuration of the client's identity (strings borrowed from @p c). */
-void iotc__client_dps_config(const iotc_client *c, iotc_dps_config *d);
+/** The next request id for a twin GET ('g') or a reported PATCH ('r'). Worker. */
+static inline void iotc__next_rid(iotc_client *c, char prefix, char out[16]) {
+  snprintf(out, 16, "%c%u", prefix, ++c->rid_counter);
+}
+/** A cloud-to-device message (c2d.c; worker). */
+void iotc__c2d_on_message(iotc_client *c, iotc__event *ev, const iotc_hub_c2d_message *m);
+/** The client's clock (the I/O seam's): every deadline of the worker is on it. */
+static inline uint64_t iotc__client_now(const iotc_client *c) { return c->io->now_ms(c->io->ctx); }
+/** Telemetry and reported PATCHes waiting to be sent (mu held). */
+static inline size_t iotc__client_queued_locked(const iotc_client *c) {
+  return c->pending.count + c->rep_pending.count;
+}
+/** A client on @p io with no worker thread: the caller drives it with iotc__worker_step()
+ * (tests). iotc_client_destroy() frees it. */
+iotc_result iotc__client_create_io(const iotc_client_config *cfg, const iotc__io *io,
+                                   iotc_client **out, iotc_error *err);
 void iotc__wake_locked(iotc_client *c);
 /** Append a received event (Paho thread or API); takes mu. */
 void iotc__post_event(iotc_client *c, iotc__event *ev);
@@ -264,20 +277,42 @@ void *iotc__worker_main(void *arg);
 /** Count @p n pieces of work dropped for lack of memory (stats); takes mu. The caller logs
  *  what was dropped. */
 void iotc__count_dropped(iotc_client *c, uint64_t n);
-/** Complete @p op with @p result (user callback) and free it; no lock held. */
+/** Set the worker's state before its first round. */
+void iotc__worker_init(iotc_client *c);
+/** One round of the worker without waiting: take what arrived, route it, dispatch it. */
+void iotc__worker_step(iotc_client *c);
+/** When the worker must run next, whatever arrives (mu held); UINT64_MAX: only on an event. */
+uint64_t iotc__worker_deadline_locked(iotc_client *c);
+
+/* ---- inbox: what Paho's threads hand to the worker ---- */
+/** The session is gone: its late reports are ignored. */
+void iotc__inbox_end_session(iotc_client *c);
+/** A new session starts: its generation number (older reports are ignored). */
+uint32_t iotc__inbox_new_session(iotc_client *c);
+/** The largest payload accepted on @p topic (IOTC__IN_*_MAX). */
+size_t iotc__inbox_limit(const char *topic, size_t topic_len);
+/** The callbacks a session reports to. */
+iotc__session_sink iotc__inbox_sink(iotc_client *c);
+/** Complete @p op with @p result (user callback) and free it; no lock held. A persisted op
+ * leaves the persist directory unless @p result is IOTC_ERR_SHUTDOWN (sent again next time). */
 void iotc__op_finish(iotc_client *c, iotc__op *op, iotc_result result);
-/** Tear down the Paho session and requeue what was in flight (worker or destroy). */
-void iotc__teardown_session(iotc_client *c);
+/** A new op of @p kind holding @p bag and @p payload (copied), zeroed otherwise; NULL: no memory. */
+iotc__op *iotc__op_new(int kind, const char *bag, size_t bag_len, const char *payload,
+                       size_t payload_len);
 /** Remove a later-response entry; true when it was there. */
 bool iotc__pending_cmd_take(iotc_client *c, const char *rid);
 void iotc__free_event(iotc__event *ev);
+static inline iotc__event *iotc__event_of(iotc__link *l) {
+  return IOTC__ENTRY(l, iotc__event, link);
+}
+/** Free every event of @p q. */
+void iotc__free_events(iotc__queue *q);
 /** Worker: a desired @p version reaches the application; acknowledgements up to it are valid. */
 void iotc__desired_seen(iotc_client *c, int64_t version);
-/** Acknowledge a writable property without the device-model check (the worker's refusals). */
-iotc_result iotc__refuse_property(iotc_client *c, const char *component, const char *name,
-                                  const char *value_json, int status, int64_t version,
-                                  const char *description);
-
+/** Queue the acknowledgement of a writable property whose arguments are known to be valid. */
+iotc_result iotc__queue_ack(iotc_client *c, const char *component, const char *name,
+                            const char *value_json, int status, int64_t version,
+                            const char *description, iotc_done_fn on_done, void *user_context);
 iotc__event *iotc__event_new(int type, const char *topic, size_t topic_len, const void *payload,
                              size_t payload_len);
 
@@ -293,6 +328,8 @@ void iotc__jobs_shutdown(iotc_client *c);
 /* ---- command responses (responses.c; worker, or destroy once the worker is gone) ---- */
 /** Queue the response to request @p rid (logged and dropped only when no topic can carry it). */
 void iotc__resp_queue(iotc_client *c, const char *rid, int status, const char *payload);
+/** Every queued response was written (a disconnect may close). */
+bool iotc__resp_all_written(const iotc_client *c);
 /** True when responses are queued and Paho may take more. */
 bool iotc__resp_sendable(const iotc_client *c);
 /** Hand queued responses to Paho through @p s (the connected session). */
@@ -320,6 +357,8 @@ bool iotc__window_pump(iotc_client *c);
 iotc__op *iotc__window_take_done_locked(iotc_client *c);
 /** Worker: take the acknowledged ops of the completion list @p done out of the window. */
 void iotc__window_release(iotc_client *c, iotc__op *done);
+/** Worker: finish the completion list @p done (newest first): callbacks in completion order. */
+void iotc__window_completions(iotc_client *c, iotc__op *done);
 /** When the oldest telemetry in flight was published; UINT64_MAX when none is. */
 uint64_t iotc__window_oldest_ms(iotc_client *c);
 /** Worker or destroy: close the window and requeue what is in flight, in order, for resending. */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "central/client_internal.h"
-#include "central/model.h"
+#include "model/model.h"
 
 /** Load @p path into c->model; logs what and where on failure and puts it in @p err (nullable):
  * IOTC_ERR_IO, _INVALID_ARG, _NO_MEMORY. */

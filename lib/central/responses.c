@@ -20,10 +20,10 @@ static void resp_done(iotc__session_op *base, int rc) {
   iotc__resp *r = (iotc__resp *)base;
   iotc_client *c = r->client;
   r->rc = rc;
-  iotc__resp *head = atomic_load(&c->resp_done);
+  iotc__resp *head = atomic_load(&c->commands.resp_done);
   do {
-    r->next = head;
-  } while (!atomic_compare_exchange_weak(&c->resp_done, &head, r));
+    r->done_next = head;
+  } while (!atomic_compare_exchange_weak(&c->commands.resp_done, &head, r));
   iotc__wake_from_paho(c);
 }
 
@@ -44,59 +44,53 @@ void iotc__resp_queue(iotc_client *c, const char *rid, int status, const char *p
   memset(r, 0, sizeof *r);
   r->base.done = resp_done;
   r->client = c;
-  r->created_ms = iotc__now_ms();
+  r->created_ms = iotc__client_now(c);
   r->status = status;
   memcpy(r->data, topic, topic_len + 1);
   r->payload = r->data + topic_len + 1;
   memcpy(r->payload, payload, len + 1);
   r->payload_len = len;
-  if (c->resp_tail) {
-    c->resp_tail->next = r;
-  } else {
-    c->resp_head = r;
-  }
-  c->resp_tail = r;
+  iotc__queue_push_back(&c->commands.resp, &r->link);
 }
 
+static iotc__resp *resp_of(iotc__link *l) { return IOTC__ENTRY(l, iotc__resp, link); }
+
 bool iotc__resp_sendable(const iotc_client *c) {
-  return c->resp_head != NULL && c->resp_out < RESP_WINDOW && !c->resp_refused;
+  return c->commands.resp.head != NULL && c->commands.resp_out < RESP_WINDOW &&
+         !c->commands.resp_refused;
 }
 
 static void push_front(iotc_client *c, iotc__resp *r) {
-  r->next = c->resp_head;
-  c->resp_head = r;
-  if (c->resp_tail == NULL) c->resp_tail = r;
+  iotc__queue_push_front(&c->commands.resp, &r->link);
 }
 
 void iotc__resp_pump(iotc_client *c, iotc__session *s) {
-  uint64_t now = iotc__now_ms();
-  while (c->resp_head && c->resp_out < RESP_WINDOW) {
-    iotc__resp *r = c->resp_head; /* taken off first: its completion may reuse r->next at once */
-    c->resp_head = r->next;
-    if (c->resp_head == NULL) c->resp_tail = NULL;
+  uint64_t now = iotc__client_now(c);
+  while (c->commands.resp.head && c->commands.resp_out < RESP_WINDOW) {
+    iotc__resp *r = resp_of(iotc__queue_pop_front(&c->commands.resp));
     if (now - r->created_ms > RESP_MAX_AGE_MS) {
       IOTC_LOGE("the command response (%d) was not sent within 5 minutes: the service has given "
                 "up on the request; discarded", r->status);
       free(r);
       continue;
     }
-    c->resp_out++;
-    if (iotc__session_publish(s, r->data, r->payload, r->payload_len, 0, &r->base) != IOTC_OK) {
-      c->resp_out--;
+    c->commands.resp_out++;
+    if (c->io->session_publish(s, r->data, r->payload, r->payload_len, 0, &r->base) != IOTC_OK) {
+      c->commands.resp_out--;
       push_front(c, r); /* the connection is going away: sent on the next one */
-      c->resp_refused = true; /* until a completion or the next connection */
+      c->commands.resp_refused = true; /* until a completion or the next connection */
       return;
     }
   }
 }
 
 void iotc__resp_completions(iotc_client *c) {
-  iotc__resp *done = atomic_exchange(&c->resp_done, NULL); /* newest first */
-  if (done || c->session == NULL) c->resp_refused = false;
+  iotc__resp *done = atomic_exchange(&c->commands.resp_done, NULL); /* newest first */
+  if (done || c->conn.session == NULL) c->commands.resp_refused = false;
   while (done) {
     iotc__resp *r = done;
-    done = r->next;
-    c->resp_out--;
+    done = r->done_next;
+    c->commands.resp_out--;
     if (r->rc == 0) {
       free(r);
     } else {
@@ -108,12 +102,14 @@ void iotc__resp_completions(iotc_client *c) {
 void iotc__resp_free_all(iotc_client *c) {
   iotc__resp_completions(c);
   size_t n = 0;
-  while (c->resp_head) {
-    iotc__resp *r = c->resp_head;
-    c->resp_head = r->next;
-    free(r);
+  iotc__link *l;
+  while ((l = iotc__queue_pop_front(&c->commands.resp)) != NULL) {
+    free(resp_of(l));
     n++;
   }
-  c->resp_tail = NULL;
   if (n) IOTC_LOGW("%zu command responses were not sent: the client was destroyed", n);
+}
+
+bool iotc__resp_all_written(const iotc_client *c) {
+  return c->commands.resp.head == NULL && c->commands.resp_out == 0;
 }

@@ -37,7 +37,7 @@ iotc_result iotc_client_schedule(iotc_client *c, uint32_t delay_ms, iotc_done_fn
   }
   iotc__job *job = calloc(1, sizeof *job);
   if (job == NULL) return IOTC_ERR_NO_MEMORY;
-  job->due_ms = iotc__now_ms() + delay_ms;
+  job->due_ms = iotc__client_now(c) + delay_ms;
   job->fn = fn;
   job->user_context = user_context;
   pthread_mutex_lock(&c->mu);
@@ -83,7 +83,7 @@ uint64_t iotc__jobs_next_due_locked(const iotc_client *c) {
 void iotc__jobs_run_due(iotc_client *c) {
   /* Only what was due when this round began, and a bounded number: a callback that schedules
    * itself with no delay must not keep the worker from its other work. */
-  uint64_t now = iotc__now_ms();
+  uint64_t now = iotc__client_now(c);
   for (int n = 0; n < RUN_PER_ROUND; n++) {
     pthread_mutex_lock(&c->mu);
     iotc__job *job = c->jobs;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "central/json.h"
+#include "common/json.h"
 
 struct iotc__twin {
   json_t *root;
@@ -55,14 +55,9 @@ static json_t *lookup(json_t *section, const char *component, const char *name) 
 
 /* The document, or NULL: not JSON, too deep, or (*no_memory) no memory to read it. */
 static json_t *load(const char *json, size_t len, bool *no_memory) {
-  *no_memory = false;
-  if (iotc__json_check(json, len, NULL) != NULL) return NULL;
-  json_error_t jerr;
-  json_t *root = json_loadb(json, len, 0, &jerr);
-  /* jansson leaves the error text empty when its first buffer cannot be allocated; any real
-   * parse error has a text. */
-  *no_memory = root == NULL && (json_error_code(&jerr) == json_error_out_of_memory ||
-                                jerr.text[0] == '\0');
+  char why[IOTC__JSON_WHY_SIZE] = "";
+  json_t *root = iotc__json_load(json, len, IOTC__JSON_MAX_LEN, 0, why);
+  *no_memory = root == NULL && strcmp(why, IOTC__JSON_NO_MEMORY) == 0;
   return root;
 }
 

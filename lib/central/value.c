@@ -3,14 +3,13 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "central/json.h"
+#include "common/json.h"
 #include "iotc/client.h"
 
 /* Nesting is bounded first: these run on the client worker's small stack, in callbacks. */
 static json_t *load(const char *text) {
-  if (text == NULL || iotc__json_check(text, strlen(text), NULL) != NULL) return NULL;
-  json_error_t jerr;
-  return json_loads(text, JSON_DECODE_ANY, &jerr);
+  if (text == NULL) return NULL;
+  return iotc__json_load(text, strlen(text), IOTC__JSON_MAX_LEN, JSON_DECODE_ANY, NULL);
 }
 
 iotc_result iotc_value_int(const char *value_json, int64_t *out) {

@@ -11,10 +11,12 @@
  * is open only while the worker allows sending on its current session: the worker closes it
  * (under send_mu) before it renews, drains for a disconnect, closes or destroys the session, so
  * nothing is published through a session that is going away. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "central/client_internal.h"
+#include "common/log.h"
 
 static void window_add(iotc_client *c, iotc__op *op) {
   iotc__list_push_back(&c->inflight, op);
@@ -49,9 +51,9 @@ static enum publish_outcome publish(iotc_client *c, iotc__op *op) {
   }
   memcpy(c->topic_buf, c->topic_prefix, c->prefix_len);
   memcpy(c->topic_buf + c->prefix_len, op->data, op->bag_len + 1);
-  op->sent_ms = iotc__now_ms(); /* liveness: how long its PUBACK has been awaited */
+  op->sent_ms = iotc__client_now(c); /* liveness: how long its PUBACK has been awaited */
   window_add(c, op); /* before the call: its completion may run before the call returns */
-  if (iotc__session_publish(c->send_session, c->topic_buf, op->payload, op->payload_len, op->qos,
+  if (c->io->session_publish(c->send_session, c->topic_buf, op->payload, op->payload_len, op->qos,
                             &op->base) != IOTC_OK) {
     window_remove(c, op);
     return REFUSED;
@@ -134,13 +136,6 @@ static void op_done(iotc__session_op *base, int rc) {
   }
 }
 
-void iotc__wake_from_paho(iotc_client *c) {
-  if (!atomic_load(&c->worker_waiting)) return;
-  pthread_mutex_lock(&c->mu);
-  pthread_cond_signal(&c->wake);
-  pthread_mutex_unlock(&c->mu);
-}
-
 void iotc__window_open(iotc_client *c, iotc__session *s) {
   pthread_mutex_lock(&c->send_mu);
   c->send_session = s;
@@ -197,7 +192,7 @@ void iotc__window_release(iotc_client *c, iotc__op *done) {
 
 uint64_t iotc__window_oldest_ms(iotc_client *c) {
   pthread_mutex_lock(&c->send_mu);
-  uint64_t t = c->inflight.head ? c->inflight.head->sent_ms : UINT64_MAX;
+  uint64_t t = c->inflight.head ? iotc__op_of(c->inflight.head)->sent_ms : UINT64_MAX;
   pthread_mutex_unlock(&c->send_mu);
   return t;
 }
@@ -205,7 +200,8 @@ uint64_t iotc__window_oldest_ms(iotc_client *c) {
 void iotc__window_requeue(iotc_client *c) {
   pthread_mutex_lock(&c->send_mu);
   c->send_session = NULL;
-  for (iotc__op *op = c->inflight.head; op; op = op->next) {
+  for (iotc__link *l = c->inflight.head; l; l = l->next) {
+    iotc__op *op = iotc__op_of(l);
     op->resend = true;
     op->in_window = false;
   }
@@ -217,3 +213,87 @@ void iotc__window_requeue(iotc_client *c) {
 }
 
 void iotc__window_init_op(iotc__op *op) { op->base.done = op_done; }
+
+/* ---- hooks ------------------------------------------------------------------------------ */
+
+static iotc__op *take_done(iotc_client *c) {
+  pthread_mutex_lock(&c->mu);
+  iotc__op *done = iotc__window_take_done_locked(c);
+  pthread_mutex_unlock(&c->mu);
+  return done;
+}
+
+/* Acknowledged persisted messages leave the persist directory in one record per batch. */
+static void persist_acks(iotc_client *c, iotc__op *fifo) {
+  if (c->persist == NULL) return;
+  uint64_t seqs[256];
+  size_t n = 0, replayed = 0;
+  for (iotc__op *op = fifo; op; op = op->done_next) {
+    if (op->done_rc != 0 || op->pseq == 0) continue;
+    seqs[n++] = op->pseq;
+    replayed += op->recovered;
+    op->pseq = 0; /* iotc__op_finish() has nothing left to do for it */
+    if (n == sizeof seqs / sizeof *seqs) {
+      iotc__persist_ack(c, seqs, n, replayed);
+      n = replayed = 0;
+    }
+  }
+  iotc__persist_ack(c, seqs, n, replayed);
+}
+
+void iotc__window_completions(iotc_client *c, iotc__op *done) {
+  iotc__window_release(c, done);
+  /* The list is newest first: reverse it so callbacks run in completion order. */
+  iotc__op *fifo = NULL;
+  while (done) {
+    iotc__op *n = done->done_next;
+    done->done_next = fifo;
+    fifo = done;
+    done = n;
+  }
+  /* Counted before any callback runs: an on_done that reads the stats sees its own message. */
+  uint64_t sent = 0;
+  for (iotc__op *op = fifo; op; op = op->done_next) sent += op->done_rc == 0;
+  if (sent) {
+    pthread_mutex_lock(&c->mu);
+    c->stats.telemetry_sent += sent;
+    pthread_mutex_unlock(&c->mu);
+  }
+  persist_acks(c, fifo);
+  while (fifo) {
+    iotc__op *op = fifo;
+    fifo = op->done_next;
+    if (op->done_rc == IOTC__RC_NO_MEMORY) {
+      iotc__count_dropped(c, 1);
+      IOTC_LOGE("a telemetry message dropped: out of memory (its callback gets IOTC_ERR_NO_MEMORY)");
+      iotc__op_finish(c, op, IOTC_ERR_NO_MEMORY);
+      continue;
+    }
+    if (op->done_rc != 0) {
+      /* Paho fails publishes only around a connection drop (-11 abandoned, -3 disconnected,
+       * -1 write failed): keep it in flight; the teardown that follows sends it again. */
+      continue;
+    }
+    iotc__op_finish(c, op, IOTC_OK);
+  }
+}
+
+static void on_connected(iotc_client *c, iotc__session *s) { iotc__window_open(c, s); }
+
+static void on_teardown(iotc_client *c) {
+  iotc__window_completions(c, take_done(c));
+  iotc__window_requeue(c);
+}
+
+static bool overdue(iotc_client *c, uint64_t now, char *why, size_t size) {
+  uint64_t oldest = iotc__window_oldest_ms(c);
+  if (oldest == UINT64_MAX || now - oldest < c->liveness_ms) return false;
+  snprintf(why, size, "no acknowledgement (PUBACK) from the hub for %u ms: reconnecting",
+           (unsigned)c->liveness_ms);
+  return true;
+}
+
+static bool busy(iotc_client *c) { return atomic_load(&c->inflight_n) != 0; }
+
+const iotc__feature iotc__telemetry_feature = {on_connected, on_teardown, NULL, NULL, overdue,
+                                               busy};

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* How an MQTT/TLS connection (DPS or IoT Hub, both over Paho) goes through an HTTP proxy
- * (internal; the decision is pure, reading the environment is the caller's one getenv each).
+ * (internal; the decision is pure: net/proxy_env.h reads the environment).
  *
  * Paho MQTT C 1.3.12 reads the lower-case `https_proxy` variable by itself at every connect
  * (unless the connect options carry an explicit `httpsProxy`, which then wins), ignores
@@ -19,7 +19,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdlib.h>
 
 #include "iotc/result.h"
 
@@ -33,13 +32,6 @@ typedef struct iotc__proxy_env {
   const char *no_proxy;
   const char *no_proxy_upper;    /* NO_PROXY: used when no_proxy is not set */
 } iotc__proxy_env;
-
-/** The process environment's proxy variables (the strings stay owned by the environment). */
-static inline iotc__proxy_env iotc__proxy_env_get(void) {
-  iotc__proxy_env e = {getenv("https_proxy"), getenv("HTTPS_PROXY"), getenv("no_proxy"),
-                       getenv("NO_PROXY")};
-  return e;
-}
 
 /**
  * Decide how to reach @p host (`host`, `host:port`, `[v6]:port`) over MQTT/TLS.

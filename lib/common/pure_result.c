@@ -36,6 +36,8 @@ const char *iotc_strerror(iotc_result result) {
   case IOTC_ERR_INTERNAL: return "internal error";
   case IOTC_ERR_EXPIRED: return "expired";
   case IOTC_ERR_CONNECTION_LOST: return "connection lost";
+  case IOTC_ERR_LOCKED: return "in use by another client";
+  case IOTC_ERR_NO_SPACE: return "no space left on the file system";
   }
   return "unknown error";
 }

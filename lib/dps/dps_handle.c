@@ -8,13 +8,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/clock_check.h"
 #include "common/log.h"
 #include "common/secret.h"
+#include "common/text.h"
 #include "dps/dps_internal.h"
 #include "iotc/dps_topic.h"
 #include "iotc/sas.h"
-#include "common/text.h"
+#include "net/clock_check.h"
 
 #define DEFAULT_TIMEOUT_MS 90000u
 #define DEFAULT_REQUEST_TIMEOUT_MS 30000u

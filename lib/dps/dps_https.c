@@ -9,12 +9,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/clock_check.h"
-#include "common/net_diag.h"
 #include "common/secret.h"
 #include "dps/dps_internal.h"
 #include "dps/retry_after.h"
 #include "iotc/version.h"
+#include "net/clock_check.h"
+#include "net/net_diag.h"
 
 typedef struct https_state {
   iotc_dps *dps;

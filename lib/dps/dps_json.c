@@ -4,28 +4,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/clock_check.h"
-#include "central/json.h"
-#include "dps/dps_internal.h"
+#include "common/json.h"
 #include "common/text.h"
+#include "dps/dps_internal.h"
 #include "hub/topic_common.h"
+#include "net/clock_check.h"
 
-/* JSON goes through iotc__json_check() before jansson: it bounds the nesting, and jansson
- * recurses per level when it dumps a value, which would overflow the small stack of the client
- * worker that provisions. */
+/* JSON goes through iotc__json_load(): it bounds the nesting before jansson, which recurses per
+ * level (also when it dumps a value) and would overflow the small stack of the client worker
+ * that provisions. */
 
 iotc_result iotc__dps_request_body(const char *registration_id, const char *model_id,
                                    const char *payload_json, char **out, iotc_error *err) {
   json_t *payload = NULL;
   if (payload_json != NULL) {
-    json_error_t jerr;
-    const char *bad = iotc__json_check(payload_json, strlen(payload_json), NULL);
-    payload = bad ? NULL : json_loads(payload_json, JSON_REJECT_DUPLICATES, &jerr);
+    char bad[IOTC__JSON_WHY_SIZE];
+    payload = iotc__json_load(payload_json, strlen(payload_json), IOTC__JSON_MAX_LEN,
+                              JSON_REJECT_DUPLICATES, bad);
     if (payload == NULL || !json_is_object(payload)) {
       json_decref(payload);
       return iotc__dps_fail(err, IOTC_ERR_INVALID_ARG, 0,
                             "payload_json must be a JSON object (%s)",
-                            payload ? "not an object" : bad ? bad : jerr.text);
+                            payload ? "not an object" : bad);
     }
   } else if (model_id != NULL) {
     payload = json_pack("{s:s}", "modelId", model_id);
@@ -214,11 +214,10 @@ iotc_result iotc__dps_interpret(const iotc__dps_reply *reply, bool *done, char *
   *done = false;
   *operation_id = NULL;
   *retryable = false;
-  json_error_t jerr;
   json_t *root = NULL;
-  if (reply->body != NULL && reply->body_len > 0 &&
-      iotc__json_check(reply->body, reply->body_len, NULL) == NULL) {
-    root = json_loadb(reply->body, reply->body_len, JSON_REJECT_DUPLICATES, &jerr);
+  if (reply->body != NULL && reply->body_len > 0) {
+    root = iotc__json_load(reply->body, reply->body_len, IOTC__DPS_MAX_RESPONSE,
+                           JSON_REJECT_DUPLICATES, NULL);
   }
   iotc_result r;
   if (reply->status != 200 && reply->status != 202) {

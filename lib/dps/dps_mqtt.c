@@ -8,15 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/clock_check.h"
 #include "common/log.h"
-#include "common/net_diag.h"
-#include "common/proxy.h"
 #include "common/secret.h"
-#include "common/tls_diag.h"
 #include "dps/dps_internal.h"
 #include "iotc/dps_topic.h"
-#include "common/mqtt_options.h"
+#include "net/clock_check.h"
+#include "net/mqtt_options.h"
+#include "net/net_diag.h"
+#include "net/proxy_env.h"
+#include "net/tls_diag.h"
 
 #define MAX_QUEUED 16
 #define DISCONNECT_WAIT_MS 2000u

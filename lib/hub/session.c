@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/net_diag.h"
-#include "common/proxy.h"
-#include "common/tls_diag.h"
 #include "iotc/hub_topic.h"
-#include "common/mqtt_options.h"
+#include "net/mqtt_options.h"
+#include "net/net_diag.h"
+#include "net/proxy_env.h"
+#include "net/tls_diag.h"
 
 #define SUB_TOPICS 4
 

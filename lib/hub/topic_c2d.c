@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Cloud-to-device messages: subscribe filter and received-topic parser. */
+/* Cloud-to-device messages: subscribe filter, received-topic parser, property-bag decoder. */
 #include "hub/topic_common.h"
 
 static const char c2d_head[] = "devices/";
@@ -66,6 +66,60 @@ iotc_result iotc_hub_topic_c2d_parse(const char *topic, size_t topic_len,
   if (iotc_hub_property_find(out->properties, "method-name", &prop) == IOTC_OK &&
       prop.has_value) {
     out->method_name = prop.value;
+  }
+  return IOTC_OK;
+}
+
+/* The decoded length of a raw key or value; false when it cannot be decoded. */
+static bool decoded_len(iotc_hub_view raw, size_t *len) {
+  char probe[1];
+  return iotc_hub_property_decode(raw, probe, 0, len) == IOTC_ERR_BUFFER_TOO_SMALL;
+}
+
+/* The next property that can be decoded, with its decoded lengths; counts the others. */
+static bool next_decodable(iotc_hub_property_iter *it, iotc_hub_property_view *pv, size_t *kn,
+                           size_t *vn, size_t *skipped) {
+  iotc_result r;
+  while ((r = iotc_hub_property_next(it, pv)) != IOTC_ERR_NO_MATCH) {
+    if (r == IOTC_OK && decoded_len(pv->key, kn) && decoded_len(pv->value, vn)) {
+      return true;
+    }
+    ++*skipped; /* `=v` (IOTC_ERR_MALFORMED) or a bad escape */
+  }
+  return false;
+}
+
+iotc_result iotc_hub_property_bag_decode(iotc_hub_view bag, iotc_hub_property *pairs,
+                                         size_t max_pairs, char *text, size_t text_size,
+                                         iotc_hub_bag_sizes *out) {
+  iotc_hub_property_iter it;
+  if (out == NULL || (pairs == NULL && max_pairs > 0) || (text == NULL && text_size > 0) ||
+      iotc_hub_property_iter_init(&it, bag) != IOTC_OK) {
+    return IOTC_ERR_INVALID_ARG;
+  }
+  iotc_hub_property_iter start = it;
+  /* First pass measures, so buffers too small are left untouched. */
+  iotc_hub_bag_sizes need = {0, 0, 0};
+  iotc_hub_property_view pv;
+  size_t kn = 0, vn = 0;
+  while (next_decodable(&it, &pv, &kn, &vn, &need.skipped)) {
+    ++need.count;
+    need.text_len += kn + 1 + vn + 1;
+  }
+  *out = need;
+  if (need.count > max_pairs || need.text_len > text_size) {
+    return IOTC_ERR_BUFFER_TOO_SMALL;
+  }
+  size_t skipped = 0, used = 0;
+  for (size_t i = 0; i < need.count && next_decodable(&start, &pv, &kn, &vn, &skipped); ++i) {
+    char *key = text + used, *value = key + kn + 1;
+    if (iotc_hub_property_decode(pv.key, key, kn + 1, NULL) != IOTC_OK ||
+        iotc_hub_property_decode(pv.value, value, vn + 1, NULL) != IOTC_OK) {
+      return IOTC_ERR_MALFORMED; /* not reached: the first pass measured and decoded both */
+    }
+    used += kn + 1 + vn + 1;
+    pairs[i].key = key;
+    pairs[i].value = value;
   }
   return IOTC_OK;
 }

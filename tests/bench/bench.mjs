@@ -4,7 +4,7 @@
 // a markdown table of medians (min–max) and, as the very last line, the headline JSON object.
 //
 //   node tests/bench/bench.mjs --build DIR [--mode full|quick|smoke] [--out FILE]
-//                              [--cases telemetry,first,many,callgrind]   (default: all)
+//                              [--cases telemetry,first,many,callgrind,persist]   (default: all)
 //
 // Environment: BENCH_EMULATOR (emulator script, default tests/emulator/bin/iotc-emulator.mjs).
 import { spawn, execFileSync } from 'node:child_process';
@@ -30,13 +30,14 @@ const outFile = path.resolve(opt('--out', path.join(build, 'bench-results.json')
 const PLANS = {
   // rounds: interleaved rounds per case; firstRounds: start-to-first-telemetry samples per
   // implementation; steps: K devices per process; windowMs: steady running per step.
-  full: { rounds: 5, count: 20000, inflights: [10, 100], firstRounds: 7, steps: [100, 1000], manyRounds: 5, windowMs: 5000, callgrind: [1000, 5000] },
-  quick: { rounds: 3, count: 2000, inflights: [10, 100], firstRounds: 7, steps: [100], manyRounds: 3, windowMs: 3000, callgrind: [200, 1200] },
-  smoke: { rounds: 1, count: 200, inflights: [10, 100], firstRounds: 1, steps: [10], manyRounds: 1, windowMs: 500, callgrind: [50, 150] },
+  // persistMb: the backlog whose recovery is timed.
+  full: { rounds: 5, count: 20000, inflights: [10, 100], firstRounds: 7, steps: [100, 1000], manyRounds: 5, windowMs: 5000, callgrind: [1000, 5000], persistMb: 100 },
+  quick: { rounds: 3, count: 2000, inflights: [10, 100], firstRounds: 7, steps: [100], manyRounds: 3, windowMs: 3000, callgrind: [200, 1200], persistMb: 100 },
+  smoke: { rounds: 1, count: 200, inflights: [10, 100], firstRounds: 1, steps: [10], manyRounds: 1, windowMs: 500, callgrind: [50, 150], persistMb: 2 },
 };
 const plan = PLANS[mode];
 if (!plan) fatal(`unknown mode ${mode}`);
-const CASES = ['telemetry', 'first', 'many', 'callgrind'];
+const CASES = ['telemetry', 'first', 'many', 'callgrind', 'persist'];
 const cases = opt('--cases', CASES.join(',')).split(',');
 for (const c of cases) if (!CASES.includes(c)) fatal(`unknown case ${c}`);
 
@@ -243,6 +244,36 @@ async function caseTelemetry(devs) {
   return out;
 }
 
+// Store and forward: iotc telemetry (100 in flight) in memory and through persist_dir with each
+// durability setting, interleaved, on fresh directories; then the recovery of a backlog.
+const DURABILITIES = ['memory', 'each', 'interval', 'os'];
+async function casePersist(d) {
+  const w = Math.max(...plan.inflights);
+  const out = { inflight: w, throughput: Object.fromEntries(DURABILITIES.map((k) => [k, []])), recover_ms: [], backlog: null };
+  for (let r = 0; r < plan.rounds; r++) {
+    for (const k of rotate(DURABILITIES, r)) {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'iotc-bench-persist-'));
+      const extra = k === 'memory' ? [] : ['--persist', path.join(dir, 'q'), '--durability', k];
+      const [cmd, args, env] = command('iotc', 'telemetry', ['--hub', d.hub, '--device', d.id, '--key', d.key, '--count', String(plan.count), '--inflight', String(w), ...extra]);
+      const run = await runProgram(cmd, args, { env });
+      rmSync(dir, { recursive: true, force: true });
+      if (!record(`persist-${k}`, 'iotc', run)) continue;
+      out.throughput[k].push(run.result.messages / run.result.seconds);
+    }
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'iotc-bench-recovery-'));
+    const run = await runProgram(path.join(benchBin, 'iotc-persist-recovery'), ['--dir', path.join(dir, 'q'), '--mb', String(plan.persistMb)], { timeoutMs: 600000 });
+    rmSync(dir, { recursive: true, force: true });
+    if (record('persist-recovery', 'iotc', run)) {
+      out.recover_ms.push(run.result.recover_ms);
+      out.backlog = { messages: run.result.messages, bytes: run.result.bytes, rss_kib: run.result.rss_kib };
+    }
+    process.stderr.write(`bench: persist round ${r + 1}/${plan.rounds} done\n`);
+  }
+  for (const k of DURABILITIES) out.throughput[k] = summary(out.throughput[k]);
+  out.recover_ms = summary(out.recover_ms);
+  return out;
+}
+
 async function caseFirst(ready) {
   const out = Object.fromEntries(IMPLS.map((i) => [i, { ms: [], emulator_cpu_ms: [] }]));
   const dps = ready.dps.mqtt;
@@ -405,6 +436,18 @@ function report(results) {
   if (t) for (const w of plan.inflights) add(`Client CPU during telemetry, ${w} in flight: % of a core`, pick(t[w], 'client_share'), 0, 100, '');
   if (results.first) add('Emulator CPU per start to first telemetry: ms', pick(results.first, 'emulator_cpu_ms'), 0, 1, '');
   if (results.many) add(`Emulator CPU during the ${maxK}-device run: % of a core`, pick(results.many[maxK], 'emulator_share'), 0, 100, '');
+  if (results.persist) {
+    const p = results.persist;
+    const only = (v) => ({ iotc: v, node: null, paho: null });
+    const names = { memory: 'in memory', each: 'persist_dir, sync each message', interval: 'persist_dir, sync every 1 s', os: 'persist_dir, OS write-back' };
+    for (const k of DURABILITIES) add(`Telemetry QoS 1, ${p.inflight} in flight, ${names[k]}: msg/s`, only(p.throughput[k]), 0, 1, '');
+    for (const k of DURABILITIES.slice(1)) {
+      const v = ratio(p.throughput[k].median, p.throughput.memory.median);
+      add(`  ${names[k]} ÷ in memory`, only({ median: v, min: v, max: v, n: 1 }), 2, 1, k === 'each' ? '' : '≥ 0.5×');
+    }
+    const b = p.backlog;
+    add(`Recovery of a ${plan.persistMb} MiB backlog${b ? ` (${b.messages} messages)` : ''}: ms`, only(p.recover_ms), 0, 1, '');
+  }
   return [
     '| metric | iotc | Node SDK | raw Paho | iotc ÷ Node | iotc ÷ Paho | goal |',
     '|---|---|---|---|---|---|---|',
@@ -469,6 +512,7 @@ async function main() {
   if (cases.includes('first')) results.first = await caseFirst(ready);
   if (cases.includes('many')) results.many = await caseMany(listFile);
   if (cases.includes('callgrind')) results.callgrind = await caseCallgrind(tel);
+  if (cases.includes('persist')) results.persist = await casePersist(tel.iotc);
   rmSync(listDir, { recursive: true, force: true });
   results.failures = failures;
   results.seconds = (performance.now() - t0) / 1000;

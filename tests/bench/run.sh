@@ -50,7 +50,7 @@ say "build ($build, Release)"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DIOTC_BUILD_BENCH=ON -DIOTC_BUILD_TESTS=OFF \
   -DIOTC_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build "$build" -j "$jobs" --target iotc paho-telemetry paho-first paho-many \
-  iotc-telemetry iotc-first iotc-many >&2
+  iotc-telemetry iotc-first iotc-many iotc-persist-recovery >&2
 
 # One socket per device: 1,000 devices in one process need more than the usual 1,024 descriptors.
 hard=$(ulimit -Hn)

@@ -5,7 +5,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "central/json.h"
+#include "central/payloads.h"
+#include "common/json.h"
 #include "fuzz.h"
 
 static bool plain_ascii(const uint8_t *d, size_t n) {

@@ -87,8 +87,8 @@ static void telemetry_flows_while_a_callback_blocks(void **state) {
   (void)state;
   gate g;
   hub_test *t = blocked(&g, "blocked-send");
-  hub_done d;
-  hub_done_init(&d);
+  central_results d;
+  central_results_init(&d);
   for (int i = 0; i < MESSAGES; i++) assert_int_equal(hub_send(t->client, "{\"n\":1}", &d), IOTC_OK);
   /* No further call: the hub's acknowledgements alone move the window on. */
   long got = hub_wait(&t->hub, "telemetry", MESSAGES);
@@ -99,7 +99,7 @@ static void telemetry_flows_while_a_callback_blocks(void **state) {
   assert_true(got >= MESSAGES);
   assert_int_equal(iotc_client_disconnect(t->client, 5000), IOTC_OK);
   hub_test_free(t);
-  hub_done_destroy(&d);
+  central_results_destroy(&d);
 }
 
 static void disconnect_returns_while_a_callback_blocks(void **state) {
@@ -118,7 +118,7 @@ static void disconnect_returns_while_a_callback_blocks(void **state) {
   assert_true(still_blocked); /* it did not wait for the callback */
   assert_int_equal(r, IOTC_ERR_TIMEOUT);
   /* the close completes once the callback returns */
-  assert_true(hub_status_wait(&t->log, 0, IOTC_STATUS_DISCONNECTED, "by the application") >= 0);
+  assert_true(central_status_find(&t->log, 0, IOTC_STATUS_DISCONNECTED, "by the application") >= 0);
   hub_test_free(t);
 }
 

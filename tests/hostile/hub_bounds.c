@@ -56,23 +56,23 @@ static void a_flood_of_unhandled_properties_is_bounded(void **state) {
   /* The first refusal reaching the hub means the whole patch was handled (the worker sends
    * after it has processed a message). A report after that is answered after every refusal. */
   assert_true(hub_wait(&t->hub, "reportedPatches", 1) >= 1);
-  hub_done d;
-  hub_done_init(&d);
+  central_results d;
+  central_results_init(&d);
   for (int round = 0; round < 200; round++) { /* bounded: retry while the refusals fill the queue */
-    iotc_result r = iotc_client_report_property(t->client, NULL, "marker", "1", hub_done_record, &d);
+    iotc_result r = iotc_client_report_property(t->client, NULL, "marker", "1", central_on_done, &d);
     if (r == IOTC_OK) break;
     assert_int_equal(r, IOTC_ERR_QUEUE_FULL);
     struct timespec ts = {0, 20 * 1000000L};
     nanosleep(&ts, NULL);
   }
-  assert_int_equal(hub_done_wait(&d, 1), 0);
-  assert_int_equal(d.ok, 1);
+  assert_true(central_counter_wait(&d.all, 1));
+  assert_int_equal(central_counter_get(&d.ok), 1);
   long sent = hub_stat(&t->hub, "reportedPatches");
   printf("# %d unhandled desired properties with a queue of %d: %ld reported PATCHes\n",
          5 * CAPACITY, CAPACITY, sent);
   assert_true(sent >= 2 && sent <= CAPACITY + 1);
   hub_test_free(t);
-  hub_done_destroy(&d);
+  central_results_destroy(&d);
 }
 
 typedef struct c2d_seen {

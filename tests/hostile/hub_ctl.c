@@ -218,120 +218,17 @@ void hub_client_config(const hub_ctl *h, const char *device_id, char *cs, size_t
   cfg->reconnect_max_ms = 500;
 }
 
-/* ---- status log ---- */
-
-void hub_status_init(hub_status_log *log) {
-  memset(log, 0, sizeof *log);
-  pthread_mutex_init(&log->mu, NULL);
-  pthread_cond_init(&log->cv, NULL);
-}
-
-void hub_status_destroy(hub_status_log *log) {
-  pthread_mutex_destroy(&log->mu);
-  pthread_cond_destroy(&log->cv);
-}
-
-void hub_status_record(iotc_client *client, const iotc_status_info *info, void *ctx) {
-  (void)client;
-  hub_status_log *log = ctx;
-  pthread_mutex_lock(&log->mu);
-  if (log->count < HUB_STATUS_MAX) {
-    log->status[log->count] = info->status;
-    log->reason[log->count] = info->reason;
-    snprintf(log->message[log->count], sizeof log->message[0], "%s", info->message);
-  }
-  snprintf(log->recent[log->count % 8], sizeof log->recent[0], "%d (%s): %.150s",
-           (int)info->status, iotc_strerror(info->reason), info->message);
-  log->count++;
-  pthread_cond_broadcast(&log->cv);
-  pthread_mutex_unlock(&log->mu);
-}
-
-long hub_status_wait(hub_status_log *log, size_t from, iotc_connection_status status,
-                     const char *text) {
-  struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += HUB_WAIT_MS / 1000;
-  long found = -1;
-  pthread_mutex_lock(&log->mu);
-  for (size_t i = from;;) {
-    for (; i < log->count && i < HUB_STATUS_MAX; i++) {
-      if (log->status[i] == status && (text == NULL || strstr(log->message[i], text))) {
-        found = (long)i;
-        break;
-      }
-    }
-    if (found >= 0 || pthread_cond_timedwait(&log->cv, &log->mu, &until) != 0) break;
-  }
-  pthread_mutex_unlock(&log->mu);
-  if (found < 0) fprintf(stderr, "hub: no status %d%s%s\n", (int)status, text ? " with " : "",
-                         text ? text : "");
-  return found;
-}
-
-size_t hub_status_count(hub_status_log *log) {
-  pthread_mutex_lock(&log->mu);
-  size_t n = log->count;
-  pthread_mutex_unlock(&log->mu);
-  return n;
-}
-
-void hub_done_init(hub_done *d) {
-  memset(d, 0, sizeof *d);
-  pthread_mutex_init(&d->mu, NULL);
-  pthread_cond_init(&d->cv, NULL);
-}
-
-void hub_done_destroy(hub_done *d) {
-  pthread_mutex_destroy(&d->mu);
-  pthread_cond_destroy(&d->cv);
-}
-
-void hub_done_record(iotc_client *client, iotc_result result, void *ctx) {
-  (void)client;
-  hub_done *d = ctx;
-  pthread_mutex_lock(&d->mu);
-  if (result == IOTC_OK) {
-    d->ok++;
-  } else {
-    d->failed++;
-    d->last_failure = result;
-  }
-  pthread_cond_broadcast(&d->cv);
-  pthread_mutex_unlock(&d->mu);
-}
-
-int hub_done_wait(hub_done *d, long n) {
-  struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += HUB_WAIT_MS / 1000;
-  pthread_mutex_lock(&d->mu);
-  while (d->ok + d->failed < n && pthread_cond_timedwait(&d->cv, &d->mu, &until) == 0) {
-  }
-  int rc = d->ok + d->failed >= n ? 0 : -1;
-  pthread_mutex_unlock(&d->mu);
-  if (rc) fprintf(stderr, "hub: fewer than %ld sends completed\n", n);
-  return rc;
-}
-
-iotc_result hub_send(iotc_client *client, const char *json, hub_done *d) {
+iotc_result hub_send(iotc_client *client, const char *json, central_results *d) {
   iotc_telemetry_options o;
-  iotc_telemetry_options_init(&o);
-  o.on_done = hub_done_record;
-  o.user_context = d;
+  central_telemetry_options(&o, d);
   return iotc_client_send_telemetry(client, json, &o);
-}
-
-static void log_to_stderr(iotc_log_level level, const char *message, void *ctx) {
-  (void)ctx;
-  fprintf(stderr, "iotc[%d]: %s\n", (int)level, message);
 }
 
 hub_test *hub_test_new(const char *device_id) {
   /* HUB_TEST_LOG=0..3 shows the library's log lines up to that level (debugging a test) */
   const char *lv = getenv("HUB_TEST_LOG");
   if (lv && *lv >= '0' && *lv <= '3') {
-    iotc_log_set_handler(log_to_stderr, (iotc_log_level)(*lv - '0'), NULL);
+    iotc_log_set_handler(central_log_to_stderr, (iotc_log_level)(*lv - '0'), NULL);
   }
   hub_test *t = calloc(1, sizeof *t);
   if (t == NULL) return NULL;
@@ -339,14 +236,14 @@ hub_test *hub_test_new(const char *device_id) {
     free(t);
     return NULL;
   }
-  hub_status_init(&t->log);
+  central_statuses_init(&t->log);
   hub_client_config(&t->hub, device_id, t->cs, sizeof t->cs, &t->cfg);
   return t;
 }
 
 iotc_client *hub_test_client(hub_test *t) {
   if (iotc_client_create(&t->cfg, &t->client, NULL) != IOTC_OK ||
-      iotc_client_on_status(t->client, hub_status_record, &t->log) != IOTC_OK) {
+      iotc_client_on_status(t->client, central_on_status, &t->log) != IOTC_OK) {
     fprintf(stderr, "hub: the client could not be created\n");
     iotc_client_destroy(t->client);
     t->client = NULL;
@@ -358,6 +255,6 @@ void hub_test_free(hub_test *t) {
   if (t == NULL) return;
   iotc_client_destroy(t->client);
   hub_stop(&t->hub);
-  hub_status_destroy(&t->log);
+  central_statuses_destroy(&t->log);
   free(t);
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "iotc/client.h"
+#include "record.h"
 
 /** Guard for every wait: a test fails when one runs out; nothing asserts on durations. */
 #define HUB_WAIT_MS 30000
@@ -51,54 +52,18 @@ json_t *hub_log(hub_ctl *h, const char *key);
 void hub_client_config(const hub_ctl *h, const char *device_id, char *cs, size_t cs_size,
                        iotc_client_config *cfg);
 
-/* ---- what the status callback saw ---- */
+/* ---- what the status callback saw: record.h (central_statuses, central_on_status) ---- */
 
-#define HUB_STATUS_MAX 256
+/* ---- outcomes of sends: record.h (central_results, central_on_done) ---- */
 
-typedef struct hub_status_log {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  size_t count; /* all seen; the first HUB_STATUS_MAX are kept */
-  iotc_connection_status status[HUB_STATUS_MAX];
-  iotc_result reason[HUB_STATUS_MAX];
-  char message[HUB_STATUS_MAX][160];
-  char recent[8][200]; /* the last 8, whatever the count: "status (reason): message" */
-} hub_status_log;
-
-void hub_status_init(hub_status_log *log);
-void hub_status_destroy(hub_status_log *log);
-/** The status callback: pass the log as its context. */
-void hub_status_record(iotc_client *client, const iotc_status_info *info, void *log);
-/** Wait (HUB_WAIT_MS) for a status @p status at index >= @p from whose message contains @p text
- * (NULL: any) ; its index, or -1. */
-long hub_status_wait(hub_status_log *log, size_t from, iotc_connection_status status,
-                     const char *text);
-/** How many statuses were seen so far. */
-size_t hub_status_count(hub_status_log *log);
-
-/* ---- outcomes of sends (on_done) ---- */
-
-typedef struct hub_done {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  long ok, failed;
-  iotc_result last_failure;
-} hub_done;
-
-void hub_done_init(hub_done *d);
-void hub_done_destroy(hub_done *d);
-/** An iotc_done_fn: pass the hub_done as its context. */
-void hub_done_record(iotc_client *client, iotc_result result, void *d);
-/** Wait (HUB_WAIT_MS) until ok + failed >= @p n; 0 when it did. */
-int hub_done_wait(hub_done *d, long n);
 /** Send one telemetry message whose outcome goes to @p d. */
-iotc_result hub_send(iotc_client *client, const char *json, hub_done *d);
+iotc_result hub_send(iotc_client *client, const char *json, central_results *d);
 
 /* ---- one hub and one client, the common shape of a test ---- */
 
 typedef struct hub_test {
   hub_ctl hub;
-  hub_status_log log;
+  central_statuses log;
   char cs[512];
   iotc_client_config cfg; /* hub_client_config(); adjust before hub_test_client() */
   iotc_client *client;

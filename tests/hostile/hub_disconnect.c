@@ -34,15 +34,15 @@ static hub_test *between_connections(const char *device) {
   assert_int_equal(iotc_client_connect(t->client, HUB_WAIT_MS, NULL), IOTC_OK);
   assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"connack\":3}"), 0);
   assert_int_equal(hub_do(&t->hub, "{\"op\":\"drop\"}"), 0);
-  assert_true(hub_status_wait(&t->log, 0, IOTC_STATUS_RECONNECTING, NULL) >= 0);
+  assert_true(central_status_find(&t->log, 0, IOTC_STATUS_RECONNECTING, NULL) >= 0);
   return t;
 }
 
 static void disconnect_between_connections_flushes_until_the_deadline(void **state) {
   (void)state;
   hub_test *t = between_connections("flush-device");
-  hub_done d;
-  hub_done_init(&d);
+  central_results d;
+  central_results_init(&d);
   for (int i = 0; i < MESSAGES; i++) assert_int_equal(hub_send(t->client, "{\"n\":1}", &d), IOTC_OK);
   closer k = {t->client, 60000, IOTC_ERR_INTERNAL};
   pthread_t th;
@@ -54,11 +54,11 @@ static void disconnect_between_connections_flushes_until_the_deadline(void **sta
   pthread_join(th, NULL);
   assert_true(tried >= before + 2);
   assert_int_equal(k.result, IOTC_OK);
-  assert_int_equal(hub_done_wait(&d, MESSAGES), 0);
-  assert_int_equal(d.ok, MESSAGES);
+  assert_true(central_counter_wait(&d.all, MESSAGES));
+  assert_int_equal(central_counter_get(&d.ok), MESSAGES);
   assert_true(hub_stat(&t->hub, "telemetry") >= MESSAGES);
   hub_test_free(t);
-  hub_done_destroy(&d);
+  central_results_destroy(&d);
 }
 
 /* The neighbours: nothing queued closes at once; an unreachable hub runs out the deadline. */
@@ -66,24 +66,24 @@ static void disconnect_between_connections_with_nothing_queued(void **state) {
   (void)state;
   hub_test *t = between_connections("idle-device");
   assert_int_equal(iotc_client_disconnect(t->client, 60000), IOTC_OK);
-  assert_true(hub_status_wait(&t->log, 0, IOTC_STATUS_DISCONNECTED, "by the application") >= 0);
+  assert_true(central_status_find(&t->log, 0, IOTC_STATUS_DISCONNECTED, "by the application") >= 0);
   hub_test_free(t);
 }
 
 static void disconnect_deadline_passes_while_the_hub_refuses(void **state) {
   (void)state;
   hub_test *t = between_connections("refused-device");
-  hub_done d;
-  hub_done_init(&d);
+  central_results d;
+  central_results_init(&d);
   for (int i = 0; i < MESSAGES; i++) assert_int_equal(hub_send(t->client, "{\"n\":1}", &d), IOTC_OK);
   assert_int_equal(iotc_client_disconnect(t->client, 1500), IOTC_ERR_TIMEOUT);
-  assert_int_equal(d.ok + d.failed, 0); /* still queued */
+  assert_int_equal(central_counter_get(&d.all), 0); /* still queued */
   iotc_client_destroy(t->client);
   t->client = NULL;
-  assert_int_equal(d.failed, MESSAGES);
-  assert_int_equal(d.last_failure, IOTC_ERR_SHUTDOWN);
+  assert_int_equal(central_counter_get(&d.failed), MESSAGES);
+  assert_int_equal(central_results_last_error(&d), IOTC_ERR_SHUTDOWN);
   hub_test_free(t);
-  hub_done_destroy(&d);
+  central_results_destroy(&d);
 }
 
 int main(void) {

@@ -24,41 +24,41 @@ static hub_test *start(const char *device) {
 
 /* The client declared the link dead with @p text in its reason, reconnected, and every one of
  * @p n messages was delivered. */
-static void expect_recovery(hub_test *t, hub_done *d, long n, const char *text) {
-  long i = hub_status_wait(&t->log, 0, IOTC_STATUS_DISCONNECTED, text);
+static void expect_recovery(hub_test *t, central_results *d, long n, const char *text) {
+  long i = central_status_find(&t->log, 0, IOTC_STATUS_DISCONNECTED, text);
   assert_true(i >= 0);
-  assert_int_equal(t->log.reason[i], IOTC_ERR_TIMEOUT);
+  assert_int_equal(central_status_at(&t->log, (size_t)i).reason, IOTC_ERR_TIMEOUT);
   assert_true(hub_wait(&t->hub, "connections", 2) >= 2);
-  assert_int_equal(hub_done_wait(d, n), 0);
-  assert_int_equal(d->ok, n);
+  assert_true(central_counter_wait(&d->all, n));
+  assert_int_equal(central_counter_get(&d->ok), n);
 }
 
 static void a_trickling_hub_is_left(void **state) {
   (void)state;
   hub_test *t = start("trickle-device");
   assert_int_equal(hub_do(&t->hub, "{\"op\":\"trickle\",\"ms\":200}"), 0);
-  hub_done d;
-  hub_done_init(&d);
+  central_results d;
+  central_results_init(&d);
   for (int i = 0; i < 5; i++) assert_int_equal(hub_send(t->client, "{\"n\":1}", &d), IOTC_OK);
   /* A trickle holds back every answer: whichever is missing first (the twin GET that follows the
    * connect, or a PUBACK) names the reason, depending on how soon the trickle starts. */
   expect_recovery(t, &d, 5, "for 2000 ms");
   hub_test_free(t);
-  hub_done_destroy(&d);
+  central_results_destroy(&d);
 }
 
 static void a_hub_without_pubacks_is_left(void **state) {
   (void)state;
   hub_test *t = start("nopuback-device");
   assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"puback\":false}"), 0);
-  hub_done d;
-  hub_done_init(&d);
+  central_results d;
+  central_results_init(&d);
   for (int i = 0; i < 5; i++) assert_int_equal(hub_send(t->client, "{\"n\":1}", &d), IOTC_OK);
-  assert_true(hub_status_wait(&t->log, 0, IOTC_STATUS_DISCONNECTED, "PUBACK") >= 0);
+  assert_true(central_status_find(&t->log, 0, IOTC_STATUS_DISCONNECTED, "PUBACK") >= 0);
   assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"puback\":true}"), 0);
   expect_recovery(t, &d, 5, "PUBACK");
   hub_test_free(t);
-  hub_done_destroy(&d);
+  central_results_destroy(&d);
 }
 
 /* The neighbour: a hub slower than usual but within the limit is not left. */
@@ -66,41 +66,41 @@ static void a_slow_hub_within_the_limit_is_kept(void **state) {
   (void)state;
   hub_test *t = start("slow-device");
   assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"pubackDelayMs\":%d}", LIVENESS_MS / 4), 0);
-  hub_done d;
-  hub_done_init(&d);
+  central_results d;
+  central_results_init(&d);
   for (int i = 0; i < 5; i++) assert_int_equal(hub_send(t->client, "{\"n\":1}", &d), IOTC_OK);
-  assert_int_equal(hub_done_wait(&d, 5), 0);
-  assert_int_equal(d.ok, 5);
+  assert_true(central_counter_wait(&d.all, 5));
+  assert_int_equal(central_counter_get(&d.ok), 5);
   assert_int_equal(hub_stat(&t->hub, "connections"), 1);
   hub_test_free(t);
-  hub_done_destroy(&d);
+  central_results_destroy(&d);
 }
 
 static void an_unanswered_reported_patch_fails_after_its_attempts(void **state) {
   (void)state;
   hub_test *t = start("patch-device");
   assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"reported\":false}"), 0);
-  hub_done d;
-  hub_done_init(&d);
-  assert_int_equal(iotc_client_report_property(t->client, NULL, "a", "1", hub_done_record, &d),
+  central_results d;
+  central_results_init(&d);
+  assert_int_equal(iotc_client_report_property(t->client, NULL, "a", "1", central_on_done, &d),
                    IOTC_OK);
-  long i = hub_status_wait(&t->log, 0, IOTC_STATUS_DISCONNECTED, "reported PATCH");
+  long i = central_status_find(&t->log, 0, IOTC_STATUS_DISCONNECTED, "reported PATCH");
   assert_true(i >= 0);
-  assert_int_equal(t->log.reason[i], IOTC_ERR_TIMEOUT);
-  assert_int_equal(hub_done_wait(&d, 1), 0);
-  assert_int_equal(d.failed, 1);
-  assert_int_equal(d.last_failure, IOTC_ERR_TIMEOUT);
+  assert_int_equal(central_status_at(&t->log, (size_t)i).reason, IOTC_ERR_TIMEOUT);
+  assert_true(central_counter_wait(&d.all, 1));
+  assert_int_equal(central_counter_get(&d.failed), 1);
+  assert_int_equal(central_results_last_error(&d), IOTC_ERR_TIMEOUT);
   long sent = hub_stat(&t->hub, "reportedPatches");
   printf("# one unanswered reported PATCH was sent %ld times\n", sent);
   assert_int_equal(sent, 3);
   /* what comes after it is not held back by it */
   assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"reported\":true}"), 0);
-  assert_int_equal(iotc_client_report_property(t->client, NULL, "b", "2", hub_done_record, &d),
+  assert_int_equal(iotc_client_report_property(t->client, NULL, "b", "2", central_on_done, &d),
                    IOTC_OK);
-  assert_int_equal(hub_done_wait(&d, 2), 0);
-  assert_int_equal(d.ok, 1);
+  assert_true(central_counter_wait(&d.all, 2));
+  assert_int_equal(central_counter_get(&d.ok), 1);
   hub_test_free(t);
-  hub_done_destroy(&d);
+  central_results_destroy(&d);
 }
 
 static void an_unanswered_twin_get_is_detected(void **state) {
@@ -111,12 +111,12 @@ static void an_unanswered_twin_get_is_detected(void **state) {
   assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"twinGet\":false}"), 0);
   assert_non_null(hub_test_client(t));
   assert_int_equal(iotc_client_connect(t->client, HUB_WAIT_MS, NULL), IOTC_OK);
-  long i = hub_status_wait(&t->log, 0, IOTC_STATUS_DISCONNECTED, "twin GET");
+  long i = central_status_find(&t->log, 0, IOTC_STATUS_DISCONNECTED, "twin GET");
   assert_true(i >= 0);
-  assert_int_equal(t->log.reason[i], IOTC_ERR_TIMEOUT);
+  assert_int_equal(central_status_at(&t->log, (size_t)i).reason, IOTC_ERR_TIMEOUT);
   assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"twinGet\":true}"), 0);
   assert_true(hub_wait(&t->hub, "connections", 2) >= 2);
-  long connected = hub_status_wait(&t->log, (size_t)i, IOTC_STATUS_CONNECTED, NULL);
+  long connected = central_status_find(&t->log, (size_t)i, IOTC_STATUS_CONNECTED, NULL);
   assert_true(connected > i);
   hub_test_free(t);
 }

@@ -35,7 +35,7 @@ typedef struct soak_client {
   int index;
   pthread_t sender;
   atomic_bool stop;
-  hub_done telemetry, reports;
+  central_results telemetry, reports;
   atomic_long accepted, queue_full, refused, reports_accepted, commands;
   pthread_mutex_t gap_mu;
   double last_ok, max_gap; /* seconds */
@@ -73,7 +73,7 @@ static void on_telemetry_done(iotc_client *client, iotc_result result, void *ctx
     s->last_ok = t;
     pthread_mutex_unlock(&s->gap_mu);
   }
-  hub_done_record(client, result, &s->telemetry);
+  central_on_done(client, result, &s->telemetry);
 }
 
 static void on_command(iotc_client *client, const iotc_command_request *req,
@@ -115,7 +115,7 @@ static void *send_loop(void *arg) {
     }
     if (n % 50 == 0) {
       snprintf(json, sizeof json, "%ld", n);
-      if (iotc_client_report_property(s->client, NULL, "count", json, hub_done_record,
+      if (iotc_client_report_property(s->client, NULL, "count", json, central_on_done,
                                       &s->reports) == IOTC_OK) {
         atomic_fetch_add(&s->reports_accepted, 1);
       }
@@ -203,7 +203,7 @@ static void soak(void **state) {
     } else { /* shares hub i % hubs: same configuration, own device id */
       t[i] = calloc(1, sizeof *t[i]);
       assert_non_null(t[i]);
-      hub_status_init(&t[i]->log);
+      central_statuses_init(&t[i]->log);
       hub_client_config(hub[i % hubs].hub, id, t[i]->cs, sizeof t[i]->cs, &t[i]->cfg);
     }
     t[i]->cfg.liveness_timeout_ms = liveness_ms;
@@ -213,8 +213,8 @@ static void soak(void **state) {
     soak_client *s = &sc[i];
     s->client = t[i]->client;
     s->index = i;
-    hub_done_init(&s->telemetry);
-    hub_done_init(&s->reports);
+    central_results_init(&s->telemetry);
+    central_results_init(&s->reports);
     pthread_mutex_init(&s->gap_mu, NULL);
     assert_int_equal(iotc_client_on_any_command(s->client, on_command, s), IOTC_OK);
     assert_int_equal(iotc_client_on_any_property(s->client, on_property, s), IOTC_OK);
@@ -251,36 +251,36 @@ static void soak(void **state) {
     pthread_join(s->sender, NULL);
     iotc_result r = iotc_client_disconnect(s->client, 120000);
     long accepted = atomic_load(&s->accepted);
-    bool all_done = hub_done_wait(&s->telemetry, accepted) == 0 &&
-                    hub_done_wait(&s->reports, atomic_load(&s->reports_accepted)) == 0;
+    bool all_done = central_counter_wait(&s->telemetry.all, (uint64_t)accepted) &&
+                    central_counter_wait(&s->reports.all, (uint64_t)atomic_load(&s->reports_accepted));
+    long t_ok = (long)central_counter_get(&s->telemetry.ok);
+    long t_failed = (long)central_counter_get(&s->telemetry.failed);
+    long r_ok = (long)central_counter_get(&s->reports.ok);
+    long r_failed = (long)central_counter_get(&s->reports.failed);
+    iotc_result r_last = central_results_last_error(&s->reports);
     iotc_client_stats st;
     assert_int_equal(iotc_client_get_stats(s->client, &st), IOTC_OK);
     if (r != IOTC_OK || !all_done) { /* what the client went through last, to see why */
-      size_t n = hub_status_count(&t[i]->log);
-      pthread_mutex_lock(&t[i]->log.mu);
-      for (size_t k = n > 8 ? n - 8 : 0; k < n; k++) {
-        printf("#   client %d status %s\n", i, t[i]->log.recent[k % 8]);
-      }
-      pthread_mutex_unlock(&t[i]->log.mu);
+      printf("#   client %d, its last statuses:\n", i);
+      central_statuses_print(&t[i]->log);
       printf("#   client %d: %ld of %ld telemetry completed, connected %d\n", i,
-             s->telemetry.ok + s->telemetry.failed, accepted, iotc_client_is_connected(s->client));
+             t_ok + t_failed, accepted, iotc_client_is_connected(s->client));
     }
     printf("# client %d: disconnect %s; telemetry %ld accepted, %ld ok, %ld failed, %ld queue "
            "full, %llu resent; reports %ld accepted, %ld ok, %ld failed (last %s); %ld commands; "
            "%llu connects; longest gap between acknowledgements %.1f s\n",
-           i, iotc_strerror(r), accepted, s->telemetry.ok, s->telemetry.failed,
+           i, iotc_strerror(r), accepted, t_ok, t_failed,
            atomic_load(&s->queue_full), (unsigned long long)st.telemetry_resent,
-           atomic_load(&s->reports_accepted), s->reports.ok, s->reports.failed,
-           s->reports.failed ? iotc_strerror(s->reports.last_failure) : "-",
+           atomic_load(&s->reports_accepted), r_ok, r_failed, r_failed ? iotc_strerror(r_last) : "-",
            atomic_load(&s->commands), (unsigned long long)st.connects, s->max_gap);
     assert_int_equal(r, IOTC_OK);
     assert_true(all_done);
     assert_int_equal(atomic_load(&s->refused), 0);
-    assert_int_equal(s->telemetry.ok + s->telemetry.failed, accepted);
-    assert_int_equal(s->telemetry.failed, 0);
-    if (s->reports.failed) assert_int_equal(s->reports.last_failure, IOTC_ERR_TIMEOUT);
-    total_ok += s->telemetry.ok;
-    total_failed += s->telemetry.failed;
+    assert_int_equal(t_ok + t_failed, accepted);
+    assert_int_equal(t_failed, 0);
+    if (r_failed) assert_int_equal(r_last, IOTC_ERR_TIMEOUT);
+    total_ok += t_ok;
+    total_failed += t_failed;
     total_accepted += accepted;
   }
   long received = 0;
@@ -294,11 +294,11 @@ static void soak(void **state) {
       hub_test_free(first[i]);
     } else {
       iotc_client_destroy(t[i]->client);
-      hub_status_destroy(&t[i]->log);
+      central_statuses_destroy(&t[i]->log);
       free(t[i]);
     }
-    hub_done_destroy(&sc[i].telemetry);
-    hub_done_destroy(&sc[i].reports);
+    central_results_destroy(&sc[i].telemetry);
+    central_results_destroy(&sc[i].reports);
     pthread_mutex_destroy(&sc[i].gap_mu);
   }
   free(t);

@@ -26,9 +26,9 @@ static void run(int codes, int bad_connections) {
          hub_stat(&t->hub, "connections"));
   assert_int_equal(hub_stat(&t->hub, "acceptedBadSuback"), 0);
   if (bad > 0) {
-    long i = hub_status_wait(&t->log, 0, IOTC_STATUS_RECONNECTING, "SUBACK");
+    long i = central_status_find(&t->log, 0, IOTC_STATUS_RECONNECTING, "SUBACK");
     assert_true(i >= 0);
-    assert_int_equal(t->log.reason[i], IOTC_ERR_PROTOCOL);
+    assert_int_equal(central_status_at(&t->log, (size_t)i).reason, IOTC_ERR_PROTOCOL);
     assert_true(hub_stat(&t->hub, "connections") > bad_connections);
   }
   assert_int_equal(iotc_client_disconnect(t->client, 5000), IOTC_OK);
@@ -58,9 +58,9 @@ static void refused_subscription_reconnects(void **state) {
   assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"subackRefuse\":true}"), 0);
   assert_non_null(hub_test_client(t));
   assert_int_equal(iotc_client_connect(t->client, 0, NULL), IOTC_OK);
-  long i = hub_status_wait(&t->log, 0, IOTC_STATUS_RECONNECTING, "refused");
+  long i = central_status_find(&t->log, 0, IOTC_STATUS_RECONNECTING, "refused");
   assert_true(i >= 0);
-  assert_int_equal(t->log.reason[i], IOTC_ERR_PROTOCOL);
+  assert_int_equal(central_status_at(&t->log, (size_t)i).reason, IOTC_ERR_PROTOCOL);
   assert_true(hub_wait(&t->hub, "connections", 2) >= 2);
   assert_int_equal(hub_stat(&t->hub, "twinGets"), 0);
   assert_int_equal(hub_do(&t->hub, "{\"op\":\"set\",\"subackRefuse\":false}"), 0);

@@ -34,13 +34,8 @@ static void ignore_command(iotc_client *c, const iotc_command_request *r, iotc_c
 }
 
 static iotc_client *offline_client(void) {
-  iotc_client_config cfg;
-  iotc_client_config_init(&cfg);
-  cfg.id_scope = "0ne00000000";
-  cfg.device_id = "bad-input";
-  cfg.device_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-  iotc_client *client = NULL;
-  assert_int_equal(iotc_client_create(&cfg, &client, NULL), IOTC_OK);
+  iotc_client *client = central_offline_client("bad-input");
+  assert_non_null(client);
   return client;
 }
 

@@ -12,19 +12,7 @@
 #include <cmocka.h>
 
 #include "central.h"
-#include "central_delivery.h"
-
-typedef struct statuses {
-  central_counter reprovisioning;
-  central_counter connected;
-} statuses;
-
-static void on_status(iotc_client *client, const iotc_status_info *info, void *ctx) {
-  (void)client;
-  statuses *s = ctx;
-  if (info->status == IOTC_STATUS_REPROVISIONING) central_counter_add(&s->reprovisioning, 1);
-  if (info->status == IOTC_STATUS_CONNECTED) central_counter_add(&s->connected, 1);
-}
+#include "delivery.h"
 
 static void the_client_follows_its_device_to_the_other_hub(void **state) {
   (void)state;
@@ -35,10 +23,9 @@ static void the_client_follows_its_device_to_the_other_hub(void **state) {
   cfg.reprovision_after = 2;
   iotc_client *client = central_client(&cfg);
   assert_non_null(client);
-  statuses st;
-  central_counter_init(&st.reprovisioning);
-  central_counter_init(&st.connected);
-  assert_int_equal(iotc_client_on_status(client, on_status, &st), IOTC_OK);
+  central_statuses st;
+  central_statuses_init(&st);
+  assert_int_equal(iotc_client_on_status(client, central_on_status, &st), IOTC_OK);
   assert_int_equal(central_connect(client), 0);
   char hub_before[256], id[128];
   assert_int_equal(iotc_client_get_hub(client, hub_before, sizeof hub_before, id, sizeof id), IOTC_OK);
@@ -57,13 +44,14 @@ static void the_client_follows_its_device_to_the_other_hub(void **state) {
   json_decref(r);
   /* Messages sent during the move wait and go to the new hub. */
   delivery_send(client, 20, 20, 20, &sent);
-  assert_true(central_counter_wait(&st.reprovisioning, 1));
-  assert_true(central_counter_wait(&st.connected, 2));
+  assert_true(central_status_wait(&st, IOTC_STATUS_REPROVISIONING, 1));
+  assert_true(central_status_wait(&st, IOTC_STATUS_CONNECTED, 2));
   assert_true(central_counter_wait(&sent.ok, 40));
 
   char hub_after[256];
   assert_int_equal(iotc_client_get_hub(client, hub_after, sizeof hub_after, id, sizeof id), IOTC_OK);
   assert_string_not_equal(hub_after, hub_before);
+  assert_true(iotc_client_is_connected(client));
   json_t *view = central_get("/api/devices/%s", dev.id);
   assert_string_equal(json_string_value(json_object_get(view, "hub")), hub_after);
   assert_true(json_is_true(json_object_get(view, "connected")));
@@ -87,8 +75,7 @@ static void the_client_follows_its_device_to_the_other_hub(void **state) {
   assert_int_equal(iotc_client_disconnect(client, 10000), IOTC_OK);
   iotc_client_destroy(client);
   central_results_destroy(&sent);
-  central_counter_destroy(&st.reprovisioning);
-  central_counter_destroy(&st.connected);
+  central_statuses_destroy(&st);
 }
 
 int main(void) {

@@ -107,12 +107,7 @@ static void keys_tokens_and_signatures_are_never_logged(void **state) {
   size_t len = 0;
   assert_int_equal(iotc_derive_device_key(emu->group_key, device_id, derived, sizeof derived, &len), IOTC_OK);
   iotc_client_config cfg;
-  iotc_client_config_init(&cfg);
-  cfg.id_scope = emu->id_scope;
-  cfg.device_id = device_id;
-  cfg.group_key = emu->group_key;
-  cfg.dps_endpoint = emu->dps_mqtt;
-  cfg.ca_file = emu->ca_file;
+  central_group_config(device_id, &cfg);
   cfg.sas_ttl_s = 20;
   iotc_client *client = central_client(&cfg);
   assert_non_null(client);

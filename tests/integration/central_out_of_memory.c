@@ -200,7 +200,7 @@ static void a_c2d_message_without_memory_for_its_properties_is_counted(void **st
   snprintf(path, sizeof path, "/emulator/devices/%s/c2d", f->dev.id);
   const char *body = "{\"body\":\"hello\",\"properties\":{\"color\":\"green\"}}";
   long status = 0;
-  assert_true(alloc_fail_in("process_c2d"));
+  assert_true(alloc_fail_in("decode_bag"));
   assert_int_equal(emu_api(central_emu(), "POST", path, body, &status, NULL), 0);
   assert_int_equal(status, 201);
   assert_true(dropped_reaches(f->client, before + 1));
@@ -225,9 +225,9 @@ static bool arrives_within(central_counter *c, uint64_t target, uint32_t ms) {
 static void every_client_function_failing_its_allocations_breaks_nothing_for_good(void **state) {
   (void)state;
   static const char *const functions[] = {
-      "sink_message", "iotc__event_new", "add_pending_cmd", "view_dup", "queued_payload",
-      "process_c2d", "report_defaults", "iotc__resp_queue", "publish", "iotc__sbuf_add",
-      "op_new", "build_bag", "iotc__twin_parse", "iotc__twin_patch", "visit_one",
+      "sink_message", "iotc__event_new", "add_pending_cmd", "iotc__view_dup", "queued_payload",
+      "decode_bag", "report_defaults", "iotc__resp_queue", "publish", "iotc__sbuf_add",
+      "iotc__op_new", "build_bag", "iotc__twin_parse", "iotc__twin_patch", "visit_one",
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     fixture *f = NULL;

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "central.h"
-#include "central_delivery.h"
+#include "delivery.h"
 
 #define MESSAGES 300 /* one every 200 ms: 60 s */
 
@@ -45,6 +45,8 @@ static void a_20_second_token_is_renewed_without_losing_telemetry(void **state) 
   /* Renewed at about 80 % of 20 s: at least twice in 60 s, so at least three connections. */
   assert_true(stats.connects >= 3);
   assert_int_equal(stats.telemetry_sent, MESSAGES);
+  /* A renewal reconnects to the same hub: it never asks DPS again. */
+  assert_int_equal(stats.provisionings, 1);
   assert_int_equal(stats.telemetry_failed, 0);
   /* QoS 1 allows a duplicate only for a message sent again. */
   assert_true(d.duplicates <= stats.telemetry_resent);

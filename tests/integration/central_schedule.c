@@ -58,16 +58,7 @@ static void log_destroy(run_log *log) {
 }
 
 /* A client that never connects (nothing listens on port 1): the worker runs anyway. */
-static iotc_client *offline_client(void) {
-  iotc_client_config cfg;
-  iotc_client_config_init(&cfg);
-  cfg.id_scope = "0ne00000000";
-  cfg.device_id = "schedule";
-  cfg.device_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-  cfg.dps_endpoint = "127.0.0.1:1";
-  cfg.ca_file = central_emu()->ca_file;
-  return central_client(&cfg);
-}
+static iotc_client *offline_client(void) { return central_offline_client("schedule"); }
 
 static void callbacks_run_in_due_order_on_the_worker(void **state) {
   (void)state;
@@ -179,18 +170,12 @@ static void a_callback_that_reschedules_itself_does_not_stall_the_client(void **
   atomic_init(&ch.runs, 0);
   assert_int_equal(iotc_client_schedule(client, 0, again, &ch, NULL), IOTC_OK);
   assert_int_equal(central_connect(client), 0); /* the worker still connects */
-  central_results done;
-  central_results_init(&done);
-  iotc_telemetry_options opts;
-  central_telemetry_options(&opts, &done);
-  assert_int_equal(iotc_client_send_telemetry(client, "{\"t\":1}", &opts), IOTC_OK);
-  assert_true(central_counter_wait(&done.ok, 1));
+  assert_int_equal(central_send_telemetry_wait(client, "{\"t\":1}"), IOTC_OK);
   atomic_store(&ch.stop, true);
   printf("the chain ran %lu times meanwhile\n", (unsigned long)atomic_load(&ch.runs));
   assert_true(atomic_load(&ch.runs) > 1);
   assert_int_equal(iotc_client_disconnect(client, 5000), IOTC_OK);
   iotc_client_destroy(client); /* the chain's last pending run completes with SHUTDOWN */
-  central_results_destroy(&done);
 }
 
 /* ---- end to end: a writable property acknowledged 200 ms later ------------------------------ */

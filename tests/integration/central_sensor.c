@@ -358,6 +358,44 @@ static void the_sensor_explains_bad_usage(void **state) {
   sensor_finish(&p, (const char *const[]){"mqtt or https", NULL});
 }
 
+/* IOTC_PERSIST_DIR: the sensor keeps its telemetry on disk until the hub has it; persisted
+ * messages carry a message id, and the directory is empty once the sensor quit cleanly. */
+static void the_sensor_stores_and_forwards_with_iotc_persist_dir(void **state) {
+  (void)state;
+  const emu_info *emu = central_emu();
+  central_device dev;
+  assert_int_equal(central_device_new("sensor-persist", &dev), 0);
+  char dir[] = "/tmp/iotc-sensor-persist-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char setting[128];
+  snprintf(setting, sizeof setting, "IOTC_PERSIST_DIR=%s/queue", dir);
+  sensor_env env;
+  sensor_env_fill(&env, dev.id, "IOTC_DEVICE_KEY", dev.key, emu->dps_mqtt, setting);
+  const char *args[] = {"--interval-ms", "100", "--count", "5", "--no-stdin", NULL};
+  sensor_proc p;
+  assert_int_equal(sensor_start(&p, env.list, args), 0);
+  int st = sensor_wait(&p);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  sensor_finish(&p, (const char *const[]){"Store and forward in", "Telemetry sent: 5, failed: 0", NULL});
+  json_t *messages = central_messages(dev.id);
+  assert_int_equal(json_array_size(messages), 5);
+  size_t i;
+  json_t *m;
+  json_array_foreach(messages, i, m) assert_non_null(json_string_value(json_object_get(m, "messageId")));
+  json_decref(messages);
+  char queue[160];
+  snprintf(queue, sizeof queue, "%s/queue", dir);
+  iotc_persist_info info;
+  iotc_error err;
+  assert_int_equal(iotc_persist_inspect(queue, &info, &err), IOTC_OK);
+  assert_int_equal(info.queued, 0);
+  assert_true(info.records >= 5); /* telemetry and reported properties went through it */
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(the_sensor_explains_bad_usage),
@@ -365,6 +403,7 @@ int main(void) {
       cmocka_unit_test(the_sensor_quits_cleanly_on_sigterm),
       cmocka_unit_test(the_sensor_quits_on_sigint_during_its_connect),
       cmocka_unit_test(the_sensor_quits_at_end_of_input_and_after_count),
+      cmocka_unit_test(the_sensor_stores_and_forwards_with_iotc_persist_dir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

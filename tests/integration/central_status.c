@@ -13,35 +13,6 @@
 
 #include "central.h"
 
-typedef struct status_log {
-  pthread_mutex_t lock;
-  central_counter connected;
-  central_counter lost;
-  iotc_result lost_reason[2]; /* DISCONNECTED, then RECONNECTING */
-  char lost_message[160];
-  char lines[64][96];
-  size_t count;
-} status_log;
-
-static void on_status(iotc_client *client, const iotc_status_info *info, void *ctx) {
-  (void)client;
-  status_log *log = ctx;
-  pthread_mutex_lock(&log->lock);
-  if (log->count < 64) {
-    snprintf(log->lines[log->count++], sizeof log->lines[0], "%s (%s)",
-             iotc_status_str(info->status), iotc_strerror(info->reason));
-  }
-  if (info->status == IOTC_STATUS_DISCONNECTED && info->reason != IOTC_OK) {
-    log->lost_reason[0] = info->reason;
-    snprintf(log->lost_message, sizeof log->lost_message, "%s", info->message);
-  }
-  bool reconnecting = info->status == IOTC_STATUS_RECONNECTING;
-  if (reconnecting) log->lost_reason[1] = info->reason;
-  pthread_mutex_unlock(&log->lock);
-  if (info->status == IOTC_STATUS_CONNECTED) central_counter_add(&log->connected, 1);
-  if (reconnecting) central_counter_add(&log->lost, 1);
-}
-
 static void every_status_has_a_name(void **state) {
   (void)state;
   static const char *const names[] = {"provisioning", "connecting", "connected", "disconnected",
@@ -56,11 +27,8 @@ static void every_status_has_a_name(void **state) {
 
 static void a_dropped_connection_is_reported_as_lost(void **state) {
   (void)state;
-  status_log log;
-  memset(&log, 0, sizeof log);
-  pthread_mutex_init(&log.lock, NULL);
-  central_counter_init(&log.connected);
-  central_counter_init(&log.lost);
+  central_statuses log;
+  central_statuses_init(&log);
   central_device dev;
   if (central_device_new("lost", &dev) != 0) fail_msg("no device");
   iotc_client_config cfg;
@@ -68,7 +36,7 @@ static void a_dropped_connection_is_reported_as_lost(void **state) {
   cfg.reconnect_min_ms = 50;
   cfg.reconnect_max_ms = 200;
   iotc_client *client = central_client(&cfg);
-  assert_int_equal(iotc_client_on_status(client, on_status, &log), IOTC_OK);
+  assert_int_equal(iotc_client_on_status(client, central_on_status, &log), IOTC_OK);
   assert_int_equal(central_connect(client), 0);
   assert_int_equal(central_wait_connected(dev.id, true), 0);
   char path[256];
@@ -77,21 +45,21 @@ static void a_dropped_connection_is_reported_as_lost(void **state) {
   json_t *body = NULL;
   assert_int_equal(emu_api(central_emu(), "POST", path, "{}", &status, &body), 0);
   json_decref(body);
-  assert_true(central_counter_wait(&log.lost, 1));
-  assert_true(central_counter_wait(&log.connected, 2)); /* and it came back by itself */
-  pthread_mutex_lock(&log.lock);
-  for (size_t i = 0; i < log.count; i++) printf("status: %s\n", log.lines[i]);
-  printf("lost: %s\n", log.lost_message);
-  assert_int_equal(log.lost_reason[0], IOTC_ERR_CONNECTION_LOST);
-  assert_int_equal(log.lost_reason[1], IOTC_ERR_CONNECTION_LOST);
-  assert_non_null(strstr(log.lost_message, "lost"));
-  assert_string_equal(log.lines[0], "provisioning (success)");
-  pthread_mutex_unlock(&log.lock);
+  assert_true(central_status_wait(&log, IOTC_STATUS_RECONNECTING, 1));
+  assert_true(central_status_wait(&log, IOTC_STATUS_CONNECTED, 2)); /* and it came back by itself */
+  central_statuses_print(&log);
+  char lost[160];
+  central_status_message(&log, IOTC_STATUS_DISCONNECTED, lost, sizeof lost);
+  printf("lost: %s\n", lost);
+  assert_int_equal(central_status_reason(&log, IOTC_STATUS_DISCONNECTED), IOTC_ERR_CONNECTION_LOST);
+  assert_int_equal(central_status_reason(&log, IOTC_STATUS_RECONNECTING), IOTC_ERR_CONNECTION_LOST);
+  assert_non_null(strstr(lost, "lost"));
+  central_status_entry first = central_status_at(&log, 0);
+  assert_int_equal(first.status, IOTC_STATUS_PROVISIONING);
+  assert_int_equal(first.reason, IOTC_OK);
   assert_int_equal(iotc_client_disconnect(client, 5000), IOTC_OK);
   iotc_client_destroy(client);
-  central_counter_destroy(&log.connected);
-  central_counter_destroy(&log.lost);
-  pthread_mutex_destroy(&log.lock);
+  central_statuses_destroy(&log);
 }
 
 int main(void) {

@@ -4,7 +4,7 @@
 # locale, no third-party code. Anything else it references must be defined in the layer itself.
 set -eu
 lib=$1
-allowed='memchr memcmp memcpy memmove memset strchr strcmp strcspn strlen strncmp strrchr strspn strstr __stack_chk_fail'
+allowed=$(grep -v '^#' "$(dirname "$0")/pure_libc.txt" | tr '\n' ' ')
 defined=$(nm --defined-only "$lib" | awk 'NF == 3 { print $3 }' | sort -u)
 bad=""
 for sym in $(nm -u "$lib" | awk 'NF == 2 { print $2 }' | sort -u); do

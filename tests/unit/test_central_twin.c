@@ -12,9 +12,9 @@
 #include <pthread.h>
 
 #include "central/backoff.h"
-#include "central/json.h"
 #include "central/conn_string.h"
 #include "central/twin.h"
+#include "common/json.h"
 
 typedef struct seen {
   int count;

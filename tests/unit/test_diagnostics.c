@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "common/ca_expiry.h"
-#include "common/clock_check.h"
-#include "common/tls_diag.h"
+#include "net/ca_expiry.h"
+#include "net/clock_check.h"
+#include "net/tls_diag.h"
 
 static void an_openssl_error_line_is_shortened_to_its_reason(void **s) {
   (void)s;

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "common/mqtt_options.h"
+#include "net/mqtt_options.h"
 
 static iotc__tls_note note;
 

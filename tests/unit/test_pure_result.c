@@ -11,7 +11,7 @@
 
 static void test_strerror_names_every_code_and_never_returns_null(void **state) {
   (void)state;
-  for (int r = 0; r >= IOTC_ERR_CONNECTION_LOST; --r) {
+  for (int r = 0; r >= IOTC_ERR_NO_SPACE; --r) {
     const char *text = iotc_strerror((iotc_result)r);
     assert_non_null(text);
     assert_string_not_equal(text, "unknown error");
@@ -54,6 +54,9 @@ static void test_result_codes_keep_their_numbers(void **state) {
       {IOTC_ERR_NOT_SUPPORTED, -27},
       {IOTC_ERR_INTERNAL, -28},
       {IOTC_ERR_EXPIRED, -29},
+      {IOTC_ERR_CONNECTION_LOST, -30},
+      {IOTC_ERR_LOCKED, -31},
+      {IOTC_ERR_NO_SPACE, -32},
   };
   for (size_t i = 0; i < sizeof pinned / sizeof *pinned; ++i) {
     assert_int_equal((int)pinned[i].code, pinned[i].number);

@@ -234,6 +234,163 @@ static void test_topic_property_decode_handles_encoding_edge_cases(void **state)
                    IOTC_ERR_INVALID_ARG);
 }
 
+/* Decodes @p bag from an unterminated heap copy (ASan catches over-reads) into roomy buffers. */
+typedef struct decoded {
+  iotc_result r;
+  iotc_hub_bag_sizes sizes;
+  iotc_hub_property pairs[8];
+  char text[256];
+} decoded;
+
+static void decode_bag(const char *bag, decoded *d) {
+  memset(d, 0, sizeof *d);
+  size_t len;
+  char *copy = unterminated_copy(bag, &len);
+  d->r = iotc_hub_property_bag_decode((iotc_hub_view){copy, len}, d->pairs, 8, d->text,
+                                      sizeof d->text, &d->sizes);
+  /* The pairs point into d->text, not into the bag: the copy may go. */
+  free(copy);
+}
+
+static void assert_decoded(const decoded *d, size_t count, size_t skipped) {
+  assert_int_equal(d->r, IOTC_OK);
+  assert_int_equal(d->sizes.count, count);
+  assert_int_equal(d->sizes.skipped, skipped);
+}
+
+static void assert_pair(const decoded *d, size_t i, const char *key, const char *value) {
+  assert_true(i < d->sizes.count);
+  assert_string_equal(d->pairs[i].key, key);
+  assert_string_equal(d->pairs[i].value, value);
+  assert_true(d->pairs[i].key >= d->text && d->pairs[i].value < d->text + d->sizes.text_len);
+}
+
+static void test_topic_property_bag_decode_gives_every_pair_decoded_in_order(void **state) {
+  (void)state;
+  decoded d;
+  decode_bag("%24.to=%2Fdevices%2Fdev1%2Fmessages&foo=bar&flag&empty=&a%20b=c%26d+e", &d);
+  assert_decoded(&d, 5, 0);
+  assert_pair(&d, 0, "$.to", "/devices/dev1/messages");
+  assert_pair(&d, 1, "foo", "bar");
+  assert_pair(&d, 2, "flag", ""); /* the service's null value */
+  assert_pair(&d, 3, "empty", "");
+  assert_pair(&d, 4, "a b", "c&d+e"); /* '+' is not a space here */
+  assert_int_equal(d.sizes.text_len, sizeof "$.to" + sizeof "/devices/dev1/messages" +
+                                         sizeof "foo" + sizeof "bar" + sizeof "flag" + 1 +
+                                         sizeof "empty" + 1 + sizeof "a b" + sizeof "c&d+e");
+}
+
+static void test_topic_property_bag_decode_leaves_out_and_counts_what_cannot_be_decoded(
+    void **state) {
+  (void)state;
+  decoded d;
+  decode_bag("=v&good=1&bad%2=x&nul=%00&k=%zz&%00=1&last", &d);
+  assert_decoded(&d, 2, 5);
+  assert_pair(&d, 0, "good", "1");
+  assert_pair(&d, 1, "last", "");
+  decode_bag("=only", &d);
+  assert_decoded(&d, 0, 1);
+  assert_int_equal(d.sizes.text_len, 0);
+}
+
+static void test_topic_property_bag_decode_of_an_empty_bag_needs_no_buffer(void **state) {
+  (void)state;
+  const char *bags[] = {"", "&", "&&&"};
+  for (size_t i = 0; i < sizeof bags / sizeof bags[0]; ++i) {
+    iotc_hub_bag_sizes n = {9, 9, 9};
+    assert_int_equal(iotc_hub_property_bag_decode((iotc_hub_view){bags[i], strlen(bags[i])}, NULL,
+                                                  0, NULL, 0, &n),
+                     IOTC_OK);
+    assert_int_equal(n.count, 0);
+    assert_int_equal(n.text_len, 0);
+    assert_int_equal(n.skipped, 0);
+  }
+  iotc_hub_bag_sizes n;
+  assert_int_equal(iotc_hub_property_bag_decode((iotc_hub_view){NULL, 0}, NULL, 0, NULL, 0, &n),
+                   IOTC_OK);
+  assert_int_equal(n.count, 0);
+}
+
+/* Every pair of (max_pairs, text_size) around the sizes needed: too small writes nothing and
+ * still reports the sizes; large enough writes exactly the sizes reported. */
+static void test_topic_property_bag_decode_at_every_buffer_size(void **state) {
+  (void)state;
+  const char bag[] = "a=1&b%3D=%262&c&=x";
+  const iotc_hub_view v = {bag, sizeof bag - 1};
+  iotc_hub_bag_sizes need;
+  assert_int_equal(iotc_hub_property_bag_decode(v, NULL, 0, NULL, 0, &need),
+                   IOTC_ERR_BUFFER_TOO_SMALL);
+  assert_int_equal(need.count, 3);
+  assert_int_equal(need.text_len, sizeof "a" + sizeof "1" + sizeof "b=" + sizeof "&2" +
+                                      sizeof "c" + 1);
+  assert_int_equal(need.skipped, 1);
+  for (size_t pairs_room = 0; pairs_room <= need.count + 1; ++pairs_room) {
+    for (size_t text_room = 0; text_room <= need.text_len + 1; ++text_room) {
+      iotc_hub_property pairs[8];
+      char text[64];
+      memset(pairs, GUARD_BYTE, sizeof pairs);
+      memset(text, GUARD_BYTE, sizeof text);
+      iotc_hub_bag_sizes n = {0, 0, 0};
+      iotc_result r = iotc_hub_property_bag_decode(v, pairs_room ? pairs : NULL, pairs_room,
+                                                   text_room ? text : NULL, text_room, &n);
+      assert_int_equal(n.count, need.count);
+      assert_int_equal(n.text_len, need.text_len);
+      assert_int_equal(n.skipped, need.skipped);
+      size_t text_written = 0, pairs_written = 0;
+      if (pairs_room < need.count || text_room < need.text_len) {
+        assert_int_equal(r, IOTC_ERR_BUFFER_TOO_SMALL);
+      } else {
+        assert_int_equal(r, IOTC_OK);
+        assert_string_equal(pairs[0].key, "a");
+        assert_string_equal(pairs[0].value, "1");
+        assert_string_equal(pairs[1].key, "b=");
+        assert_string_equal(pairs[1].value, "&2");
+        assert_string_equal(pairs[2].key, "c");
+        assert_string_equal(pairs[2].value, "");
+        text_written = need.text_len;
+        pairs_written = need.count;
+      }
+      for (size_t k = text_written; k < sizeof text; ++k) assert_int_equal(text[k], GUARD_BYTE);
+      const char *raw = (const char *)(pairs + pairs_written);
+      for (size_t k = 0; k < sizeof pairs - pairs_written * sizeof pairs[0]; ++k) {
+        assert_int_equal(raw[k], GUARD_BYTE);
+      }
+    }
+  }
+}
+
+static void test_topic_property_bag_decode_fits_twice_the_bag_plus_two(void **state) {
+  (void)state;
+  const char *bags[] = {"a", "a&b&c&d", "a=&b=", "k=v", "%41%42=%43", "a&&b"};
+  for (size_t i = 0; i < sizeof bags / sizeof bags[0]; ++i) {
+    size_t len = strlen(bags[i]);
+    iotc_hub_bag_sizes n;
+    iotc_result r = iotc_hub_property_bag_decode((iotc_hub_view){bags[i], len}, NULL, 0, NULL, 0,
+                                                 &n);
+    assert_int_equal(r, IOTC_ERR_BUFFER_TOO_SMALL);
+    assert_true(n.text_len <= 2 * len + 2);
+  }
+}
+
+static void test_topic_property_bag_decode_refuses_null_arguments(void **state) {
+  (void)state;
+  iotc_hub_property pairs[1];
+  char text[8];
+  iotc_hub_bag_sizes n;
+  const iotc_hub_view bag = {"a=1", 3};
+  assert_int_equal(iotc_hub_property_bag_decode(bag, pairs, 1, text, sizeof text, NULL),
+                   IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_hub_property_bag_decode((iotc_hub_view){NULL, 3}, pairs, 1, text,
+                                                sizeof text, &n),
+                   IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_hub_property_bag_decode(bag, NULL, 1, text, sizeof text, &n),
+                   IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_hub_property_bag_decode(bag, pairs, 1, NULL, sizeof text, &n),
+                   IOTC_ERR_INVALID_ARG);
+  assert_int_equal(iotc_hub_property_bag_decode(bag, pairs, 1, text, sizeof text, &n), IOTC_OK);
+  assert_string_equal(pairs[0].key, "a");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_topic_c2d_subscribe_filter_at_every_buffer_size),
@@ -245,6 +402,12 @@ int main(void) {
       cmocka_unit_test(test_topic_property_iterator_walks_every_form),
       cmocka_unit_test(test_topic_property_find_compares_decoded_keys),
       cmocka_unit_test(test_topic_property_decode_handles_encoding_edge_cases),
+      cmocka_unit_test(test_topic_property_bag_decode_gives_every_pair_decoded_in_order),
+      cmocka_unit_test(test_topic_property_bag_decode_leaves_out_and_counts_what_cannot_be_decoded),
+      cmocka_unit_test(test_topic_property_bag_decode_of_an_empty_bag_needs_no_buffer),
+      cmocka_unit_test(test_topic_property_bag_decode_at_every_buffer_size),
+      cmocka_unit_test(test_topic_property_bag_decode_fits_twice_the_bag_plus_two),
+      cmocka_unit_test(test_topic_property_bag_decode_refuses_null_arguments),
   };
   return cmocka_run_group_tests_name("hub topic: C2D and property bags", tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* iotc: one device sends --count QoS 1 telemetry messages of 200 bytes, keeping --inflight of them
  * unacknowledged (the client's max_inflight; each completion sends the next). Connects with a
- * connection string so only the hub is involved. Prints one JSON line like paho-telemetry. */
+ * connection string so only the hub is involved. Prints one JSON line like paho-telemetry.
+ * --persist DIR [--durability each|interval|os]: the same through the persistent queue. */
 #include <iotc/iotc.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -32,6 +33,22 @@ static void bench_send(uint32_t seq) {
 }
 
 int main(int argc, char **argv) {
+  /* The persistence options are taken out before the shared parser sees the rest. */
+  const char *persist = NULL;
+  iotc_persist_durability durability = IOTC_PERSIST_SYNC_EACH;
+  int n = 1;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--persist") == 0 && i + 1 < argc) {
+      persist = argv[++i];
+    } else if (strcmp(argv[i], "--durability") == 0 && i + 1 < argc) {
+      const char *d = argv[++i];
+      durability = strcmp(d, "os") == 0 ? IOTC_PERSIST_SYNC_OS :
+                   strcmp(d, "interval") == 0 ? IOTC_PERSIST_SYNC_INTERVAL : IOTC_PERSIST_SYNC_EACH;
+    } else {
+      argv[n++] = argv[i];
+    }
+  }
+  argc = n;
   bench_telemetry_args a = bench_telemetry_parse(argc, argv);
 
   char cs[512];
@@ -43,7 +60,10 @@ int main(int argc, char **argv) {
   cfg.ca_file = a.ca;
   cfg.max_inflight = (uint16_t)a.window;
   cfg.queue_capacity = (size_t)a.window + 16;
-  if (iotc_client_create(&cfg, &client, NULL) != IOTC_OK) bench_fail("iotc_client_create");
+  cfg.persist_dir = persist;
+  cfg.persist_durability = durability;
+  iotc_error cerr;
+  if (iotc_client_create(&cfg, &client, &cerr) != IOTC_OK) bench_fail("iotc_client_create: %s", cerr.message);
   iotc_error err;
   memset(&err, 0, sizeof err);
   iotc_result rc = iotc_client_connect(client, 30000, &err);

@@ -28,6 +28,8 @@ Open the API's URL ("api" in that line) in a browser for the operator dashboard.
                          (default: localhost,127.0.0.1,::1; standard mode adds its addresses)
   --retry-after SECONDS  the retry-after DPS sends while assigning (default 1)
   --parent-pid PID       exit when this process ends
+  --retain-messages N    keep each device's last N telemetry messages for the operator API
+                         (default 1000, with at most 8 MiB of them; more N allows N KiB)
   --verbose              also log every packet and request (passwords redacted)
   --quiet                log nothing but errors
   -h, --help             show this help and exit`;
@@ -43,6 +45,7 @@ function parseArgs(argv) {
     '--config': 'config', '--ports': 'ports', '--id-scope': 'idScope', '--cert-dir': 'certDir',
     '--state-dir': 'stateDir', '--parent-pid': 'parentPid', '--retry-after': 'retryAfter',
     '--server-names': 'serverNames', '--address-block': 'addressBlock',
+    '--retain-messages': 'retainMessages',
   };
   const switches = { '--verbose': ['verbosity', 2], '--quiet': ['verbosity', 0] };
   for (let i = 0; i < argv.length; i++) {
@@ -94,6 +97,11 @@ if (args.serverNames !== undefined) opts.serverNames = args.serverNames.split(',
 if (opts.serverNames !== undefined) {
   const bad = serverNamesError(opts.serverNames);
   if (bad) fail(`bad server names: ${bad}`);
+}
+if (args.retainMessages !== undefined) {
+  const n = Number(args.retainMessages);
+  if (!Number.isInteger(n) || n < 1 || n > 10000000) fail('--retain-messages must be a whole number from 1 to 10000000');
+  opts.retention = { ...(opts.retention || {}), messages: n, messageBytes: Math.max(8 * 1024 * 1024, n * 1024) };
 }
 let parentPid = null;
 if (args.parentPid !== undefined) {

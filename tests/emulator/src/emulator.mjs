@@ -312,6 +312,8 @@ export class Emulator {
     const properties = parseBag(m.bag);
     const body = m.payload.toString('utf8');
     const out = { seq: m.seq, time: new Date(m.t).toISOString(), hub: m.hub, topic: m.topic, properties, body };
+    // IoT Hub's message id ($.mid): what a consumer drops repeated deliveries by
+    if (properties['$.mid'] !== undefined) out.messageId = properties['$.mid'];
     if (Buffer.byteLength(body) !== m.payload.length) {
       delete out.body;
       out.bodyBase64 = m.payload.toString('base64');

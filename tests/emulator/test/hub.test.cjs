@@ -38,6 +38,8 @@ test('telemetry with system and application properties reaches the operator API'
   const [first, second] = r.body.value;
   assert.deepEqual(first.json, { temperature: 21.5, humidity: 40 });
   assert.equal(first.properties['$.mid'], 'msg-1');
+  assert.equal(first.messageId, 'msg-1');
+  assert.equal(second.messageId, undefined);
   assert.equal(first.properties['$.ct'], 'application/json');
   assert.equal(first.properties['$.ce'], 'utf-8');
   assert.equal(first.properties.alert, 'high temp');

@@ -53,11 +53,17 @@ int central_device_of_template(const char *prefix, const char *template_id, cent
 }
 
 void central_config(const central_device *dev, iotc_client_config *cfg) {
+  central_group_config(dev->id, cfg);
+  cfg->group_key = NULL;
+  cfg->device_key = dev->key;
+}
+
+void central_group_config(const char *device_id, iotc_client_config *cfg) {
   const emu_info *emu = central_emu();
   iotc_client_config_init(cfg);
   cfg->id_scope = emu->id_scope;
-  cfg->device_id = dev->id;
-  cfg->device_key = dev->key;
+  cfg->device_id = device_id;
+  cfg->group_key = emu->group_key;
   cfg->dps_endpoint = emu->dps_mqtt;
   cfg->ca_file = emu->ca_file;
   cfg->model_id = "dtmi:com:example:iotc:EnvironmentalSensor;1";
@@ -74,6 +80,17 @@ iotc_client *central_client(const iotc_client_config *cfg) {
     return NULL;
   }
   return client;
+}
+
+iotc_client *central_offline_client(const char *device_id) {
+  iotc_client_config cfg;
+  iotc_client_config_init(&cfg);
+  cfg.id_scope = "0ne00000000";
+  cfg.device_id = device_id;
+  cfg.device_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+  cfg.dps_endpoint = "127.0.0.1:1";
+  cfg.ca_file = central_emu()->ca_file;
+  return central_client(&cfg);
 }
 
 iotc_client *central_new(const char *prefix, central_device *dev) {
@@ -257,6 +274,41 @@ json_t *central_properties(const char *device_id, const char *component) {
   return central_get("/api/devices/%s/properties", device_id);
 }
 
+static bool value_is(json_t *body, void *ctx) {
+  json_t *v = json_object_get(body, "value");
+  return json_is_integer(v) && json_integer_value(v) == *(json_int_t *)ctx;
+}
+
+int central_wait_telemetry(const char *device_id, const char *name, json_int_t value) {
+  char path[1024];
+  snprintf(path, sizeof path, "/api/devices/%s/telemetry/%s", device_id, name);
+  bool ok = false;
+  json_decref(central_poll(path, value_is, &value, &ok));
+  return ok ? 0 : -1;
+}
+
+iotc_result central_send_telemetry_wait(iotc_client *client, const char *json) {
+  central_results done;
+  central_results_init(&done);
+  iotc_telemetry_options o;
+  central_telemetry_options(&o, &done);
+  iotc_result r = iotc_client_send_telemetry(client, json, &o);
+  if (r == IOTC_OK) r = central_results_nth(&done, 1);
+  central_results_destroy(&done);
+  return r;
+}
+
+int central_telemetry_round_trip(iotc_client *client, const char *device_id, int seq) {
+  char json[64];
+  snprintf(json, sizeof json, "{\"seq\":%d}", seq);
+  iotc_result r = central_send_telemetry_wait(client, json);
+  if (r != IOTC_OK) {
+    fprintf(stderr, "central: telemetry seq=%d: %s\n", seq, iotc_strerror(r));
+    return -1;
+  }
+  return central_wait_telemetry(device_id, "seq", seq); /* the PUBACK may come before the store */
+}
+
 static bool acked(json_t *body, void *ctx) {
   json_t *m = json_object_get(json_object_get(body, "$metadata"), (const char *)ctx);
   json_t *av = json_object_get(m, "ackVersion");
@@ -278,80 +330,6 @@ json_t *central_wait_ack(const char *device_id, const char *component, const cha
     return NULL;
   }
   return body;
-}
-
-void central_telemetry_options(iotc_telemetry_options *opts, central_results *results) {
-  iotc_telemetry_options_init(opts);
-  opts->on_done = central_on_done;
-  opts->user_context = results;
-}
-
-/* ---- counters ------------------------------------------------------------------------------ */
-
-void central_counter_init(central_counter *c) {
-  pthread_condattr_t attr;
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_mutex_init(&c->lock, NULL);
-  pthread_cond_init(&c->cond, &attr);
-  pthread_condattr_destroy(&attr);
-  c->value = 0;
-}
-
-void central_counter_destroy(central_counter *c) {
-  pthread_cond_destroy(&c->cond);
-  pthread_mutex_destroy(&c->lock);
-}
-
-void central_counter_add(central_counter *c, uint64_t n) {
-  pthread_mutex_lock(&c->lock);
-  c->value += n;
-  pthread_cond_broadcast(&c->cond);
-  pthread_mutex_unlock(&c->lock);
-}
-
-uint64_t central_counter_get(central_counter *c) {
-  pthread_mutex_lock(&c->lock);
-  uint64_t v = c->value;
-  pthread_mutex_unlock(&c->lock);
-  return v;
-}
-
-bool central_counter_wait(central_counter *c, uint64_t target) {
-  struct timespec deadline;
-  clock_gettime(CLOCK_MONOTONIC, &deadline);
-  deadline.tv_sec += CENTRAL_WAIT_MS / 1000;
-  pthread_mutex_lock(&c->lock);
-  int rc = 0;
-  while (c->value < target && rc == 0) rc = pthread_cond_timedwait(&c->cond, &c->lock, &deadline);
-  bool ok = c->value >= target;
-  uint64_t v = c->value;
-  pthread_mutex_unlock(&c->lock);
-  if (!ok) fprintf(stderr, "central: counter at %llu, waited for %llu\n", (unsigned long long)v,
-                   (unsigned long long)target);
-  return ok;
-}
-
-void central_results_init(central_results *r) {
-  central_counter_init(&r->ok);
-  central_counter_init(&r->failed);
-  r->last_error = IOTC_OK;
-}
-
-void central_results_destroy(central_results *r) {
-  central_counter_destroy(&r->ok);
-  central_counter_destroy(&r->failed);
-}
-
-void central_on_done(iotc_client *client, iotc_result result, void *user_context) {
-  (void)client;
-  central_results *r = user_context;
-  if (result == IOTC_OK) {
-    central_counter_add(&r->ok, 1);
-  } else {
-    r->last_error = result;
-    central_counter_add(&r->failed, 1);
-  }
 }
 
 int central_silent_listener(int *port) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Test support for the IoT Central client tests (central_*.c): devices on the emulator, clients
- * configured for it, waiting on the operator API, and recording callbacks.
- * Built on emu.h. Functions print one line to stderr when they fail. */
+ * configured for it, and the operator's view of them (telemetry, commands, properties), waited
+ * for through the operator API. Built on emu.h and record.h. Functions print one line to stderr
+ * when they fail. */
 #ifndef IOTC_TEST_CENTRAL_H
 #define IOTC_TEST_CENTRAL_H
 
@@ -13,9 +14,7 @@
 
 #include "emu.h"
 #include "iotc/client.h"
-
-/** Generous guards: a test fails when one runs out; nothing asserts on durations. */
-#define CENTRAL_WAIT_MS 30000
+#include "record.h"
 
 typedef struct central_device {
   char id[128];
@@ -32,9 +31,16 @@ int central_device_of_template(const char *prefix, const char *template_id, cent
 
 /** A DPS-over-MQTT configuration for @p dev on the emulator (strings borrowed from @p dev). */
 void central_config(const central_device *dev, iotc_client_config *cfg);
+/** The same for any device id, authenticated with the emulator's enrollment-group key (DPS
+ * registers the device on first contact; @p device_id is borrowed). */
+void central_group_config(const char *device_id, iotc_client_config *cfg);
 
 /** Create a client for @p cfg, or fail the test. */
 iotc_client *central_client(const iotc_client_config *cfg);
+
+/** A client that is never connected (a made-up key, DPS at 127.0.0.1:1), for tests of the API
+ * alone: arguments, queues, scheduling. NULL on failure. */
+iotc_client *central_offline_client(const char *device_id);
 
 /** A new device (unique id from @p prefix) and a client for it with central_config(), not
  * connected yet (so handlers can be set first). NULL on failure. */
@@ -64,6 +70,16 @@ json_t *central_wait_messages(const char *device_id, size_t count);
 /** All telemetry messages of the device received so far (array, new reference). */
 json_t *central_messages(const char *device_id);
 
+/** Send one telemetry message (default options) and wait for its completion; its result. */
+iotc_result central_send_telemetry_wait(iotc_client *client, const char *json);
+
+/** Wait until the operator's latest value of the device's telemetry field @p name is @p value. */
+int central_wait_telemetry(const char *device_id, const char *name, json_int_t value);
+
+/** Send {"seq": seq}, wait for its completion (must be IOTC_OK), then wait until the operator
+ * shows it as the device's latest `seq`. 0 when both happened. */
+int central_telemetry_round_trip(iotc_client *client, const char *device_id, int seq);
+
 /**
  * POST a command through the operator API (component nullable). Returns the response body (new
  * reference) and the HTTP status in *http_status; NULL on transport failure.
@@ -86,36 +102,6 @@ json_t *central_properties(const char *device_id, const char *component);
  * desired version. Returns the properties body (new reference) or NULL on timeout.
  */
 json_t *central_wait_ack(const char *device_id, const char *component, const char *name);
-
-/* ---- recording callbacks ------------------------------------------------------------------ */
-
-/** A counter that callbacks bump and tests wait on. */
-typedef struct central_counter {
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  uint64_t value;
-} central_counter;
-
-void central_counter_init(central_counter *c);
-void central_counter_destroy(central_counter *c);
-void central_counter_add(central_counter *c, uint64_t n);
-uint64_t central_counter_get(central_counter *c);
-/** Wait until the counter reaches at least @p target (CENTRAL_WAIT_MS). True when it did. */
-bool central_counter_wait(central_counter *c, uint64_t target);
-
-/** iotc_done_fn that records each result: ok/failed counters (user_context: central_results *). */
-typedef struct central_results {
-  central_counter ok;
-  central_counter failed;
-  iotc_result last_error;
-} central_results;
-
-void central_results_init(central_results *r);
-void central_results_destroy(central_results *r);
-void central_on_done(iotc_client *client, iotc_result result, void *user_context);
-
-/** Telemetry options (defaults) whose completions are recorded in @p results. */
-void central_telemetry_options(iotc_telemetry_options *opts, central_results *results);
 
 /**
  * A loopback TCP listener that never accepts nor answers: connections to it complete and then

@@ -238,6 +238,31 @@ int emu_device_key(const emu_info *info, const char *device_id, char *key, size_
   return r;
 }
 
+int emu_provision_direct(const emu_info *info, const char *prefix, int hub, emu_direct_device *out) {
+  memset(out, 0, sizeof *out);
+  emu_unique_id(prefix, out->id, sizeof out->id);
+  char path[512], body[32];
+  snprintf(path, sizeof path, "/emulator/devices/%s/provision", out->id);
+  snprintf(body, sizeof body, "{\"hub\":%d}", hub);
+  json_t *reg = NULL;
+  if (api_ok(info, "POST", path, body, &reg) != 0) {
+    return -1;
+  }
+  const char *assigned = json_string_value(json_object_get(reg, "assignedHub"));
+  const char *key = json_string_value(json_object_get(reg, "primaryKey"));
+  int r = assigned && key ? 0 : -1;
+  if (r == 0) {
+    copy(out->hub, sizeof out->hub, assigned);
+    copy(out->key, sizeof out->key, key);
+    snprintf(out->connection_string, sizeof out->connection_string,
+             "HostName=%s;DeviceId=%s;SharedAccessKey=%s", out->hub, out->id, out->key);
+  } else {
+    fprintf(stderr, "emu: %s: no assignedHub or primaryKey\n", path);
+  }
+  json_decref(reg);
+  return r;
+}
+
 static int write_file(const char *path, const char *text) {
   FILE *f = fopen(path, "w");
   if (f == NULL || fputs(text, f) < 0) {
@@ -287,9 +312,27 @@ static int starts_with(const char *s, const char *prefix) {
   return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-int emu_wire_count(const emu_info *info, const char *device_id, const char *dir, const char *type,
-                   const char *prefix) {
-  json_t *w = emu_wire(info, device_id, 0);
+/* What a wire-log entry must be to be counted (NULL fields: anything). */
+typedef struct wire_match {
+  const char *dir, *type, *prefix, *svc;
+} wire_match;
+
+static int wire_matches(json_t *e, const wire_match *m) {
+  const char *t = json_string_value(json_object_get(e, "type"));
+  const char *d = json_string_value(json_object_get(e, "dir"));
+  if ((m->type && (t == NULL || strcmp(t, m->type) != 0)) ||
+      (m->dir && (d == NULL || strcmp(d, m->dir) != 0))) {
+    return 0;
+  }
+  if (m->prefix && !starts_with(json_string_value(json_object_get(e, "topic")), m->prefix) &&
+      !starts_with(json_string_value(json_object_get(e, "url")), m->prefix)) {
+    return 0;
+  }
+  return m->svc == NULL || starts_with(json_string_value(json_object_get(e, "svc")), m->svc);
+}
+
+static int wire_count(const emu_info *info, const char *device_id, long since, const wire_match *m) {
+  json_t *w = emu_wire(info, device_id, since);
   if (w == NULL) {
     return -1;
   }
@@ -297,19 +340,39 @@ int emu_wire_count(const emu_info *info, const char *device_id, const char *dir,
   size_t i;
   json_t *e;
   json_array_foreach(w, i, e) {
-    const char *t = json_string_value(json_object_get(e, "type"));
-    const char *d = json_string_value(json_object_get(e, "dir"));
-    if (t == NULL || strcmp(t, type) != 0 || (dir && (d == NULL || strcmp(d, dir) != 0))) {
-      continue;
-    }
-    if (prefix && !starts_with(json_string_value(json_object_get(e, "topic")), prefix) &&
-        !starts_with(json_string_value(json_object_get(e, "url")), prefix)) {
-      continue;
-    }
-    ++n;
+    n += wire_matches(e, m);
   }
   json_decref(w);
   return n;
+}
+
+int emu_wire_count(const emu_info *info, const char *device_id, const char *dir, const char *type,
+                   const char *prefix) {
+  wire_match m = {dir, type, prefix, NULL};
+  return wire_count(info, device_id, 0, &m);
+}
+
+int emu_wire_svc_count(const emu_info *info, const char *device_id, long since, const char *svc) {
+  wire_match m = {NULL, NULL, NULL, svc};
+  return wire_count(info, device_id, since, &m);
+}
+
+long emu_wire_last(const emu_info *info, const char *device_id) {
+  json_t *w = emu_wire(info, device_id, 0);
+  if (w == NULL) {
+    return -1;
+  }
+  long last = 0;
+  size_t i;
+  json_t *e;
+  json_array_foreach(w, i, e) {
+    long seq = (long)json_integer_value(json_object_get(e, "seq"));
+    if (seq > last) {
+      last = seq;
+    }
+  }
+  json_decref(w);
+  return last;
 }
 
 int emu_fault(const emu_info *info, const char *json_fault) {
@@ -402,4 +465,18 @@ void emu_stop(emu_info *info) {
   kill(pid, SIGKILL);
   while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
   }
+}
+
+emu_info emu_ip_only;
+
+int emu_ip_only_start(void **state) {
+  (void)state;
+  static const char *const args[] = {"--server-names", "127.0.0.1", "--retry-after", "0", NULL};
+  return emu_start(args, &emu_ip_only);
+}
+
+int emu_ip_only_stop(void **state) {
+  (void)state;
+  emu_stop(&emu_ip_only);
+  return 0;
 }

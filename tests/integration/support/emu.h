@@ -41,6 +41,18 @@ int emu_create_device(const emu_info *info, const char *device_id, const char *t
 /* PUT /api/deviceTemplates/{template_id} with the DTDL model in dtdl_file. 0 on success. */
 int emu_put_template(const emu_info *info, const char *template_id, const char *dtdl_file);
 
+/* A device registered straight on a hub, without DPS. */
+typedef struct emu_direct_device {
+  char id[128];
+  char hub[256];  /* the hub it is registered on, as the emulator assigned it (host[:port]) */
+  char key[128];  /* its primary key */
+  char connection_string[640]; /* HostName=hub;DeviceId=id;SharedAccessKey=key */
+} emu_direct_device;
+
+/* Register a new device (unique id from prefix) on hub number @p hub (0 or 1) through
+ * POST /emulator/devices/{id}/provision, and fill *out. 0 on success. */
+int emu_provision_direct(const emu_info *info, const char *prefix, int hub, emu_direct_device *out);
+
 /* Give the device an individual symmetric key (PUT .../attestation) and return it. */
 int emu_set_device_key(const emu_info *info, const char *device_id, char *key, size_t size);
 
@@ -60,6 +72,13 @@ json_t *emu_wire(const emu_info *info, const char *device_id, long since);
 int emu_wire_count(const emu_info *info, const char *device_id, const char *dir, const char *type,
                    const char *prefix);
 
+/* Wire-log entries of the device after sequence number @p since whose "svc" starts with @p svc
+ * ("dps", "dps-mqtt", "dps-https", "hub"); -1 when the log cannot be read. */
+int emu_wire_svc_count(const emu_info *info, const char *device_id, long since, const char *svc);
+
+/* The newest wire-log sequence number of the device (0 when none, -1 when unreadable). */
+long emu_wire_last(const emu_info *info, const char *device_id);
+
 /*
  * Start an emulator of this test's own: node iotc-emulator.mjs --parent-pid <this pid> ARGS...
  * (args: NULL-terminated, nullable), on ephemeral ports with certificates of its own. Waits up
@@ -72,6 +91,13 @@ int emu_start(const char *const *args, emu_info *info);
 /* Stop an emulator started by emu_start() by its pid (SIGTERM, SIGKILL after 5 s) and reap it;
  * sets info->pid to 0. No-op when info->pid is 0. */
 void emu_stop(emu_info *info);
+
+/* An emulator of the test's own whose certificate names only 127.0.0.1 (so a client dialling
+ * "localhost" meets a host name mismatch) and whose DPS answers retry-after 0: started and stopped
+ * as cmocka group or test setup and teardown (state unused); it is emu_ip_only meanwhile. */
+extern emu_info emu_ip_only;
+int emu_ip_only_start(void **state);
+int emu_ip_only_stop(void **state);
 
 /* POST /emulator/faults with the given JSON object; 0 when the emulator accepted it. */
 int emu_fault(const emu_info *info, const char *json_fault);
