@@ -448,6 +448,11 @@ typedef struct iotc_client_stats {
   uint64_t connects;            /**< successful connections (first + reconnects) */
   uint64_t provisionings;       /**< successful DPS registrations */
   size_t queued;                /**< messages waiting now (telemetry + reported) */
+  /** Work dropped for lack of memory, each with a log line saying what: inbound messages,
+   *  desired-property patches and values, C2D messages, commands (answered 503 when they can
+   *  be), property defaults not reported, command responses, and telemetry messages (their
+   *  callback gets IOTC_ERR_NO_MEMORY). Added in 0.2.0 (the struct grew: rebuild against this header). */
+  uint64_t dropped_no_memory;
 } iotc_client_stats;
 
 /**
@@ -491,7 +496,7 @@ typedef struct iotc_telemetry_options {
   const char *correlation_id;        /**< `$.cid`; nullable */
   bool creation_time;                /**< add `iothub-creation-time-utc` (now, ms precision) */
   int qos;                           /**< 0 or 1; default 1 */
-  iotc_done_fn on_done;              /**< nullable */
+  iotc_done_fn on_done;              /**< nullable; IOTC_ERR_NO_MEMORY: no memory to send */
   void *user_context;                /**< passed to on_done */
 } iotc_telemetry_options;
 

@@ -70,6 +70,9 @@ static void process_c2d(iotc_client *c, iotc__event *ev, const iotc_hub_c2d_mess
     char *payload = queued_payload(ev->payload, ev->payload_len);
     if (cmd_s && payload && (comp.ptr == NULL || comp_s)) {
       iotc__commands_run(c, comp_s, cmd_s, payload, strlen(payload), NULL);
+    } else {
+      iotc__count_dropped(c, 1);
+      IOTC_LOGE("a queued command '%.*s' dropped: out of memory", (int)n, name);
     }
     free(comp_s);
     free(cmd_s);
@@ -87,7 +90,11 @@ static void process_c2d(iotc_client *c, iotc__event *ev, const iotc_hub_c2d_mess
   iotc_property *props = NULL;
   char *text = NULL;
   size_t count = 0;
-  if (!decode_bag(m->properties, &props, &text, &count)) return;
+  if (!decode_bag(m->properties, &props, &text, &count)) {
+    iotc__count_dropped(c, 1);
+    IOTC_LOGE("a cloud-to-device message dropped: out of memory");
+    return;
+  }
   iotc_c2d_message msg = {ev->payload, ev->payload_len, props, count};
   atomic_store(&c->in_handler, true);
   fn(c, &msg, fctx);

@@ -42,6 +42,10 @@ enum { IOTC__OP_TELEMETRY = 0, IOTC__OP_REPORTED = 1 };
 /** iotc_client_disconnect() returns at most this long after its timeout (see client.h). */
 #define IOTC__DISCONNECT_GRACE_MS 1000u
 
+/** iotc__op::done_rc of a telemetry message there was no memory to publish (Paho's codes are
+ *  small negative numbers): the worker fails it with IOTC_ERR_NO_MEMORY. */
+#define IOTC__RC_NO_MEMORY (-1000)
+
 /** One outgoing telemetry message or reported PATCH, in a single allocation. */
 typedef struct iotc__op {
   iotc__session_op base; /* first: Paho's completion context */
@@ -50,7 +54,7 @@ typedef struct iotc__op {
   struct iotc_client *client;
   iotc_done_fn on_done;
   void *user_context;
-  int done_rc;
+  int done_rc; /* Paho's code, or IOTC__RC_NO_MEMORY */
   uint8_t kind;
   uint8_t qos;
   bool resend; /* requeued after a connection drop */
@@ -202,6 +206,8 @@ struct iotc_client {
   atomic_bool in_handler; /* the worker runs an application handler (command, property, C2D,
                            * status), which may block: completions then move the window */
   iotc__queue inbox;        /* received events for the worker (iotc__event) */
+  uint64_t inbound_dropped; /* messages dropped on a Paho thread for lack of memory, for the
+                             * worker to log */
   uint32_t session_gen;
   atomic_bool connack_seen; /* the current session's CONNACK arrived (set on Paho's thread) */
   unsigned sflags;
@@ -274,6 +280,9 @@ void iotc__post_event(iotc_client *c, iotc__event *ev);
 iotc_result iotc__queue_reported(iotc_client *c, char *payload, size_t len, iotc_done_fn on_done,
                                  void *user_context);
 void *iotc__worker_main(void *arg);
+/** Count @p n pieces of work dropped for lack of memory (stats); takes mu. The caller logs
+ *  what was dropped. */
+void iotc__count_dropped(iotc_client *c, uint64_t n);
 /** Set the worker's state before its first round. */
 void iotc__worker_init(iotc_client *c);
 /** One round of the worker without waiting: take what arrived, route it, dispatch it. */

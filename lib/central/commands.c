@@ -48,10 +48,11 @@ static iotc_command_fn find_command(iotc_client *c, const char *comp, const char
   return fn;
 }
 
-static void add_pending_cmd(iotc_client *c, const char *rid) {
+/* False when out of memory: without its record the response would never be sent. */
+static bool add_pending_cmd(iotc_client *c, const char *rid) {
   size_t n = strlen(rid);
   iotc__pending_cmd *p = malloc(sizeof *p + n + 1);
-  if (p == NULL) return;
+  if (p == NULL) return false;
   memcpy(p->rid, rid, n + 1);
   p->created_ms = iotc__client_now(c);
   pthread_mutex_lock(&c->mu);
@@ -68,6 +69,7 @@ static void add_pending_cmd(iotc_client *c, const char *rid) {
   p->next = c->commands.pending;
   c->commands.pending = p;
   pthread_mutex_unlock(&c->mu);
+  return true;
 }
 
 char *iotc__view_dup(iotc_hub_view v) {
@@ -127,7 +129,12 @@ void iotc__commands_run(iotc_client *c, const char *comp, const char *name, cons
     if (rid) iotc__commands_refuse(c, rid, 404, msg);
     return;
   }
-  if (rid) add_pending_cmd(c, rid);
+  if (rid && !add_pending_cmd(c, rid)) {
+    iotc__count_dropped(c, 1);
+    IOTC_LOGE("command '%s' dropped: out of memory (answering 503; its handler is not run)", name);
+    iotc__commands_refuse(c, rid, 503, "the device is out of memory");
+    return;
+  }
   iotc_command_request req = {comp, name, payload, payload_len, rid, rid == NULL};
   iotc_command_response resp = {200, NULL, false, NULL};
   atomic_store(&c->in_handler, true);
@@ -156,6 +163,11 @@ void iotc__commands_on_request(iotc_client *c, const iotc__event *ev) {
     free(rid);
     return;
   }
+  if ((pr == IOTC_OK || pr == IOTC_ERR_MALFORMED) && m.request_id.ptr != NULL && rid == NULL) {
+    iotc__count_dropped(c, 1);
+    IOTC_LOGE("a command dropped: out of memory (no copy of its request id to answer it)");
+    return;
+  }
   if (rid == NULL) { /* nothing to answer to: the service times the request out */
     IOTC_LOGW("ignoring a method request topic without a usable $rid");
     return;
@@ -168,7 +180,12 @@ void iotc__commands_on_request(iotc_client *c, const iotc__event *ev) {
   }
   comp = iotc__view_dup(m.component);
   name = iotc__view_dup(m.command);
-  if (name == NULL || (m.component.ptr && comp == NULL)) goto out;
+  if (name == NULL || (m.component.ptr && comp == NULL)) {
+    iotc__count_dropped(c, 1);
+    IOTC_LOGE("a command dropped: out of memory (answering 503)");
+    iotc__commands_refuse(c, rid, 503, "the device is out of memory");
+    goto out;
+  }
   const char *payload = ev->payload;
   size_t plen = ev->payload_len;
   if (plen == 0) {

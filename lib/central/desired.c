@@ -72,6 +72,11 @@ typedef struct visit_ctx {
 static void dispatch_property(void *ctx, const iotc__twin_update *u) {
   visit_ctx *v = ctx;
   iotc_client *c = v->c;
+  if (u->value_json == NULL) {
+    iotc__count_dropped(c, 1);
+    IOTC_LOGE("the desired property '%.64s' dropped: out of memory", u->name);
+    return;
+  }
   if (iotc_hub_name_check(IOTC_HUB_NAME_PROPERTY, u->name, NULL, NULL) != IOTC_OK ||
       (u->component && iotc_hub_name_check(IOTC_HUB_NAME_COMPONENT, u->component, NULL, NULL))) {
     IOTC_LOGW("ignoring a desired property with an invalid name '%.64s'", u->name);
@@ -139,6 +144,9 @@ static void process_patch(iotc_client *c, iotc__event *ev, bool deferred) {
   if (r == IOTC_ERR_NO_MATCH) {
     IOTC_LOGD("ignoring desired patch version %lld (twin is at %lld)", (long long)version,
               (long long)c->desired.version);
+  } else if (r == IOTC_ERR_NO_MEMORY) {
+    iotc__count_dropped(c, 1);
+    IOTC_LOGE("a desired patch dropped: out of memory");
   } else if (r != IOTC_OK) {
     IOTC_LOGE("ignoring a desired patch: %s", why);
   }
@@ -148,12 +156,22 @@ static void report_defaults(iotc_client *c, const iotc__twin *t) {
   pthread_mutex_lock(&c->mu);
   size_t n = c->default_count;
   iotc__default *copy = n ? calloc(n, sizeof *copy) : NULL;
+  size_t skipped = copy ? 0 : n;
   for (size_t i = 0; copy && i < n; i++) {
     copy[i].component = c->defaults[i].component ? strdup(c->defaults[i].component) : NULL;
     copy[i].name = strdup(c->defaults[i].name);
     copy[i].value_json = strdup(c->defaults[i].value_json);
+    if (c->defaults[i].component && copy[i].component == NULL) {
+      free(copy[i].name); /* not reported rather than reported outside its component */
+      copy[i].name = NULL;
+    }
+    if (copy[i].name == NULL || copy[i].value_json == NULL) skipped++;
   }
   pthread_mutex_unlock(&c->mu);
+  if (skipped) {
+    iotc__count_dropped(c, skipped);
+    IOTC_LOGE("%zu property default(s) not reported: out of memory", skipped);
+  }
   for (size_t i = 0; copy && i < n; i++) {
     iotc__default *d = &copy[i];
     if (d->name && d->value_json && !iotc__twin_has_desired(t, d->component, d->name) &&

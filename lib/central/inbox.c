@@ -20,6 +20,12 @@ void iotc__wake_from_paho(iotc_client *c) {
   pthread_mutex_unlock(&c->mu);
 }
 
+void iotc__count_dropped(iotc_client *c, uint64_t n) {
+  pthread_mutex_lock(&c->mu);
+  c->stats.dropped_no_memory += n;
+  pthread_mutex_unlock(&c->mu);
+}
+
 /* ---- events ----------------------------------------------------------------------------- */
 
 iotc__event *iotc__event_new(int type, const char *topic, size_t topic_len, const void *payload,
@@ -110,7 +116,15 @@ static void sink_message(void *ctx, uint32_t gen, const char *topic, size_t topi
   size_t oversize = payload_len > iotc__inbox_limit(topic, topic_len) ? payload_len : 0;
   iotc__event *ev = iotc__event_new(IOTC__EV_MESSAGE, topic, topic_len, payload,
                                     oversize ? 0 : payload_len);
-  if (ev == NULL) return; /* no memory: nothing safe to do on a Paho thread */
+  if (ev == NULL) { /* counted here, logged by the worker (no logging on a Paho thread) */
+    iotc_client *c = ctx;
+    pthread_mutex_lock(&c->mu);
+    c->stats.dropped_no_memory++;
+    c->inbound_dropped++;
+    iotc__wake_locked(c);
+    pthread_mutex_unlock(&c->mu);
+    return;
+  }
   ev->gen = gen;
   ev->oversize = oversize;
   ev->early = !atomic_load(&((iotc_client *)ctx)->connack_seen);

@@ -37,6 +37,7 @@ void iotc__resp_queue(iotc_client *c, const char *rid, int status, const char *p
   size_t len = strlen(payload);
   iotc__resp *r = malloc(sizeof *r + topic_len + 1 + len + 1);
   if (r == NULL) {
+    iotc__count_dropped(c, 1);
     IOTC_LOGE("the command response (%d) is lost: out of memory", status);
     return;
   }

@@ -37,8 +37,7 @@ static json_t *unwrap(json_t *v) {
 static void visit_one(const char *component, const char *name, json_t *value, int64_t version,
                       iotc__twin_visit_fn visit, void *vctx) {
   char *text = json_dumps(unwrap(value), JSON_COMPACT | JSON_ENCODE_ANY);
-  if (text == NULL) return;
-  iotc__twin_update u = {component, name, text, version};
+  iotc__twin_update u = {component, name, text, version}; /* text NULL: out of memory */
   visit(vctx, &u);
   free(text);
 }
@@ -54,10 +53,23 @@ static json_t *lookup(json_t *section, const char *component, const char *name) 
   return json_object_get(section, name);
 }
 
+/* The document, or NULL: not JSON, too deep, or (*no_memory) no memory to read it. */
+static json_t *load(const char *json, size_t len, bool *no_memory) {
+  char why[IOTC__JSON_WHY_SIZE] = "";
+  json_t *root = iotc__json_load(json, len, IOTC__JSON_MAX_LEN, 0, why);
+  *no_memory = root == NULL && strcmp(why, IOTC__JSON_NO_MEMORY) == 0;
+  return root;
+}
+
 iotc_result iotc__twin_parse(const char *json, size_t len, iotc__twin **out, int64_t *out_version,
                              const char **why) {
   *out = NULL;
-  json_t *root = iotc__json_load(json, len, IOTC__JSON_MAX_LEN, 0, NULL);
+  bool no_memory;
+  json_t *root = load(json, len, &no_memory);
+  if (no_memory) {
+    *why = "out of memory";
+    return IOTC_ERR_NO_MEMORY;
+  }
   if (root == NULL) {
     *why = "the twin is not valid JSON or nests too deeply";
     return IOTC_ERR_MALFORMED;
@@ -138,8 +150,13 @@ iotc_result iotc__twin_patch(const char *json, size_t len, iotc__twin_is_compone
                              void *cctx, iotc__twin_visit_fn visit, void *vctx,
                              int64_t topic_version, int64_t newer_than, int64_t *out_version,
                              const char **why) {
-  json_t *root = iotc__json_load(json, len, IOTC__JSON_MAX_LEN, 0, NULL);
+  bool no_memory;
+  json_t *root = load(json, len, &no_memory);
   *out_version = topic_version < 0 ? -1 : topic_version;
+  if (no_memory) {
+    *why = "out of memory";
+    return IOTC_ERR_NO_MEMORY;
+  }
   if (!json_is_object(root)) {
     json_decref(root);
     *why = "the desired patch is not a JSON object or nests too deeply";

@@ -13,7 +13,8 @@
 typedef struct iotc__twin_update {
   const char *component; /* NULL: root */
   const char *name;
-  const char *value_json; /* the `{"value":…}` wrapper removed */
+  const char *value_json; /* the `{"value":…}` wrapper removed; NULL when there was no memory
+                           * to copy it: the update is lost, for the visitor to count */
   int64_t version;        /* desired $version */
 } iotc__twin_update;
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "central/client_internal.h"
+#include "common/log.h"
 
 static void window_add(iotc_client *c, iotc__op *op) {
   iotc__list_push_back(&c->inflight, op);
@@ -29,13 +30,22 @@ static void window_remove(iotc_client *c, iotc__op *op) {
   atomic_store_explicit(&c->inflight_n, c->inflight.count, memory_order_relaxed);
 }
 
-/* Publish @p op through the open window; send_mu held. False when Paho refused it (the
- * connection is going away: the loss event follows) or there is no memory for the topic. */
-static bool publish(iotc_client *c, iotc__op *op) {
+static void op_done(iotc__session_op *base, int rc);
+
+enum publish_outcome { PUBLISHED, REFUSED, HANDED_OVER };
+
+/* Publish @p op through the open window; send_mu held. REFUSED when Paho refused it (the
+ * connection is going away: the loss event follows). Without memory for the topic the op is
+ * HANDED_OVER to the worker to fail (and may be freed at once): kept queued, it would be tried
+ * again at once, in a loop. */
+static enum publish_outcome publish(iotc_client *c, iotc__op *op) {
   size_t need = c->prefix_len + op->bag_len + 1;
   if (need > c->topic_cap) {
     char *t = realloc(c->topic_buf, need);
-    if (t == NULL) return false;
+    if (t == NULL) {
+      op_done(&op->base, IOTC__RC_NO_MEMORY);
+      return HANDED_OVER;
+    }
     c->topic_buf = t;
     c->topic_cap = need;
   }
@@ -46,9 +56,9 @@ static bool publish(iotc_client *c, iotc__op *op) {
   if (c->io->session_publish(c->send_session, c->topic_buf, op->payload, op->payload_len, op->qos,
                             &op->base) != IOTC_OK) {
     window_remove(c, op);
-    return false;
+    return REFUSED;
   }
-  return true;
+  return PUBLISHED;
 }
 
 /* Send queued telemetry while the window has room; send_mu held. True when a publish failed
@@ -65,11 +75,12 @@ static bool pump_locked(iotc_client *c) {
     uint64_t resent = 0;
     iotc__op *op;
     while ((op = iotc__list_pop_front(&batch)) != NULL) {
-      if (!publish(c, op)) {
+      enum publish_outcome o = publish(c, op);
+      if (o == REFUSED) {
         iotc__list_push_front(&batch, op);
         break;
       }
-      if (op->resend) resent++;
+      if (o == PUBLISHED && op->resend) resent++;
     }
     bool stuck = batch.head != NULL;
     if (resent || stuck) {
@@ -252,6 +263,12 @@ void iotc__window_completions(iotc_client *c, iotc__op *done) {
   while (fifo) {
     iotc__op *op = fifo;
     fifo = op->done_next;
+    if (op->done_rc == IOTC__RC_NO_MEMORY) {
+      iotc__count_dropped(c, 1);
+      IOTC_LOGE("a telemetry message dropped: out of memory (its callback gets IOTC_ERR_NO_MEMORY)");
+      iotc__op_finish(c, op, IOTC_ERR_NO_MEMORY);
+      continue;
+    }
     if (op->done_rc != 0) {
       /* Paho fails publishes only around a connection drop (-11 abandoned, -3 disconnected,
        * -1 write failed): keep it in flight; the teardown that follows sends it again. */

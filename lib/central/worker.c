@@ -42,6 +42,10 @@ static void refuse_oversized(iotc_client *c, const iotc__event *ev) {
              "device accepts", ev->oversize, max);
     IOTC_LOGW("%s: answering 413", msg);
     if (rid) iotc__commands_refuse(c, rid, 413, msg);
+    if (rid == NULL && m.request_id.ptr != NULL) {
+      iotc__count_dropped(c, 1);
+      IOTC_LOGE("the 413 answer to an oversized command dropped: out of memory");
+    }
     free(rid);
     return;
   }
@@ -112,6 +116,7 @@ typedef struct round {
   int code;
   char text[sizeof ((iotc_client *)0)->fail_text];
   iotc__queue evs;
+  uint64_t lost_in; /* inbound messages dropped for lack of memory, to log */
   iotc__op *done;
   bool start, stop, provisioned;
   uint64_t stop_deadline, job_due;
@@ -125,6 +130,8 @@ static bool collect_locked(iotc_client *c, round *r, uint64_t *wake_at) {
   r->code = c->fail_code;
   memcpy(r->text, c->fail_text, sizeof r->text);
   r->evs = iotc__queue_take_all(&c->inbox);
+  r->lost_in = c->inbound_dropped;
+  c->inbound_dropped = 0;
   r->done = iotc__window_take_done_locked(c);
   r->provisioned = c->provisioned;
   c->provisioned = false;
@@ -141,7 +148,7 @@ static bool collect_locked(iotc_client *c, round *r, uint64_t *wake_at) {
   uint64_t t = iotc__worker_deadline_locked(c);
   r->job_due = iotc__jobs_next_due_locked(c);
   *wake_at = t;
-  return r->flags || r->evs.head || r->done || responses || r->start || r->provisioned ||
+  return r->flags || r->evs.head || r->lost_in || r->done || responses || r->start || r->provisioned ||
          sendable || t <= now || (r->stop && iotc__conn_stop_needs_round(c));
 }
 
@@ -171,6 +178,9 @@ static void run_round(iotc_client *c, round *r) {
   if (r->provisioned) {
     iotc__conn_event ev = {IOTC__CONN_PROVISIONED, 0, NULL, 0, 0};
     iotc__conn_dispatch(c, &ev);
+  }
+  if (r->lost_in) {
+    IOTC_LOGE("%llu inbound message(s) dropped: out of memory", (unsigned long long)r->lost_in);
   }
   iotc__window_completions(c, r->done); /* completions come before the loss that follows them */
   if (r->flags) iotc__conn_session_flags(c, r->flags, r->code, r->text);

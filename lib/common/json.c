@@ -172,8 +172,13 @@ json_t *iotc__json_load(const char *s, size_t len, size_t max_len, size_t flags,
   json_error_t jerr;
   json_t *j = json_loadb(s, len, flags, &jerr);
   if (j == NULL && why != NULL) {
-    snprintf(why, IOTC__JSON_WHY_SIZE, "line %d, column %d: %s", jerr.line, jerr.column,
-             jerr.text);
+    /* jansson leaves the text empty when even its first buffer cannot be allocated */
+    if (json_error_code(&jerr) == json_error_out_of_memory || jerr.text[0] == '\0') {
+      snprintf(why, IOTC__JSON_WHY_SIZE, "%s", IOTC__JSON_NO_MEMORY);
+    } else {
+      snprintf(why, IOTC__JSON_WHY_SIZE, "line %d, column %d: %s", jerr.line, jerr.column,
+               jerr.text);
+    }
   }
   return j;
 }

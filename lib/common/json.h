@@ -28,6 +28,8 @@ const char *iotc__json_check(const char *s, size_t len, char *out_kind);
 
 /** Room for the reason iotc__json_load() gives. */
 #define IOTC__JSON_WHY_SIZE 192
+/** What iotc__json_load() writes as its reason when memory ran out. */
+#define IOTC__JSON_NO_MEMORY "out of memory"
 
 /**
  * Parse s[0..len) with jansson, bounded: refused when longer than @p max_len bytes or when

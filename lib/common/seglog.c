@@ -91,6 +91,7 @@ typedef struct scan {
   iotc__seglog_visit_fn visit;
   void *ctx;
   iotc__seglog_info *info;
+  bool no_memory; /* acknowledgements could not be kept: not damage, so nothing is cut */
 } scan;
 
 static bool add_acks(scan *sc, const uint8_t *data, size_t len) {
@@ -166,7 +167,11 @@ static size_t parse(scan *sc, seg *s, const uint8_t *b, size_t len, bool *bad_he
     if (c != crc) break;
     const uint8_t *data = h + IOTC__SEGLOG_HEADER;
     if (kind == 0) {
-      if (dlen % 8 != 0 || (sc->collect && !add_acks(sc, data, dlen))) break;
+      if (dlen % 8 != 0) break;
+      if (sc->collect && !add_acks(sc, data, dlen)) {
+        sc->no_memory = true;
+        return 0;
+      }
     } else {
       if (seq != s->first + n) break; /* out of sequence: not a record of this segment */
       if (!sc->collect && is_live(s, seq)) {
@@ -258,6 +263,7 @@ static iotc_result recover(iotc__seglog *l, bool write, scan *sc, char *why, siz
       bool bad_header;
       size_t end = parse(sc, s, b, len, &bad_header);
       free(b);
+      if (sc->no_memory) return say(why, wsize, IOTC_ERR_NO_MEMORY, "out of memory");
       if (pass == 1) continue;
       s->size = len;
       if (end < len) {
@@ -518,7 +524,7 @@ iotc_result iotc__seglog_open(const char *dir, uint64_t max_bytes, iotc__seglog_
               "(its lock file is held): one client per directory", dir);
     }
   }
-  scan sc = {l, true, NULL, 0, 0, visit, ctx, info};
+  scan sc = {l, true, NULL, 0, 0, visit, ctx, info, false};
   if (r == IOTC_OK) r = list_segments(l, why, wsize);
   if (r == IOTC_OK) r = recover(l, true, &sc, why, wsize);
   free(sc.acks);
@@ -572,7 +578,7 @@ iotc_result iotc__seglog_inspect(const char *dir, iotc__seglog_info *info, char 
     }
     r = list_segments(l, why, wsize);
   }
-  scan sc = {l, true, NULL, 0, 0, NULL, NULL, info};
+  scan sc = {l, true, NULL, 0, 0, NULL, NULL, info, false};
   if (r == IOTC_OK) r = recover(l, false, &sc, why, wsize);
   free(sc.acks);
   if (r == IOTC_OK) finish_info(l, info);

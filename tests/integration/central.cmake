@@ -8,6 +8,12 @@ if(NOT IOTC_CENTRAL_SOURCES)
   return()
 endif()
 
+# Drops for lack of memory: alloc_fail_in() names functions with the sanitizer's symbolizer.
+if(IOTC_SANITIZE)
+  iotc_integration_test(central_out_of_memory SOURCES central_out_of_memory.c
+    LIBRARIES PkgConfig::CMOCKA iotc_alloc_fail TIMEOUT 300)
+  target_link_options(central_out_of_memory PRIVATE ${IOTC_ALLOC_FAIL_LINK_OPTIONS})
+endif()
 iotc_integration_test(central_round_trips SOURCES central_round_trips.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 240)
 iotc_integration_test(central_tutorial SOURCES central_tutorial.c

@@ -179,18 +179,37 @@ static const iotc__io fake_io = {
 
 /* ---- the hub's side ------------------------------------------------------------------------ */
 
-static void connack(void) { F.cur->sink.connected(F.cur->sink.ctx, F.cur->gen); }
+/* The session the client has open: none when opening it failed (out of memory, say). */
+static struct iotc__session *cur(void) {
+  assert_non_null(F.cur);
+  return F.cur;
+}
+
+static void connack(void) {
+  struct iotc__session *s = cur();
+  s->sink.connected(s->sink.ctx, s->gen);
+}
 static void refuse(int code) {
-  F.cur->sink.connect_failed(F.cur->sink.ctx, F.cur->gen, code, "refused");
+  struct iotc__session *s = cur();
+  s->sink.connect_failed(s->sink.ctx, s->gen, code, "refused");
 }
-static void suback(void) { F.cur->sink.subscribed(F.cur->sink.ctx, F.cur->gen, IOTC__SUB_OK); }
-static void drop(void) { F.cur->sink.lost(F.cur->sink.ctx, F.cur->gen); }
-static void closed(void) { F.cur->sink.disconnected(F.cur->sink.ctx, F.cur->gen); }
+static void suback(void) {
+  struct iotc__session *s = cur();
+  s->sink.subscribed(s->sink.ctx, s->gen, IOTC__SUB_OK);
+}
+static void drop(void) {
+  struct iotc__session *s = cur();
+  s->sink.lost(s->sink.ctx, s->gen);
+}
+static void closed(void) {
+  struct iotc__session *s = cur();
+  s->sink.disconnected(s->sink.ctx, s->gen);
+}
 static void deliver(const char *topic, const char *payload) {
-  F.cur->sink.message(F.cur->sink.ctx, F.cur->gen, topic, strlen(topic), payload,
-                      strlen(payload));
+  struct iotc__session *s = cur();
+  s->sink.message(s->sink.ctx, s->gen, topic, strlen(topic), payload, strlen(payload));
 }
-static void ack_all(void) { complete_all(F.cur, 0); }
+static void ack_all(void) { complete_all(cur(), 0); }
 
 static size_t published(const char *prefix) {
   size_t n = 0;
@@ -290,12 +309,21 @@ static void base_config(iotc_client_config *cfg) {
   cfg->reconnect_max_ms = 16000;
 }
 
+/* The test's client: teardown destroys it when a failed assertion left it behind. */
+static iotc_client *live;
+
 static iotc_client *make(const iotc_client_config *cfg) {
-  iotc_client *c = NULL;
   iotc_error err;
-  assert_int_equal(iotc__client_create_io(cfg, &fake_io, &c, &err), IOTC_OK);
-  assert_int_equal(iotc_client_on_status(c, on_status, NULL), IOTC_OK);
-  return c;
+  assert_null(live);
+  assert_int_equal(iotc__client_create_io(cfg, &fake_io, &live, &err), IOTC_OK);
+  assert_int_equal(iotc_client_on_status(live, on_status, NULL), IOTC_OK);
+  return live;
+}
+
+static void destroy(iotc_client *c) {
+  assert_true(c == live);
+  live = NULL;
+  iotc_client_destroy(c);
 }
 
 static void send_one(iotc_client *c) {
@@ -335,6 +363,10 @@ static int setup(void **state_) {
 
 static int teardown(void **state_) {
   (void)state_;
+  if (live) {
+    iotc_client_destroy(live);
+    live = NULL;
+  }
   assert_int_equal(F.created, F.destroyed); /* no session left behind */
   return 0;
 }
@@ -378,7 +410,7 @@ static void a_dropped_connection_is_retried_within_the_jitter_bounds(void **s) {
   step(c);
   assert_false(iotc_client_is_connected(c));
   assert_int_equal(R.retry_in[R.count - 1], UINT32_MAX % 1001);
-  iotc_client_destroy(c);
+  destroy(c);
 }
 
 static void the_sas_token_is_renewed_at_80_percent_of_its_life_and_nothing_is_lost(void **s) {
@@ -419,7 +451,7 @@ static void the_sas_token_is_renewed_at_80_percent_of_its_life_and_nothing_is_lo
   assert_int_equal(iotc_client_get_stats(c, &st), IOTC_OK);
   assert_int_equal(st.telemetry_sent, 2);
   assert_int_equal(st.telemetry_resent, 0);
-  iotc_client_destroy(c);
+  destroy(c);
 }
 
 /* A connected client renewing its 100 s token, one telemetry message awaiting its PUBACK. */
@@ -449,7 +481,7 @@ static void a_renewal_that_is_never_drained_closes_after_the_drain_limit(void **
   ack_all();
   step(c);
   assert_int_equal(R.done_ok, 1);
-  iotc_client_destroy(c);
+  destroy(c);
 }
 
 static void a_drop_while_renewing_leaves_no_deadline_in_the_past(void **s) {
@@ -464,7 +496,7 @@ static void a_drop_while_renewing_leaves_no_deadline_in_the_past(void **s) {
   /* The next deadline is the connect backstop, not a drain limit that has passed (which
    * would wake the worker at once, again and again). */
   assert_true(deadline(c) > F.now - 60000 + 5000);
-  iotc_client_destroy(c);
+  destroy(c);
 }
 
 static void the_client_gives_up_after_the_configured_number_of_attempts(void **s) {
@@ -488,7 +520,7 @@ static void the_client_gives_up_after_the_configured_number_of_attempts(void **s
   assert_int_equal(F.created, 3);
   assert_int_equal(deadline(c), UINT64_MAX); /* nothing more to do */
   assert_int_equal(iotc_client_send_telemetry(c, "{\"t\":1}", NULL), IOTC_ERR_STATE);
-  iotc_client_destroy(c);
+  destroy(c);
 }
 
 static void dps_config(iotc_client_config *cfg) {
@@ -527,7 +559,7 @@ static void the_device_is_provisioned_again_after_n_failures(void **s) {
   assert_int_equal(iotc_client_get_hub(c, hub, sizeof hub, NULL, 0), IOTC_OK);
   assert_string_equal(hub, "hub2.example.net");
   assert_int_equal(last_status(), IOTC_STATUS_CONNECTING);
-  iotc_client_destroy(c);
+  destroy(c);
 }
 
 static void a_hub_refusal_sends_the_device_back_to_dps_at_once(void **s) {
@@ -554,7 +586,7 @@ static void a_hub_refusal_sends_the_device_back_to_dps_at_once(void **s) {
   refuse(5);
   step(c);
   assert_string_equal(state(c), "gave up");
-  iotc_client_destroy(c);
+  destroy(c);
 }
 
 static int job_runs;
@@ -584,7 +616,7 @@ static void provisioning_leaves_the_worker_free_and_a_disconnect_cancels_it(void
   assert_string_equal(state(c), "idle");
   assert_int_equal(last_status(), IOTC_STATUS_DISCONNECTED);
   assert_int_equal(F.created, 0);
-  iotc_client_destroy(c);
+  destroy(c);
 }
 
 static void destroy_cancels_provisioning(void **s) {
@@ -596,7 +628,7 @@ static void destroy_cancels_provisioning(void **s) {
   assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
   step(c);
   assert_string_equal(state(c), "provisioning");
-  iotc_client_destroy(c); /* returns once the thread saw the cancel */
+  destroy(c); /* returns once the thread saw the cancel */
 }
 
 static void a_disconnect_drains_what_is_queued_first(void **s) {
@@ -619,7 +651,7 @@ static void a_disconnect_drains_what_is_queued_first(void **s) {
   assert_string_equal(state(c), "idle");
   assert_int_equal(R.done_ok, 3);
   assert_int_equal(last_status(), IOTC_STATUS_DISCONNECTED);
-  iotc_client_destroy(c);
+  destroy(c);
 }
 
 static void a_disconnect_stops_at_its_deadline_when_nothing_is_acknowledged(void **s) {
@@ -637,7 +669,7 @@ static void a_disconnect_stops_at_its_deadline_when_nothing_is_acknowledged(void
   assert_string_equal(state(c), "closing to stop");
   next_deadline(c); /* the hub never confirms the close: the backstop */
   assert_string_equal(state(c), "idle");
-  iotc_client_destroy(c);
+  destroy(c);
   assert_int_equal(R.done_shutdown, 1); /* still queued at destroy */
 }
 
@@ -680,7 +712,7 @@ static void the_twin_is_fetched_after_every_reconnect_and_patches_wait_for_it(vo
   answer_twin_get("{\"desired\":{\"name\":\"a\",\"$version\":2},\"reported\":{\"$version\":1}}");
   step(c);
   assert_string_equal(log, "\"a\"S \"b\"L ");
-  iotc_client_destroy(c);
+  destroy(c);
 }
 
 static char later_rid[32];
@@ -712,7 +744,7 @@ static void a_late_command_response_is_sent_on_the_next_connection(void **s) {
   bring_up(c);
   assert_int_equal(published("$iothub/methods/res/200/?$rid=42"), 1);
   assert_int_equal(iotc_client_respond_command(c, "42", 200, "{}"), IOTC_ERR_NOT_FOUND);
-  iotc_client_destroy(c);
+  destroy(c);
 }
 
 static char c2d_seen[64];
@@ -751,7 +783,7 @@ static void messages_reach_their_feature_and_others_are_ignored(void **s) {
   deliver(topic, "");
   step(c);
   assert_int_equal(R.done_ok, 1);
-  iotc_client_destroy(c);
+  destroy(c);
 }
 
 /* Drive a fresh client to the state @p target, with one telemetry message queued or in flight. */
@@ -797,7 +829,7 @@ static void the_client_can_be_destroyed_in_every_state(void **s) {
   for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
     memset(&R, 0, sizeof R);
     iotc_client *c = client_in(states[i]);
-    iotc_client_destroy(c);
+    destroy(c);
     assert_int_equal(R.done_ok + R.done_shutdown + R.done_other, 1); /* completed once */
     assert_int_equal(F.created, F.destroyed);
   }

@@ -45,6 +45,7 @@ static void visit(void *ctx, uint64_t seq, uint8_t kind, uint64_t t, const uint8
 
 static char *tmpdir(void) {
   char *d = strdup("/tmp/iotc-seglog-XXXXXX");
+  assert_non_null(d);
   assert_non_null(mkdtemp(d));
   return d;
 }
@@ -53,6 +54,11 @@ static void rmtree(const char *d) {
   char cmd[512];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
   assert_int_equal(system(cmd), 0);
+}
+
+static void drop_dir(char *d) {
+  rmtree(d);
+  free(d);
 }
 
 static void record_text(unsigned i, char *out, size_t size) {
@@ -70,15 +76,21 @@ static char *make_log(unsigned n, char *seg, size_t seg_size, off_t *last_at) {
   char *d = tmpdir();
   iotc__seglog *l = NULL;
   char why[256];
-  assert_int_equal(iotc__seglog_open(d, MAXB, NULL, NULL, &l, NULL, why, sizeof why), IOTC_OK);
+  iotc_result r = iotc__seglog_open(d, MAXB, NULL, NULL, &l, NULL, why, sizeof why);
+  if (r != IOTC_OK) drop_dir(d); /* the caller never gets it to free */
+  assert_int_equal(r, IOTC_OK);
   snprintf(seg, seg_size, "%s/%016x.seg", d, 1u);
   for (unsigned i = 0; i < n; i++) {
     char text[64];
     record_text(i, text, sizeof text);
     if (i + 1 == n) *last_at = file_size(seg);
     uint64_t seq = 0;
-    assert_int_equal(iotc__seglog_append(l, 1, text, strlen(text), 1000 + i, false, &seq, why,
-                                         sizeof why), IOTC_OK);
+    r = iotc__seglog_append(l, 1, text, strlen(text), 1000 + i, false, &seq, why, sizeof why);
+    if (r != IOTC_OK) {
+      iotc__seglog_close(l);
+      drop_dir(d);
+    }
+    assert_int_equal(r, IOTC_OK);
     assert_int_equal(seq, i + 1);
   }
   iotc__seglog_close(l);
@@ -109,10 +121,11 @@ static void reopen_expect_cut(const char *d, const char *seg, off_t last_at, boo
   assert_int_equal(info.damaged, damaged ? 1 : 0);
   assert_int_equal(file_size(seg), last_at);
   assert_int_equal(iotc__seglog_next_seq(l), 10);
-  uint64_t seq;
-  assert_int_equal(iotc__seglog_append(l, 1, "again", 5, 1, true, &seq, why, sizeof why), IOTC_OK);
-  assert_int_equal(seq, 10);
+  uint64_t seq = 0;
+  iotc_result r = iotc__seglog_append(l, 1, "again", 5, 1, true, &seq, why, sizeof why);
   iotc__seglog_close(l);
+  assert_int_equal(r, IOTC_OK);
+  assert_int_equal(seq, 10);
 }
 
 static void test_torn_last_record_at_every_offset(void **state) {

@@ -104,6 +104,7 @@ static void test_topic_c2d_parse_reports_truncated_topics_as_malformed(void **st
   const char *t = "devices/dev1/messages/devicebound/a=b";
   for (size_t len = 0; len < strlen("devices/dev1/messages/devicebound/"); ++len) {
     char *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
     memcpy(copy, t, len);
     iotc_hub_c2d_message m;
     iotc_result r = iotc_hub_topic_c2d_parse(copy, len, &m);
