@@ -871,7 +871,7 @@ static void auto_falls_back_to_websockets_at_once_and_back_after_a_backoff(void 
   step(c);
   assert_false(F.websocket);
   assert_int_equal(iotc_client_get_transport(c), IOTC_TRANSPORT_MQTT);
-  iotc_client_destroy(c);
+  destroy(c);
 }
 
 /* AUTO: 8883 that never answers falls back when its shorter time limit runs out; then a
@@ -894,7 +894,7 @@ static void auto_falls_back_when_8883_never_answers(void **s) {
   bring_up(c);
   assert_int_equal(last_status(), IOTC_STATUS_CONNECTED);
   assert_int_equal(iotc_client_get_transport(c), IOTC_TRANSPORT_MQTT_WS);
-  iotc_client_destroy(c);
+  destroy(c);
 }
 
 /* MQTT and MQTT_WS never switch. */
@@ -914,7 +914,7 @@ static void explicit_transports_never_switch(void **s) {
     assert_true(R.retry_in[R.count - 1] > 0);
     next_deadline(c);
     assert_int_equal(F.websocket, ws);
-    iotc_client_destroy(c);
+    destroy(c);
   }
 }
 
