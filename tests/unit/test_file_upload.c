@@ -21,21 +21,34 @@ static const char *good_answer(void) {
          "\"sasToken\":\"?sv=2021-08-06&sr=b&sig=S%2Bg%3D&se=2030-01-01T00%3A00%3A00Z&sp=rw\"}";
 }
 
+/* The parsed answer lives in the test state so a failed assertion still has it cleared. */
+static int setup_sas(void **state) {
+  static iotc__blob_sas sas;
+  *state = &sas;
+  return 0;
+}
+
+static int teardown_sas(void **state) {
+  iotc__blob_sas_clear(*state);
+  return 0;
+}
+
 static void a_sas_answer_is_read_and_its_url_built(void **state) {
-  (void)state;
-  iotc__blob_sas s;
+  iotc__blob_sas *sp = *state;
   const char *why = NULL;
   const char *json = good_answer();
-  assert_int_equal(iotc__blob_sas_parse(json, strlen(json), &s, &why), IOTC_OK);
+  assert_int_equal(iotc__blob_sas_parse(json, strlen(json), sp, &why), IOTC_OK);
+  iotc__blob_sas s = *sp;
   assert_string_equal(s.correlation_id, "abc/+=");
   assert_string_equal(s.blob_name, "dev 1/logs/a b.txt");
   char *url = iotc__blob_url(&s, "&comp=block&blockid=x");
+  assert_non_null(url);
   assert_string_equal(url, "https://acct.blob.core.windows.net/uploads/dev%201/logs/a%20b.txt"
                            "?sv=2021-08-06&sr=b&sig=S%2Bg%3D&se=2030-01-01T00%3A00%3A00Z&sp=rw"
                            "&comp=block&blockid=x");
   free(url);
-  iotc__blob_sas_clear(&s);
-  assert_null(s.sas_token);
+  iotc__blob_sas_clear(sp);
+  assert_null(sp->sas_token);
 }
 
 static void a_bad_sas_answer_is_a_protocol_error(void **state) {
@@ -68,17 +81,21 @@ static void a_bad_sas_answer_is_a_protocol_error(void **state) {
 static void hub_urls_and_bodies(void **state) {
   (void)state;
   char *u = iotc__file_upload_url("hub.azure-devices.net", "dev 1/x", false);
+  assert_non_null(u);
   assert_string_equal(u, "https://hub.azure-devices.net/devices/dev%201%2Fx/files?api-version="
                          IOTC__FILE_UPLOAD_API_VERSION);
   free(u);
   u = iotc__file_upload_url("localhost:8883", "d", true);
+  assert_non_null(u);
   assert_string_equal(u, "https://localhost:8883/devices/d/files/notifications?api-version="
                          IOTC__FILE_UPLOAD_API_VERSION);
   free(u);
   char *b = iotc__file_upload_request_body("logs/\"q\".txt");
+  assert_non_null(b);
   assert_string_equal(b, "{\"blobName\":\"logs/\\\"q\\\".txt\"}");
   free(b);
   b = iotc__file_upload_notify_body("c1", false, 503, "storage refused \xc3\n\x01");
+  assert_non_null(b);
   assert_string_equal(b, "{\"correlationId\":\"c1\",\"isSuccess\":false,\"statusCode\":503,"
                          "\"statusDescription\":\"storage refused ???\"}");
   free(b);
@@ -94,6 +111,7 @@ static void block_ids_have_one_length_and_the_list_names_them_in_order(void **st
   assert_string_not_equal(a, z);
   size_t len = 0;
   char *xml = iotc__blob_block_list(2, &len);
+  assert_non_null(xml);
   char b[IOTC__BLOCK_ID_SIZE];
   iotc__blob_block_id(1, b);
   char want[256];
@@ -130,7 +148,8 @@ static void service_errors_are_read(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(a_sas_answer_is_read_and_its_url_built),
+      cmocka_unit_test_setup_teardown(a_sas_answer_is_read_and_its_url_built, setup_sas,
+                                      teardown_sas),
       cmocka_unit_test(a_bad_sas_answer_is_a_protocol_error),
       cmocka_unit_test(hub_urls_and_bodies),
       cmocka_unit_test(block_ids_have_one_length_and_the_list_names_them_in_order),
