@@ -36,7 +36,7 @@ static json_t *unwrap(json_t *v) {
 
 static void visit_one(const char *component, const char *name, json_t *value, int64_t version,
                       iotc__twin_visit_fn visit, void *vctx) {
-  char *text = json_dumps(unwrap(value), JSON_COMPACT | JSON_ENCODE_ANY);
+  char *text = iotc__json_dump(unwrap(value), JSON_COMPACT | JSON_ENCODE_ANY);
   iotc__twin_update u = {component, name, text, version}; /* text NULL: out of memory */
   visit(vctx, &u);
   free(text);

@@ -183,6 +183,20 @@ json_t *iotc__json_load(const char *s, size_t len, size_t max_len, size_t flags,
   return j;
 }
 
+char *iotc__json_dump(const json_t *j, size_t flags) {
+  if (j == NULL) return NULL;
+  size_t n = json_dumpb(j, NULL, 0, flags);
+  if (n == 0) return NULL;
+  char *text = malloc(n + 1);
+  if (text == NULL) return NULL;
+  if (json_dumpb(j, text, n, flags) != n) {
+    free(text);
+    return NULL;
+  }
+  text[n] = '\0';
+  return text;
+}
+
 size_t iotc__json_escaped_len(const char *s) {
   size_t n = 0;
   for (; *s; s++) {

@@ -44,6 +44,11 @@ const char *iotc__json_check(const char *s, size_t len, char *out_kind);
 json_t *iotc__json_load(const char *s, size_t len, size_t max_len, size_t flags,
                         char why[IOTC__JSON_WHY_SIZE]);
 
+/** json_dumps() that fails cleanly: NULL when memory runs out, never a text with bytes missing
+ * (jansson 2.14's own json_dumps() can drop a key's closing quote when an append fails). The text
+ * is sized first, then written into one buffer; the caller frees it. */
+char *iotc__json_dump(const json_t *j, size_t flags);
+
 /** Length of @p s escaped as the inside of a JSON string (no quotes). */
 size_t iotc__json_escaped_len(const char *s);
 /** Write @p s escaped (no quotes, no NUL) at @p dst; returns the end. */

@@ -38,7 +38,7 @@ iotc_result iotc__dps_request_body(const char *registration_id, const char *mode
     json_decref(body);
     return iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "cannot build the request body");
   }
-  *out = json_dumps(body, JSON_COMPACT);
+  *out = iotc__json_dump(body, JSON_COMPACT);
   json_decref(body);
   return *out ? IOTC_OK : iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "cannot build the request body");
 }
@@ -173,7 +173,7 @@ static iotc_result assigned(json_t *root, iotc_dps_registration *out, iotc_error
   (void)copy_member(state, "registrationId", reg.registration_id, sizeof reg.registration_id);
   json_t *payload = json_object_get(state, "payload");
   if (payload != NULL && !json_is_null(payload)) {
-    char *dumped = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *dumped = iotc__json_dump(payload, JSON_COMPACT | JSON_ENCODE_ANY);
     if (dumped == NULL) {
       return iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 200, "cannot copy the echoed payload");
     }

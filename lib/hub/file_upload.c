@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/base64.h"
+#include "common/json.h"
 #include "common/secret.h"
 
 void iotc__blob_sas_clear(iotc__blob_sas *s) {
@@ -109,7 +110,7 @@ char *iotc__file_upload_url(const char *hub, const char *device_id, bool notific
 }
 
 static char *dump(json_t *obj) {
-  char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+  char *text = iotc__json_dump(obj, JSON_COMPACT);
   json_decref(obj);
   return text;
 }
