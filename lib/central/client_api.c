@@ -285,7 +285,7 @@ static iotc_result check_component(const char *fn, const char *component) {
 /* The member names of @p json_object (a valid JSON object) as property names: the rule
  * iotc_client_report_property() applies to its name. */
 static iotc_result check_member_names(const char *fn, const char *json_object) {
-  json_t *o = json_loads(json_object, 0, NULL);
+  json_t *o = iotc__json_load(json_object, strlen(json_object), IOTC__JSON_MAX_LEN, 0, NULL);
   if (o == NULL) return IOTC_ERR_NO_MEMORY; /* it was checked as valid JSON already */
   iotc_result r = IOTC_OK;
   const char *key;

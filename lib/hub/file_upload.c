@@ -37,7 +37,12 @@ static char *take_string(json_t *root, const char *key, bool *ok) {
 iotc_result iotc__blob_sas_parse(const char *json, size_t len, iotc__blob_sas *out,
                                  const char **why) {
   memset(out, 0, sizeof *out);
-  json_t *root = json_loadb(json, len, 0, NULL);
+  char load_why[IOTC__JSON_WHY_SIZE] = "";
+  json_t *root = iotc__json_load(json, len, IOTC__JSON_MAX_LEN, 0, load_why);
+  if (root == NULL && strcmp(load_why, IOTC__JSON_NO_MEMORY) == 0) {
+    *why = "out of memory";
+    return IOTC_ERR_NO_MEMORY;
+  }
   if (!json_is_object(root)) {
     json_decref(root);
     *why = "the hub's answer is not a JSON object";
@@ -149,7 +154,7 @@ void iotc__file_upload_error(const char *body, char *code, size_t code_size, cha
                              size_t text_size) {
   copy_text(code, code_size, "", 0);
   copy_text(text, text_size, "", 0);
-  json_t *root = json_loads(body, 0, NULL);
+  json_t *root = iotc__json_load(body, strlen(body), IOTC__JSON_MAX_LEN, 0, NULL);
   const char *msg = json_string_value(json_object_get(root, "Message"));
   if (msg == NULL) {
     msg = json_string_value(json_object_get(root, "message"));
