@@ -34,7 +34,11 @@ iotc_result iotc__dps_request_body(const char *registration_id, const char *mode
     }
   }
   json_t *body = json_pack("{s:s}", "registrationId", registration_id);
-  if (body == NULL || (payload != NULL && json_object_set_new(body, "payload", payload) != 0)) {
+  if (body == NULL) {
+    json_decref(payload); /* json_object_set_new() takes it even when it fails, not before */
+    return iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "cannot build the request body");
+  }
+  if (payload != NULL && json_object_set_new(body, "payload", payload) != 0) {
     json_decref(body);
     return iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "cannot build the request body");
   }
