@@ -9,7 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { serve, unserve } from './listen.mjs';
+import { LOCALHOST_ADDRESSES, serve, unserve } from './listen.mjs';
 
 // Azurite's well-known development account (public, documented by Azure).
 export const ACCOUNT = 'devstoreaccount1';
@@ -116,7 +116,7 @@ export class Storage {
       server.on('clientError', (err, socket) => socket.destroy());
       return server;
     };
-    await serve(this, make, ['127.0.0.1'], 0);
+    await serve(this, make, LOCALHOST_ADDRESSES, 0); // 'localhost' is ::1 first on a stock Debian
     return `localhost:${this.port}`;
   }
 
