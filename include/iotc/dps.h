@@ -40,6 +40,8 @@
  * retried with back-off and jitter. Whatever the hint (0 included), pauses have a floor that
  * doubles with each answer of the same kind in a row: 50 ms, 100 ms, 200 ms, ... between polls
  * while assigning, 1 s, 2 s, 4 s, ... between retries after 429/5xx, and never less than 50 ms.
+ * The one exception: an explicit retry-after of 0 on the registration's first answer sends the
+ * first status query at once.
  * 401, 403 and 404 fail at once; a "failed" or "disabled" registration fails with the
  * service's errorCode and message in ::iotc_error. When timeout_ms runs out, the result and
  * message are those of DPS's last answer, the same on both transports: IOTC_ERR_THROTTLED (429),
@@ -137,7 +139,8 @@ typedef struct iotc_dps_config {
   uint32_t timeout_ms;             /**< whole registration, polls included; 0: 90 s */
   uint32_t request_timeout_ms;     /**< one connect or request/response; 0: 30 s */
   uint32_t max_poll_interval_ms;   /**< cap on retry-after and back-off waits (pauses are never
-                                        shorter than 50 ms); 0: 30 s */
+                                        shorter than 50 ms but for the first status query
+                                        after an explicit retry-after 0); 0: 30 s */
 } iotc_dps_config;
 
 /**

@@ -73,6 +73,7 @@ static void stopped(client *c);
 static void stop_after_connect(client *c, const iotc__conn_event *ev);
 static void drain(client *c, const iotc__conn_event *ev);
 static void join_provisioning(client *c);
+static void release_dps(client *c);
 static void provisioned(client *c, const iotc__conn_event *ev);
 static void stop_while_provisioning(client *c, const iotc__conn_event *ev);
 
@@ -219,6 +220,7 @@ static void record_error(client *c, iotc_result r, const char *message, const io
 
 void iotc__conn_teardown(client *c) {
   join_provisioning(c); /* destroy: cancelled through c->dps, or it saw quit */
+  release_dps(c);
   iotc__window_close(c); /* before the session goes: no publish through it from now on */
   if (c->conn.session) {
     c->io->session_destroy(c->conn.session); /* abandoned publishes complete during this call */
@@ -355,8 +357,19 @@ static iotc_result run_dps(client *c, iotc_error *err) {
     pthread_mutex_unlock(&c->mu);
     iotc_dps_registration_clear(&reg);
   }
-  c->io->dps_destroy(dps);
+  if (r == IOTC_OK) {
+    c->conn.dps_kept = dps; /* read by the worker after the join */
+  } else {
+    c->io->dps_destroy(dps);
+  }
   return r;
+}
+
+/* DPS's connection is closed once the hub's has started: see dps/dps_keep_open.h. */
+static void release_dps(client *c) {
+  if (c->conn.dps_kept == NULL) return;
+  c->io->dps_destroy(c->conn.dps_kept);
+  c->conn.dps_kept = NULL;
 }
 
 static void *provisioning_thread(void *arg) {
@@ -540,6 +553,7 @@ static void begin_attempt(client *c) {
 static void provisioned(client *c, const iotc__conn_event *ev) {
   (void)ev;
   if (provisioning_done(c)) connect_to_hub(c);
+  release_dps(c);
 }
 
 static void start(client *c, const iotc__conn_event *ev) {

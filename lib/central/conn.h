@@ -67,6 +67,7 @@ typedef struct iotc__conn {
   bool dps_running;             /* dps_thread was started and not joined yet */
   iotc_result dps_result;       /* written by dps_thread; read after the join */
   iotc_error dps_error;
+  iotc_dps *dps_kept;           /* a successful run, its connection open until the hub's starts */
 } iotc__conn;
 
 /** Worker start: idle, no deadline. */

@@ -7,7 +7,9 @@
  * Locking: the table is immutable and shared. The session functions follow hub/session.h
  * (called from the worker; publish from any thread while the session is kept alive). now_ms
  * and random may be called from any thread, under any of the client's locks. dps_cancel may be
- * called from any thread with mu held. */
+ * called from any thread with mu held. dps_destroy runs on the provisioning thread after a failed
+ * run, and on the worker after a successful one (whose connection stays open until the hub
+ * connect has started). */
 #ifndef IOTC_CENTRAL_IO_H
 #define IOTC_CENTRAL_IO_H
 

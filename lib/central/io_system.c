@@ -5,6 +5,7 @@
 
 #include "central/backoff.h"
 #include "central/io.h"
+#include "dps/dps_keep_open.h"
 #include "net/ca_expiry.h"
 
 uint64_t iotc__now_ms(void) {
@@ -23,6 +24,13 @@ static uint32_t system_random(void *ctx) {
   return iotc__backoff_random();
 }
 
+/* The client connects to the assigned hub next: DPS's connection stays open until then. */
+static iotc_result system_dps_create(const iotc_dps_config *cfg, iotc_dps **out, iotc_error *err) {
+  iotc_result r = iotc_dps_create(cfg, out, err);
+  if (r == IOTC_OK) iotc__dps_keep_open(*out);
+  return r;
+}
+
 static void system_check_ca(const char *ca_file) { (void)iotc__ca_warn_expiring(ca_file); }
 
 const iotc__io iotc__io_system = {
@@ -37,7 +45,7 @@ const iotc__io iotc__io_system = {
     .session_tls_failure = iotc__session_tls_failure,
     .session_connect_cause = iotc__session_connect_cause,
     .session_destroy = iotc__session_destroy,
-    .dps_create = iotc_dps_create,
+    .dps_create = system_dps_create,
     .dps_run = iotc_dps_run,
     .dps_cancel = iotc_dps_cancel,
     .dps_destroy = iotc_dps_destroy,

@@ -11,6 +11,7 @@
 #include "common/secret.h"
 #include "common/text.h"
 #include "dps/dps_internal.h"
+#include "dps/dps_keep_open.h"
 #include "iotc/dps_topic.h"
 #include "iotc/sas.h"
 #include "net/clock_check.h"
@@ -252,10 +253,20 @@ static iotc_result check_config(const iotc_dps_config *cfg, iotc_error *err) {
   return IOTC_OK;
 }
 
+void iotc__dps_keep_open(iotc_dps *dps) { dps->keep_open = true; }
+
+void iotc__dps_close_kept(iotc_dps *dps) {
+  if (dps->open_transport == NULL) return;
+  dps->open_transport->close(dps, dps->open_state);
+  dps->open_transport = NULL;
+  dps->open_state = NULL;
+}
+
 void iotc_dps_destroy(iotc_dps *dps) {
   if (dps == NULL) {
     return;
   }
+  iotc__dps_close_kept(dps);
   free(dps->id_scope);
   free(dps->registration_id);
   free(dps->host);

@@ -38,6 +38,11 @@ struct iotc_dps {
 
   unsigned rid_counter;
   unsigned jitter_state;
+
+  /* iotc__dps_keep_open(): a successful run's connection, closed by the next run or destroy. */
+  bool keep_open;
+  const struct iotc__dps_transport *open_transport;
+  void *open_state;
 };
 
 /* One answer from DPS, whatever the transport. */

@@ -45,6 +45,7 @@ typedef struct mqtt_state {
   char connect_text[128];
   int subscribe;
   int granted_qos;
+  int unsubscribe;
   int disconnect;
   int publish_failed_code; /* 0: none */
   int lost;
@@ -106,6 +107,18 @@ static void on_publish_failed(void *ctx, MQTTAsync_failureData *data) {
   st->publish_failed_code = data && data->code != 0 ? data->code : MQTTASYNC_FAILURE;
   signal_locked(st);
   pthread_mutex_unlock(&st->dps->lock);
+}
+
+static void on_unsubscribe_done(void *ctx, MQTTAsync_successData *data) {
+  (void)data;
+  mqtt_state *st = ctx;
+  finish(st, &st->unsubscribe, DONE_OK);
+}
+
+static void on_unsubscribe_failed(void *ctx, MQTTAsync_failureData *data) {
+  (void)data;
+  mqtt_state *st = ctx;
+  finish(st, &st->unsubscribe, DONE_FAILED);
 }
 
 static void on_disconnect_ok(void *ctx, MQTTAsync_successData *data) {
@@ -528,6 +541,28 @@ static iotc_result mqtt_request(iotc_dps *dps, void *state, const char *operatio
   }
 }
 
+/* Waits (not cancellable, bounded) until *field leaves PENDING. */
+static void wait_closing(mqtt_state *st, int *field) {
+  struct timespec abs = iotc__dps_abstime(iotc__dps_now_ms() + DISCONNECT_WAIT_MS);
+  pthread_mutex_lock(&st->dps->lock);
+  while (*field == PENDING && pthread_cond_timedwait(&st->dps->cond, &st->dps->lock, &abs) == 0) {
+  }
+  pthread_mutex_unlock(&st->dps->lock);
+}
+
+/* A connection kept open for the hub's (dps_keep_open.h): Paho's receive thread waits up to 1 s
+ * on this socket alone and closing it does not wake it, so the hub's socket would wait as long.
+ * The UNSUBACK wakes it; it then watches the hub's socket too. */
+static void wake_receiver(mqtt_state *st) {
+  MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+  ro.onSuccess = on_unsubscribe_done;
+  ro.onFailure = on_unsubscribe_failed;
+  ro.context = st;
+  if (MQTTAsync_unsubscribe(st->client, IOTC_DPS_TOPIC_RESPONSE_FILTER, &ro) == MQTTASYNC_SUCCESS) {
+    wait_closing(st, &st->unsubscribe);
+  }
+}
+
 static void mqtt_close(iotc_dps *dps, void *state) {
   mqtt_state *st = state;
   if (st == NULL) {
@@ -537,21 +572,15 @@ static void mqtt_close(iotc_dps *dps, void *state) {
     pthread_mutex_lock(&dps->lock);
     bool connected = st->connect == DONE_OK && !st->lost;
     pthread_mutex_unlock(&dps->lock);
+    if (connected && dps->keep_open) wake_receiver(st);
     if (connected) {
       MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
       d.timeout = 0;
       d.onSuccess = on_disconnect_ok;
       d.onFailure = on_disconnect_failed;
       d.context = st;
-      if (MQTTAsync_disconnect(st->client, &d) == MQTTASYNC_SUCCESS) {
-        /* Not cancellable: a bounded wait so the DISCONNECT reaches the server. */
-        struct timespec abs = iotc__dps_abstime(iotc__dps_now_ms() + DISCONNECT_WAIT_MS);
-        pthread_mutex_lock(&dps->lock);
-        while (st->disconnect == PENDING &&
-               pthread_cond_timedwait(&dps->cond, &dps->lock, &abs) == 0) {
-        }
-        pthread_mutex_unlock(&dps->lock);
-      }
+      /* Not cancellable: a bounded wait so the DISCONNECT reaches the server. */
+      if (MQTTAsync_disconnect(st->client, &d) == MQTTASYNC_SUCCESS) wait_closing(st, &st->disconnect);
     }
     IOTC_LOGD("dps: MQTT disconnected");
     MQTTAsync_destroy(&st->client);

@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "dps/dps_internal.h"
+#include "dps/dps_keep_open.h"
 
 #define DEFAULT_POLL_MS 2000u
 /* Whatever the service says (retry-after 0 included), pauses have a floor that doubles with each
@@ -89,10 +90,14 @@ static iotc_result run(iotc_dps *dps, const iotc__dps_transport *t, void *state,
       break;
     }
     if (r == IOTC_OK) {
+      /* An explicit retry-after 0 on the register's 202 is taken at its word once: the first
+       * status query goes at once; the floor applies from its answer on. */
+      bool at_once = operation_id == NULL && reply.has_retry_after && reply.retry_after_s == 0;
       free(operation_id);
       operation_id = next_op;
       failures = 0;
-      wait_ms = pause_ms(dps, &reply, DEFAULT_POLL_MS, growing_floor(FIRST_POLL_MS, polls++));
+      wait_ms = at_once ? 0
+                        : pause_ms(dps, &reply, DEFAULT_POLL_MS, growing_floor(FIRST_POLL_MS, polls++));
     } else if (retryable) {
       /* 429 / 5xx: the same request again, after retry-after or the back-off, the longer. */
       uint64_t base = pause_ms(dps, &reply, 0, growing_floor(FIRST_BACKOFF_MS, failures++));
@@ -137,6 +142,7 @@ iotc_result iotc_dps_run(iotc_dps *dps, iotc_dps_registration *out, iotc_error *
   const iotc__dps_transport *t = dps->transport != IOTC_DPS_TRANSPORT_HTTPS /* MQTT, MQTT_WS */
                                      ? iotc__dps_mqtt_transport()
                                      : iotc__dps_https_transport();
+  iotc__dps_close_kept(dps);
   uint64_t deadline = iotc__dps_now_ms() + dps->timeout_ms;
   void *state = NULL;
   iotc_result r;
@@ -147,7 +153,12 @@ iotc_result iotc_dps_run(iotc_dps *dps, iotc_dps_registration *out, iotc_error *
     if (r == IOTC_OK) {
       r = run(dps, t, state, deadline, out, err);
     }
-    t->close(dps, state);
+    if (r == IOTC_OK && dps->keep_open) {
+      dps->open_transport = t;
+      dps->open_state = state;
+    } else {
+      t->close(dps, state);
+    }
   }
   if (r != IOTC_OK) {
     iotc_dps_registration_clear(out);
