@@ -30,6 +30,8 @@
  * thread, iotc_dps_cancel() from any other, then iotc_dps_destroy() once iotc_dps_run() returned.
  *
  * Transports: MQTT over TLS (port 8883, Paho MQTTAsync) or HTTPS REST (port 443, libcurl).
+ * libcurl (libcurl.so.4, Debian package libcurl4) is loaded on the first HTTPS request, so a
+ * program that provisions over MQTT and uploads no file never loads it, nor needs it installed.
  * Credentials: an individual enrollment key, an enrollment-group key (the device key is derived
  * from it with iotc_derive_device_key()), or an X.509 certificate and private key (PEM files,
  * mutual TLS). The server certificate and host name are always verified.
@@ -193,7 +195,8 @@ void iotc_dps_config_init(iotc_dps_config *cfg);
  * @retval IOTC_ERR_PROTOCOL               a response breaks the protocol (oversized, truncated, wrong topic)
  * @retval IOTC_ERR_TIMEOUT                timeout_ms elapsed (a connect that never completed says
  *                                         "cannot connect to HOST:PORT ...: timed out after N ms")
- * @retval IOTC_ERR_NOT_SUPPORTED          MQTT with proxy variables Paho cannot follow (see the file comment)
+ * @retval IOTC_ERR_NOT_SUPPORTED          MQTT with proxy variables Paho cannot follow (see the file
+ *                                         comment), or HTTPS without libcurl.so.4 (7.85.0 or later)
  * @retval IOTC_ERR_TRANSPORT, IOTC_ERR_HTTP, IOTC_ERR_NO_MEMORY, IOTC_ERR_CRYPTO
  */
 IOTC_NODISCARD iotc_result iotc_dps_register(const iotc_dps_config *cfg,

@@ -12,7 +12,8 @@
  *
  * Uploads run on the client's upload threads (at most ::IOTC_UPLOAD_THREADS at once, further
  * uploads wait their turn, at most ::IOTC_UPLOAD_QUEUE of them), never on the worker: telemetry,
- * commands and acknowledgements go on while a file is sent. They use HTTPS (libcurl) with the
+ * commands and acknowledgements go on while a file is sent. They use HTTPS (libcurl, loaded on
+ * the first upload: without libcurl.so.4, on_done reports IOTC_ERR_NOT_SUPPORTED) with the
  * client's trust roots (iotc_client_config::ca_file, else the built-in roots), its identity (SAS
  * from the device key, or its X.509 certificate), and the proxy of `https_proxy`/`no_proxy`, as
  * HTTPS provisioning does. A request that fails with 5xx, 429, a timeout or a dropped connection

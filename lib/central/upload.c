@@ -456,6 +456,7 @@ typedef struct run {
   iotc__uploads *u;
   iotc_client *c;
   job *j;
+  const iotc__curl_api *lib;
   CURL *curl;
   char errbuf[CURL_ERROR_SIZE];
   iotc__https_response resp;
@@ -536,7 +537,7 @@ static iotc_result transport_failure(run *r, CURLcode cc, const char *what, iotc
   }
   if (err != NULL) {
     snprintf(err->transport, sizeof err->transport, "curl %d: %.200s", (int)cc,
-             r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc));
+             r->errbuf[0] ? r->errbuf : r->lib->easy_strerror(cc));
   }
   return res;
 }
@@ -600,13 +601,13 @@ static iotc_result exchange(run *r, const char *what, const char *method, const 
 
 /* The hub's request headers: JSON, and a fresh SAS unless the identity is X.509. */
 static struct curl_slist *hub_headers(run *r, iotc_error *err) {
-  struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
+  struct curl_slist *h = r->lib->slist_append(NULL, "Accept: application/json");
   struct curl_slist *all = h;
   if (h) {
-    h = curl_slist_append(all, "Content-Type: application/json; charset=utf-8");
+    h = r->lib->slist_append(all, "Content-Type: application/json; charset=utf-8");
   }
   if (h) {
-    h = curl_slist_append(all, "Expect:");
+    h = r->lib->slist_append(all, "Expect:");
   }
   if (h && !r->c->x509) {
     uint64_t expiry = (uint64_t)time(NULL) + (r->c->sas_ttl_s ? r->c->sas_ttl_s : 3600u);
@@ -623,7 +624,7 @@ static struct curl_slist *hub_headers(run *r, iotc_error *err) {
     memcpy(auth, "Authorization: ", 15);
     s = iotc_sas_hub_token(r->j->hub, r->j->device_id, r->c->device_key, expiry, auth + 15,
                            len + 1, NULL);
-    h = s == IOTC_OK ? curl_slist_append(all, auth) : NULL;
+    h = s == IOTC_OK ? r->lib->slist_append(all, auth) : NULL;
     iotc__secret_free(auth);
   }
   if (h == NULL) {
@@ -715,19 +716,19 @@ static iotc_result storage_put(run *r, const char *what, const char *query,
     bool ok = url != NULL;
     static const char *const base[] = {"x-ms-version: " IOTC__STORAGE_VERSION, "Expect:"};
     for (size_t i = 0; ok && i < 2; ++i) {
-      struct curl_slist *h = curl_slist_append(headers, base[i]);
+      struct curl_slist *h = r->lib->slist_append(headers, base[i]);
       ok = h != NULL;
       headers = h ? h : headers;
     }
     for (size_t i = 0; ok && extra[i]; ++i) {
-      struct curl_slist *h = curl_slist_append(headers, extra[i]);
+      struct curl_slist *h = r->lib->slist_append(headers, extra[i]);
       ok = h != NULL;
       headers = h ? h : headers;
     }
     iotc_result res = ok ? exchange(r, what, "PUT", url, headers, body, len, r->j->max_retries,
                                     (long)r->j->stall_ms, false, true, err)
                          : fail(err, IOTC_ERR_NO_MEMORY, "out of memory");
-    curl_slist_free_all(headers);
+    r->lib->slist_free_all(headers);
     if (url != NULL) {
       iotc__secret_free(url);
     }
@@ -889,12 +890,12 @@ static iotc_result transfer(run *r, iotc_error *err) {
     }
     char id[IOTC__BLOCK_ID_SIZE], query[96], what[48];
     iotc__blob_block_id(index, id);
-    char *escaped = curl_easy_escape(r->curl, id, 0);
+    char *escaped = r->lib->easy_escape(r->curl, id, 0);
     if (escaped == NULL) {
       return fail(err, IOTC_ERR_NO_MEMORY, "out of memory");
     }
     snprintf(query, sizeof query, "&comp=block&blockid=%s", escaped);
-    curl_free(escaped);
+    r->lib->free(escaped);
     snprintf(what, sizeof what, "Put Block %u", (unsigned)index + 1);
     const char *const extra[] = {"Content-Type: application/octet-stream", NULL};
     res = storage_put(r, what, query, extra, r->block, got, err);
@@ -958,10 +959,13 @@ static void run_job(iotc__uploads *u, job *j) {
   iotc_error err;
   iotc_error_clear(&err);
   iotc_result res = IOTC_OK;
+  const char *why;
   if (atomic_load(&j->cancel) != 0) {
     res = cancelled(&r, &err);
-  } else if (!iotc__https_init() || (r.curl = curl_easy_init()) == NULL) {
-    res = fail(&err, IOTC_ERR_HTTP, "libcurl cannot start");
+  } else if ((r.lib = iotc__https_curl(&res, &why)) == NULL) {
+    res = fail(&err, res, "%s", why);
+  } else if ((r.curl = r.lib->easy_init()) == NULL) {
+    res = fail(&err, IOTC_ERR_HTTP, "cannot create a libcurl handle");
   } else {
     iotc__https_tls tls = {.ca_file = c->ca_file};
     if (c->x509) {
@@ -1000,7 +1004,7 @@ static void run_job(iotc__uploads *u, job *j) {
     IOTC_LOGW("upload %llu: %s", (unsigned long long)j->id, err.message);
   }
   if (r.curl != NULL) {
-    curl_easy_cleanup(r.curl);
+    r.lib->easy_cleanup(r.curl);
   }
   if (r.block_owned) {
     free(r.block);

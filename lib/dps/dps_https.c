@@ -18,6 +18,7 @@
 
 typedef struct https_state {
   iotc_dps *dps;
+  const iotc__curl_api *lib;
   CURL *curl;
   char errbuf[CURL_ERROR_SIZE];
   /* Per-request response, filled by the write and header callbacks. */
@@ -83,16 +84,20 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
 
 static iotc_result https_open(iotc_dps *dps, void **state, uint64_t deadline, iotc_error *err) {
   (void)deadline;
-  if (!iotc__https_init()) {
-    return iotc__dps_fail(err, IOTC_ERR_HTTP, 0, "libcurl failed to initialise");
+  iotc_result code;
+  const char *why;
+  const iotc__curl_api *lib = iotc__https_curl(&code, &why);
+  if (lib == NULL) {
+    return iotc__dps_fail(err, code, 0, "%s", why);
   }
   https_state *st = calloc(1, sizeof *st);
   if (st == NULL) {
     return iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
   }
   st->dps = dps;
+  st->lib = lib;
   *state = st;
-  st->curl = curl_easy_init();
+  st->curl = lib->easy_init();
   if (st->curl == NULL) {
     return iotc__dps_fail(err, IOTC_ERR_HTTP, 0, "cannot create a libcurl handle");
   }
@@ -103,13 +108,13 @@ static iotc_result https_open(iotc_dps *dps, void **state, uint64_t deadline, io
     tls.key_file = dps->key_file;
   }
   iotc__https_setup(c, &tls, st->errbuf);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, st);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, st);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, st);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  st->lib->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  st->lib->easy_setopt(c, CURLOPT_WRITEDATA, st);
+  st->lib->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  st->lib->easy_setopt(c, CURLOPT_HEADERDATA, st);
+  st->lib->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+  st->lib->easy_setopt(c, CURLOPT_XFERINFODATA, st);
+  st->lib->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   return IOTC_OK;
 }
 
@@ -122,7 +127,7 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, const char *what, 
     return iotc__dps_fail(err, IOTC_ERR_CANCELLED, 0, "provisioning was cancelled");
   case CURLE_WRITE_ERROR: {
     long status = 0; /* the headers came: the status is known, as over MQTT */
-    curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &status);
+    st->lib->easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &status);
     r = st->oversized ? iotc__dps_fail(err, IOTC_ERR_PROTOCOL, (int)status,
                                        "DPS sent a response larger than %d bytes",
                                        IOTC__DPS_MAX_RESPONSE)
@@ -139,7 +144,7 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, const char *what, 
     break;
   case CURLE_COULDNT_CONNECT: {
     long os_errno = 0;
-    curl_easy_getinfo(st->curl, CURLINFO_OS_ERRNO, &os_errno);
+    st->lib->easy_getinfo(st->curl, CURLINFO_OS_ERRNO, &os_errno);
     r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0, "cannot connect to %s:%d over HTTPS: %s",
                        dps->host, dps->port,
                        os_errno ? iotc__connect_errno_text((int)os_errno) : "connect failed");
@@ -147,9 +152,9 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, const char *what, 
   }
   case CURLE_OPERATION_TIMEDOUT: {
     long sent = 0; /* nothing sent: the connection (new, not reused) never came up */
-    curl_easy_getinfo(st->curl, CURLINFO_REQUEST_SIZE, &sent);
+    st->lib->easy_getinfo(st->curl, CURLINFO_REQUEST_SIZE, &sent);
     double total_s = 0;
-    curl_easy_getinfo(st->curl, CURLINFO_TOTAL_TIME, &total_s);
+    st->lib->easy_getinfo(st->curl, CURLINFO_TOTAL_TIME, &total_s);
     r = sent == 0
             ? iotc__dps_fail(err, IOTC_ERR_TIMEOUT, 0,
                              "cannot connect to %s:%d over HTTPS: timed out after %lu ms",
@@ -161,7 +166,7 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, const char *what, 
   case CURLE_RECV_ERROR:
   case CURLE_SEND_ERROR: {
     long proxy_code = 0; /* the proxy's answer to CONNECT, when one refused the tunnel */
-    curl_easy_getinfo(st->curl, CURLINFO_HTTP_CONNECTCODE, &proxy_code);
+    st->lib->easy_getinfo(st->curl, CURLINFO_HTTP_CONNECTCODE, &proxy_code);
     if (proxy_code >= 300) {
       r = iotc__dps_fail(err, IOTC_ERR_CONNECT, 0,
                          "the proxy refused the tunnel to %s:%d: HTTP %ld%s", dps->host, dps->port,
@@ -184,7 +189,7 @@ static iotc_result curl_failure(https_state *st, CURLcode cc, const char *what, 
   }
   if (err != NULL) {
     snprintf(err->transport, sizeof err->transport, "curl %d: %.200s", (int)cc,
-             st->errbuf[0] ? st->errbuf : curl_easy_strerror(cc));
+             st->errbuf[0] ? st->errbuf : st->lib->easy_strerror(cc));
   }
   return r;
 }
@@ -201,7 +206,7 @@ static iotc_result https_request(iotc_dps *dps, void *state, const char *operati
                  v6 ? "[" : "", dps->host, v6 ? "]" : "", dps->port, dps->id_scope,
                  dps->registration_id, IOTC_DPS_HTTPS_API_VERSION);
   } else {
-    char *escaped = curl_easy_escape(c, operation_id, 0);
+    char *escaped = st->lib->easy_escape(c, operation_id, 0);
     if (escaped == NULL) {
       return iotc__dps_fail(err, IOTC_ERR_NO_MEMORY, 0, "out of memory");
     }
@@ -209,7 +214,7 @@ static iotc_result https_request(iotc_dps *dps, void *state, const char *operati
                  "https://%s%s%s:%d/%s/registrations/%s/operations/%s?api-version=%s",
                  v6 ? "[" : "", dps->host, v6 ? "]" : "", dps->port, dps->id_scope,
                  dps->registration_id, escaped, IOTC_DPS_HTTPS_API_VERSION);
-    curl_free(escaped);
+    st->lib->free(escaped);
   }
   if (n < 0 || (size_t)n >= sizeof url) {
     return iotc__dps_fail(err, IOTC_ERR_INVALID_ARG, 0, "the DPS URL is too long");
@@ -233,13 +238,13 @@ static iotc_result https_request(iotc_dps *dps, void *state, const char *operati
     snprintf(auth, len, "Authorization: %s", sas);
     iotc__secret_free(sas);
   }
-  struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
+  struct curl_slist *h = st->lib->slist_append(NULL, "Accept: application/json");
   headers = h;
   if (h) {
-    h = curl_slist_append(headers, "Content-Type: application/json; charset=utf-8");
+    h = st->lib->slist_append(headers, "Content-Type: application/json; charset=utf-8");
   }
   if (h && auth) {
-    h = curl_slist_append(headers, auth);
+    h = st->lib->slist_append(headers, auth);
   }
   if (h == NULL) {
     iotc__https_free_headers(headers);
@@ -253,17 +258,17 @@ static iotc_result https_request(iotc_dps *dps, void *state, const char *operati
     until = deadline;
   }
   long timeout_ms = until > now ? (long)(until - now) : 1L;
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  st->lib->easy_setopt(c, CURLOPT_URL, url);
+  st->lib->easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  st->lib->easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+  st->lib->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
   if (operation_id == NULL) {
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, dps->request_body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(dps->request_body));
+    st->lib->easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+    st->lib->easy_setopt(c, CURLOPT_POSTFIELDS, dps->request_body);
+    st->lib->easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(dps->request_body));
   } else {
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
-    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    st->lib->easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+    st->lib->easy_setopt(c, CURLOPT_HTTPGET, 1L);
   }
   st->errbuf[0] = '\0';
   st->body = NULL;
@@ -273,8 +278,8 @@ static iotc_result https_request(iotc_dps *dps, void *state, const char *operati
   st->retry_after_s = 0;
   st->has_date = false;
 
-  CURLcode cc = curl_easy_perform(c);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+  CURLcode cc = st->lib->easy_perform(c);
+  st->lib->easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
   iotc__https_free_headers(headers);
   iotc__secret_free(auth);
   if (cc != CURLE_OK) {
@@ -286,7 +291,7 @@ static iotc_result https_request(iotc_dps *dps, void *state, const char *operati
     iotc__clock_check_server(st->date);
   }
   long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  st->lib->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   reply->status = (int)status;
   reply->has_retry_after = st->has_retry_after;
   reply->retry_after_s = st->retry_after_s;
@@ -303,7 +308,7 @@ static void https_close(iotc_dps *dps, void *state) {
     return;
   }
   if (st->curl != NULL) {
-    curl_easy_cleanup(st->curl);
+    st->lib->easy_cleanup(st->curl);
   }
   free(st->body);
   free(st);

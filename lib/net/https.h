@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The libcurl set-up every HTTPS request of the library shares (DPS over HTTPS, file uploads):
- * one global initialisation, https only, no redirects, the server's certificate and host name
- * always verified against the named roots only (not the system store), the client certificate
- * for X.509 identities, and the user agent. A proxy comes from libcurl's own reading of
- * https_proxy / no_proxy, as for every HTTPS request of the library. */
+ * libcurl loaded with dlopen() on the first HTTPS request, never for MQTT-only use (its
+ * dependency tree is about 4 MiB of a process's memory), one global initialisation, https only,
+ * no redirects, the server's certificate and host name always verified against the named roots
+ * only (not the system store), the client certificate for X.509 identities, and the user agent.
+ * A proxy comes from libcurl's own reading of https_proxy / no_proxy, as for every HTTPS request
+ * of the library. <curl/curl.h> gives the types and constants only: every call goes through the
+ * table iotc__https_curl() returns. */
 #ifndef IOTC_NET_HTTPS_H
 #define IOTC_NET_HTTPS_H
 
@@ -12,22 +15,43 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iotc/result.h"
+
 typedef struct iotc__https_tls {
   const char *ca_file;   /* PEM roots the server must chain to; required */
   const char *cert_file; /* client certificate (PEM), NULL: none */
   const char *key_file;  /* its private key (PEM), with cert_file */
 } iotc__https_tls;
 
-/** curl_global_init() once per process; false when libcurl cannot start. Any thread. */
-bool iotc__https_init(void);
+/** The libcurl functions the library calls. */
+typedef struct iotc__curl_api {
+  CURL *(*easy_init)(void);
+  void (*easy_cleanup)(CURL *c);
+  CURLcode (*easy_setopt)(CURL *c, CURLoption option, ...);
+  CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
+  CURLcode (*easy_perform)(CURL *c);
+  const char *(*easy_strerror)(CURLcode cc);
+  char *(*easy_escape)(CURL *c, const char *s, int len);
+  void (*free)(void *p);
+  struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+  void (*slist_free_all)(struct curl_slist *list);
+  curl_version_info_data *(*version_info)(CURLversion age);
+  CURLcode (*global_init)(long flags);
+} iotc__curl_api;
+
+/** libcurl (libcurl.so.4) loaded and curl_global_init() done, once per process; any thread.
+ *  Its functions, or NULL with @p code and @p why (static text naming libcurl) saying why:
+ *  IOTC_ERR_NOT_SUPPORTED when it is not installed or too old, IOTC_ERR_HTTP when it cannot
+ *  start. The same answer for the rest of the process. */
+const iotc__curl_api *iotc__https_curl(iotc_result *code, const char **why);
 
 /** True when @p cc is a TLS failure (handshake, certificates, trust). */
 bool iotc__https_tls_failure(CURLcode cc);
 
-/** Apply the shared options to @p c; @p errbuf (CURL_ERROR_SIZE bytes) receives curl's text. */
+/** Apply the shared options to @p c (after iotc__https_curl() succeeded); @p errbuf (CURL_ERROR_SIZE bytes) receives curl's text. */
 void iotc__https_setup(CURL *c, const iotc__https_tls *tls, char *errbuf);
 
-/** Free a header list after wiping each header (one may carry a SAS token). */
+/** Free a header list after wiping each header (one may carry a SAS token); NULL: nothing. */
 void iotc__https_free_headers(struct curl_slist *headers);
 
 /** When the header line @p data (@p n bytes) is `name: digits` (any case, blanks around the

@@ -68,6 +68,10 @@ iotc_integration_test(central_stress SOURCES central_stress.c
 # expected on 443) does not serve, so no standard-mode copy.
 iotc_integration_test(central_upload SOURCES central_upload.c ${CENTRAL_SUPPORT}
   LIBRARIES PkgConfig::CMOCKA CURL::libcurl TIMEOUT 600 LABELS upload NO_STANDARD)
+# Its dlopen() refuses libcurl, as on a machine without it.
+iotc_integration_test(central_upload_without_libcurl SOURCES central_upload_without_libcurl.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 120 LABELS upload NO_STANDARD)
+target_link_options(central_upload_without_libcurl PRIVATE -Wl,--wrap=dlopen)
 if(TARGET iotc_cli)
   add_test(NAME integration.cli_upload
     COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/test_cli_upload.sh" "$<TARGET_FILE:iotc_cli>")

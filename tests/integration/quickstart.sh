@@ -3,7 +3,7 @@
 # The README's quickstart program (examples/quickstart), run against the emulator as a user would:
 # it connects, sends telemetry, answers `reboot`, acknowledges `interval` (200 for a good value,
 # 400 for a bad one), prints its connection status in words, and exits 0 on SIGINT, also while
-# its connect hangs.   Usage: quickstart.sh QUICKSTART_BINARY
+# its connect hangs; being MQTT-only, it never loads libcurl.   Usage: quickstart.sh QUICKSTART_BINARY
 set -euo pipefail
 bin=$1
 info=$(cat "$IOTC_EMULATOR_INFO")
@@ -54,6 +54,14 @@ pid=$!
 wait_for "/api/devices/$device/telemetry/temp" 'typeof d.value === "number"' >/dev/null
 wait_for "/api/devices/$device/properties" 'd.swVersion === "1.0.0"' >/dev/null
 echo "ok: telemetry and swVersion arrived"
+
+# An MQTT-only device (DPS over MQTT, no file upload) never loads libcurl: its dependency tree
+# costs about 4 MiB of RSS per process.
+[ -r "/proc/$pid/maps" ] || fail "cannot read /proc/$pid/maps"
+if grep -q 'libcurl' "/proc/$pid/maps"; then
+  fail "libcurl is loaded in an MQTT-only device: $(grep -o '[^ ]*libcurl[^ ]*' "/proc/$pid/maps" | sort -u | tr '\n' ' ')"
+fi
+echo "ok: libcurl is not loaded"
 
 wait_for "/emulator/devices/$device/wait?subscribed=%24iothub%2Fmethods%2FPOST%2F%23&timeoutMs=100" 'd.connected' >/dev/null
 res=$(call POST "/api/devices/$device/commands/reboot" '{"request":{"delay":1}}')
