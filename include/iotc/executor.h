@@ -35,9 +35,11 @@
  * never outlive its executor.
  *
  * **Threading.** iotc_executor_create() and iotc_executor_destroy() may be called from any
- * thread; destroy is refused on the executor's own threads (in a callback of a client on it)
- * and must not overlap the creation of a client on the same executor. The executor's threads block asynchronous signals,
- * like a client's own worker, and have the same stack size.
+ * thread; destroy is refused on the executor's own threads (in a callback of a client on
+ * it) and must not overlap the creation of a client on the same executor. The executor's
+ * threads block asynchronous signals, like a client's own worker, and have the same stack
+ * size (256 KiB), so the check that a command response does not point into the handler's
+ * returned stack frame works on them too.
  */
 #ifndef IOTC_EXECUTOR_H
 #define IOTC_EXECUTOR_H
