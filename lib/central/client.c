@@ -318,8 +318,8 @@ static iotc_result create_client(const iotc_client_config *cfg, const iotc__io *
   if (out_client == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "out_client is NULL");
   *out_client = NULL;
   if (cfg == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "cfg is NULL");
-  /* Versions 1 to 3 (built against an older iotc) end before model_file, liveness_timeout_ms,
-   * transport. */
+  /* Versions 1 to 4 (built against an older iotc) end before model_file, liveness_timeout_ms,
+   * transport, executor. */
   if (cfg->struct_version < 1 || cfg->struct_version > IOTC_CLIENT_CONFIG_VERSION) {
     return fail(err, IOTC_ERR_INVALID_ARG, "cfg->struct_version %d is unknown: initialise the "
                 "config with iotc_client_config_init()", cfg->struct_version);
