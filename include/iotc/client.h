@@ -253,7 +253,9 @@ typedef struct iotc_client_config {
   uint32_t fallback_after_ms;
   /** The shared executor whose threads run this client's rounds (see iotc/executor.h); NULL:
    *  a worker thread of the client's own (the default). Borrowed: the executor refuses to be
-   *  destroyed while this client exists. (struct_version 5) */
+   *  destroyed while this client exists, so it stays valid for the client's whole life; it
+   *  must be a live executor when the client is created (a destroyed one is freed memory, as
+   *  with any handle). (struct_version 5) */
   iotc_executor *executor;
 } iotc_client_config;
 
@@ -306,6 +308,9 @@ IOTC_NODISCARD iotc_result iotc_client_create(const iotc_client_config *cfg,
  * @brief Stop the client and free it. Every pending operation completes before it returns, on
  *        the caller's thread: with IOTC_OK when the hub acknowledged it already, else with
  *        IOTC_ERR_SHUTDOWN. Wipes keys and tokens. NULL is a no-op.
+ * With an executor (iotc_client_config::executor), the client leaves it: taken out of its
+ * queue when its round waits there, and, when a round of it is running on an executor thread,
+ * destroy waits for that round (and so its callback) to end first.
  * @pre Not called from an iotc callback (refused with an error log) and not concurrently with
  *      any other call on @p client. Call iotc_client_disconnect() first for a graceful close.
  */

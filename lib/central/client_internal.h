@@ -283,13 +283,17 @@ void iotc__post_event(iotc_client *c, iotc__event *ev);
 iotc_result iotc__queue_reported(iotc_client *c, char *payload, size_t len, iotc_done_fn on_done,
                                  void *user_context);
 void *iotc__worker_main(void *arg);
-/** Start a thread that runs clients' rounds (a client's worker or an executor's): its stack
- *  size, and asynchronous signals blocked. 0 or the errno of pthread_create(). */
-int iotc__worker_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 /** Executor: one round of @p c when it has work (true: it may have more). False when it has
  *  none or is being destroyed; then *wait_ms says how soon it must run again unless woken
  *  (UINT64_MAX: only when woken). Never on two threads at once for one client. */
 bool iotc__worker_run_once(iotc_client *c, uint64_t *wait_ms);
+
+/* ---- the threads that run rounds (worker_thread.c) ---- */
+/** Start a thread that runs clients' rounds (a client's worker or an executor's): its stack
+ *  size, and asynchronous signals blocked. 0 or the errno of pthread_create(). */
+int iotc__worker_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
+/** The calling thread runs @p c's rounds from now on (NULL: no client's). */
+void iotc__worker_running(const iotc_client *c);
 /** True on the thread running @p c's rounds, i.e. inside one of its callbacks. */
 bool iotc__on_worker(const iotc_client *c);
 /** Count @p n pieces of work dropped for lack of memory (stats); takes mu. The caller logs

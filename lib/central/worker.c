@@ -5,7 +5,6 @@
  * Every user callback runs here. Locking: the worker takes mu only to collect its inbox and to
  * sleep. */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +17,6 @@
 #include "iotc/hub_topic.h"
 
 #define NO_TIMER UINT64_MAX
-#define WORKER_STACK_SIZE (256 * 1024)
-
-/* The client whose rounds this thread runs now (its own worker: always); API calls from its
- * callbacks must not wait for the worker. */
-static _Thread_local const iotc_client *running;
 /* This thread's stack: a client's command handler may run on any executor thread. */
 static _Thread_local uintptr_t stack_lo, stack_hi;
 static _Thread_local bool stack_known;
@@ -228,28 +222,6 @@ void iotc__worker_init(iotc_client *c) {
   use_this_stack(c);
 }
 
-bool iotc__on_worker(const iotc_client *c) {
-  if (c->threadless) return pthread_equal(pthread_self(), c->worker);
-  return running == c;
-}
-
-int iotc__worker_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg) {
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
-  /* The worker, and the MQTT and HTTP threads it starts, inherit a mask that blocks the
-   * asynchronous signals: the application's handlers run on the application's threads. */
-  sigset_t blocked, old_mask;
-  sigfillset(&blocked);
-  static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
-  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) sigdelset(&blocked, faults[i]);
-  pthread_sigmask(SIG_BLOCK, &blocked, &old_mask);
-  int e = pthread_create(thread, &attr, fn, arg);
-  pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-  pthread_attr_destroy(&attr);
-  return e;
-}
-
 bool iotc__worker_run_once(iotc_client *c, uint64_t *wait_ms) {
   round r;
   uint64_t t;
@@ -270,10 +242,10 @@ bool iotc__worker_run_once(iotc_client *c, uint64_t *wait_ms) {
   }
   atomic_store(&c->worker_waiting, false);
   pthread_mutex_unlock(&c->mu);
-  running = c;
+  iotc__worker_running(c);
   use_this_stack(c);
   run_round(c, &r);
-  running = NULL;
+  iotc__worker_running(NULL);
   return true;
 }
 
@@ -288,7 +260,7 @@ void iotc__worker_step(iotc_client *c) {
 
 void *iotc__worker_main(void *arg) {
   iotc_client *c = arg;
-  running = c;
+  iotc__worker_running(c);
   iotc__worker_init(c);
   pthread_mutex_lock(&c->mu);
   while (!c->quit) {
