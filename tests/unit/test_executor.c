@@ -159,7 +159,11 @@ static void on_job(iotc_client *client, iotc_result result, void *ctx) {
     job *extra = j + 1;
     extra->r = r;
     extra->seq = JOBS;
-    if (iotc_client_schedule(r->client, 0, on_job, extra, NULL) != IOTC_OK) r->bad++;
+    if (iotc_client_schedule(r->client, 0, on_job, extra, NULL) != IOTC_OK) {
+      r->bad++;                 /* out of memory (allocation-failure runs): fails below */
+      r->next++;
+      atomic_fetch_add(&ran, 1); /* counted, so the wait ends */
+    }
   }
   atomic_store(&r->busy, 0);
   atomic_fetch_add(&ran, 1);
