@@ -25,8 +25,8 @@
  * (their keep-alive is Paho's), and telemetry sent from the application's threads is still
  * written while the window has room. The same holds for API calls that wait made from a
  * callback (iotc_client_connect() or iotc_client_disconnect() with a timeout, on any client):
- * they hold the thread they run on. Closing a connection (iotc_client_disconnect()) holds a
- * thread for up to its timeout, as it holds the client's own thread without an executor.
+ * they hold the thread they run on (with a single thread, until their timeout: the client they
+ * wait for cannot run meanwhile).
  *
  * **Ownership.** iotc_executor_create() returns an executor the caller owns and frees with
  * iotc_executor_destroy(), once no client is attached to it: a client is attached from its
