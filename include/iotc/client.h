@@ -63,13 +63,22 @@
  * - iotc_client_destroy() must not overlap any other call on the same client from another
  *   thread: stop the application's threads that use the client first. The completion callbacks
  *   destroy runs may call the API; requests are then refused with IOTC_ERR_STATE.
- * - Callbacks of one client run one at a time, in order, on that client's own worker thread:
- *   never on a Paho (MQTT library) thread, never on the thread that called an API function
- *   (except the completions iotc_client_destroy() runs), and never while iotc holds a lock. A slow callback delays only its own client's callbacks; other
- *   clients in the process, and the MQTT I/O of this one (keep-alive, acknowledgements), go on.
+ * - Callbacks of one client run one at a time, in order, on that client's worker: never on a
+ *   Paho (MQTT library) thread, never on the thread that called an API function (except the
+ *   completions iotc_client_destroy() runs), and never while iotc holds a lock.
+ * - The worker is, by default, a thread of the client's own: a slow callback then delays only
+ *   its own client's callbacks; other clients in the process, and the MQTT I/O of this one
+ *   (keep-alive, acknowledgements), go on.
+ * - With iotc_client_config::executor, the worker is whichever thread of that shared executor
+ *   runs the client's round (iotc/executor.h): still one round at a time and in order, never
+ *   on two executor threads at once. A slow callback holds one executor thread: its own
+ *   client's later callbacks and timers wait, other clients are served by the remaining
+ *   threads, and when all the executor's threads are held the callbacks and timer work of
+ *   every client on it wait (their MQTT keep-alive goes on: it is Paho's).
  * - Do not block a callback for long: the client's later callbacks wait for it.
- * - iotc's threads (each client's worker, and the MQTT and HTTP library threads it starts)
- *   block asynchronous signals, so signal handlers run on the application's own threads.
+ * - iotc's threads (each client's worker or the executor's threads, and the MQTT and HTTP
+ *   library threads they start) block asynchronous signals, so signal handlers run on the
+ *   application's own threads.
  *
  * **HTTP proxies.** DPS (both transports) and the hub connection follow `https_proxy` /
  * `HTTPS_PROXY` and `no_proxy` / `NO_PROXY` as described in iotc/dps.h: MQTT goes through an
@@ -85,6 +94,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "iotc/executor.h"
 #include "iotc/persist.h"
 #include "iotc/result.h"
 
@@ -108,10 +118,11 @@ typedef struct iotc_property {
 /** Version 2 added @ref iotc_client_config::model_file, version 3
  *  @ref iotc_client_config::liveness_timeout_ms, version 4 @ref iotc_client_config::persist_dir
  *  and the persistence fields after it, @ref iotc_client_config::transport and
- *  @ref iotc_client_config::fallback_after_ms. Older structs (from code built against an older
- *  iotc, which end before those fields) are still accepted: no model, the default liveness, no
- *  persistence, MQTT over TLS on 8883. */
-#define IOTC_CLIENT_CONFIG_VERSION 4
+ *  @ref iotc_client_config::fallback_after_ms, version 5 @ref iotc_client_config::executor.
+ *  Older structs (from code built against an older iotc, which end before those fields) are
+ *  still accepted: no model, the default liveness, no persistence, MQTT over TLS on 8883, a
+ *  worker thread of the client's own. */
+#define IOTC_CLIENT_CONFIG_VERSION 5
 
 /**
  * How the client reaches DPS and the hub (see "Transports and proxies" in the README).
@@ -240,6 +251,12 @@ typedef struct iotc_client_config {
    *  once; a network that drops packets silently (no answer at all) costs this long.
    *  1 to 3600000. Default 10000. (struct_version 4) */
   uint32_t fallback_after_ms;
+  /** The shared executor whose threads run this client's rounds (see iotc/executor.h); NULL:
+   *  a worker thread of the client's own (the default). Borrowed: the executor refuses to be
+   *  destroyed while this client exists, so it stays valid for the client's whole life; it
+   *  must be a live executor when the client is created (a destroyed one is freed memory, as
+   *  with any handle). (struct_version 5) */
+  iotc_executor *executor;
 } iotc_client_config;
 
 /** @brief Fill @p cfg with the defaults above (NULL is ignored). */
@@ -291,6 +308,9 @@ IOTC_NODISCARD iotc_result iotc_client_create(const iotc_client_config *cfg,
  * @brief Stop the client and free it. Every pending operation completes before it returns, on
  *        the caller's thread: with IOTC_OK when the hub acknowledged it already, else with
  *        IOTC_ERR_SHUTDOWN. Wipes keys and tokens. NULL is a no-op.
+ * With an executor (iotc_client_config::executor), the client leaves it: taken out of its
+ * queue when its round waits there, and, when a round of it is running on an executor thread,
+ * destroy waits for that round (and so its callback) to end first.
  * @pre Not called from an iotc callback (refused with an error log) and not concurrently with
  *      any other call on @p client. Call iotc_client_disconnect() first for a graceful close.
  */

@@ -7,7 +7,8 @@
  * @mainpage iotc: Azure IoT Central device client for C
  *
  * Include iotc.h. A device is one ::iotc_client (client.h): configure it, register handlers,
- * connect, then send telemetry and report properties; files go to the application's storage
+ * connect, then send telemetry and report properties (many clients may share the threads of
+ * one ::iotc_executor, executor.h); files go to the application's storage
  * with upload.h. Provisioning alone is in dps.h; the
  * dependency-free topic layer for other MQTT stacks in hub_topic.h and dps_topic.h; SAS tokens
  * and derived keys in sas.h; logging in log.h; results and errors in result.h; the version in
@@ -20,6 +21,7 @@
 #include "iotc/version.h"
 #include "iotc/log.h"
 #include "iotc/sas.h"
+#include "iotc/executor.h"
 #include "iotc/client.h"
 #include "iotc/persist.h"
 #include "iotc/upload.h"

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The client object: create, connect, disconnect, destroy, status and statistics. */
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,6 @@
 #include "iotc/hub_topic.h"
 #include "iotc/sas.h"
 
-#define WORKER_STACK_SIZE (256 * 1024)
 /* How often a waiting iotc_client_connect() looks for a cancel request. */
 #define CANCEL_POLL_MS 20u
 /* How long connect() waits for an earlier stop to finish before it calls the client started. */
@@ -320,8 +318,8 @@ static iotc_result create_client(const iotc_client_config *cfg, const iotc__io *
   if (out_client == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "out_client is NULL");
   *out_client = NULL;
   if (cfg == NULL) return fail(err, IOTC_ERR_INVALID_ARG, "cfg is NULL");
-  /* Versions 1 to 3 (built against an older iotc) end before model_file, liveness_timeout_ms,
-   * transport. */
+  /* Versions 1 to 4 (built against an older iotc) end before model_file, liveness_timeout_ms,
+   * transport, executor. */
   if (cfg->struct_version < 1 || cfg->struct_version > IOTC_CLIENT_CONFIG_VERSION) {
     return fail(err, IOTC_ERR_INVALID_ARG, "cfg->struct_version %d is unknown: initialise the "
                 "config with iotc_client_config_init()", cfg->struct_version);
@@ -370,29 +368,22 @@ static void free_locks_and_client(iotc_client *c) {
   free_client(c);
 }
 
-static int start_worker(iotc_client *c) {
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
-  /* The worker, and the MQTT and HTTP threads it starts, inherit a mask that blocks the
-   * asynchronous signals: the application's handlers run on the application's threads. */
-  sigset_t blocked, old_mask;
-  sigfillset(&blocked);
-  static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
-  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) sigdelset(&blocked, faults[i]);
-  pthread_sigmask(SIG_BLOCK, &blocked, &old_mask);
-  int e = pthread_create(&c->worker, &attr, iotc__worker_main, c);
-  pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-  pthread_attr_destroy(&attr);
-  return e;
-}
-
 iotc_result iotc_client_create(const iotc_client_config *cfg, iotc_client **out_client,
                                iotc_error *err) {
   iotc_result r = create_client(cfg, &iotc__io_system, out_client, err);
   if (r != IOTC_OK) return r;
   iotc_client *c = *out_client;
-  int e = start_worker(c);
+  iotc_executor *ex = cfg->struct_version >= 5 ? cfg->executor : NULL;
+  if (ex != NULL) { /* no thread of its own: the executor runs its rounds */
+    iotc__worker_init(c);
+    r = iotc__executor_attach(ex, c, err);
+    if (r != IOTC_OK) {
+      free_locks_and_client(c);
+      *out_client = NULL;
+    }
+    return r;
+  }
+  int e = iotc__worker_thread_start(&c->worker, iotc__worker_main, c);
   if (e != 0) {
     free_locks_and_client(c);
     *out_client = NULL;
@@ -416,7 +407,6 @@ static void abs_deadline(struct timespec *ts, uint64_t deadline_ms) {
   ts->tv_nsec = (long)(deadline_ms % 1000) * 1000000L;
 }
 
-static bool on_worker(const iotc_client *c) { return pthread_equal(pthread_self(), c->worker); }
 
 _Static_assert(ATOMIC_BOOL_LOCK_FREE == 2, "iotc_client_cancel_connect() needs a lock-free flag");
 
@@ -448,7 +438,7 @@ static void stop_cancelled_locked(iotc_client *c) {
 /* A stop (disconnect or cancel) still running (mu held): wait for it, bounded, so connect()
  * can start again. Not on the worker, which is the one that finishes the stop. */
 static void wait_stop_locked(iotc_client *c) {
-  if (on_worker(c)) return;
+  if (iotc__on_worker(c)) return;
   struct timespec ts;
   abs_deadline(&ts, iotc__now_ms() + STOP_SETTLE_MS);
   while (c->started && c->req_stop && !c->gave_up && !c->quit) {
@@ -488,7 +478,7 @@ iotc_result iotc_client_connect(iotc_client *c, uint32_t timeout_ms, iotc_error 
   c->req_stop = false;
   iotc_error_clear(&c->last_error);
   iotc__wake_locked(c);
-  if (timeout_ms == 0 || on_worker(c)) {
+  if (timeout_ms == 0 || iotc__on_worker(c)) {
     pthread_mutex_unlock(&c->mu);
     return IOTC_OK;
   }
@@ -547,7 +537,7 @@ iotc_result iotc_client_disconnect(iotc_client *c, uint32_t timeout_ms) {
   bool queued = c->pending.count + c->rep_pending.count > 0;
   if (c->dps && !queued) c->io->dps_cancel(c->dps);
   iotc__wake_locked(c);
-  if (on_worker(c)) {
+  if (iotc__on_worker(c)) {
     pthread_mutex_unlock(&c->mu);
     return IOTC_OK;
   }
@@ -576,7 +566,7 @@ static void finish_list(iotc_client *c, iotc__op_list *l) {
 
 void iotc_client_destroy(iotc_client *c) {
   if (c == NULL) return;
-  if (!c->threadless && on_worker(c)) {
+  if (!c->threadless && iotc__on_worker(c)) {
     /* Joining the worker from itself would fail and free the client under its feet. */
     IOTC_LOGE("iotc_client_destroy: called from an iotc callback; refused, the client is kept");
     return;
@@ -594,7 +584,11 @@ void iotc_client_destroy(iotc_client *c) {
   pthread_cond_signal(&c->wake);
   pthread_cond_broadcast(&c->state_cv);
   pthread_mutex_unlock(&c->mu);
-  if (!c->threadless) pthread_join(c->worker, NULL);
+  if (c->executor) {
+    iotc__executor_detach(c); /* out of its queue; a round that runs finishes first */
+  } else if (!c->threadless) {
+    pthread_join(c->worker, NULL);
+  }
   /* The worker is gone: this thread owns everything now. */
   iotc__jobs_shutdown(c);
   iotc__conn_teardown(c);

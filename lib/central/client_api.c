@@ -239,7 +239,7 @@ iotc_result iotc_client_send_telemetry(iotc_client *c, const char *json,
   if (r != IOTC_OK) return r;
   /* Out now when the window has room, without waking the worker. On the worker itself (a
    * callback sending the next message) the pump after the callbacks sends them together. */
-  if (!pthread_equal(pthread_self(), c->worker) && iotc__window_pump(c)) {
+  if (!iotc__on_worker(c) && iotc__window_pump(c)) {
     pthread_mutex_lock(&c->mu); /* Paho refused it: the worker handles what follows */
     iotc__wake_locked(c);
     pthread_mutex_unlock(&c->mu);

@@ -20,6 +20,7 @@
 #include "central/commands.h"
 #include "central/conn.h"
 #include "central/desired.h"
+#include "central/executor.h"
 #include "central/feature.h"
 #include "central/io.h"
 #include "central/persist.h"
@@ -175,10 +176,12 @@ struct iotc_client {
   struct iotc__model *model; /* nullable: the device model values are checked against */
   const iotc__io *io;        /* the outside world (io.h) */
   bool threadless;           /* no worker thread: driven by iotc__worker_step() (tests) */
+  iotc_executor *executor;   /* NULL: the client's own worker thread; else it runs the rounds */
+  iotc__exec_slot exec;      /* the place in the executor (executor.h; the executor's lock) */
   iotc__transport_state tr;  /* which transport, and the automatic choice (transport.h) */
 
   /* ---- synchronisation ---- */
-  pthread_t worker;
+  pthread_t worker; /* the client's own worker thread (not with an executor) */
   pthread_mutex_t mu;
   pthread_cond_t wake;     /* worker waits here */
   pthread_cond_t state_cv; /* connect()/disconnect() wait here */
@@ -280,6 +283,19 @@ void iotc__post_event(iotc_client *c, iotc__event *ev);
 iotc_result iotc__queue_reported(iotc_client *c, char *payload, size_t len, iotc_done_fn on_done,
                                  void *user_context);
 void *iotc__worker_main(void *arg);
+/** Executor: one round of @p c when it has work (true: it may have more). False when it has
+ *  none or is being destroyed; then *wait_ms says how soon it must run again unless woken
+ *  (UINT64_MAX: only when woken). Never on two threads at once for one client. */
+bool iotc__worker_run_once(iotc_client *c, uint64_t *wait_ms);
+
+/* ---- the threads that run rounds (worker_thread.c) ---- */
+/** Start a thread that runs clients' rounds (a client's worker or an executor's): its stack
+ *  size, and asynchronous signals blocked. 0 or the errno of pthread_create(). */
+int iotc__worker_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
+/** The calling thread runs @p c's rounds from now on (NULL: no client's). */
+void iotc__worker_running(const iotc_client *c);
+/** True on the thread running @p c's rounds, i.e. inside one of its callbacks. */
+bool iotc__on_worker(const iotc_client *c);
 /** Count @p n pieces of work dropped for lack of memory (stats); takes mu. The caller logs
  *  what was dropped. */
 void iotc__count_dropped(iotc_client *c, uint64_t n);

@@ -10,13 +10,18 @@
 #include "common/text.h"
 
 void iotc__wake_locked(iotc_client *c) {
-  if (c->worker_waiting) pthread_cond_signal(&c->wake);
+  if (!c->worker_waiting) return; /* busy: it looks again after its round */
+  if (c->executor == NULL) {
+    pthread_cond_signal(&c->wake);
+  } else if (!c->quit) { /* a client being destroyed leaves its executor */
+    iotc__executor_ready_locked(c);
+  }
 }
 
 void iotc__wake_from_paho(iotc_client *c) {
   if (!atomic_load(&c->worker_waiting)) return;
   pthread_mutex_lock(&c->mu);
-  pthread_cond_signal(&c->wake);
+  iotc__wake_locked(c);
   pthread_mutex_unlock(&c->mu);
 }
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The client's worker: one thread that waits for the earliest deadline or an event, routes what
- * arrived to its feature, and dispatches to the connection state machine (conn.c). Every user
- * callback runs here. Locking: the worker takes mu only to collect its inbox and to sleep. */
+ * arrived to its feature, and dispatches to the connection state machine (conn.c); or, with a
+ * shared executor (executor.c), the same rounds run one at a time on the executor's threads.
+ * Every user callback runs here. Locking: the worker takes mu only to collect its inbox and to
+ * sleep. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,9 @@
 #include "iotc/hub_topic.h"
 
 #define NO_TIMER UINT64_MAX
+/* This thread's stack: a client's command handler may run on any executor thread. */
+static _Thread_local uintptr_t stack_lo, stack_hi;
+static _Thread_local bool stack_known;
 
 /* ---- routing ---------------------------------------------------------------------------- */
 
@@ -202,10 +207,46 @@ static void run_round(iotc_client *c, round *r) {
   }
 }
 
+static void use_this_stack(iotc_client *c) {
+  if (!stack_known) {
+    iotc__stack_bounds(&stack_lo, &stack_hi);
+    stack_known = true;
+  }
+  c->stack_lo = stack_lo;
+  c->stack_hi = stack_hi;
+}
+
 void iotc__worker_init(iotc_client *c) {
   iotc__conn_init(c);
   iotc__desired_init(c);
-  iotc__stack_bounds(&c->stack_lo, &c->stack_hi);
+  use_this_stack(c);
+}
+
+bool iotc__worker_run_once(iotc_client *c, uint64_t *wait_ms) {
+  round r;
+  uint64_t t;
+  *wait_ms = NO_TIMER;
+  pthread_mutex_lock(&c->mu);
+  if (c->quit) {
+    pthread_mutex_unlock(&c->mu);
+    return false;
+  }
+  /* As in iotc__worker_main: announced before the look, so what arrives after it marks the
+   * client ready again (the executor runs it once more after this round). */
+  atomic_store(&c->worker_waiting, true);
+  if (!collect_locked(c, &r, &t)) {
+    uint64_t now = iotc__client_now(c);
+    if (t != NO_TIMER) *wait_ms = t > now ? t - now : 0;
+    pthread_mutex_unlock(&c->mu);
+    return false;
+  }
+  atomic_store(&c->worker_waiting, false);
+  pthread_mutex_unlock(&c->mu);
+  iotc__worker_running(c);
+  use_this_stack(c);
+  run_round(c, &r);
+  iotc__worker_running(NULL);
+  return true;
 }
 
 void iotc__worker_step(iotc_client *c) {
@@ -219,6 +260,7 @@ void iotc__worker_step(iotc_client *c) {
 
 void *iotc__worker_main(void *arg) {
   iotc_client *c = arg;
+  iotc__worker_running(c);
   iotc__worker_init(c);
   pthread_mutex_lock(&c->mu);
   while (!c->quit) {

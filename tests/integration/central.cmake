@@ -50,6 +50,23 @@ iotc_integration_test(central_queued SOURCES central_queued.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
 iotc_integration_test(central_isolation SOURCES central_isolation.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+iotc_integration_test(central_executor SOURCES central_executor.c
+  LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
+# Clients on a shared executor under valgrind: rounds on the executor's threads, destroy.
+if(IOTC_HAVE_EMULATOR)
+  find_program(IOTC_VALGRIND valgrind)
+  if(IOTC_SANITIZE)
+    set(EXECUTOR_VALGRIND_ARGS nested "${PROJECT_SOURCE_DIR}" "${CMAKE_CURRENT_BINARY_DIR}/valgrind-build-executor" central_executor)
+  else()
+    set(EXECUTOR_VALGRIND_ARGS run "$<TARGET_FILE:central_executor>")
+  endif()
+  add_test(NAME integration.central_executor_valgrind
+    COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/valgrind_shutdown.sh" ${EXECUTOR_VALGRIND_ARGS})
+  set_tests_properties(integration.central_executor_valgrind PROPERTIES
+    FIXTURES_REQUIRED emulator TIMEOUT 600 SKIP_RETURN_CODE 77 LABELS "integration;slow"
+    ENVIRONMENT "IOTC_EMULATOR_INFO=${IOTC_EMULATOR_INFO_FILE}"
+    ENVIRONMENT_MODIFICATION "${IOTC_TEST_ENV_UNSET}")
+endif()
 iotc_integration_test(central_command_response SOURCES central_command_response.c
   LIBRARIES PkgConfig::CMOCKA TIMEOUT 180)
 iotc_integration_test(central_status SOURCES central_status.c

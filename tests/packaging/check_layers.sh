@@ -24,7 +24,8 @@ layer_of() {
     include/iotc/result.h | include/iotc/version.h) echo pure ;;
     include/iotc/log.h | include/iotc/sas.h) echo common ;;
     include/iotc/dps.h) echo dps ;;
-    include/iotc/client.h | include/iotc/iotc.h | include/iotc/persist.h | include/iotc/upload.h) echo central ;;
+    include/iotc/client.h | include/iotc/iotc.h | include/iotc/persist.h | include/iotc/upload.h | \
+      include/iotc/executor.h) echo central ;;
     generated/azure_roots.c) echo dps ;; # the compiled-in trust roots, read by lib/dps
     lib/central/*) echo central ;;
     lib/dps/*) echo dps ;;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* iotc: K devices in one process, one iotc client each, connected with connection strings so
- * only the hubs are involved (the schedule is bench_many's). */
+ * only the hubs are involved (the schedule is bench_many's). --executor-threads N (N > 0) runs
+ * every client on one shared executor of N threads instead of a thread per client. */
 #include <iotc/iotc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 
 static iotc_client **clients;
 static iotc_telemetry_options opts;
+static long executor_threads; /* 0: a worker thread per client */
+static iotc_executor *executor;
 
 static void bench_on_status(iotc_client *client, const iotc_status_info *info, void *ctx) {
   (void)client;
@@ -32,6 +35,14 @@ static void bench_init(size_t max) {
   if (!clients) bench_fail("out of memory");
   iotc_telemetry_options_init(&opts);
   opts.on_done = bench_on_done;
+  if (executor_threads == 0) return;
+  iotc_executor_config ecfg;
+  iotc_executor_config_init(&ecfg);
+  ecfg.threads = (uint32_t)(executor_threads > UINT32_MAX ? UINT32_MAX : executor_threads);
+  iotc_error err;
+  if (iotc_executor_create(&ecfg, &executor, &err) != IOTC_OK) {
+    bench_fail("iotc_executor_create: %s", err.message);
+  }
 }
 
 static void bench_connect(size_t i, const bench_device *dev, const char *ca) {
@@ -42,6 +53,7 @@ static void bench_connect(size_t i, const bench_device *dev, const char *ca) {
   iotc_client_config_init(&cfg);
   cfg.connection_string = cs;
   cfg.ca_file = ca;
+  cfg.executor = executor;
   if (iotc_client_create(&cfg, &clients[i], NULL) != IOTC_OK) bench_fail("iotc_client_create");
   if (iotc_client_on_status(clients[i], bench_on_status, (void *)(uintptr_t)i) != IOTC_OK)
     bench_fail("iotc_client_on_status");
@@ -63,9 +75,14 @@ static void bench_close_all(size_t n) {
   for (size_t i = 0; i < n; i++) (void)iotc_client_disconnect(clients[i], 0);
   for (size_t i = 0; i < n; i++) iotc_client_destroy(clients[i]);
   free(clients);
+  iotc_error err;
+  if (iotc_executor_destroy(executor, &err) != IOTC_OK) {
+    bench_fail("iotc_executor_destroy: %s", err.message);
+  }
 }
 
 int main(int argc, char **argv) {
   static const bench_many_ops ops = {bench_init, bench_connect, bench_send, bench_close_all};
+  executor_threads = bench_arg_long(argc, argv, "--executor-threads", 0);
   return bench_many_main(argc, argv, &ops);
 }
