@@ -34,11 +34,22 @@ if [ "$node_major" -lt 18 ]; then
   exit 1
 fi
 
-# npm ci when node_modules is missing or older than the lock file.
+# npm ci when node_modules is missing or does not hold the versions the lock file names. File
+# times say nothing here (a fresh checkout's lock file is newer than any install). A linked
+# node_modules is an install shared with other checkouts: never reinstalled from here, because
+# npm ci empties the link's target before it installs.
 npm_ci() {
   local dir=$1
   [ -f "$dir/package-lock.json" ] || return 0
-  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+  [ -L "$dir/node_modules" ] && return 0
+  if ! node -e '
+    const fs = require("fs");
+    const want = JSON.parse(fs.readFileSync(process.argv[1] + "/package-lock.json", "utf8")).packages || {};
+    let have = {};
+    try { have = JSON.parse(fs.readFileSync(process.argv[1] + "/node_modules/.package-lock.json", "utf8")).packages || {}; } catch { process.exit(1); }
+    const stale = Object.entries(want).filter(([k, v]) => k && !v.optional && !v.link && (!have[k] || have[k].version !== v.version));
+    process.exit(stale.length ? 1 : 0);
+  ' "$dir"; then
     say "npm ci ($dir)"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
