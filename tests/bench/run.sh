@@ -90,7 +90,8 @@ if [ "$mode" = smoke ]; then
     const keys = ["throughput_qos1_vs_node","throughput_qos1_vs_paho","cpu_per_message_vs_node",
       "cpu_per_message_vs_paho","rss_per_device_kib","rss_per_device_vs_node","rss_per_device_vs_paho",
       "first_telemetry_vs_node","instructions_per_message","upload_vs_node",
-      "upload_cpu_per_mib_vs_node","telemetry_during_upload"];
+      "upload_cpu_per_mib_vs_node","telemetry_during_upload","first_telemetry_vs_paho",
+      "warm_start_vs_node_cold","fixed_overhead_vs_paho","connect_many_vs_paho","idle_cpu_vs_paho"];
     const o = JSON.parse(process.argv[1]);
     const got = Object.keys(o);
     if (got.join() !== keys.join()) { console.error("bench smoke: keys are " + got.join()); process.exit(1); }
