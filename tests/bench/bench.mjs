@@ -421,7 +421,6 @@ const TIMELINE = ['iotc', 'paho', 'warm'];
 
 async function caseTimeline(ready, cacheFile) {
   const n = plan.timelineRounds;
-  const out = { phases: PHASES.map(([name]) => name), iotc: [], paho: [], warm: [] };
   const samples = Object.fromEntries(TIMELINE.map((i) => [i, PHASES.map(() => slots(n))]));
   const env = { MQTT_C_CLIENT_TRACE: '/dev/stdout', MQTT_C_CLIENT_TRACE_LEVEL: 'PROTOCOL' };
   const warmId = `bench-warm-${process.pid}`;
@@ -439,9 +438,8 @@ async function caseTimeline(ready, cacheFile) {
       PHASES.forEach(([, f], k) => { const v = f(x); samples[impl][k][r] = v == null ? NaN : v; });
     }
   }
-  for (const impl of TIMELINE) out[impl] = samples[impl].map(summary);
   process.stderr.write('bench: timeline done\n');
-  return out;
+  return { rounds: n, phases: PHASES.map(([phase], k) => ({ phase, ...Object.fromEntries(TIMELINE.map((i) => [i, summary(samples[i][k])])) })) };
 }
 
 async function caseMany(listFile) {
@@ -687,7 +685,7 @@ function report(results, ratios) {
 
 // The timeline table: each phase's median (min–max) over the traced starts.
 function timelineReport(tl) {
-  const rows = tl.phases.map((name, k) => `| ${name} | ${cell(tl.iotc[k])} | ${cell(tl.paho[k])} | ${cell(tl.warm[k])} |`);
+  const rows = tl.phases.map((p) => `| ${p.phase} | ${cell(p.iotc)} | ${cell(p.paho)} | ${cell(p.warm)} |`);
   return [
     '| phase (Paho protocol trace, ms since the process started) | iotc ms | raw Paho ms | iotc warm start ms |',
     '|---|---|---|---|',
