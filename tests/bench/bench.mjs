@@ -390,32 +390,33 @@ function milestones(conn) {
   return ms;
 }
 
-const d = (a, b) => (a == null || b == null ? null : b - a);
-// The rows of the timeline: [phase, (start, dps, hub, end) => ms or null]. Each row is the time
+const span = (a, b) => (a == null || b == null ? null : b - a);
+// The rows of the timeline: [phase, ({ start, dps, hub, end }) => ms or null], where dps and hub
+// are the milestones of those connections and start and end the process's. Each row is the time
 // between two milestones; for a hub connection the subscriptions and the twin GET run inside
 // "CONNACK → telemetry PUBLISH sent".
 const PHASES = [
-  ['Process start → first connect called (process and client set-up)', (x) => d(x.start, (x.dps || x.hub || {}).connect)],
-  ['DPS: connect called → TLS handshake starts (TCP connect; Paho\'s receive thread finds the socket)', (x) => x.dps && d(x.dps.connect, x.dps.tls)],
-  ['DPS: TLS handshake starts → CONNECT sent', (x) => x.dps && d(x.dps.tls, x.dps.connect_sent)],
-  ['DPS: CONNECT → CONNACK', (x) => x.dps && d(x.dps.connect_sent, x.dps.connack)],
-  ['DPS: CONNACK → SUBSCRIBE sent', (x) => x.dps && d(x.dps.connack, x.dps.sub_sent)],
-  ['DPS: SUBSCRIBE → SUBACK', (x) => x.dps && d(x.dps.sub_sent, x.dps.suback)],
-  ['DPS: SUBACK → register sent', (x) => x.dps && d(x.dps.suback, x.dps.register)],
-  ['DPS: register sent → answered (202, assigning)', (x) => x.dps && d(x.dps.register, x.dps.register_answer)],
-  ['DPS: answered → poll sent (the emulator says retry after 0 s)', (x) => x.dps && d(x.dps.register_answer, x.dps.poll)],
-  ['DPS: poll sent → assigned', (x) => x.dps && d(x.dps.poll, x.dps.poll_answer)],
-  ['DPS: assigned → DISCONNECT sent', (x) => x.dps && d(x.dps.poll_answer, x.dps.disconnect)],
-  ['DPS teardown: DISCONNECT → hub connect called (Paho\'s MQTTAsync_destroy)', (x) => x.dps && x.hub && d(x.dps.disconnect, x.hub.connect)],
-  ['Hub: connect called → TLS handshake starts (TCP connect; Paho\'s receive thread finds the socket)', (x) => x.hub && d(x.hub.connect, x.hub.tls)],
-  ['Hub: TLS handshake starts → CONNECT sent', (x) => x.hub && d(x.hub.tls, x.hub.connect_sent)],
-  ['Hub: CONNECT → CONNACK', (x) => x.hub && d(x.hub.connect_sent, x.hub.connack)],
-  ['Hub: SUBSCRIBEs sent → last SUBACK', (x) => x.hub && d(x.hub.sub_sent, x.hub.suback)],
-  ['Hub: twin GET sent → answered', (x) => x.hub && d(x.hub.twin, x.hub.twin_answer)],
-  ['Hub: CONNACK → telemetry PUBLISH sent', (x) => x.hub && d(x.hub.connack, x.hub.telemetry)],
-  ['Hub: telemetry PUBLISH → PUBACK', (x) => x.hub && d(x.hub.telemetry, x.hub.puback)],
-  ['Process start → telemetry acked (traced run)', (x) => x.hub && d(x.start, x.hub.puback)],
-  ['Telemetry acked → process exit (disconnect, destroy, exit)', (x) => x.hub && d(x.hub.puback, x.end)],
+  ['Process start → first connect called (process and client set-up)', (x) => span(x.start, (x.dps || x.hub || {}).connect)],
+  ['DPS: connect called → TLS handshake starts (TCP connect; Paho\'s receive thread finds the socket)', (x) => x.dps && span(x.dps.connect, x.dps.tls)],
+  ['DPS: TLS handshake starts → CONNECT sent', (x) => x.dps && span(x.dps.tls, x.dps.connect_sent)],
+  ['DPS: CONNECT → CONNACK', (x) => x.dps && span(x.dps.connect_sent, x.dps.connack)],
+  ['DPS: CONNACK → SUBSCRIBE sent', (x) => x.dps && span(x.dps.connack, x.dps.sub_sent)],
+  ['DPS: SUBSCRIBE → SUBACK', (x) => x.dps && span(x.dps.sub_sent, x.dps.suback)],
+  ['DPS: SUBACK → register sent', (x) => x.dps && span(x.dps.suback, x.dps.register)],
+  ['DPS: register sent → answered (202, assigning)', (x) => x.dps && span(x.dps.register, x.dps.register_answer)],
+  ['DPS: answered → poll sent (the emulator says retry after 0 s)', (x) => x.dps && span(x.dps.register_answer, x.dps.poll)],
+  ['DPS: poll sent → assigned', (x) => x.dps && span(x.dps.poll, x.dps.poll_answer)],
+  ['DPS: assigned → DISCONNECT sent', (x) => x.dps && span(x.dps.poll_answer, x.dps.disconnect)],
+  ['DPS teardown: DISCONNECT → hub connect called (Paho\'s MQTTAsync_destroy)', (x) => x.dps && x.hub && span(x.dps.disconnect, x.hub.connect)],
+  ['Hub: connect called → TLS handshake starts (TCP connect; Paho\'s receive thread finds the socket)', (x) => x.hub && span(x.hub.connect, x.hub.tls)],
+  ['Hub: TLS handshake starts → CONNECT sent', (x) => x.hub && span(x.hub.tls, x.hub.connect_sent)],
+  ['Hub: CONNECT → CONNACK', (x) => x.hub && span(x.hub.connect_sent, x.hub.connack)],
+  ['Hub: SUBSCRIBEs sent → last SUBACK', (x) => x.hub && span(x.hub.sub_sent, x.hub.suback)],
+  ['Hub: twin GET sent → answered', (x) => x.hub && span(x.hub.twin, x.hub.twin_answer)],
+  ['Hub: CONNACK → telemetry PUBLISH sent', (x) => x.hub && span(x.hub.connack, x.hub.telemetry)],
+  ['Hub: telemetry PUBLISH → PUBACK', (x) => x.hub && span(x.hub.telemetry, x.hub.puback)],
+  ['Process start → telemetry acked (traced run)', (x) => x.hub && span(x.start, x.hub.puback)],
+  ['Telemetry acked → process exit (disconnect, destroy, exit)', (x) => x.hub && span(x.hub.puback, x.end)],
 ];
 const TIMELINE = ['iotc', 'paho', 'warm'];
 
