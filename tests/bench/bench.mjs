@@ -423,7 +423,10 @@ const TIMELINE = ['iotc', 'paho', 'warm'];
 async function caseTimeline(ready, cacheFile) {
   const n = plan.timelineRounds;
   const samples = Object.fromEntries(TIMELINE.map((i) => [i, PHASES.map(() => slots(n))]));
-  const env = { MQTT_C_CLIENT_TRACE: '/dev/stdout', MQTT_C_CLIENT_TRACE_LEVEL: 'PROTOCOL' };
+  // ON: Paho writes to the process's stdout. Never a path: Paho truncates the file when a client
+  // is created after the last one was destroyed (the DPS part would be lost), and at 1,000 lines
+  // it renames the path to PATH.0 and creates a new file, which would replace /dev/stdout itself.
+  const env = { MQTT_C_CLIENT_TRACE: 'ON', MQTT_C_CLIENT_TRACE_LEVEL: 'PROTOCOL' };
   const warmId = `bench-warm-${process.pid}`;
   for (let r = 0; r < n; r++) {
     for (const impl of rotate(TIMELINE, r)) {
@@ -433,7 +436,8 @@ async function caseTimeline(ready, cacheFile) {
       const conns = parseTrace(run.stdout, ready.dps.mqtt);
       const x = { start: run.startUnixMs, end: run.endUnixMs, dps: milestones(conns.find((c) => c.dps)), hub: milestones(conns.find((c) => !c.dps)) };
       if (!x.hub || x.hub.puback == null) {
-        record('timeline', impl, { ok: false, error: 'no telemetry PUBACK in the Paho trace' });
+        const lines = run.stdout.split('\n').length;
+        record('timeline', impl, { ok: false, error: `no telemetry PUBACK in the Paho trace (${lines} lines of output, ${conns.length} connections)` });
         continue;
       }
       PHASES.forEach(([, f], k) => { const v = f(x); samples[impl][k][r] = v == null ? NaN : v; });
