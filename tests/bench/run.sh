@@ -3,8 +3,8 @@
 # Benchmarks: iotc against the official Azure IoT Node SDK and against raw Paho, side by side,
 # against one local emulator. Prints a markdown table of medians (min–max) and, as the very last
 # line, one JSON object with the headline ratios; the full results go to a JSON file.
-#   tests/bench/run.sh            full run (under 10 minutes on 2 cores)
-#   tests/bench/run.sh --quick    fewer rounds and messages (under 2 minutes once built)
+#   tests/bench/run.sh            full run (about 10 minutes on 2 cores)
+#   tests/bench/run.sh --quick    fewer rounds and messages (about 2 minutes once built)
 #   tests/bench/run.sh --smoke    seconds: checks only that every program runs and the JSON line
 #                                 comes out; its numbers are not judged against the goals
 # Environment: BENCH_BUILD_DIR (default build-bench), BENCH_JOBS (default 2), BENCH_OUT (results file).
