@@ -3,8 +3,8 @@
 # Benchmarks: iotc against the official Azure IoT Node SDK and against raw Paho, side by side,
 # against one local emulator. Prints a markdown table of medians (min–max) and, as the very last
 # line, one JSON object with the headline ratios; the full results go to a JSON file.
-#   tests/bench/run.sh            full run (under 10 minutes on 2 cores)
-#   tests/bench/run.sh --quick    fewer rounds and messages (under 2 minutes once built)
+#   tests/bench/run.sh            full run (about 10 minutes on 2 cores)
+#   tests/bench/run.sh --quick    fewer rounds and messages (about 2 minutes once built)
 #   tests/bench/run.sh --smoke    seconds: checks only that every program runs and the JSON line
 #                                 comes out; its numbers are not judged against the goals
 # Environment: BENCH_BUILD_DIR (default build-bench), BENCH_JOBS (default 2), BENCH_OUT (results file).
@@ -34,11 +34,22 @@ if [ "$node_major" -lt 18 ]; then
   exit 1
 fi
 
-# npm ci when node_modules is missing or older than the lock file.
+# npm ci when node_modules is missing or does not hold the versions the lock file names. File
+# times say nothing here (a fresh checkout's lock file is newer than any install). A linked
+# node_modules is an install shared with other checkouts: never reinstalled from here, because
+# npm ci empties the link's target before it installs.
 npm_ci() {
   local dir=$1
   [ -f "$dir/package-lock.json" ] || return 0
-  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+  [ -L "$dir/node_modules" ] && return 0
+  if ! node -e '
+    const fs = require("fs");
+    const want = JSON.parse(fs.readFileSync(process.argv[1] + "/package-lock.json", "utf8")).packages || {};
+    let have = {};
+    try { have = JSON.parse(fs.readFileSync(process.argv[1] + "/node_modules/.package-lock.json", "utf8")).packages || {}; } catch { process.exit(1); }
+    const stale = Object.entries(want).filter(([k, v]) => k && !v.optional && !v.link && (!have[k] || have[k].version !== v.version));
+    process.exit(stale.length ? 1 : 0);
+  ' "$dir"; then
     say "npm ci ($dir)"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
   fi
@@ -79,7 +90,8 @@ if [ "$mode" = smoke ]; then
     const keys = ["throughput_qos1_vs_node","throughput_qos1_vs_paho","cpu_per_message_vs_node",
       "cpu_per_message_vs_paho","rss_per_device_kib","rss_per_device_vs_node","rss_per_device_vs_paho",
       "first_telemetry_vs_node","instructions_per_message","upload_vs_node",
-      "upload_cpu_per_mib_vs_node","telemetry_during_upload"];
+      "upload_cpu_per_mib_vs_node","telemetry_during_upload","first_telemetry_vs_paho",
+      "warm_start_vs_node_cold","fixed_overhead_vs_paho","connect_many_vs_paho","idle_cpu_vs_paho"];
     const o = JSON.parse(process.argv[1]);
     const got = Object.keys(o);
     if (got.join() !== keys.join()) { console.error("bench smoke: keys are " + got.join()); process.exit(1); }

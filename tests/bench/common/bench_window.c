@@ -44,6 +44,10 @@ void bench_window_done(int ok) {
 bench_window_result bench_window_run(long count, long window, bench_send_fn send) {
   win.send = send;
   win.count = count;
+  /* A warm-up batch may have run before: every run counts from zero. */
+  atomic_store(&win.sent, 0);
+  atomic_store(&win.acked, 0);
+  atomic_store(&win.failed, 0);
   double cpu0 = bench_cpu_seconds();
   double t0 = bench_now();
   for (long i = 0; i < window && i < count; i++) bench_window_send_next();
@@ -67,8 +71,17 @@ bench_telemetry_args bench_telemetry_parse(int argc, char **argv) {
   a.ca = bench_arg_required(argc, argv, "--ca");
   a.count = bench_arg_long(argc, argv, "--count", 20000);
   a.window = bench_arg_long(argc, argv, "--inflight", 10);
+  a.warmup = bench_arg_long(argc, argv, "--warmup", 0);
   if (a.count < 1 || a.window < 1 || a.window > 65535) bench_fail("bad --count or --inflight");
   return a;
+}
+
+bench_window_result bench_window_run_warm(const bench_telemetry_args *a, bench_send_fn send) {
+  if (a->warmup > 0) {
+    bench_window_result w = bench_window_run(a->warmup, a->window, send);
+    if (w.failed) return w;
+  }
+  return bench_window_run(a->count, a->window, send);
 }
 
 void bench_telemetry_print(const bench_window_result *r, long rss_kib) {

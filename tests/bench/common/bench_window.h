@@ -28,10 +28,16 @@ void bench_window_done(int ok);
 typedef struct bench_telemetry_args {
   const char *hub, *device, *key, *ca;
   long count, window;
+  long warmup; /* messages sent (same window) before the timed batch; 0 none */
 } bench_telemetry_args;
 
-/** Reads --hub --device --key --ca [--count 20000] [--inflight 10]; exits when one is bad. */
+/** Reads --hub --device --key --ca [--count 20000] [--inflight 10] [--warmup 0]; exits when one
+ *  is bad. */
 bench_telemetry_args bench_telemetry_parse(int argc, char **argv);
+
+/** Sends the warm-up batch of @p a (untimed: code paths, caches and buffers settle first), then
+ *  the timed batch; returns the timed one (or the failed warm-up). */
+bench_window_result bench_window_run_warm(const bench_telemetry_args *a, bench_send_fn send);
 
 /** Prints the result line of a *-telemetry program. */
 void bench_telemetry_print(const bench_window_result *r, long rss_kib);

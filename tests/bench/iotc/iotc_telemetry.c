@@ -72,7 +72,7 @@ int main(int argc, char **argv) {
   iotc_telemetry_options_init(&opts);
   opts.qos = 1;
   opts.on_done = bench_on_done;
-  bench_window_result r = bench_window_run(a.count, a.window, bench_send);
+  bench_window_result r = bench_window_run_warm(&a, bench_send);
   long rss = bench_rss_kib();
   (void)iotc_client_disconnect(client, 2000);
   iotc_client_destroy(client);

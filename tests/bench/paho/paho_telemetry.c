@@ -43,7 +43,7 @@ int main(int argc, char **argv) {
   paho_conn_create(&conn, a.hub, a.device);
   int rc = paho_conn_connect(&conn, user, password, a.ca, (int)a.window);
   if (rc != 0) bench_fail("connect failed: %d", rc);
-  bench_window_result r = bench_window_run(a.count, a.window, bench_send);
+  bench_window_result r = bench_window_run_warm(&a, bench_send);
   long rss = bench_rss_kib();
   paho_conn_close(&conn);
   if (r.failed) bench_fail("%ld messages failed", r.failed);
