@@ -475,23 +475,25 @@ static uint64_t unrecorded(const char *dir, uint64_t accepted) {
  * record: PUBACKs that arrived but were not recorded yet keep their slots, so a kill repeats at
  * most max_inflight messages (README, "At least once"), also when sends refill the window
  * before the worker ran. */
-static void *send_two(void *client) {
-  iotc_result *r = malloc(sizeof *r);
-  if (r == NULL) return NULL;
-  *r = iotc_client_send_telemetry(client, "{\"t\":1}", NULL);
-  if (*r == IOTC_OK) *r = iotc_client_send_telemetry(client, "{\"t\":2}", NULL);
-  return r;
+typedef struct sending {
+  iotc_client *client;
+  iotc_result result;
+} sending;
+
+static void *send_two(void *arg) {
+  sending *s = arg;
+  s->result = iotc_client_send_telemetry(s->client, "{\"t\":1}", NULL);
+  if (s->result == IOTC_OK) s->result = iotc_client_send_telemetry(s->client, "{\"t\":2}", NULL);
+  return NULL;
 }
 
 /* Two sends from an application thread (which publishes itself when the window has room). */
 static void send_two_from_a_thread(iotc_client *c) {
+  sending s = {c, IOTC_ERR_INTERNAL};
   pthread_t t;
-  assert_int_equal(pthread_create(&t, NULL, send_two, c), 0);
-  void *r = NULL;
-  assert_int_equal(pthread_join(t, &r), 0);
-  assert_non_null(r);
-  assert_int_equal(*(iotc_result *)r, IOTC_OK);
-  free(r);
+  assert_int_equal(pthread_create(&t, NULL, send_two, &s), 0);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  assert_int_equal(s.result, IOTC_OK);
 }
 
 static void a_kill_repeats_at_most_the_window_of_persisted_telemetry(void **s) {
