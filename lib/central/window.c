@@ -95,13 +95,16 @@ static bool pump_locked(iotc_client *c) {
 }
 
 /* Take the completions out of the window (send_mu held) and leave them for the worker, which
- * runs their callbacks: a worker blocked in a user callback then no longer stops telemetry. */
+ * runs their callbacks: a worker blocked in a user callback then no longer stops telemetry.
+ * A persisted message keeps its slot until the worker recorded its acknowledgement: a process
+ * killed meanwhile sends it again, and the window is what bounds those repeats (README, "At
+ * least once"). */
 static void reap_locked(iotc_client *c) {
   iotc__op *done = atomic_exchange(&c->done, NULL);
   if (done == NULL) return;
   iotc__op *tail = done;
   for (iotc__op *op = done; op; op = op->done_next) {
-    if (op->done_rc == 0 && op->in_window) window_remove(c, op);
+    if (op->done_rc == 0 && op->in_window && op->pseq == 0) window_remove(c, op);
     tail = op;
   }
   pthread_mutex_lock(&c->mu);
@@ -242,7 +245,6 @@ static void persist_acks(iotc_client *c, iotc__op *fifo) {
 }
 
 void iotc__window_completions(iotc_client *c, iotc__op *done) {
-  iotc__window_release(c, done);
   /* The list is newest first: reverse it so callbacks run in completion order. */
   iotc__op *fifo = NULL;
   while (done) {
@@ -251,6 +253,8 @@ void iotc__window_completions(iotc_client *c, iotc__op *done) {
     fifo = done;
     done = n;
   }
+  persist_acks(c, fifo); /* before their slots are free (reap_locked) */
+  iotc__window_release(c, fifo);
   /* Counted before any callback runs: an on_done that reads the stats sees its own message. */
   uint64_t sent = 0;
   for (iotc__op *op = fifo; op; op = op->done_next) sent += op->done_rc == 0;
@@ -259,7 +263,6 @@ void iotc__window_completions(iotc_client *c, iotc__op *done) {
     c->stats.telemetry_sent += sent;
     pthread_mutex_unlock(&c->mu);
   }
-  persist_acks(c, fifo);
   while (fifo) {
     iotc__op *op = fifo;
     fifo = op->done_next;

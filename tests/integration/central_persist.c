@@ -37,6 +37,70 @@
 static emu_info emu;
 static char self_path[4096]; /* this program (argv[0]: under valgrind /proc/self/exe is valgrind) */
 
+/* What a test leaves behind when an assertion fails (cmocka leaves the test by longjmp): its
+ * clients and its sender, ended by the teardown. A client's worker must not outlive the test,
+ * nor call back into state of a test that is gone, so callback contexts are file-scope too. */
+static iotc_client *live[2];
+static pid_t live_sender;
+static char live_mount[64]; /* the full file system's tmpfs */
+
+static iotc_client *open_client(const iotc_client_config *cfg) {
+  iotc_client *c = central_client(cfg);
+  assert_non_null(c);
+  for (size_t i = 0; i < sizeof live / sizeof *live; i++) {
+    if (live[i] == NULL) {
+      live[i] = c;
+      return c;
+    }
+  }
+  iotc_client_destroy(c);
+  fail_msg("more than %zu clients at once", sizeof live / sizeof *live);
+  return NULL;
+}
+
+static void close_client(iotc_client *c) {
+  for (size_t i = 0; i < sizeof live / sizeof *live; i++) {
+    if (live[i] == c) live[i] = NULL;
+  }
+  iotc_client_destroy(c);
+}
+
+static int clean_up(void **state) {
+  (void)state;
+  for (size_t i = 0; i < sizeof live / sizeof *live; i++) {
+    iotc_client_destroy(live[i]);
+    live[i] = NULL;
+  }
+  if (live_sender > 0) {
+    kill(live_sender, SIGKILL);
+    waitpid(live_sender, NULL, 0);
+    live_sender = 0;
+  }
+  if (live_mount[0]) {
+    umount2(live_mount, MNT_DETACH);
+    rmdir(live_mount);
+    live_mount[0] = '\0';
+  }
+  return 0;
+}
+
+/* How long draining @p messages may take: a fixed part (connecting, the last acknowledgements)
+ * and a part per message, about 5 times what one took under ASan on a loaded 2-core machine
+ * (75 to 130 us with the default window, 110 to 200 us with the kill test's window of 8). The
+ * limit grows linearly with the backlog, so a drain that slows down as it grows still fails.
+ * LSan's full unwinder at every malloc (LSAN_OPTIONS fast_unwind_on_malloc=0, which the test
+ * suite sets so that Paho's frames can be named) makes each message cost 7 times as much (1,396
+ * against 9,492 messages/s, 60% of the time in libgcc's unwinder): the budget follows. */
+#define DRAIN_US_PER_MESSAGE 500u
+#define KILL_US_PER_MESSAGE 1000u
+static uint32_t drain_ms(uint64_t messages, unsigned us_per_message) {
+#ifdef __SANITIZE_ADDRESS__
+  const char *lsan = getenv("LSAN_OPTIONS");
+  if (lsan && strstr(lsan, "fast_unwind_on_malloc=0")) us_per_message *= 7u;
+#endif
+  return (uint32_t)(30000u + messages * us_per_message / 1000u);
+}
+
 static void config(const char *id, const char *key, const char *dir, iotc_client_config *cfg) {
   iotc_client_config_init(cfg);
   cfg->id_scope = emu.id_scope;
@@ -110,12 +174,19 @@ static int sender(int argc, char **argv) {
     return 1;
   }
   if (drain) {
-    r = iotc_client_connect(client, 30000, &err);
-    if (r == IOTC_OK) r = iotc_client_disconnect(client, 30000); /* waits for the queue */
     iotc_persist_stats ps;
+    if ((r = iotc_client_get_persist_stats(client, &ps)) == IOTC_OK) {
+      r = iotc_client_connect(client, 30000, &err);
+    }
+    uint64_t t0 = central_now_ms();
+    if (r == IOTC_OK) { /* waits for the queue */
+      r = iotc_client_disconnect(client, drain_ms(ps.recovered, KILL_US_PER_MESSAGE));
+    }
+    uint64_t ms = central_now_ms() - t0;
     if (iotc_client_get_persist_stats(client, &ps) == IOTC_OK) {
-      fprintf(stderr, "sender drain: recovered %" PRIu64 ", replayed %" PRIu64 ": %s\n",
-              ps.recovered, ps.replayed, iotc_strerror(r));
+      fprintf(stderr, "sender drain: recovered %" PRIu64 ", replayed %" PRIu64 " in %" PRIu64
+              " ms (%.0f messages/s): %s\n", ps.recovered, ps.replayed, ms,
+              (double)ps.replayed * 1000.0 / (double)(ms ? ms : 1), iotc_strerror(r));
     }
     iotc_client_destroy(client);
     return r == IOTC_OK ? 0 : 1;
@@ -205,7 +276,7 @@ static void kill_test_every_ok_message_arrives(void **state) {
   uint64_t total_ok = 0;
   for (int run = 0; run < rounds; run++) {
     int fd;
-    pid_t pid = spawn(dir, run, id, key, false, &fd);
+    pid_t pid = live_sender = spawn(dir, run, id, key, false, &fd);
     char buf[4096];
     size_t len = 0;
     /* A random point: during start-up and recovery, the connect, or sending under load. */
@@ -215,20 +286,32 @@ static void kill_test_every_ok_message_arrives(void **state) {
     close(fd);
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
+    live_sender = 0;
     for (int i = 0; i < SENDER_MAX; i++) total_ok += ok[run][i];
   }
-  int fd;
-  pid_t pid = spawn(dir, rounds, id, key, true, &fd);
-  char buf[4096];
-  size_t len = 0;
-  read_oks(fd, central_now_ms() + 90000, buf, sizeof buf, &len, ok[rounds]);
-  close(fd);
-  int st;
-  assert_int_equal(waitpid(pid, &st, 0), pid);
-  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-
   iotc_persist_info info;
   iotc_error err;
+  assert_int_equal(iotc_persist_inspect(dir, &info, &err), IOTC_OK);
+  /* The drainer's own limits (start-up and connect, then drain_ms()) and a margin. */
+  uint64_t limit = 30000u + drain_ms(info.queued, KILL_US_PER_MESSAGE) + 30000u;
+  printf("kill test: %" PRIu64 " messages left to drain (allowed %" PRIu64 " ms)\n", info.queued,
+         limit);
+  int fd;
+  pid_t pid = live_sender = spawn(dir, rounds, id, key, true, &fd);
+  char buf[4096];
+  size_t len = 0;
+  read_oks(fd, central_now_ms() + limit, buf, sizeof buf, &len, ok[rounds]);
+  close(fd);
+  int st;
+  pid_t gone = 0; /* its output ends as it exits: a few ms more to be waitable */
+  for (int tries = 0; tries < 500 && gone == 0; tries++) {
+    if ((gone = waitpid(pid, &st, WNOHANG)) == 0) central_sleep_ms(10);
+  }
+  if (gone == 0) fail_msg("the drain did not end within %" PRIu64 " ms", limit);
+  assert_int_equal(gone, pid);
+  live_sender = 0;
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
   assert_int_equal(iotc_persist_inspect(dir, &info, &err), IOTC_OK);
   assert_int_equal(info.queued, 0);
 
@@ -330,8 +413,7 @@ static void backlog_delivered_in_order_after_restart(void **state) {
   char fault[256];
   snprintf(fault, sizeof fault, "{\"kind\":\"refuseConnect\",\"deviceId\":\"%s\",\"count\":1000}", id);
   assert_int_equal(emu_fault(&emu, fault), 0);
-  iotc_client *a = central_client(&cfg);
-  assert_non_null(a);
+  iotc_client *a = open_client(&cfg);
   assert_int_equal(iotc_client_connect(a, 0, NULL), IOTC_OK);
   char json[64];
   for (int i = 0; i < total; i++) {
@@ -342,7 +424,7 @@ static void backlog_delivered_in_order_after_restart(void **state) {
   iotc_client_stats st;
   assert_int_equal(iotc_client_get_stats(a, &st), IOTC_OK);
   assert_int_equal(st.queued, (size_t)total);
-  iotc_client_destroy(a); /* as a restart: nothing was delivered */
+  close_client(a); /* as a restart: nothing was delivered */
   long status = 0; /* the emulator is this program's own: clearing every fault is safe */
   assert_int_equal(emu_api(&emu, "DELETE", "/emulator/faults", NULL, &status, NULL), 0);
 
@@ -371,12 +453,9 @@ static void backlog_delivered_in_order_after_restart(void **state) {
   }
 #endif
 
-  status_log sl;
-  memset(&sl, 0, sizeof sl);
-  pthread_mutex_init(&sl.lock, NULL);
+  static status_log sl = {PTHREAD_MUTEX_INITIALIZER, 0, "", 0};
   uint64_t t0 = central_now_ms();
-  iotc_client *b = central_client(&cfg);
-  assert_non_null(b);
+  iotc_client *b = open_client(&cfg);
   uint64_t t1 = central_now_ms();
   assert_int_equal(iotc_client_on_status(b, on_status, &sl), IOTC_OK);
   /* A second client on the same directory is refused, with the reason. */
@@ -388,7 +467,8 @@ static void backlog_delivered_in_order_after_restart(void **state) {
   assert_true(info.in_use);
 
   assert_int_equal(central_connect(b), 0);
-  assert_int_equal(iotc_client_disconnect(b, 120000), IOTC_OK); /* drains the backlog */
+  assert_int_equal(iotc_client_disconnect(b, drain_ms((uint64_t)total, DRAIN_US_PER_MESSAGE)),
+                   IOTC_OK); /* drains the backlog */
   uint64_t t2 = central_now_ms();
   iotc_persist_stats ps;
   assert_int_equal(iotc_client_get_persist_stats(b, &ps), IOTC_OK);
@@ -398,13 +478,16 @@ static void backlog_delivered_in_order_after_restart(void **state) {
   assert_int_equal(sl.recovered, (uint64_t)total);
   assert_non_null(strstr(sl.first, "recovered from persist_dir"));
   pthread_mutex_unlock(&sl.lock);
-  iotc_client_destroy(b);
+  close_client(b);
   printf("backlog: recovered in %" PRIu64 " ms, delivered in %" PRIu64 " ms (%.0f messages/s)\n",
          t1 - t0, t2 - t1, (double)total * 1000.0 / (double)(t2 - t1 ? t2 - t1 : 1));
 
   json_t *all = json_array();
   long since = 0;
+  uint64_t t3 = central_now_ms();
   fetch(id, &since, all);
+  printf("backlog: %zu messages read back from the emulator in %" PRIu64 " ms\n",
+         json_array_size(all), central_now_ms() - t3);
   assert_int_equal(json_array_size(all), (size_t)total); /* once each */
   size_t i;
   json_t *m;
@@ -420,7 +503,6 @@ static void backlog_delivered_in_order_after_restart(void **state) {
   json_decref(all);
   assert_int_equal(iotc_persist_inspect(dir, &info, &err), IOTC_OK);
   assert_int_equal(info.queued, 0);
-  pthread_mutex_destroy(&sl.lock);
   remove_tree(dir);
   free(dir);
 }
@@ -439,12 +521,10 @@ static void reported_property_survives_restart(void **state) {
   char *dir = temp_dir();
   iotc_client_config cfg;
   config(id, key, dir, &cfg);
-  iotc_client *a = central_client(&cfg);
-  assert_non_null(a);
+  iotc_client *a = open_client(&cfg);
   assert_int_equal(iotc_client_report_property(a, NULL, "firmwareLevel", "7", NULL, NULL), IOTC_OK);
-  iotc_client_destroy(a); /* never connected */
-  iotc_client *b = central_client(&cfg);
-  assert_non_null(b);
+  close_client(a); /* never connected */
+  iotc_client *b = open_client(&cfg);
   assert_int_equal(central_connect(b), 0);
   char path[256];
   snprintf(path, sizeof path, "/api/devices/%s/properties", id);
@@ -460,7 +540,7 @@ static void reported_property_survives_restart(void **state) {
   }
   assert_true(ok);
   assert_int_equal(iotc_client_disconnect(b, 30000), IOTC_OK);
-  iotc_client_destroy(b);
+  close_client(b);
   iotc_persist_info info;
   iotc_error err;
   assert_int_equal(iotc_persist_inspect(dir, &info, &err), IOTC_OK);
@@ -483,14 +563,14 @@ static void full_file_system_refuses_and_keeps_what_was_accepted(void **state) {
     free(mnt);
     skip();
   }
+  snprintf(live_mount, sizeof live_mount, "%s", mnt);
   char dir[600];
   snprintf(dir, sizeof dir, "%s/queue", mnt);
   char id[128], key[128];
   new_device("persist-full", id, sizeof id, key, sizeof key);
   iotc_client_config cfg;
   config(id, key, dir, &cfg); /* persist_max_bytes (64 MiB) is far above the file system */
-  iotc_client *a = central_client(&cfg);
-  assert_non_null(a);
+  iotc_client *a = open_client(&cfg);
   char json[1100];
   int accepted = 0;
   iotc_result r = IOTC_OK;
@@ -510,13 +590,12 @@ static void full_file_system_refuses_and_keeps_what_was_accepted(void **state) {
   assert_non_null(strstr(ps.last_error, dir));
   assert_non_null(strstr(ps.last_error, "No space left on device"));
   printf("disk full: %d messages accepted, then: %s\n", accepted, ps.last_error);
-  iotc_client_destroy(a);
+  close_client(a);
 
-  iotc_client *b = central_client(&cfg); /* recovery on the full file system */
-  assert_non_null(b);
+  iotc_client *b = open_client(&cfg); /* recovery on the full file system */
   assert_int_equal(central_connect(b), 0);
   assert_int_equal(iotc_client_disconnect(b, 60000), IOTC_OK);
-  iotc_client_destroy(b);
+  close_client(b);
   json_t *all = json_array();
   long since = 0;
   fetch(id, &since, all);
@@ -527,6 +606,7 @@ static void full_file_system_refuses_and_keeps_what_was_accepted(void **state) {
     assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "json"), "i")), (json_int_t)i);
   }
   json_decref(all);
+  live_mount[0] = '\0';
   assert_int_equal(umount2(mnt, MNT_DETACH), 0);
   assert_int_equal(rmdir(mnt), 0);
   free(mnt);
@@ -594,8 +674,7 @@ static void full_policies_refuse_or_drop_the_oldest(void **state) {
   iotc_client_config cfg;
   config(id, key, dir, &cfg);
   cfg.persist_max_bytes = 64 * 1024;
-  iotc_client *a = central_client(&cfg);
-  assert_non_null(a);
+  iotc_client *a = open_client(&cfg);
   char json[300];
   int accepted = 0;
   iotc_result r = IOTC_OK;
@@ -610,14 +689,13 @@ static void full_policies_refuse_or_drop_the_oldest(void **state) {
   assert_non_null(strstr(ps.last_error, "persist_max_bytes"));
   assert_true(ps.bytes <= 64 * 1024);
   printf("refuse: %d accepted in 64 KiB\n", accepted);
-  iotc_client_destroy(a);
+  close_client(a);
   remove_tree(dir);
 
   assert_non_null(mkdtemp(strcpy(dir, "/tmp/iotc-persist-XXXXXX")));
   cfg.persist_full_policy = IOTC_PERSIST_DROP_OLDEST;
-  iotc_client *b = central_client(&cfg);
-  assert_non_null(b);
-  done_count d = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0};
+  iotc_client *b = open_client(&cfg);
+  static done_count d = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0};
   iotc_telemetry_options o;
   iotc_telemetry_options_init(&o);
   o.on_done = count_done;
@@ -630,7 +708,7 @@ static void full_policies_refuse_or_drop_the_oldest(void **state) {
   assert_int_equal(central_connect(b), 0);
   assert_int_equal(iotc_client_disconnect(b, 60000), IOTC_OK);
   assert_int_equal(iotc_client_get_persist_stats(b, &ps), IOTC_OK);
-  iotc_client_destroy(b);
+  close_client(b);
   pthread_mutex_lock(&d.lock);
   printf("drop oldest: %d delivered, %d dropped (counted %" PRIu64 ")\n", d.ok, d.full, ps.dropped);
   assert_int_equal(d.ok + d.full, total);
@@ -684,13 +762,14 @@ static int teardown(void **state) {
 int main(int argc, char **argv) {
   if (realpath(argv[0], self_path) == NULL) snprintf(self_path, sizeof self_path, "/proc/self/exe");
   if (argc > 1 && strcmp(argv[1], "sender") == 0) return sender(argc, argv);
+  if (getenv("TEST_FILTER")) cmocka_set_test_filter(getenv("TEST_FILTER"));
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(bad_settings_are_refused_at_create),
-      cmocka_unit_test(full_policies_refuse_or_drop_the_oldest),
-      cmocka_unit_test(reported_property_survives_restart),
-      cmocka_unit_test(backlog_delivered_in_order_after_restart),
-      cmocka_unit_test(full_file_system_refuses_and_keeps_what_was_accepted),
-      cmocka_unit_test(kill_test_every_ok_message_arrives),
+      cmocka_unit_test_teardown(bad_settings_are_refused_at_create, clean_up),
+      cmocka_unit_test_teardown(full_policies_refuse_or_drop_the_oldest, clean_up),
+      cmocka_unit_test_teardown(reported_property_survives_restart, clean_up),
+      cmocka_unit_test_teardown(backlog_delivered_in_order_after_restart, clean_up),
+      cmocka_unit_test_teardown(full_file_system_refuses_and_keeps_what_was_accepted, clean_up),
+      cmocka_unit_test_teardown(kill_test_every_ok_message_arrives, clean_up),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -80,18 +80,25 @@ void emu_unique_id(const char *prefix, char *buf, size_t size) {
 
 typedef struct sink {
   char *data;
-  size_t len;
+  size_t len, cap;
 } sink;
 
+/* Grown by doubling: a body of many MB arrives in 16 KB pieces, and growing it piece by piece
+ * copies it again each time (ASan's realloc always moves), quadratic in its size. */
 static size_t on_data(char *p, size_t size, size_t n, void *ctx) {
   sink *s = ctx;
   size_t add = size * n;
-  char *grown = realloc(s->data, s->len + add + 1);
-  if (grown == NULL) {
-    return 0;
+  if (s->len + add + 1 > s->cap) {
+    size_t cap = s->cap ? s->cap : 4096;
+    while (cap < s->len + add + 1) cap *= 2;
+    char *grown = realloc(s->data, cap);
+    if (grown == NULL) {
+      return 0;
+    }
+    s->data = grown;
+    s->cap = cap;
   }
-  memcpy(grown + s->len, p, add);
-  s->data = grown;
+  memcpy(s->data + s->len, p, add);
   s->len += add;
   s->data[s->len] = '\0';
   return add;
