@@ -73,9 +73,6 @@ static void stopped(client *c);
 static void stop_after_connect(client *c, const iotc__conn_event *ev);
 static void drain(client *c, const iotc__conn_event *ev);
 static void join_provisioning(client *c);
-/* Bounds of the pokes that carry the hub's connect along (release_dps). */
-#define DPS_POKE_MAX_MS 2000u
-#define DPS_POKES_MAX 200u
 static void release_dps(client *c);
 static void provisioned(client *c, const iotc__conn_event *ev);
 static void stop_while_provisioning(client *c, const iotc__conn_event *ev);
@@ -368,24 +365,9 @@ static iotc_result run_dps(client *c, iotc_error *err) {
   return r;
 }
 
-/* True once the hub answered the CONNECT (or the connection failed or dropped). */
-static bool hub_answered(client *c) {
-  pthread_mutex_lock(&c->mu);
-  bool answered = c->sflags & (IOTC__SF_CONNECTED | IOTC__SF_CONNECT_FAILED | IOTC__SF_LOST);
-  pthread_mutex_unlock(&c->mu);
-  return answered;
-}
-
-/* DPS's connection is closed once the hub's has its CONNACK; until then each answer on it wakes
- * Paho's receive thread, which only then sees the hub's socket connected (dps/dps_keep_open.h). */
+/* DPS's connection is closed once the hub's has started: see dps/dps_keep_open.h. */
 static void release_dps(client *c) {
   if (c->conn.dps_kept == NULL) return;
-  uint64_t until = iotc__client_now(c) + DPS_POKE_MAX_MS;
-  for (unsigned i = 0; i < DPS_POKES_MAX && c->conn.state == CONNECTING && c->io->dps_poke &&
-                       !hub_answered(c) && iotc__client_now(c) < until;
-       i++) {
-    if (!c->io->dps_poke(c->conn.dps_kept)) break;
-  }
   c->io->dps_destroy(c->conn.dps_kept);
   c->conn.dps_kept = NULL;
 }

@@ -38,7 +38,6 @@ typedef struct iotc__io {
   iotc_result (*dps_run)(iotc_dps *dps, iotc_dps_registration *reg, iotc_error *err);
   void (*dps_cancel)(iotc_dps *dps);
   void (*dps_destroy)(iotc_dps *dps);
-  bool (*dps_poke)(iotc_dps *dps); /* nullable: see dps/dps_keep_open.h */
   void (*check_ca_file)(const char *ca_file); /* warn when the trust bundle expires soon */
 } iotc__io;
 

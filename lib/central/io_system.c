@@ -49,6 +49,5 @@ const iotc__io iotc__io_system = {
     .dps_run = iotc_dps_run,
     .dps_cancel = iotc_dps_cancel,
     .dps_destroy = iotc_dps_destroy,
-    .dps_poke = iotc__dps_poke,
     .check_ca_file = system_check_ca,
 };

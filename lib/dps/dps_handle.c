@@ -255,11 +255,6 @@ static iotc_result check_config(const iotc_dps_config *cfg, iotc_error *err) {
 
 void iotc__dps_keep_open(iotc_dps *dps) { dps->keep_open = true; }
 
-bool iotc__dps_poke(iotc_dps *dps) {
-  if (dps->open_transport == NULL || dps->open_transport->poke == NULL) return false;
-  return dps->open_transport->poke(dps, dps->open_state);
-}
-
 void iotc__dps_close_kept(iotc_dps *dps) {
   if (dps->open_transport == NULL) return;
   dps->open_transport->close(dps, dps->open_state);

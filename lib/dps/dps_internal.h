@@ -63,8 +63,6 @@ typedef struct iotc__dps_transport {
   iotc_result (*request)(iotc_dps *dps, void *state, const char *operation_id,
                          uint64_t deadline_ms, iotc__dps_reply *reply, iotc_error *err);
   void (*close)(iotc_dps *dps, void *state);
-  /* One round trip on the open connection (dps_keep_open.h); NULL: not supported. */
-  bool (*poke)(iotc_dps *dps, void *state);
 } iotc__dps_transport;
 
 /* The two transports (functions rather than global objects: no exported data symbols). */

@@ -550,27 +550,17 @@ static void wait_closing(mqtt_state *st, int *field) {
   pthread_mutex_unlock(&st->dps->lock);
 }
 
-/* One round trip on a connection kept open for the hub's (dps_keep_open.h): an UNSUBSCRIBE of
- * the response topic (nothing more is expected on it), answered by an UNSUBACK. */
-static bool mqtt_poke(iotc_dps *dps, void *state) {
-  mqtt_state *st = state;
-  pthread_mutex_lock(&dps->lock);
-  bool connected = st->connect == DONE_OK && !st->lost;
-  st->unsubscribe = PENDING;
-  pthread_mutex_unlock(&dps->lock);
-  if (!connected) return false;
+/* A connection kept open for the hub's (dps_keep_open.h): Paho's receive thread waits up to 1 s
+ * on this socket alone and closing it does not wake it, so the hub's socket would wait as long.
+ * The UNSUBACK wakes it; it then watches the hub's socket too. */
+static void wake_receiver(mqtt_state *st) {
   MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
   ro.onSuccess = on_unsubscribe_done;
   ro.onFailure = on_unsubscribe_failed;
   ro.context = st;
-  if (MQTTAsync_unsubscribe(st->client, IOTC_DPS_TOPIC_RESPONSE_FILTER, &ro) != MQTTASYNC_SUCCESS) {
-    return false;
+  if (MQTTAsync_unsubscribe(st->client, IOTC_DPS_TOPIC_RESPONSE_FILTER, &ro) == MQTTASYNC_SUCCESS) {
+    wait_closing(st, &st->unsubscribe);
   }
-  wait_closing(st, &st->unsubscribe);
-  pthread_mutex_lock(&dps->lock);
-  bool ok = st->unsubscribe == DONE_OK;
-  pthread_mutex_unlock(&dps->lock);
-  return ok;
 }
 
 static void mqtt_close(iotc_dps *dps, void *state) {
@@ -582,6 +572,7 @@ static void mqtt_close(iotc_dps *dps, void *state) {
     pthread_mutex_lock(&dps->lock);
     bool connected = st->connect == DONE_OK && !st->lost;
     pthread_mutex_unlock(&dps->lock);
+    if (connected && dps->keep_open) wake_receiver(st);
     if (connected) {
       MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
       d.timeout = 0;
@@ -606,7 +597,6 @@ static void mqtt_close(iotc_dps *dps, void *state) {
 }
 
 const iotc__dps_transport *iotc__dps_mqtt_transport(void) {
-  static const iotc__dps_transport t = {
-      .open = mqtt_open, .request = mqtt_request, .close = mqtt_close, .poke = mqtt_poke};
+  static const iotc__dps_transport t = {.open = mqtt_open, .request = mqtt_request, .close = mqtt_close};
   return &t;
 }

@@ -36,9 +36,6 @@ typedef struct fake {
   uint32_t random;
   bool random_walk;          /* random: a xorshift sequence instead of the fixed value */
   int created, destroyed, connects, subscribes, disconnects, dps_runs;
-  int dps_pokes, dps_destroys;
-  int connects_at_dps_destroy; /* session connects made when DPS's handle went */
-  int connack_at_poke;         /* 0: never; n: the hub answers the CONNECT during poke n */
   iotc_result dps_result;
   bool websocket;            /* the newest session's transport */
   uint32_t timeout_ms;       /* and its connect time limit */
@@ -164,20 +161,7 @@ static iotc_result fake_dps_run(iotc_dps *dps, iotc_dps_registration *reg, iotc_
   return IOTC_OK;
 }
 
-static void fake_dps_destroy(iotc_dps *dps) {
-  (void)dps;
-  F.dps_destroys++;
-  F.connects_at_dps_destroy = F.connects;
-}
-
-static void connack(void);
-
-/* A round trip on DPS's kept connection; the hub's CONNACK may arrive meanwhile. */
-static bool fake_dps_poke(iotc_dps *dps) {
-  (void)dps;
-  if (++F.dps_pokes == F.connack_at_poke) connack();
-  return true;
-}
+static void fake_dps_nothing(iotc_dps *dps) { (void)dps; }
 
 static void fake_dps_cancel(iotc_dps *dps) {
   (void)dps;
@@ -191,7 +175,7 @@ static void fake_check_ca(const char *path) { (void)path; }
 static const iotc__io fake_io = {
     NULL, fake_now, fake_random, fake_create, fake_connect, fake_subscribe, fake_publish,
     fake_disconnect, fake_no_cause, fake_no_cause, fake_destroy, fake_dps_create, fake_dps_run,
-    fake_dps_cancel, fake_dps_destroy, fake_dps_poke, fake_check_ca};
+    fake_dps_cancel, fake_dps_nothing, fake_check_ca};
 
 /* ---- the hub's side ------------------------------------------------------------------------ */
 
@@ -645,44 +629,6 @@ static void the_device_is_provisioned_again_after_n_failures(void **s) {
   destroy(c);
 }
 
-/* DPS's connection outlives the hub's connect, poked until the hub answers it (Paho notices the
- * hub's connected socket only when a read wakes its receive thread), then goes. */
-static void dps_stays_open_and_is_poked_until_the_hub_answers_the_connect(void **s) {
-  (void)s;
-  iotc_client_config cfg;
-  dps_config(&cfg);
-  F.connack_at_poke = 3;
-  iotc_client *c = make(&cfg);
-  assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
-  step(c);
-  assert_string_equal(state(c), "provisioning");
-  provisioning_reported(c);
-  assert_int_equal(F.connects, 1);
-  assert_int_equal(F.dps_pokes, 3); /* not one more once the CONNACK is in */
-  assert_int_equal(F.dps_destroys, 1);
-  assert_int_equal(F.connects_at_dps_destroy, 1); /* after the hub's CONNECT went out */
-  step(c);
-  assert_string_equal(state(c), "subscribing");
-  destroy(c);
-  assert_int_equal(F.dps_destroys, 1);
-}
-
-/* A failed registration has no connection to keep: its handle goes at once, never poked. */
-static void a_failed_registration_closes_dps_at_once(void **s) {
-  (void)s;
-  iotc_client_config cfg;
-  dps_config(&cfg);
-  F.dps_result = IOTC_ERR_SERVICE;
-  iotc_client *c = make(&cfg);
-  assert_int_equal(iotc_client_connect(c, 0, NULL), IOTC_OK);
-  step(c);
-  provisioning_reported(c);
-  assert_int_equal(F.dps_destroys, 1);
-  assert_int_equal(F.dps_pokes, 0);
-  assert_int_equal(F.connects, 0);
-  destroy(c);
-}
-
 static void a_hub_refusal_sends_the_device_back_to_dps_at_once(void **s) {
   (void)s;
   iotc_client_config cfg;
@@ -1062,9 +1008,6 @@ int main(void) {
       cmocka_unit_test_setup_teardown(
           provisioning_leaves_the_worker_free_and_a_disconnect_cancels_it, setup, teardown),
       cmocka_unit_test_setup_teardown(destroy_cancels_provisioning, setup, teardown),
-      cmocka_unit_test_setup_teardown(
-          dps_stays_open_and_is_poked_until_the_hub_answers_the_connect, setup, teardown),
-      cmocka_unit_test_setup_teardown(a_failed_registration_closes_dps_at_once, setup, teardown),
       cmocka_unit_test_setup_teardown(a_disconnect_drains_what_is_queued_first, setup, teardown),
       cmocka_unit_test_setup_teardown(
           a_disconnect_stops_at_its_deadline_when_nothing_is_acknowledged, setup, teardown),
